@@ -1,0 +1,41 @@
+"""Command-line entry point: ``python -m bot <command> [args]``.
+
+Each command lives in the module that owns its responsibility; this file only dispatches,
+importing lazily so that a quick command does not pay for loading Rasa or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from dotenv import load_dotenv
+
+# command -> (module, function, one-line help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("bot.runner", "main", "train if needed, start every process, print the URLs"),
+    "shell": ("bot.runner", "shell", "talk to the assistant in the terminal (rasa shell)"),
+    "train": ("bot.training", "main", "train a model if data/config/domain changed (--force)"),
+    "content": ("bot.content", "main", "build domain responses from data/content (build|check)"),
+    "evaluate": ("bot.evaluation", "main", "evaluate NLU on the held-out set"),
+    "coach": ("bot.escalation.cli", "main", "manage coach accounts"),
+    "escalation": ("bot.escalation.cli", "serve", "run the escalation service and console"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to the command's module; exit code is the command's return value."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    load_dotenv()
+    if not argv or argv[0] in {"-h", "--help", "help"} or argv[0] not in COMMANDS:
+        print("usage: python -m bot <command> [args]\n")
+        for name, (_, _, text) in COMMANDS.items():
+            print(f"  {name:<11} {text}")
+        return 0 if not argv or argv[0] in {"-h", "--help", "help"} else 2
+    module_name, func_name, _ = COMMANDS[argv[0]]
+    func = getattr(importlib.import_module(module_name), func_name)
+    return int(func(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The content file: facts and answer texts that maintainers edit without touching code.
+
+`data/content/content.yml` holds every fact shown to users (numbers, hours, what help exists,
+what is promised about confidentiality), each with its source and a `verified` flag, and the
+answer texts with `{fact_key}` placeholders. `build` renders the texts into the `responses:`
+section of `domain.yml`: Swedish as the default variation, English as a variation conditioned
+on the `language` slot. Rendering into the domain (instead of filling texts at run time in a
+custom action) keeps the safety answers working when the action server is down.
+
+    python -m bot content build   # rewrite domain.yml responses from the content file
+    python -m bot content check   # exit 1 if domain.yml is out of date or the content is invalid
+    python -m bot content facts   # list facts, flagging those still to be verified locally
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_PATH = ROOT / "data" / "content" / "content.yml"
+DOMAIN_PATH = ROOT / "domain.yml"
+MARKER = "# ---- GENERATED BELOW:"
+LANGUAGES = ("sv", "en")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class ContentError(ValueError):
+    """The content file is not valid; the message says where."""
+
+
+@dataclass(frozen=True)
+class Content:
+    """Parsed content file."""
+
+    facts: dict[str, dict[str, Any]]
+    responses: dict[str, dict[str, Any]]
+
+    def fact(self, key: str, lang: str = "sv") -> str:
+        """The text of one fact in one language (falls back to Swedish)."""
+        item = self.facts[key]
+        return str(item.get(lang) or item["sv"])
+
+    def unverified(self) -> list[str]:
+        return sorted(k for k, v in self.facts.items() if not v.get("verified", False))
+
+    def render(self, template: str, lang: str) -> str:
+        """Fill `{fact_key}` placeholders with the fact's text in `lang`."""
+
+        def fill(match: re.Match[str]) -> str:
+            key = match.group(1).strip()
+            if key not in self.facts:
+                raise ContentError(f"unknown fact '{key}' in text: {template[:60]!r}")
+            return self.fact(key, lang)
+
+        return _PLACEHOLDER.sub(fill, template).strip()
+
+
+def load(path: Path = CONTENT_PATH) -> Content:
+    """Load and validate the content file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    facts = data.get("facts") or {}
+    # "answers", not "responses": Rasa would otherwise read this file as training data
+    responses = data.get("answers") or {}
+    for key, item in facts.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(key)):
+            raise ContentError(f"fact key '{key}' must be lowercase snake_case")
+        missing = [f for f in ("sv", "source", "verified") if f not in (item or {})]
+        if missing:
+            raise ContentError(f"fact '{key}' lacks {', '.join(missing)}")
+    content = Content(facts=facts, responses=responses)
+    for name, response in responses.items():
+        if not str(name).startswith("utter_"):
+            raise ContentError(f"response '{name}' must start with utter_")
+        for lang in LANGUAGES:
+            if lang not in (response or {}):
+                raise ContentError(f"response '{name}' lacks its '{lang}' text")
+            for text in _variations(response[lang]):
+                content.render(text, lang)  # raises on unknown facts
+    return content
+
+
+def _variations(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def domain_responses(content: Content) -> dict[str, list[dict[str, Any]]]:
+    """Rasa response variations for every response in the content file."""
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    for name, response in content.responses.items():
+        variations: list[dict[str, Any]] = []
+        for lang in LANGUAGES:
+            for text in _variations(response[lang]):
+                variation: dict[str, Any] = {"text": content.render(text, lang)}
+                buttons = [
+                    {"title": _title(b["title"], lang), "payload": b["payload"]}
+                    for b in response.get("buttons") or []
+                ]
+                if buttons:
+                    variation["buttons"] = buttons
+                if lang != "sv":
+                    variation["condition"] = [{"type": "slot", "name": "language", "value": lang}]
+                variations.append(variation)
+        rendered[name] = variations
+    return rendered
+
+
+def _title(title: Any, lang: str) -> str:
+    return str(title.get(lang) or title["sv"]) if isinstance(title, dict) else str(title)
+
+
+def render_domain(content: Content, domain_text: str) -> str:
+    """The domain file's text with the generated responses section replaced."""
+    if MARKER not in domain_text:
+        raise ContentError(f"domain.yml lacks the marker line '{MARKER}'")
+    head = domain_text[: domain_text.index(MARKER)]
+    marker_line = domain_text[domain_text.index(MARKER) :].splitlines()[0]
+    body = yaml.safe_dump(
+        {"responses": domain_responses(content)},
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
+    )
+    return f"{head}{marker_line}\n{body}"
+
+
+def build(content_path: Path = CONTENT_PATH, domain_path: Path = DOMAIN_PATH) -> bool:
+    """Rewrite domain.yml's responses; returns True if the file changed."""
+    new = render_domain(load(content_path), domain_path.read_text(encoding="utf-8"))
+    if new == domain_path.read_text(encoding="utf-8"):
+        return False
+    domain_path.write_text(new, encoding="utf-8")
+    return True
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot content")
+    parser.add_argument("command", choices=["build", "check", "facts"])
+    args = parser.parse_args(argv)
+    try:
+        content = load()
+        if args.command == "facts":
+            for key, item in content.facts.items():
+                flag = "" if item.get("verified") else "  [VERIFY LOCALLY]"
+                print(f"{key}: {item['sv']}  ({item['source']}){flag}")
+            return 0
+        if args.command == "check":
+            current = DOMAIN_PATH.read_text(encoding="utf-8")
+            if render_domain(content, current) != current:
+                print("domain.yml is out of date: run `python -m bot content build`")
+                return 1
+            print(f"content ok: {len(content.facts)} facts, {len(content.responses)} responses")
+        else:
+            changed = build()
+            print("domain.yml responses rebuilt" if changed else "domain.yml already up to date")
+    except ContentError as exc:
+        print(f"content error: {exc}")
+        return 1
+    pending = content.unverified()
+    if pending:
+        print(f"note: {len(pending)} facts still need local confirmation: {', '.join(pending)}")
+    return 0

@@ -1,0 +1,164 @@
+"""Shared request helpers: JSON errors, body parsing, serialisation, access checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.db.models import Case, CaseEvent
+from bot.escalation import keys
+from bot.escalation.hours import in_hours
+from bot.escalation.store import PRIORITY_LABELS
+
+
+class ApiError(Exception):
+    """Turned into a JSON error response by the error middleware."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class CoachInfo:
+    """The logged-in coach, as attached to the request by the auth middleware."""
+
+    id: int
+    username: str
+    role: str
+    presence: str
+    csrf: str
+    session_hash: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(("/api/", "/internal/", "/ws/"))
+
+
+def text_ok(value: str) -> bool:
+    """Storable in every database: no NUL (PostgreSQL rejects it), no lone surrogates."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or a clear 4xx (never a 500) for anything else."""
+    max_size = request.app[keys.SETTINGS].client_max_size
+    if request.content_length is not None and request.content_length > max_size:
+        raise ApiError(413, "too_large", f"Body larger than {max_size} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(413, "too_large", f"Body larger than {max_size} bytes") from exc
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ApiError(400, "invalid_json", "Body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "Body must be a JSON object")
+    return data
+
+
+def field_str(
+    data: dict[str, Any],
+    name: str,
+    *,
+    max_len: int,
+    required: bool = True,
+    allow_empty: bool = False,
+) -> str | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_field", f"'{name}' must be a string")
+    if not text_ok(value):
+        raise ApiError(400, "invalid_field", f"'{name}' contains invalid characters")
+    if not allow_empty and not value.strip():
+        raise ApiError(400, "invalid_field", f"'{name}' must not be empty")
+    if len(value) > max_len:
+        raise ApiError(400, "invalid_field", f"'{name}' is longer than {max_len} characters")
+    return value
+
+
+def iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat(timespec="seconds") + "Z"
+
+
+def in_hours_now(app: web.Application) -> bool:
+    settings = app[keys.SETTINGS]
+    return in_hours(
+        settings.coach_hours, app[keys.CLOCK](), settings.timezone, settings.close_on_holidays
+    )
+
+
+def case_for_coach(case: Case, now: datetime, names: dict[int, str]) -> dict[str, Any]:
+    """What the console shows about a case."""
+    return {
+        "case_id": case.id,
+        "conversation_id": case.conversation_id,
+        "channel": case.channel,
+        "language": case.language,
+        "trigger": case.trigger,
+        "priority": case.priority,
+        "priority_label": PRIORITY_LABELS.get(case.priority, str(case.priority)),
+        "status": case.status,
+        "intents_seen": list(case.intents_seen or []),
+        "summary": case.summary,
+        "created_at": iso(case.created_at),
+        "waiting_seconds": max(0, int((now - case.created_at).total_seconds())),
+        "claimed_by": names.get(case.claimed_by) if case.claimed_by else None,
+        "claimed_at": iso(case.claimed_at),
+        "closed_at": iso(case.closed_at),
+        "outcome": case.outcome,
+        "unavailable_notified": case.unavailable_notified_at is not None,
+    }
+
+
+def event_json(ev: CaseEvent, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": ev.id,
+        "kind": ev.kind,
+        "text": ev.text,
+        "intent": ev.intent,
+        "coach": names.get(ev.coach_id) if ev.coach_id else None,
+        "data": ev.data or {},
+        "created_at": iso(ev.created_at),
+    }
+
+
+def can_read(coach: CoachInfo, case: Case) -> bool:
+    """Waiting cases are open to every coach; a claimed one only to its coach and admins."""
+    return coach.is_admin or case.claimed_by is None or case.claimed_by == coach.id
+
+
+def require_coach(request: web.Request) -> CoachInfo:
+    """The logged-in coach; 401 for API/WebSocket, redirect to the login page for pages."""
+    coach: CoachInfo | None = request.get("coach")
+    if coach is None:
+        if is_api_path(request.path):
+            raise ApiError(401, "unauthorized", "Logga in som coach")
+        target = request.path_qs if request.method == "GET" else "/queue"
+        raise web.HTTPFound("/login?" + urlencode({"next": target}))
+    return coach
+
+
+def require_admin(request: web.Request) -> CoachInfo:
+    coach = require_coach(request)
+    if not coach.is_admin:
+        raise ApiError(403, "forbidden", "Endast administratörer")
+    return coach

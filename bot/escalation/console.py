@@ -1,0 +1,455 @@
+"""Coach console: login/logout, pages, the coach JSON API and the live WebSockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from bot.db.models import OUTCOMES, utcnow
+from bot.escalation import keys, security, service
+from bot.escalation.common import (
+    ApiError,
+    CoachInfo,
+    can_read,
+    case_for_coach,
+    event_json,
+    in_hours_now,
+    read_json_object,
+    require_admin,
+    require_coach,
+    text_ok,
+)
+from bot.escalation.rasa_client import RasaError
+from bot.escalation.store import NotFound
+
+log = logging.getLogger(__name__)
+
+OUTCOME_LABELS = {
+    "referred_social_services": "Hänvisad till socialtjänsten",
+    "wants_callback": "Vill bli uppringd",
+    "information_given": "Information given",
+    "no_contact": "Ingen kontakt",
+    "other": "Annat",
+}
+STATUS_LABELS = {
+    "waiting": "Väntar",
+    "claimed": "Pågår",
+    "closed": "Avslutat",
+    "handed_back": "Tillbaka hos boten",
+}
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 300
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    env = request.app[keys.TEMPLATES]
+    coach: CoachInfo | None = request.get("coach")
+    html = env.get_template(template).render(
+        coach=coach,
+        csrf=coach.csrf if coach else "",
+        path=request.path,
+        outcome_labels=OUTCOME_LABELS,
+        status_labels=STATUS_LABELS,
+        **context,
+    )
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+# ---- login / logout -----------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: an open redirect after login would help phishing."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/queue"
+    return target
+
+
+async def login_page(request: web.Request) -> web.Response:
+    if request.get("coach") is not None:
+        raise web.HTTPFound("/queue")
+    token = security.new_token()
+    resp = render(
+        request,
+        "login.html",
+        login_csrf=token,
+        next=_safe_next(request.query.get("next")),
+        error=None,
+    )
+    security.set_cookie(
+        resp,
+        security.LOGIN_CSRF_COOKIE,
+        token,
+        secure=request.app[keys.SETTINGS].cookie_secure,
+        max_age=3600,
+    )
+    return resp
+
+
+def _too_many_failures(app: web.Application, username: str) -> bool:
+    """Slow down password guessing per username (in memory: one service process)."""
+    now = time.monotonic()
+    book = app[keys.LOGIN_FAILURES]
+    if len(book) > 10_000:  # bounded memory under a flood of made-up usernames
+        for name in [n for n, ts in book.items() if not ts or now - ts[-1] > LOGIN_WINDOW_SECONDS]:
+            del book[name]
+    failures = [
+        t for t in app[keys.LOGIN_FAILURES].get(username, []) if now - t < LOGIN_WINDOW_SECONDS
+    ]
+    app[keys.LOGIN_FAILURES][username] = failures
+    return len(failures) >= LOGIN_MAX_FAILURES
+
+
+async def login(request: web.Request) -> web.Response:
+    """POST /login (form). The CSRF middleware has already checked the double-submit token."""
+    form = await request.post()
+    username = str(form.get("username", "")).strip()[:64]
+    if not text_ok(username):
+        username = ""
+    password = str(form.get("password", ""))[:1024]
+    next_url = _safe_next(str(form.get("next", "")))
+    app, store, settings = request.app, request.app[keys.STORE], request.app[keys.SETTINGS]
+
+    def fail(message: str, status: int) -> web.Response:
+        token = security.new_token()
+        resp = render(
+            request, "login.html", status=status, login_csrf=token, next=next_url, error=message
+        )
+        security.set_cookie(
+            resp, security.LOGIN_CSRF_COOKIE, token, secure=settings.cookie_secure, max_age=3600
+        )
+        return resp
+
+    if _too_many_failures(app, username):
+        return fail("För många misslyckade försök. Vänta några minuter och försök igen.", 429)
+    coach = await store.run(store.coach_by_username, username) if username else None
+    if coach is None or not coach.active:
+        await asyncio.to_thread(security.dummy_verify, password)
+        ok = False
+    else:
+        ok = await asyncio.to_thread(security.verify_password, coach.password_hash, password)
+    if not ok or coach is None:
+        app[keys.LOGIN_FAILURES].setdefault(username, []).append(time.monotonic())
+        return fail("Fel användarnamn eller lösenord.", 401)
+    app[keys.LOGIN_FAILURES].pop(username, None)
+    token, csrf = security.new_token(), security.new_token()
+    await store.run(
+        store.create_session,
+        coach.id,
+        security.token_hash(token),
+        csrf,
+        settings.session_max_age_seconds,
+    )
+    resp = web.HTTPFound(next_url)
+    security.set_cookie(
+        resp,
+        security.SESSION_COOKIE,
+        security.cookie_value(settings.session_secret, token),
+        secure=settings.cookie_secure,
+        max_age=settings.session_max_age_seconds,
+    )
+    resp.del_cookie(security.LOGIN_CSRF_COOKIE, path="/")
+    await app[keys.HUB].queue_changed()
+    raise resp
+
+
+async def logout(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    store = request.app[keys.STORE]
+    await store.run(store.delete_session, coach.session_hash, coach.id)
+    resp = web.HTTPFound("/login")
+    resp.del_cookie(security.SESSION_COOKIE, path="/")
+    raise resp
+
+
+# ---- pages --------------------------------------------------------------------------------
+
+
+async def index(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/queue")
+
+
+async def _queue_data(request: web.Request, coach: CoachInfo) -> dict[str, Any]:
+    store, settings = request.app[keys.STORE], request.app[keys.SETTINGS]
+    waiting = await store.run(store.waiting_cases)
+    claimed = await store.run(store.claimed_cases, None if coach.is_admin else coach.id)
+    names = await store.run(store.coach_names)
+    online = await store.run(store.coaches_online, settings.presence_ttl_seconds)
+    now = utcnow()
+    return {
+        "waiting": [case_for_coach(c, now, names) for c in waiting],
+        "claimed": [case_for_coach(c, now, names) for c in claimed],
+        "coaches_online": online,
+        "in_hours": in_hours_now(request.app),
+        "me": {"username": coach.username, "role": coach.role, "presence": coach.presence},
+    }
+
+
+async def queue_page(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    return render(request, "queue.html", **(await _queue_data(request, coach)))
+
+
+async def case_page(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    case = await service.load_case(request.app, request.match_info["case_id"])
+    if not can_read(coach, case):
+        raise ApiError(403, "forbidden", "Ärendet har en annan coach.")
+    store = request.app[keys.STORE]
+    names = await store.run(store.coach_names)
+    canned = await store.run(store.canned_replies)
+    return render(
+        request,
+        "case.html",
+        case=case_for_coach(case, utcnow(), names),
+        can_send=case.status == "claimed" and case.claimed_by == coach.id,
+        can_finish=case.status in ("waiting", "claimed")
+        and (coach.is_admin or case.claimed_by == coach.id),
+        canned=canned,
+        outcomes=OUTCOMES,
+    )
+
+
+async def canned_page(request: web.Request) -> web.Response:
+    require_admin(request)
+    store = request.app[keys.STORE]
+    return render(request, "canned.html", replies=await store.run(store.canned_replies))
+
+
+def _canned_form(form: Any) -> tuple[str, str, str, int]:
+    title = str(form.get("title", "")).strip()
+    text = str(form.get("text", "")).strip()
+    if not (text_ok(title) and text_ok(text)):
+        raise ApiError(400, "invalid_field", "Ogiltiga tecken i texten.")
+    language = str(form.get("language", "sv"))
+    try:
+        position = int(str(form.get("position", "0")) or 0)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_field", "Ordning måste vara ett heltal") from exc
+    if (
+        not title
+        or not text
+        or len(title) > 100
+        or len(text) > 4000
+        or language not in ("sv", "en")
+    ):
+        raise ApiError(
+            400, "invalid_field", "Fyll i rubrik (högst 100 tecken) och text (högst 4000)."
+        )
+    return title, text, language, position
+
+
+async def canned_save(request: web.Request) -> web.Response:
+    coach = require_admin(request)
+    form = await request.post()
+    title, text, language, position = _canned_form(form)
+    raw_id = request.match_info.get("reply_id")
+    store = request.app[keys.STORE]
+    try:
+        await store.run(
+            store.save_canned,
+            int(raw_id) if raw_id else None,
+            title,
+            text,
+            language,
+            position,
+            coach.id,
+        )
+    except NotFound as exc:
+        raise ApiError(404, "not_found", "Okänt standardsvar") from exc
+    raise web.HTTPFound("/admin/canned")
+
+
+async def canned_delete(request: web.Request) -> web.Response:
+    require_admin(request)
+    store = request.app[keys.STORE]
+    try:
+        await store.run(store.delete_canned, int(request.match_info["reply_id"]))
+    except NotFound as exc:
+        raise ApiError(404, "not_found", "Okänt standardsvar") from exc
+    raise web.HTTPFound("/admin/canned")
+
+
+# ---- coach JSON API -----------------------------------------------------------------------
+
+
+async def api_queue(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    return web.json_response(await _queue_data(request, coach))
+
+
+async def _readable_case(request: web.Request) -> tuple[CoachInfo, Any]:
+    coach = require_coach(request)
+    case = await service.load_case(request.app, request.match_info["case_id"])
+    if not can_read(coach, case):
+        raise ApiError(403, "forbidden", "Ärendet har en annan coach")
+    return coach, case
+
+
+async def api_case(request: web.Request) -> web.Response:
+    _, case = await _readable_case(request)
+    store = request.app[keys.STORE]
+    names = await store.run(store.coach_names)
+    events = await store.run(store.events, case.id)
+    return web.json_response(
+        {
+            "case": case_for_coach(case, utcnow(), names),
+            "events": [event_json(e, names) for e in events],
+        }
+    )
+
+
+async def api_transcript(request: web.Request) -> web.Response:
+    """The conversation so far from Rasa's tracker (includes what the bot said before)."""
+    _, case = await _readable_case(request)
+    try:
+        transcript = await request.app[keys.RASA].transcript(case.conversation_id)
+    except RasaError as exc:
+        log.warning("transcript unavailable: %s", exc)
+        raise ApiError(502, "rasa_unavailable", "Samtalshistoriken kunde inte hämtas") from exc
+    return web.json_response({"case_id": case.id, "transcript": transcript})
+
+
+async def api_claim(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    case = await service.claim(request.app, coach, request.match_info["case_id"])
+    names = await request.app[keys.STORE].run(request.app[keys.STORE].coach_names)
+    return web.json_response({"case": case_for_coach(case, utcnow(), names)})
+
+
+async def api_message(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    data = await read_json_object(request)
+    event = await service.send_coach_message(
+        request.app, coach, request.match_info["case_id"], data.get("text")
+    )
+    return web.json_response({"event": event}, status=201)
+
+
+async def api_handback(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    case = await service.finish(request.app, coach, request.match_info["case_id"], close=False)
+    return web.json_response({"case_id": case.id, "status": case.status})
+
+
+async def api_close(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    data = await read_json_object(request)
+    case = await service.finish(
+        request.app, coach, request.match_info["case_id"], close=True, outcome=data.get("outcome")
+    )
+    return web.json_response({"case_id": case.id, "status": case.status, "outcome": case.outcome})
+
+
+async def api_presence(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    data = await read_json_object(request)
+    status = data.get("status")
+    if status not in ("online", "away"):
+        raise ApiError(400, "invalid_field", "'status' must be 'online' or 'away'")
+    store = request.app[keys.STORE]
+    await store.run(store.set_presence, coach.id, status)
+    await request.app[keys.HUB].queue_changed()
+    if status == "away":
+        request.app[keys.SWEEP_WAKE].set()
+    return web.json_response({"status": status})
+
+
+async def api_canned(request: web.Request) -> web.Response:
+    require_coach(request)
+    store = request.app[keys.STORE]
+    replies = await store.run(store.canned_replies)
+    return web.json_response(
+        {
+            "replies": [
+                {"id": r.id, "title": r.title, "text": r.text, "language": r.language}
+                for r in replies
+            ]
+        }
+    )
+
+
+# ---- WebSockets ---------------------------------------------------------------------------
+
+
+def _check_ws_request(request: web.Request) -> CoachInfo:
+    """Login, same-origin and the CSRF token (browsers send cookies on cross-site WebSockets)."""
+    coach = require_coach(request)
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise ApiError(403, "bad_origin", "Fel ursprung")
+    if not security.tokens_equal(request.query.get("csrf"), coach.csrf):
+        raise ApiError(403, "csrf", "CSRF-token saknas eller är fel")
+    return coach
+
+
+async def _ws_loop(
+    request: web.Request, ws: web.WebSocketResponse, coach: CoachInfo, case_id: str | None
+) -> None:
+    store = request.app[keys.STORE]
+    async for msg in ws:
+        if msg.type != WSMsgType.TEXT:
+            continue
+        try:
+            data = json.loads(msg.data)
+        except ValueError:
+            await ws.send_json({"type": "error", "message": "Ogiltigt meddelande"})
+            continue
+        kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "ping":
+            await store.run(store.touch, coach.id)
+            await ws.send_json({"type": "pong"})
+        elif kind == "message" and case_id is not None:
+            try:
+                await service.send_coach_message(request.app, coach, case_id, data.get("text"))
+            except ApiError as exc:
+                await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        else:
+            await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
+
+
+async def ws_queue(request: web.Request) -> web.WebSocketResponse:
+    coach = _check_ws_request(request)
+    settings = request.app[keys.SETTINGS]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=settings.client_max_size)
+    await ws.prepare(request)
+    hub = request.app[keys.HUB]
+    hub.queue_sockets.add(ws)
+    try:
+        await _ws_loop(request, ws, coach, None)
+    finally:
+        hub.queue_sockets.discard(ws)
+    return ws
+
+
+async def ws_case(request: web.Request) -> web.WebSocketResponse:
+    coach = _check_ws_request(request)
+    case = await service.load_case(request.app, request.match_info["case_id"])
+    if not can_read(coach, case):
+        raise ApiError(403, "forbidden", "Ärendet har en annan coach")
+    settings = request.app[keys.SETTINGS]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=settings.client_max_size)
+    await ws.prepare(request)
+    hub = request.app[keys.HUB]
+    hub.join_case(case.id, ws)
+    try:
+        await ws.send_json({"type": "ready", "case_id": case.id})
+        await _ws_loop(request, ws, coach, case.id)
+    finally:
+        hub.leave_case(case.id, ws)
+    return ws
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def favicon(request: web.Request) -> web.Response:
+    """Browsers ask for it on every page; an empty answer keeps the logs clean."""
+    return web.Response(status=204)

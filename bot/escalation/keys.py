@@ -1,0 +1,24 @@
+"""Typed application keys shared by the service's modules (no globals: all state is on the app)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+from jinja2 import Environment
+
+from bot.escalation.hub import Hub
+from bot.escalation.rasa_client import RasaClient
+from bot.escalation.settings import Settings
+from bot.escalation.store import Store
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+RASA = web.AppKey("rasa", RasaClient)
+HUB = web.AppKey("hub", Hub)
+TEMPLATES = web.AppKey("templates", Environment)
+CLOCK = web.AppKey("clock", Callable[[], datetime])
+SWEEP_WAKE = web.AppKey("sweep_wake", asyncio.Event)
+LOGIN_FAILURES = web.AppKey("login_failures", dict)

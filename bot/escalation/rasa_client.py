@@ -1,0 +1,99 @@
+"""The service's only way to reach Rasa: its HTTP API (contract: /work/briefs/escalation.md)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+
+class RasaError(Exception):
+    """Rasa could not be reached or answered with an error."""
+
+
+class RasaClient:
+    """Thin async client; one aiohttp session for the life of the service."""
+
+    def __init__(self, base_url: str, token: str, timeout_seconds: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _url(self, conversation_id: str, suffix: str) -> str:
+        return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{suffix}"
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        params = {"token": self.token, **kwargs.pop("params", {})}
+        try:
+            async with self._session.request(method, url, params=params, **kwargs) as resp:
+                if resp.status >= 400:
+                    body = (await resp.text())[:300]
+                    raise RasaError(f"Rasa {method} {url.split('?')[0]} -> {resp.status}: {body}")
+                if resp.content_type == "application/json":
+                    return await resp.json()
+                return await resp.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaError(f"Rasa unreachable: {exc!r}") from exc
+
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events and let Rasa deliver bot messages on the user's latest channel."""
+        await self._request(
+            "POST",
+            self._url(conversation_id, "tracker/events"),
+            params={"execute_side_effects": "true", "output_channel": "latest"},
+            json=events,
+        )
+
+    async def send_coach_message(self, conversation_id: str, text: str) -> None:
+        await self.append_events(
+            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}]
+        )
+
+    async def send_bot_message(self, conversation_id: str, text: str) -> None:
+        """A service message (e.g. 'no coach right now'); not from a coach."""
+        await self.append_events(conversation_id, [{"event": "bot", "text": text}])
+
+    async def resume(self, conversation_id: str, text: str) -> None:
+        """Hand the conversation back to the bot (hand back and close both end like this)."""
+        await self.append_events(
+            conversation_id, [{"event": "resume"}, {"event": "bot", "text": text}]
+        )
+
+    async def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
+        """User, bot and coach texts of the conversation, oldest first."""
+        tracker = await self._request("GET", self._url(conversation_id, "tracker"))
+        if not isinstance(tracker, dict):
+            raise RasaError("Rasa tracker is not a JSON object")
+        return transcript_from_events(tracker.get("events") or [])
+
+
+def transcript_from_events(events: list[Any]) -> list[dict[str, Any]]:
+    """Reduce tracker events to what a coach needs to read."""
+    out: list[dict[str, Any]] = []
+    for ev in events:
+        if not isinstance(ev, dict) or ev.get("event") not in {"user", "bot"}:
+            continue
+        text = ev.get("text")
+        if not isinstance(text, str) or not text:
+            continue
+        metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
+        who = "user" if ev["event"] == "user" else ("coach" if metadata.get("coach") else "bot")
+        out.append({"who": who, "text": text, "timestamp": ev.get("timestamp")})
+    return out

@@ -1,0 +1,128 @@
+"""Case actions shared by the HTTP API and the WebSocket: they check, call Rasa, store, notify.
+
+Rasa is called before the database changes where the user would otherwise be left in a
+state the database does not describe (hand back, close, coach messages): if Rasa is down the
+coach gets a clear error and can retry, and nothing is half done.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.db.models import OUTCOMES, Case, utcnow
+from bot.escalation import keys, texts
+from bot.escalation.common import ApiError, CoachInfo, case_for_coach, event_json, text_ok
+from bot.escalation.rasa_client import RasaError
+from bot.escalation.store import Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+
+async def load_case(app: web.Application, case_id: str) -> Case:
+    if not case_id or len(case_id) > 64 or not text_ok(case_id):
+        raise ApiError(404, "not_found", "Okänt ärende")
+    try:
+        return await app[keys.STORE].run(app[keys.STORE].get_case, case_id)
+    except NotFound as exc:
+        raise ApiError(404, "not_found", "Okänt ärende") from exc
+
+
+def _ensure_open(case: Case) -> None:
+    if case.status not in ("waiting", "claimed"):
+        raise ApiError(409, "case_closed", "Ärendet är redan avslutat")
+
+
+async def publish_case(app: web.Application, case: Case) -> None:
+    """Push the case's new state to its chat sockets and make queue pages refetch."""
+    store = app[keys.STORE]
+    names = await store.run(store.coach_names)
+    await app[keys.HUB].send_case(
+        case.id, {"type": "case", "case": case_for_coach(case, utcnow(), names)}
+    )
+    await app[keys.HUB].queue_changed()
+
+
+async def claim(app: web.Application, coach: CoachInfo, case_id: str) -> Case:
+    case = await load_case(app, case_id)
+    store = app[keys.STORE]
+    try:
+        case = await store.run(store.claim, case_id, coach.id)
+    except Conflict as exc:
+        if case.status in ("closed", "handed_back"):
+            raise ApiError(409, "case_closed", "Ärendet är redan avslutat") from exc
+        raise ApiError(
+            409, "already_claimed", "Ärendet har redan tagits av en annan coach"
+        ) from exc
+    except NotFound as exc:
+        raise ApiError(404, "not_found", "Okänt ärende") from exc
+    await publish_case(app, case)
+    return case
+
+
+async def send_coach_message(
+    app: web.Application, coach: CoachInfo, case_id: str, text: Any
+) -> dict[str, Any]:
+    """Deliver a coach message to the user through Rasa and show it on every open console."""
+    settings = app[keys.SETTINGS]
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "invalid_field", "Meddelandet är tomt")
+    if not text_ok(text):
+        raise ApiError(400, "invalid_field", "Meddelandet innehåller ogiltiga tecken")
+    if len(text) > settings.max_message_chars:
+        raise ApiError(
+            400, "invalid_field", f"Meddelandet är längre än {settings.max_message_chars} tecken"
+        )
+    case = await load_case(app, case_id)
+    _ensure_open(case)
+    if case.status != "claimed" or case.claimed_by != coach.id:
+        raise ApiError(403, "forbidden", "Ta ärendet innan du skriver till användaren")
+    try:
+        await app[keys.RASA].send_coach_message(case.conversation_id, text.strip())
+    except RasaError as exc:
+        log.warning("coach message not delivered: %s", exc)
+        raise ApiError(
+            502,
+            "rasa_unavailable",
+            "Meddelandet kunde inte skickas (chattboten svarar inte). Försök igen.",
+        ) from exc
+    store = app[keys.STORE]
+    ev = await store.run(store.add_event, case.id, "coach", text.strip(), coach.id)
+    payload = event_json(ev, {coach.id: coach.username})
+    await app[keys.HUB].send_case(case.id, {"type": "event", "event": payload})
+    return payload
+
+
+async def finish(
+    app: web.Application, coach: CoachInfo, case_id: str, *, close: bool, outcome: Any = None
+) -> Case:
+    """Hand back to the bot (close=False) or close with an outcome; both resume the bot."""
+    if close and outcome not in OUTCOMES:
+        raise ApiError(400, "invalid_field", "Välj ett utfall: " + ", ".join(OUTCOMES))
+    case = await load_case(app, case_id)
+    _ensure_open(case)
+    if not (coach.is_admin or case.claimed_by == coach.id):
+        raise ApiError(403, "forbidden", "Bara coachen som har ärendet kan avsluta det")
+    text = texts.close_message(case.language) if close else texts.hand_back_message(case.language)
+    try:
+        await app[keys.RASA].resume(case.conversation_id, text)
+    except RasaError as exc:
+        log.warning("resume failed: %s", exc)
+        raise ApiError(
+            502, "rasa_unavailable", "Chattboten svarar inte, ärendet är kvar öppet. Försök igen."
+        ) from exc
+    store = app[keys.STORE]
+    try:
+        case = await store.run(
+            store.finish,
+            case.id,
+            "closed" if close else "handed_back",
+            outcome if close else None,
+            coach.id,
+        )
+    except Conflict as exc:
+        raise ApiError(409, "case_closed", "Ärendet är redan avslutat") from exc
+    await publish_case(app, case)
+    return case

@@ -1,0 +1,103 @@
+"""Service settings, read from the environment (``.env`` is loaded by ``python -m bot``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from bot.escalation.hours import OpeningHours, parse_coach_hours
+
+DEFAULT_COACH_HOURS = (
+    "mon=09:00-17:00,tue=09:00-17:00,wed=09:00-17:00,thu=09:00-17:00,fri=09:00-17:00,sat=,sun="
+)
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{key} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key, "").strip()
+    return float(raw) if raw else default
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def _rasa_url(env: Mapping[str, str]) -> str:
+    """RASA_URL (the contract); else built from RASA_HOST/RASA_PORT as in .env.example."""
+    if env.get("RASA_URL"):
+        return env["RASA_URL"].rstrip("/")
+    host, port = env.get("RASA_HOST", "127.0.0.1"), env.get("RASA_PORT", "5005")
+    return f"http://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs; build with `Settings.from_env()` or directly in tests."""
+
+    escalation_url: str = "http://127.0.0.1:8080"
+    internal_token: str = "dev-internal-token"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = "dev-rasa-token"
+    database_url: str = "sqlite:///var/app.db"
+    session_secret: str = "dev-session-secret-change-me"
+    claim_timeout_seconds: float = 180.0
+    coach_hours: OpeningHours = field(
+        default_factory=lambda: parse_coach_hours(DEFAULT_COACH_HOURS)
+    )
+    # closed on Swedish public holidays (and midsummer/christmas/new year's eve)
+    close_on_holidays: bool = True
+    timezone: str = "Europe/Stockholm"
+    client_max_size: int = 64 * 1024
+    max_message_chars: int = 4000
+    sweep_interval_seconds: float = 5.0
+    presence_ttl_seconds: float = 120.0
+    session_max_age_seconds: int = 12 * 3600
+    average_handling_seconds: int = 120
+    rasa_timeout_seconds: float = 10.0
+    auto_migrate: bool = True
+    cookie_secure: bool = False
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.escalation_url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.escalation_url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from `env` (default: os.environ); missing keys get dev defaults."""
+        env = os.environ if env is None else env
+        url = env.get("ESCALATION_URL", cls.escalation_url)
+        return cls(
+            escalation_url=url,
+            internal_token=env.get("ESCALATION_INTERNAL_TOKEN", cls.internal_token),
+            rasa_url=_rasa_url(env),
+            rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
+            database_url=env.get("DATABASE_URL", cls.database_url),
+            session_secret=env.get("SESSION_SECRET", cls.session_secret),
+            claim_timeout_seconds=_float(env, "ESCALATION_CLAIM_TIMEOUT_SECONDS", 180.0),
+            coach_hours=parse_coach_hours(env.get("COACH_HOURS", DEFAULT_COACH_HOURS)),
+            close_on_holidays=_bool(env, "COACH_CLOSED_ON_HOLIDAYS", True),
+            client_max_size=_int(env, "ESCALATION_MAX_BODY_BYTES", 64 * 1024),
+            sweep_interval_seconds=_float(env, "ESCALATION_SWEEP_INTERVAL_SECONDS", 5.0),
+            presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
+            auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
+            cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE", url.startswith("https://")),
+        )

@@ -1,0 +1,498 @@
+"""Database operations of the escalation service (synchronous SQLAlchemy, run in threads).
+
+Every function opens its own short transaction; the web handlers call them through
+`Store.run` so that a slow database never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.engine import make_sessionmaker
+from bot.db.models import (
+    OPEN_STATUSES,
+    CannedReply,
+    Case,
+    CaseEvent,
+    Coach,
+    CoachSession,
+    utcnow,
+)
+
+T = TypeVar("T")
+
+PRIORITY_BY_TRIGGER = {"emergency_danger": 1, "crisis_suicidal": 1, "fear_retaliation": 2}
+TRIGGERS = ("request_human", "fallback", "crisis_suicidal", "emergency_danger", "fear_retaliation")
+CRISIS_INTENTS = frozenset({"crisis_suicidal", "emergency_danger"})
+PRIORITY_LABELS = {1: "Akut", 2: "Hot/hämnd", 3: "Övrigt"}
+
+
+def priority_for(trigger: str) -> int:
+    """emergency_danger = crisis_suicidal (1) > fear_retaliation (2) > the rest (3)."""
+    return PRIORITY_BY_TRIGGER.get(trigger, 3)
+
+
+class NotFound(Exception):
+    """Unknown id."""
+
+
+class Conflict(Exception):
+    """The case is not in a state that allows the action (e.g. already closed or claimed)."""
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    case: Case
+    created: bool
+    priority_raised: bool
+
+
+@dataclass(frozen=True)
+class MessageResult:
+    case: Case
+    event: CaseEvent
+    priority_raised: bool
+
+
+class Store:
+    """All persistence for the service; one instance per application."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions: sessionmaker = make_sessionmaker(engine)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store method in a worker thread."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # ---- coaches -------------------------------------------------------------------------
+
+    def create_coach(self, username: str, password_hash: str, role: str) -> Coach:
+        with self.sessions.begin() as s:
+            coach = Coach(
+                username=username,
+                password_hash=password_hash,
+                role=role,
+                active=True,
+                presence="offline",
+                created_at=utcnow(),
+            )
+            s.add(coach)
+        return coach
+
+    def list_coaches(self) -> list[Coach]:
+        with self.sessions() as s:
+            return list(s.execute(select(Coach).order_by(Coach.username)).scalars())
+
+    def coach_by_username(self, username: str) -> Coach | None:
+        with self.sessions() as s:
+            return s.execute(select(Coach).where(Coach.username == username)).scalar_one_or_none()
+
+    def coach_names(self) -> dict[int, str]:
+        with self.sessions() as s:
+            return dict(s.execute(select(Coach.id, Coach.username)).all())
+
+    def set_coach_active(self, username: str, active: bool) -> bool:
+        with self.sessions.begin() as s:
+            coach = s.execute(select(Coach).where(Coach.username == username)).scalar_one_or_none()
+            if coach is None:
+                return False
+            coach.active = active
+            if not active:
+                coach.presence = "offline"
+                s.execute(delete(CoachSession).where(CoachSession.coach_id == coach.id))
+            return True
+
+    def set_password_hash(self, coach_id: int, password_hash: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(Coach).where(Coach.id == coach_id).values(password_hash=password_hash))
+
+    def set_presence(self, coach_id: int, presence: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(
+                update(Coach)
+                .where(Coach.id == coach_id)
+                .values(presence=presence, last_seen_at=utcnow())
+            )
+
+    def touch(self, coach_id: int) -> None:
+        """Heartbeat: the coach's console is still open."""
+        with self.sessions.begin() as s:
+            s.execute(update(Coach).where(Coach.id == coach_id).values(last_seen_at=utcnow()))
+
+    def coaches_online(self, ttl_seconds: float, now: datetime | None = None) -> int:
+        """Active coaches who chose 'online' and whose console was seen within the TTL."""
+        now = now or utcnow()
+        with self.sessions() as s:
+            return int(
+                s.execute(
+                    select(func.count(Coach.id)).where(
+                        Coach.active.is_(True),
+                        Coach.presence == "online",
+                        Coach.last_seen_at >= now - timedelta(seconds=ttl_seconds),
+                    )
+                ).scalar_one()
+            )
+
+    # ---- sessions ------------------------------------------------------------------------
+
+    def create_session(self, coach_id: int, token_hash: str, csrf: str, max_age: int) -> None:
+        now = utcnow()
+        with self.sessions.begin() as s:
+            s.execute(delete(CoachSession).where(CoachSession.expires_at < now))
+            s.add(
+                CoachSession(
+                    token_hash=token_hash,
+                    coach_id=coach_id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=max_age),
+                )
+            )
+            s.execute(
+                update(Coach)
+                .where(Coach.id == coach_id)
+                .values(presence="online", last_seen_at=now)
+            )
+
+    def load_session(self, token_hash: str) -> tuple[CoachSession, Coach] | None:
+        with self.sessions() as s:
+            row = s.execute(
+                select(CoachSession, Coach)
+                .join(Coach, Coach.id == CoachSession.coach_id)
+                .where(CoachSession.token_hash == token_hash)
+            ).first()
+            if row is None:
+                return None
+            sess, coach = row
+            if sess.expires_at < utcnow() or not coach.active:
+                return None
+            return sess, coach
+
+    def delete_session(self, token_hash: str, coach_id: int) -> None:
+        with self.sessions.begin() as s:
+            s.execute(delete(CoachSession).where(CoachSession.token_hash == token_hash))
+            remaining = s.execute(
+                select(func.count())
+                .select_from(CoachSession)
+                .where(CoachSession.coach_id == coach_id)
+            ).scalar_one()
+            if not remaining:
+                s.execute(update(Coach).where(Coach.id == coach_id).values(presence="offline"))
+
+    # ---- cases ---------------------------------------------------------------------------
+
+    def open_case(
+        self,
+        conversation_id: str,
+        channel: str,
+        language: str,
+        trigger: str,
+        intents_seen: list[str],
+        summary: str,
+    ) -> OpenResult:
+        """Open a case, or return the open one for this conversation (raising its priority)."""
+        for attempt in range(3):
+            try:
+                return self._open_case_once(
+                    conversation_id, channel, language, trigger, intents_seen, summary
+                )
+            except IntegrityError:
+                # a concurrent request opened it first: the next attempt returns that case
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _open_case_once(
+        self,
+        conversation_id: str,
+        channel: str,
+        language: str,
+        trigger: str,
+        intents_seen: list[str],
+        summary: str,
+    ) -> OpenResult:
+        prio = priority_for(trigger)
+        with self.sessions.begin() as s:
+            existing = s.execute(
+                select(Case).where(Case.open_key == conversation_id)
+            ).scalar_one_or_none()
+            if existing is not None:
+                raised = prio < existing.priority
+                merged = list(dict.fromkeys([*(existing.intents_seen or []), *intents_seen]))
+                if merged != existing.intents_seen:
+                    existing.intents_seen = merged
+                if raised:
+                    old = existing.priority
+                    existing.priority = prio
+                    s.add(
+                        _status_event(
+                            existing.id,
+                            "priority_raised",
+                            {"from": old, "to": prio, "trigger": trigger},
+                        )
+                    )
+                return OpenResult(existing, created=False, priority_raised=raised)
+            now = utcnow()
+            case = Case(
+                id=uuid.uuid4().hex,
+                conversation_id=conversation_id,
+                open_key=conversation_id,
+                channel=channel,
+                language=language,
+                trigger=trigger,
+                priority=prio,
+                status="waiting",
+                intents_seen=list(dict.fromkeys(intents_seen)),
+                summary=summary,
+                created_at=now,
+            )
+            s.add(case)
+            s.flush()
+            s.add(_status_event(case.id, "opened", {"trigger": trigger}, now))
+        return OpenResult(case, created=True, priority_raised=False)
+
+    def open_case_for(self, conversation_id: str) -> Case | None:
+        with self.sessions() as s:
+            return s.execute(
+                select(Case).where(Case.open_key == conversation_id)
+            ).scalar_one_or_none()
+
+    def get_case(self, case_id: str) -> Case:
+        with self.sessions() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFound(case_id)
+            return case
+
+    def add_user_message(
+        self, conversation_id: str, text: str, intent: str | None, timestamp: float | None
+    ) -> MessageResult | None:
+        """Store a user message on the open case; crisis intents raise priority to 1."""
+        with self.sessions.begin() as s:
+            case = s.execute(
+                select(Case).where(Case.open_key == conversation_id)
+            ).scalar_one_or_none()
+            if case is None:
+                return None
+            raised = False
+            if intent in CRISIS_INTENTS and case.priority > 1:
+                s.add(
+                    _status_event(
+                        case.id,
+                        "priority_raised",
+                        {"from": case.priority, "to": 1, "intent": intent},
+                    )
+                )
+                case.priority = 1
+                raised = True
+            ev = CaseEvent(
+                case_id=case.id,
+                kind="user",
+                text=text,
+                intent=intent,
+                data={"timestamp": timestamp} if timestamp is not None else {},
+                created_at=utcnow(),
+            )
+            s.add(ev)
+            s.flush()
+        return MessageResult(case, ev, raised)
+
+    def add_event(
+        self,
+        case_id: str,
+        kind: str,
+        text: str = "",
+        coach_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> CaseEvent:
+        with self.sessions.begin() as s:
+            ev = CaseEvent(
+                case_id=case_id,
+                kind=kind,
+                text=text,
+                coach_id=coach_id,
+                data=data or {},
+                created_at=utcnow(),
+            )
+            s.add(ev)
+            s.flush()
+        return ev
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        with self.sessions() as s:
+            return list(
+                s.execute(
+                    select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+                ).scalars()
+            )
+
+    def waiting_cases(self) -> list[Case]:
+        """Open, unclaimed cases: most urgent first, then longest waiting."""
+        with self.sessions() as s:
+            return list(
+                s.execute(
+                    select(Case)
+                    .where(Case.status == "waiting")
+                    .order_by(Case.priority, Case.created_at, Case.id)
+                ).scalars()
+            )
+
+    def claimed_cases(self, coach_id: int | None) -> list[Case]:
+        """Claimed cases of one coach (None: of everybody, for admins)."""
+        stmt = select(Case).where(Case.status == "claimed")
+        if coach_id is not None:
+            stmt = stmt.where(Case.claimed_by == coach_id)
+        with self.sessions() as s:
+            return list(s.execute(stmt.order_by(Case.priority, Case.created_at)).scalars())
+
+    def queue_position(self, case: Case) -> int:
+        """How many waiting cases will be served before this one."""
+        with self.sessions() as s:
+            return int(
+                s.execute(
+                    select(func.count(Case.id)).where(
+                        Case.status == "waiting",
+                        Case.id != case.id,
+                        (Case.priority < case.priority)
+                        | ((Case.priority == case.priority) & (Case.created_at <= case.created_at)),
+                    )
+                ).scalar_one()
+            )
+
+    def claim(self, case_id: str, coach_id: int) -> Case:
+        """Atomically claim a waiting case: a conditional UPDATE, so exactly one coach wins."""
+        now = utcnow()
+        with self.sessions.begin() as s:
+            result = s.execute(
+                update(Case)
+                .where(Case.id == case_id, Case.status == "waiting")
+                .values(status="claimed", claimed_by=coach_id, claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                case = s.get(Case, case_id)
+                if case is None:
+                    raise NotFound(case_id)
+                raise Conflict(case.status)
+            s.add(_status_event(case_id, "claimed", {}, now, coach_id=coach_id))
+        return self.get_case(case_id)
+
+    def finish(self, case_id: str, status: str, outcome: str | None, coach_id: int) -> Case:
+        """Close or hand back an open case (conditional UPDATE: only once)."""
+        now = utcnow()
+        with self.sessions.begin() as s:
+            result = s.execute(
+                update(Case)
+                .where(Case.id == case_id, Case.status.in_(OPEN_STATUSES))
+                .values(status=status, outcome=outcome, closed_at=now, open_key=None)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                case = s.get(Case, case_id)
+                if case is None:
+                    raise NotFound(case_id)
+                raise Conflict(case.status)
+            s.add(_status_event(case_id, status, {"outcome": outcome}, now, coach_id=coach_id))
+        return self.get_case(case_id)
+
+    def cases_without_notice(self) -> list[Case]:
+        """Waiting cases whose user has not yet been told that no coach is available."""
+        with self.sessions() as s:
+            return list(
+                s.execute(
+                    select(Case)
+                    .where(Case.status == "waiting", Case.unavailable_notified_at.is_(None))
+                    .order_by(Case.priority, Case.created_at)
+                ).scalars()
+            )
+
+    def mark_notified(self, case_id: str) -> bool:
+        """Reserve the one 'no coach' message for this case; False if already reserved."""
+        with self.sessions.begin() as s:
+            result = s.execute(
+                update(Case)
+                .where(Case.id == case_id, Case.unavailable_notified_at.is_(None))
+                .values(unavailable_notified_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    def unmark_notified(self, case_id: str) -> None:
+        """Sending failed: allow the sweeper to try again later."""
+        with self.sessions.begin() as s:
+            s.execute(update(Case).where(Case.id == case_id).values(unavailable_notified_at=None))
+
+    # ---- canned replies ------------------------------------------------------------------
+
+    def canned_replies(self) -> list[CannedReply]:
+        with self.sessions() as s:
+            return list(
+                s.execute(
+                    select(CannedReply).order_by(CannedReply.position, CannedReply.id)
+                ).scalars()
+            )
+
+    def save_canned(
+        self,
+        reply_id: int | None,
+        title: str,
+        text: str,
+        language: str,
+        position: int,
+        coach_id: int,
+    ) -> CannedReply:
+        with self.sessions.begin() as s:
+            if reply_id is None:
+                reply = CannedReply()
+                s.add(reply)
+            else:
+                found = s.get(CannedReply, reply_id)
+                if found is None:
+                    raise NotFound(str(reply_id))
+                reply = found
+            reply.title, reply.text, reply.language, reply.position = (
+                title,
+                text,
+                language,
+                position,
+            )
+            reply.updated_at, reply.updated_by = utcnow(), coach_id
+        return reply
+
+    def delete_canned(self, reply_id: int) -> None:
+        with self.sessions.begin() as s:
+            if s.execute(delete(CannedReply).where(CannedReply.id == reply_id)).rowcount != 1:
+                raise NotFound(str(reply_id))
+
+
+def _status_event(
+    case_id: str,
+    what: str,
+    data: dict[str, Any],
+    when: datetime | None = None,
+    coach_id: int | None = None,
+) -> CaseEvent:
+    return CaseEvent(
+        case_id=case_id,
+        kind="status",
+        text=what,
+        coach_id=coach_id,
+        data=data,
+        created_at=when or utcnow(),
+    )
+
+
+def session_scope(store: Store) -> Session:
+    """A plain session for ad-hoc scripts and tests."""
+    return store.sessions()

@@ -1,0 +1,167 @@
+"""Start every process of the system on one machine and print where to reach it.
+
+`python -m bot run` trains a model if its inputs changed, then starts the action server,
+the Rasa server (REST channel + HTTP API) and the project's own services, waits until each
+answers, prints the URLs and keeps them running until Ctrl-C. Logs go to var/log/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.settings import ROOT, RunSettings
+from bot.training import rasa_executable, train
+
+LOG_DIR = ROOT / "var" / "log"
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One process to start: its command and a URL that answers once it is ready."""
+
+    name: str
+    cmd: list[str]
+    ready_url: str
+
+
+def process_specs(settings: RunSettings, model: Path) -> list[ProcessSpec]:
+    rasa = rasa_executable()
+    specs = [
+        ProcessSpec(
+            "actions",
+            [rasa, "run", "actions", "--actions", "actions", "-p", str(settings.action_port)],
+            f"http://127.0.0.1:{settings.action_port}/health",
+        ),
+        ProcessSpec(
+            "rasa",
+            [rasa, "run", "--enable-api", "--auth-token", settings.rasa_token,
+             "--model", str(model), "--endpoints", "endpoints.yml",
+             "--credentials", "credentials.yml", "-i", settings.rasa_host,
+             "-p", str(settings.rasa_port)],
+            f"{settings.rasa_url}/",
+        ),
+    ]
+    if (ROOT / "bot" / "escalation" / "cli.py").exists():
+        specs.append(
+            ProcessSpec(
+                "escalation",
+                [sys.executable, "-m", "bot", "escalation"],
+                f"{settings.escalation_url}/health",
+            )
+        )
+    return specs
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Poll `url` until it answers (any HTTP status) or the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    return False
+
+
+def start(specs: list[ProcessSpec], timeout: float = 180) -> list[subprocess.Popen[bytes]]:
+    """Start every process, wait for each to be ready; stop all if one fails."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+    procs: list[subprocess.Popen[bytes]] = []
+    for spec in specs:
+        log = (LOG_DIR / f"{spec.name}.log").open("ab")
+        procs.append(subprocess.Popen(spec.cmd, cwd=ROOT, env=env, stdout=log,
+                                      stderr=subprocess.STDOUT))
+    started = time.monotonic()
+    for spec, proc in zip(specs, procs, strict=True):
+        if not wait_ready(spec.ready_url, proc, timeout - (time.monotonic() - started)):
+            stop(procs)
+            raise RuntimeError(f"{spec.name} did not start; see var/log/{spec.name}.log")
+        print(f"  {spec.name:<11} ready after {time.monotonic() - started:4.1f} s", flush=True)
+    return procs
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def print_urls(settings: RunSettings) -> None:
+    print(
+        "\nSluta skjut assistant is running:\n"
+        f"  REST channel   POST {settings.rasa_url}/webhooks/rest/webhook  "
+        '{"sender": "<random id>", "message": "hej"}\n'
+        f"  Rasa HTTP API  {settings.rasa_url}/  (token: RASA_TOKEN from .env)\n"
+        f"  Action server  http://127.0.0.1:{settings.action_port}/health\n"
+        + (f"  Coach console  {settings.escalation_url}/\n"
+           if (ROOT / "bot" / "escalation" / "cli.py").exists() else "")
+        + "  Talk in the terminal: ./dev shell\n"
+        f"  Logs: {LOG_DIR.relative_to(ROOT)}/   Stop: Ctrl-C\n",
+        flush=True,
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot run")
+    parser.add_argument("--model", type=Path, help="model to serve (default: current inputs)")
+    args = parser.parse_args(argv)
+    settings = RunSettings.from_env()
+    model = args.model or train()
+    (ROOT / "var").mkdir(exist_ok=True)
+    print("starting processes ...", flush=True)
+    procs = start(process_specs(settings, model))
+    print_urls(settings)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            dead = [p for p in procs if p.poll() is not None]
+            if dead:
+                print(f"a process exited (code {dead[0].returncode}); stopping. See var/log/.")
+                return 1
+            time.sleep(1)
+    finally:
+        print("stopping ...", flush=True)
+        stop(procs)
+    return 0
+
+
+def shell(argv: list[str]) -> int:
+    """Chat in the terminal: action server in the background, `rasa shell` in front."""
+    settings = RunSettings.from_env()
+    model = train()
+    procs = start(process_specs(settings, model)[:1])
+    try:
+        return subprocess.call(
+            [rasa_executable(), "shell", "--model", str(model), "--endpoints", "endpoints.yml",
+             *argv],
+            cwd=ROOT,
+        )
+    finally:
+        stop(procs)

@@ -1,0 +1,39 @@
+"""Process-wide settings for the run command, read from the environment (.env via dotenv).
+
+Only the launcher reads these; every service gets what it needs through its own environment
+or command line, so no module depends on a shared global configuration object.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Where each process listens and the secrets they share."""
+
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    rasa_token: str = "change-me-rasa-token"
+    action_port: int = 5055
+    escalation_url: str = "http://127.0.0.1:8080"
+
+    @classmethod
+    def from_env(cls) -> RunSettings:
+        env = os.environ
+        return cls(
+            rasa_host=env.get("RASA_HOST", cls.rasa_host),
+            rasa_port=int(env.get("RASA_PORT", cls.rasa_port)),
+            rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
+            action_port=int(env.get("ACTION_PORT", cls.action_port)),
+            escalation_url=env.get("ESCALATION_URL", cls.escalation_url),
+        )
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"

@@ -1,0 +1,129 @@
+"""Shared fixtures: one trained model per test run, one loaded Agent, one running Rasa server.
+
+The model is trained from the real config, domain and data (cached in models/ by a
+fingerprint of its inputs), so tests that say they cover Rasa run the real assistant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current inputs (trained once if missing).
+
+    TEST_MODEL=path reuses a given model file instead (quick local iteration only).
+    """
+    from bot.training import train
+
+    if os.environ.get("TEST_MODEL"):
+        return Path(os.environ["TEST_MODEL"])
+    return train(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def agent(trained_model: Path) -> Any:
+    """A Rasa Agent with the trained model and an in-memory tracker store."""
+    import logging
+
+    from rasa.core.agent import Agent
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    return Agent.load(str(trained_model))
+
+
+class Conversation:
+    """Talks to a loaded Agent like a channel would; returns the bot's texts per turn."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+        self.sender = f"test-{uuid.uuid4().hex}"
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        return asyncio.run(self.agent.handle_text(text, sender_id=self.sender)) or []
+
+    def texts(self, text: str) -> list[str]:
+        return [m.get("text", "") for m in self.say(text)]
+
+    def tracker(self) -> Any:
+        return asyncio.run(self.agent.tracker_store.retrieve(self.sender))
+
+
+@pytest.fixture
+def conversation(agent: Any) -> Conversation:
+    return Conversation(agent)
+
+
+@pytest.fixture(scope="session")
+def domain_responses() -> dict[str, list[dict[str, Any]]]:
+    import yaml
+
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+@pytest.fixture(scope="session")
+def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A real `rasa run` (REST channel + HTTP API) on a free port with a SQLite tracker store."""
+    workdir = tmp_path_factory.mktemp("rasa_server")
+    db = workdir / "tracker.db"
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n'
+        "lock_store:\n  type: in_memory\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    token = f"test-token-{uuid.uuid4().hex[:8]}"
+    log = (workdir / "rasa.log").open("wb")
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    proc = subprocess.Popen(
+        [rasa, "run", "--enable-api", "--auth-token", token, "--model", str(trained_model),
+         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+         "-i", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    while time.monotonic() - started < 180:
+        if proc.poll() is not None:
+            raise RuntimeError((workdir / "rasa.log").read_text()[-3000:])
+        try:
+            with urllib.request.urlopen(f"{url}/status?token={token}", timeout=2) as resp:
+                if b"model_file" in resp.read():
+                    break
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("rasa server did not become ready")
+    yield {"url": url, "token": token, "db": db, "ready_seconds": time.monotonic() - started}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -1,0 +1,94 @@
+"""The deterministic safety net on its own: crisis and emergency phrasings must be caught.
+
+Protocol (README "Safety net"): every corpus was written by someone who had not seen the
+rules, measured once as blind, and only then used to improve the rules, after which it
+becomes a regression corpus here. tests/data/safety_phrases.yml and safety_phrases_2.yml are
+such corpora; safety_phrases_blind.yml has never been used for tuning and is only measured
+through the full pipeline (test_nlu_model.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import safety
+
+DATA = Path(__file__).parent / "data"
+CORPORA = [yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+           for name in ("safety_phrases.yml", "safety_phrases_2.yml")]
+PHRASES = {key: [item for corpus in CORPORA for item in corpus[key]]
+           for key in ("crisis", "emergency", "mixed", "not_crisis")}
+EXPECT = {"crisis": safety.CRISIS, "emergency": safety.EMERGENCY}
+
+
+@pytest.mark.parametrize("text", PHRASES["crisis"])
+def test_crisis_phrasings_are_caught(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None, text
+    # a crisis message may also describe danger now; either answer carries 112
+    assert match.intent in safety.SAFETY_INTENTS
+
+
+@pytest.mark.parametrize("text", PHRASES["emergency"])
+def test_emergency_phrasings_are_caught(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.EMERGENCY, (text, match)
+
+
+@pytest.mark.parametrize("item", PHRASES["mixed"], ids=lambda i: i["text"][:40])
+def test_safety_content_inside_other_topics_is_caught(item: dict) -> None:
+    match = safety.detect(item["text"])
+    assert match is not None, item
+    if item["expect"] == "emergency":
+        assert match.intent == safety.EMERGENCY
+
+
+def test_false_alarm_rate_on_ordinary_messages_is_low() -> None:
+    alarms = [t for t in PHRASES["not_crisis"] if safety.detect(t)]
+    rate = len(alarms) / len(PHRASES["not_crisis"])
+    print(f"\nsafety net false alarms: {len(alarms)}/{len(PHRASES['not_crisis'])} ({rate:.0%})")
+    # only mentions of the word suicide itself are allowed to alarm (they get a kind answer)
+    assert all(safety.detect(t).rule.endswith("suicide_word") for t in alarms), alarms
+    assert rate <= 0.10
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("SJÄLVMORD", safety.CRISIS),
+        ("sjalvmord", safety.CRISIS),
+        ("jag vill ta livet av mig", safety.CRISIS),
+        ("ja vill ta livet av mej", safety.CRISIS),
+        ("I want to kill myself", safety.CRISIS),
+        ("vill inte leva längre", safety.CRISIS),
+        ("vill int leva", safety.CRISIS),
+        ("han har en kniv och står utanför dörren", safety.EMERGENCY),
+        ("dom skjuter här nu", safety.EMERGENCY),
+        ("någon blev knivhuggen, han blöder", safety.EMERGENCY),
+        ("they are outside my door with a gun", safety.EMERGENCY),
+    ],
+)
+def test_spelling_variants(text: str, intent: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jag dör av skratt",
+        "skjut inte upp läxan",
+        "vi måste skjuta upp mötet",
+        "dom kommer ta livet av mig om jag hoppar av",  # a threat: not suicidality
+        "min kompis blev skjuten förra året",  # a past event
+        "i dont want to die young like them",
+        "sluta skjut norrköping, vad är det",
+        "",
+    ],
+)
+def test_not_a_safety_message(text: str) -> None:
+    match = safety.detect(text)
+    assert match is None or (text.startswith("dom kommer") and match.intent != safety.CRISIS)
