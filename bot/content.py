@@ -49,16 +49,37 @@ class Content:
     def unverified(self) -> list[str]:
         return sorted(k for k, v in self.facts.items() if not v.get("verified", False))
 
-    def render(self, template: str, lang: str) -> str:
-        """Fill `{fact_key}` placeholders with the fact's text in `lang`."""
+    def render(self, template: str, lang: str, variables: frozenset[str] = frozenset()) -> str:
+        """Fill `{fact_key}` placeholders with the fact's text in `lang`.
+
+        Names listed in an answer's `variables:` stay as `{name}`: a custom action fills them
+        when it sends the response (e.g. the estimated wait in minutes).
+        """
 
         def fill(match: re.Match[str]) -> str:
             key = match.group(1).strip()
+            if key in variables:
+                return match.group(0)
             if key not in self.facts:
                 raise ContentError(f"unknown fact '{key}' in text: {template[:60]!r}")
             return self.fact(key, lang)
 
         return _PLACEHOLDER.sub(fill, template).strip()
+
+
+def text(name: str, lang: str, path: Path = CONTENT_PATH, **variables: object) -> str:
+    """One answer rendered in `lang` ("sv" unless "en"), variables filled.
+
+    For texts our own services send (coach joined/left, no coach now): the action server and
+    the escalation service read the same content file as the domain, so a maintainer edits
+    every user-facing text in one place.
+    """
+    content = load(path)
+    answer = content.responses[name]
+    lang = lang if lang in LANGUAGES else "sv"
+    template = _variations(answer[lang])[0]
+    rendered = content.render(template, lang, _variables(answer))
+    return rendered.format(**variables) if variables else rendered
 
 
 def load(path: Path = CONTENT_PATH) -> Content:
@@ -81,8 +102,12 @@ def load(path: Path = CONTENT_PATH) -> Content:
             if lang not in (response or {}):
                 raise ContentError(f"response '{name}' lacks its '{lang}' text")
             for text in _variations(response[lang]):
-                content.render(text, lang)  # raises on unknown facts
+                content.render(text, lang, _variables(response))  # raises on unknown facts
     return content
+
+
+def _variables(response: dict[str, Any]) -> frozenset[str]:
+    return frozenset(str(v) for v in response.get("variables") or [])
 
 
 def _variations(value: Any) -> list[str]:
@@ -93,10 +118,14 @@ def domain_responses(content: Content) -> dict[str, list[dict[str, Any]]]:
     """Rasa response variations for every response in the content file."""
     rendered: dict[str, list[dict[str, Any]]] = {}
     for name, response in content.responses.items():
+        if response.get("domain", True) is False:
+            continue  # sent by our services with text(), not by Rasa rules
         variations: list[dict[str, Any]] = []
         for lang in LANGUAGES:
             for text in _variations(response[lang]):
-                variation: dict[str, Any] = {"text": content.render(text, lang)}
+                variation: dict[str, Any] = {
+                    "text": content.render(text, lang, _variables(response))
+                }
                 buttons = [
                     {"title": _title(b["title"], lang), "payload": b["payload"]}
                     for b in response.get("buttons") or []

@@ -55,7 +55,7 @@ def process_specs(settings: RunSettings, model: Path) -> list[ProcessSpec]:
             ProcessSpec(
                 "escalation",
                 [sys.executable, "-m", "bot", "escalation"],
-                f"{settings.escalation_url}/health",
+                f"{settings.escalation_url}/healthz",
             )
         )
     return specs

@@ -35,7 +35,10 @@ OUTCOMES = (
     "information_given",
     "no_contact",
     "other",
+    "user_left",  # set by the service when the user types a leave word, not chosen by coaches
 )
+# what a coach can pick when closing a case
+COACH_OUTCOMES = tuple(o for o in OUTCOMES if o != "user_left")
 EVENT_KINDS = ("user", "coach", "system", "status")
 
 
@@ -138,3 +141,19 @@ class CannedReply(Base):
     updated_by: Mapped[int | None] = Column(
         Integer, ForeignKey("coaches.id", ondelete="SET NULL"), nullable=True
     )
+
+
+class CaseRequestOutbox(Base):
+    """A POST /internal/cases body that could not be delivered (service down).
+
+    Written by the Rasa action server (`bot.escalation.outbox.enqueue`), drained by the
+    service's sweeper, which opens the case exactly as the endpoint would and deletes the row.
+    """
+
+    __tablename__ = "case_request_outbox"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    payload: Mapped[dict[str, Any]] = Column(JSON, nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    last_error: Mapped[str | None] = Column(Text, nullable=True)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from bot.db.models import OUTCOMES, utcnow
+from bot.db.models import COACH_OUTCOMES, utcnow
 from bot.escalation import keys, security, service
 from bot.escalation.common import (
     ApiError,
@@ -36,6 +36,7 @@ OUTCOME_LABELS = {
     "information_given": "Information given",
     "no_contact": "Ingen kontakt",
     "other": "Annat",
+    "user_left": "Användaren lämnade chatten",
 }
 STATUS_LABELS = {
     "waiting": "Väntar",
@@ -212,7 +213,7 @@ async def case_page(request: web.Request) -> web.Response:
         can_finish=case.status in ("waiting", "claimed")
         and (coach.is_admin or case.claimed_by == coach.id),
         canned=canned,
-        outcomes=OUTCOMES,
+        outcomes=COACH_OUTCOMES,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -18,8 +19,8 @@ from bot.escalation.common import (
     read_json_object,
     text_ok,
 )
-from bot.escalation.service import publish_case
-from bot.escalation.store import TRIGGERS
+from bot.escalation.service import leave_word, publish_case, user_left
+from bot.escalation.store import TRIGGERS, OpenResult
 
 MAX_ID = 200
 
@@ -56,9 +57,40 @@ def _case_json(case: Case, online: int, open_now: bool) -> dict[str, Any]:
     }
 
 
-async def open_case(request: web.Request) -> web.Response:
-    """POST /internal/cases: open (or return) the conversation's case; 201 new, 200 existing."""
-    data = await read_json_object(request)
+@dataclass(frozen=True)
+class CaseRequest:
+    """A validated POST /internal/cases body (or a drained outbox payload)."""
+
+    conversation_id: str
+    channel: str
+    language: str
+    trigger: str
+    intents_seen: list[str]
+    summary: str
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    result: OpenResult
+    coaches_online: int
+    in_hours: bool
+    accepting: bool
+    estimated_wait_seconds: int | None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "case_id": self.result.case.id,
+            "status": self.result.case.status,
+            "priority": self.result.case.priority,
+            "coaches_online": self.coaches_online,
+            "in_hours": self.in_hours,
+            "estimated_wait_seconds": self.estimated_wait_seconds,
+            "accepting": self.accepting,
+        }
+
+
+def parse_case_request(data: dict[str, Any]) -> CaseRequest:
+    """Validate a case request; ApiError (400) says what is wrong."""
     conversation_id = field_str(data, "conversation_id", max_len=MAX_ID)
     channel = field_str(data, "channel", max_len=64)
     language = data.get("language")
@@ -76,31 +108,53 @@ async def open_case(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_field", "'intents_seen' must be a list of short strings")
     summary = field_str(data, "summary", max_len=1000, allow_empty=True)
     assert conversation_id is not None and channel is not None and summary is not None
+    return CaseRequest(conversation_id, channel, language, trigger, list(intents), summary)
 
-    app, store, settings = request.app, request.app[keys.STORE], request.app[keys.SETTINGS]
-    result = await store.run(
-        store.open_case, conversation_id, channel, language, trigger, intents, summary
-    )
+
+async def create_case(
+    app: web.Application, req: CaseRequest, *, from_outbox: bool = False
+) -> CaseOpened:
+    """Open (or return) the conversation's case, as POST /internal/cases and the outbox do.
+
+    Not accepting (out of hours or no coach online): the Rasa action tells the user at once
+    (utter_coach_unavailable), so a new case is marked notified and the sweeper stays quiet.
+    Accepting: the sweeper sends one timeout notice if nobody claims the case in time.
+    """
+    store, settings = app[keys.STORE], app[keys.SETTINGS]
     online, open_now = await _availability(app)
     accepting = online > 0 and open_now
+    result = await store.run(
+        store.open_case,
+        req.conversation_id,
+        req.channel,
+        req.language,
+        req.trigger,
+        req.intents_seen,
+        req.summary,
+        notified=not accepting,
+    )
     estimate: int | None = None
     if accepting:
         ahead = await store.run(store.queue_position, result.case)
         estimate = math.ceil((ahead + 1) * settings.average_handling_seconds / online)
+    if result.created:
+        notes = ([texts.FROM_OUTBOX] if from_outbox else []) + (
+            [] if accepting else [texts.USER_TOLD_UNAVAILABLE]
+        )
+        for note in notes:
+            await store.run(
+                store.add_event, result.case.id, "system", note, None, {"notice": "opened"}
+            )
     if result.created or result.priority_raised:
         await publish_case(app, result.case)
-    if not accepting:
-        app[keys.SWEEP_WAKE].set()  # tell the user at once, not at the next sweep
-    body = {
-        "case_id": result.case.id,
-        "status": result.case.status,
-        "priority": result.case.priority,
-        "coaches_online": online,
-        "in_hours": open_now,
-        "estimated_wait_seconds": estimate,
-        "accepting": accepting,
-    }
-    return web.json_response(body, status=201 if result.created else 200)
+    return CaseOpened(result, online, open_now, accepting, estimate)
+
+
+async def open_case(request: web.Request) -> web.Response:
+    """POST /internal/cases: open (or return) the conversation's case; 201 new, 200 existing."""
+    req = parse_case_request(await read_json_object(request))
+    opened = await create_case(request.app, req)
+    return web.json_response(opened.body(), status=201 if opened.result.created else 200)
 
 
 async def user_message(request: web.Request) -> web.Response:
@@ -129,18 +183,25 @@ async def user_message(request: web.Request) -> web.Response:
     if result is None:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     await hub.send_case(result.case.id, {"type": "event", "event": event_json(result.event, {})})
-    if text.strip().lower() in texts.LEAVE_WORDS:
-        ev = await store.run(
-            store.add_event,
-            result.case.id,
-            "system",
-            "Användaren skrev ”avsluta” och har lämnat coachchatten.",
+    word = leave_word(text)
+    if word is not None:
+        closed = await user_left(request.app, result.case, word)
+        if closed is None:
+            raise ApiError(
+                502, "rasa_unavailable", "Rasa is unreachable; the case stays open for a coach"
+            )
+        return web.json_response(
+            {"left": True, "case_id": closed.id, "status": closed.status}, status=202
         )
-        await hub.send_case(result.case.id, {"type": "event", "event": event_json(ev, {})})
     if result.priority_raised:
         await publish_case(request.app, result.case)
     return web.json_response(
-        {"case_id": result.case.id, "priority": result.case.priority, "status": result.case.status},
+        {
+            "left": False,
+            "case_id": result.case.id,
+            "priority": result.case.priority,
+            "status": result.case.status,
+        },
         status=202,
     )
 

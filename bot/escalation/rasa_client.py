@@ -11,6 +11,9 @@ import aiohttp
 log = logging.getLogger(__name__)
 
 
+LISTEN = {"event": "action", "name": "action_listen"}
+
+
 class RasaError(Exception):
     """Rasa could not be reached or answered with an error."""
 
@@ -67,13 +70,22 @@ class RasaClient:
         )
 
     async def send_bot_message(self, conversation_id: str, text: str) -> None:
-        """A service message (e.g. 'no coach right now'); not from a coach."""
+        """A service message (e.g. the claim timeout notice); not from a coach."""
         await self.append_events(conversation_id, [{"event": "bot", "text": text}])
 
+    async def pause(self, conversation_id: str) -> None:
+        """Pause the bot (ConversationPaused) so it stays silent while a coach talks."""
+        await self.append_events(conversation_id, [{"event": "pause"}])
+
     async def resume(self, conversation_id: str, text: str) -> None:
-        """Hand the conversation back to the bot (hand back and close both end like this)."""
+        """Hand the conversation back to the bot (hand back and close both end like this).
+
+        A paused Rasa never ran `action_listen` after the action that paused it; adding it
+        puts the tracker back in the "waiting for the user" state that the rules expect.
+        """
         await self.append_events(
-            conversation_id, [{"event": "resume"}, {"event": "bot", "text": text}]
+            conversation_id,
+            [{"event": "resume"}, LISTEN, {"event": "bot", "text": text}],
         )
 
     async def transcript(self, conversation_id: str) -> list[dict[str, Any]]:

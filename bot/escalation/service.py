@@ -7,18 +7,38 @@ coach gets a clear error and can retry, and nothing is half done.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from bot.db.models import OUTCOMES, Case, utcnow
+from bot import content
+from bot.db.models import COACH_OUTCOMES, Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import ApiError, CoachInfo, case_for_coach, event_json, text_ok
 from bot.escalation.rasa_client import RasaError
 from bot.escalation.store import Conflict, NotFound
 
 log = logging.getLogger(__name__)
+
+# a user message that is exactly one of these (trimmed, any case) leaves the coach chat
+LEAVE_WORDS = frozenset({"avsluta", "stop", "stopp", "sluta chatta"})
+
+
+def leave_word(text: str) -> str | None:
+    """The leave word `text` is (normalised), else None."""
+    normalised = " ".join(text.split()).casefold()
+    return normalised if normalised in LEAVE_WORDS else None
+
+
+async def user_text(name: str, language: str) -> str:
+    """A user-facing text from the content file (data/content/content.yml).
+
+    Read on each use, so an edited content file applies without a restart; parsing the YAML
+    takes tens of milliseconds, so it runs in a worker thread, off the event loop.
+    """
+    return await asyncio.to_thread(content.text, name, language)
 
 
 async def load_case(app: web.Application, case_id: str) -> Case:
@@ -59,7 +79,27 @@ async def claim(app: web.Application, coach: CoachInfo, case_id: str) -> Case:
     except NotFound as exc:
         raise ApiError(404, "not_found", "Okänt ärende") from exc
     await publish_case(app, case)
+    await _pause_bot(app, case)
     return case
+
+
+async def _pause_bot(app: web.Application, case: Case) -> bool:
+    """Silence the bot while the coach talks; the claim stands even if Rasa is down.
+
+    The case may have been opened while nobody could take it, when the Rasa action did not
+    pause the conversation, so every claim pauses (pausing twice is harmless).
+    """
+    try:
+        await app[keys.RASA].pause(case.conversation_id)
+        return True
+    except RasaError as exc:
+        log.warning("claim of case %s: could not pause the bot: %s", case.id, exc)
+    store = app[keys.STORE]
+    ev = await store.run(
+        store.add_event, case.id, "system", texts.PAUSE_FAILED, None, {"warning": "pause_failed"}
+    )
+    await app[keys.HUB].send_case(case.id, {"type": "event", "event": event_json(ev, {})})
+    return False
 
 
 async def send_coach_message(
@@ -99,13 +139,14 @@ async def finish(
     app: web.Application, coach: CoachInfo, case_id: str, *, close: bool, outcome: Any = None
 ) -> Case:
     """Hand back to the bot (close=False) or close with an outcome; both resume the bot."""
-    if close and outcome not in OUTCOMES:
-        raise ApiError(400, "invalid_field", "Välj ett utfall: " + ", ".join(OUTCOMES))
+    if close and outcome not in COACH_OUTCOMES:
+        raise ApiError(400, "invalid_field", "Välj ett utfall: " + ", ".join(COACH_OUTCOMES))
     case = await load_case(app, case_id)
     _ensure_open(case)
     if not (coach.is_admin or case.claimed_by == coach.id):
         raise ApiError(403, "forbidden", "Bara coachen som har ärendet kan avsluta det")
-    text = texts.close_message(case.language) if close else texts.hand_back_message(case.language)
+    name = "utter_coach_closed" if close else "utter_coach_handed_back"
+    text = await user_text(name, case.language)
     try:
         await app[keys.RASA].resume(case.conversation_id, text)
     except RasaError as exc:
@@ -124,5 +165,47 @@ async def finish(
         )
     except Conflict as exc:
         raise ApiError(409, "case_closed", "Ärendet är redan avslutat") from exc
+    await publish_case(app, case)
+    return case
+
+
+async def user_left(app: web.Application, case: Case, word: str) -> Case | None:
+    """The user typed a leave word: resume the bot with a goodbye, close the case.
+
+    Rasa first (as for a coach's close): if it is down the case stays open, the coach is told,
+    and None is returned; closing the case later resumes the bot.
+    """
+    store, hub = app[keys.STORE], app[keys.HUB]
+    try:
+        await app[keys.RASA].resume(
+            case.conversation_id, await user_text("utter_coach_user_left", case.language)
+        )
+    except RasaError as exc:
+        log.warning("user left case %s but the bot could not be resumed: %s", case.id, exc)
+        ev = await store.run(
+            store.add_event,
+            case.id,
+            "system",
+            texts.USER_LEFT_RESUME_FAILED.format(word=word),
+            None,
+            {"warning": "resume_failed", "user_left": True},
+        )
+        await hub.send_case(case.id, {"type": "event", "event": event_json(ev, {})})
+        return None
+    try:
+        case = await store.run(store.finish, case.id, "closed", "user_left", None)
+    except (Conflict, NotFound):
+        # a coach closed or handed it back at the same moment: it is closed either way
+        log.info("user left case %s, already finished", case.id)
+        return await store.run(store.get_case, case.id)
+    ev = await store.run(
+        store.add_event,
+        case.id,
+        "system",
+        texts.USER_LEFT.format(word=word),
+        None,
+        {"user_left": True},
+    )
+    await hub.send_case(case.id, {"type": "event", "event": event_json(ev, {})})
     await publish_case(app, case)
     return case

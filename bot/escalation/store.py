@@ -24,6 +24,7 @@ from bot.db.models import (
     CannedReply,
     Case,
     CaseEvent,
+    CaseRequestOutbox,
     Coach,
     CoachSession,
     utcnow,
@@ -200,12 +201,18 @@ class Store:
         trigger: str,
         intents_seen: list[str],
         summary: str,
+        notified: bool = False,
     ) -> OpenResult:
-        """Open a case, or return the open one for this conversation (raising its priority)."""
+        """Open a case, or return the open one for this conversation (raising its priority).
+
+        `notified`: the user has already been told that no coach can answer now (the Rasa
+        action does that when the service is not accepting), so the sweeper sends nothing.
+        Applies only to a new case; an existing one keeps its state.
+        """
         for attempt in range(3):
             try:
                 return self._open_case_once(
-                    conversation_id, channel, language, trigger, intents_seen, summary
+                    conversation_id, channel, language, trigger, intents_seen, summary, notified
                 )
             except IntegrityError:
                 # a concurrent request opened it first: the next attempt returns that case
@@ -221,6 +228,7 @@ class Store:
         trigger: str,
         intents_seen: list[str],
         summary: str,
+        notified: bool,
     ) -> OpenResult:
         prio = priority_for(trigger)
         with self.sessions.begin() as s:
@@ -256,10 +264,15 @@ class Store:
                 intents_seen=list(dict.fromkeys(intents_seen)),
                 summary=summary,
                 created_at=now,
+                unavailable_notified_at=now if notified else None,
             )
             s.add(case)
             s.flush()
-            s.add(_status_event(case.id, "opened", {"trigger": trigger}, now))
+            s.add(
+                _status_event(
+                    case.id, "opened", {"trigger": trigger, "user_told_unavailable": notified}, now
+                )
+            )
         return OpenResult(case, created=True, priority_raised=False)
 
     def open_case_for(self, conversation_id: str) -> Case | None:
@@ -388,7 +401,7 @@ class Store:
             s.add(_status_event(case_id, "claimed", {}, now, coach_id=coach_id))
         return self.get_case(case_id)
 
-    def finish(self, case_id: str, status: str, outcome: str | None, coach_id: int) -> Case:
+    def finish(self, case_id: str, status: str, outcome: str | None, coach_id: int | None) -> Case:
         """Close or hand back an open case (conditional UPDATE: only once)."""
         now = utcnow()
         with self.sessions.begin() as s:
@@ -432,6 +445,29 @@ class Store:
         """Sending failed: allow the sweeper to try again later."""
         with self.sessions.begin() as s:
             s.execute(update(Case).where(Case.id == case_id).values(unavailable_notified_at=None))
+
+    # ---- outbox (case requests queued while the service was down) ------------------------
+
+    def outbox_pending(self, limit: int = 100) -> list[CaseRequestOutbox]:
+        with self.sessions() as s:
+            return list(
+                s.execute(
+                    select(CaseRequestOutbox).order_by(CaseRequestOutbox.id).limit(limit)
+                ).scalars()
+            )
+
+    def outbox_delete(self, entry_id: int) -> None:
+        with self.sessions.begin() as s:
+            s.execute(delete(CaseRequestOutbox).where(CaseRequestOutbox.id == entry_id))
+
+    def outbox_failed(self, entry_id: int, error: str) -> None:
+        """Keep the entry for the next pass, counting the attempt."""
+        with self.sessions.begin() as s:
+            s.execute(
+                update(CaseRequestOutbox)
+                .where(CaseRequestOutbox.id == entry_id)
+                .values(attempts=CaseRequestOutbox.attempts + 1, last_error=error[:1000])
+            )
 
     # ---- canned replies ------------------------------------------------------------------
 

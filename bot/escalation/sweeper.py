@@ -1,8 +1,10 @@
-"""Background task: tell waiting users honestly when no coach can take them.
+"""Background task: drain the outbox, and tell waiting users once when nobody claimed in time.
 
-A waiting case gets ONE message (24/7 alternatives, "leave a message here") when it has waited
-past the claim timeout, or when nobody can take it now (out of hours or no coach online).
-The case stays open, so a coach answers it when back: no case is lost.
+A case opened while the service was accepting (coaches online, within hours) and not claimed
+within the claim timeout gets ONE notice (utter_coach_timeout from the content file: 24/7
+numbers, "your request stays in the queue"). A case opened while not accepting is marked
+notified at creation: the Rasa action told the user synchronously (utter_coach_unavailable).
+The case stays open either way, so a coach answers it when back: no case is lost.
 """
 
 from __future__ import annotations
@@ -16,47 +18,44 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.db.models import utcnow
-from bot.escalation import keys, texts
-from bot.escalation.common import event_json, in_hours_now
+from bot.escalation import keys, outbox, texts
+from bot.escalation.common import event_json
 from bot.escalation.rasa_client import RasaError
+from bot.escalation.service import user_text
 
 log = logging.getLogger(__name__)
 
 
 async def sweep_once(app: web.Application) -> int:
-    """One pass; returns how many users were notified."""
+    """One pass over unclaimed cases; returns how many users were sent the timeout notice."""
     store, settings, rasa = app[keys.STORE], app[keys.SETTINGS], app[keys.RASA]
     candidates = await store.run(store.cases_without_notice)
     if not candidates:
         return 0
-    online = await store.run(store.coaches_online, settings.presence_ttl_seconds)
-    open_now = in_hours_now(app)
-    accepting = online > 0 and open_now
     deadline = utcnow() - timedelta(seconds=settings.claim_timeout_seconds)
     sent = 0
     for case in candidates:
-        overdue = case.created_at <= deadline
-        if accepting and not overdue:
+        if case.created_at > deadline:
             continue
         if not await store.run(store.mark_notified, case.id):
             continue  # another pass already took it
-        reason = "timeout" if accepting else "closed"
         try:
-            await rasa.send_bot_message(
-                case.conversation_id, texts.unavailable_message(case.language, reason)
-            )
+            text = await user_text("utter_coach_timeout", case.language)
+            await rasa.send_bot_message(case.conversation_id, text)
         except RasaError as exc:
             log.warning("could not notify case %s, will retry: %s", case.id, exc)
             await store.run(store.unmark_notified, case.id)
             continue
+        except Exception:
+            await store.run(store.unmark_notified, case.id)
+            raise
         ev = await store.run(
             store.add_event,
             case.id,
             "system",
-            "Användaren har fått besked om att ingen coach kan svara just nu, med "
-            "stödnummer dygnet runt. Ärendet är kvar i kön.",
+            texts.USER_TOLD_TIMEOUT,
             None,
-            {"notice": reason},
+            {"notice": "timeout"},
         )
         await app[keys.HUB].send_case(case.id, {"type": "event", "event": event_json(ev, {})})
         sent += 1
@@ -68,14 +67,18 @@ async def sweep_once(app: web.Application) -> int:
 async def _loop(app: web.Application) -> None:
     wake = app[keys.SWEEP_WAKE]
     interval = app[keys.SETTINGS].sweep_interval_seconds
-    while True:
+    while True:  # first pass at once: requests queued while the service was down
+        try:
+            await outbox.drain_once(app)
+        except Exception:  # keep going whatever happens: a dead sweeper loses users
+            log.exception("outbox drain failed")
+        try:
+            await sweep_once(app)
+        except Exception:
+            log.exception("sweep failed")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=interval)
         wake.clear()
-        try:
-            await sweep_once(app)
-        except Exception:  # keep sweeping whatever happens: a dead sweeper loses users
-            log.exception("sweep failed")
 
 
 async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:

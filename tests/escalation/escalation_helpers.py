@@ -63,6 +63,10 @@ class FakeRasa:
             return bad
         return web.json_response({"sender_id": cid, "events": self.trackers.get(cid, [])})
 
+    def events(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Every event POSTed for one conversation, flattened, in order (accepted or not)."""
+        return [ev for body in self.posted(conversation_id) for ev in body]
+
     def posted(self, conversation_id: str | None = None) -> list[list[dict[str, Any]]]:
         """Bodies of successful-or-not event POSTs, optionally for one conversation."""
         return [
@@ -129,6 +133,20 @@ class Env:
         )
         assert resp.status in (200, 201), await resp.text()
         return await resp.json()
+
+
+CASE_PAYLOAD: dict[str, Any] = {
+    "channel": "rest",
+    "language": "sv",
+    "trigger": "request_human",
+    "intents_seen": ["greet", "request_human"],
+    "summary": "Vill prata med någon",
+}
+
+
+def case_payload(conversation_id: str, **overrides: Any) -> dict[str, Any]:
+    """A POST /internal/cases body."""
+    return {**CASE_PAYLOAD, "conversation_id": conversation_id, **overrides}
 
 
 def make_settings(db_url: str, rasa_url: str, **overrides: Any) -> Settings:

@@ -18,7 +18,14 @@ from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"coaches", "coach_sessions", "cases", "case_events", "canned_replies"}
+TABLES = {
+    "coaches",
+    "coach_sessions",
+    "cases",
+    "case_events",
+    "canned_replies",
+    "case_request_outbox",
+}
 
 
 def test_migration_up_down_up(db_url: str) -> None:
@@ -36,6 +43,14 @@ def test_migration_up_down_up(db_url: str) -> None:
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
+        with engine.begin() as conn:  # 0002 down and up again, alone
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        names = set(inspect(engine).get_table_names())
+        assert "case_request_outbox" not in names and "cases" in names
+        upgrade_database(engine)
+        assert "case_request_outbox" in set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 

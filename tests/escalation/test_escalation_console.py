@@ -11,6 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from escalation_helpers import CSRF_INPUT, CSRF_META, RASA_TOKEN, Env, login, wait_for
 
+from bot import content
+from bot.escalation import texts
+
 
 async def _coach(env: Env, username: str, role: str = "coach") -> tuple[TestClient, str]:
     await env.create_coach(username, role)
@@ -171,6 +174,7 @@ async def test_claim_race_exactly_one_wins(env: Env) -> None:
     assert case.status == "claimed"
     winner = "anna" if r1.status == 200 else "bo"
     assert (await env.store.run(env.store.coach_names))[case.claimed_by] == winner
+    assert env.rasa.events("conv-race") == [{"event": "pause"}]  # only the winner pauses
 
 
 async def test_other_coach_cannot_read_claimed_case_but_admin_can(env: Env) -> None:
@@ -253,6 +257,10 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
     opened = await env.open_case(client, "conv-live")
     cid = opened["case_id"]
     assert (await _post(client, f"/api/cases/{cid}/claim", csrf)).status == 200
+    # claiming pauses the bot through Rasa's tracker events API
+    pause = [c for c in env.rasa.calls if c["method"] == "POST"][-1]
+    assert pause["conversation_id"] == "conv-live" and pause["json"] == [{"event": "pause"}]
+    assert pause["query"]["token"] == RASA_TOKEN
     ws = await client.ws_connect(f"/ws/cases/{cid}?csrf={csrf}")
     await _receive(ws, "ready")
 
@@ -300,8 +308,11 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
     resp = await _post(client, f"/api/cases/{cid}/handback", csrf)
     assert resp.status == 200 and (await resp.json())["status"] == "handed_back"
     body = env.rasa.posted("conv-live")[-1]
-    assert body[0] == {"event": "resume"}
-    assert body[1]["event"] == "bot" and "chattboten" in body[1]["text"]
+    assert body == [
+        {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "bot", "text": content.text("utter_coach_handed_back", "sv")},
+    ]
     update = await _receive(ws, "case")
     assert update["case"]["status"] == "handed_back"
     await ws.close()
@@ -329,8 +340,12 @@ async def test_close_with_outcome_resumes_bot_in_users_language(env: Env) -> Non
     resp = await _post(client, f"/api/cases/{cid}/close", csrf, {"outcome": "wants_callback"})
     assert resp.status == 200 and (await resp.json())["outcome"] == "wants_callback"
     body = env.rasa.posted("conv-en")[-1]
-    assert body[0] == {"event": "resume"}
-    assert body[1]["event"] == "bot" and "chatbot" in body[1]["text"] and "112" in body[1]["text"]
+    assert body == [
+        {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "bot", "text": content.text("utter_coach_closed", "en")},
+    ]
+    assert "112" in body[2]["text"]  # the emergency number fact, rendered
     case = await env.store.run(env.store.get_case, cid)
     assert case.status == "closed" and case.outcome == "wants_callback"
 
@@ -359,18 +374,108 @@ async def test_rasa_down_gives_502_and_case_stays_open(env: Env) -> None:
     assert (await client.get(f"/api/cases/{cid}/transcript")).status == 502
 
 
-async def test_user_leaving_is_shown_to_coach(env: Env) -> None:
+async def test_claim_survives_rasa_down_with_a_warning_to_the_coach(env: Env) -> None:
     client, csrf = await _coach(env, "anna")
-    opened = await env.open_case(client, "conv-leave")
-    await _post(client, f"/api/cases/{opened['case_id']}/claim", csrf)
-    await env.internal(
+    opened = await env.open_case(client, "conv-nopause")
+    cid = opened["case_id"]
+    ws = await client.ws_connect(f"/ws/cases/{cid}?csrf={csrf}")
+    await _receive(ws, "ready")
+    env.rasa.fail = True
+    resp = await _post(client, f"/api/cases/{cid}/claim", csrf)
+    assert resp.status == 200 and (await resp.json())["case"]["status"] == "claimed"
+    assert env.rasa.posted("conv-nopause") == [[{"event": "pause"}]]  # tried, refused
+    event = (await _receive(ws, "event"))["event"]
+    assert event["kind"] == "system" and event["text"] == texts.PAUSE_FAILED
+    assert event["data"] == {"warning": "pause_failed"}
+    await ws.close()
+    data = await (await client.get(f"/api/cases/{cid}")).json()
+    assert data["case"]["status"] == "claimed"
+    assert any(e["data"].get("warning") == "pause_failed" for e in data["events"])
+
+
+async def test_coach_cannot_pick_user_left_outcome(env: Env) -> None:
+    client, csrf = await _coach(env, "anna")
+    opened = await env.open_case(client, "conv-pick")
+    cid = opened["case_id"]
+    await _post(client, f"/api/cases/{cid}/claim", csrf)
+    html = await (await client.get(f"/cases/{cid}")).text()
+    assert 'value="user_left"' not in html and 'value="wants_callback"' in html
+    resp = await _post(client, f"/api/cases/{cid}/close", csrf, {"outcome": "user_left"})
+    assert resp.status == 400
+
+
+@pytest.mark.parametrize("word", ["avsluta", "  STOP ", "Stopp", "sluta chatta", "Sluta  Chatta"])
+async def test_user_leaving_closes_case_and_resumes_bot(env: Env, word: str) -> None:
+    client, csrf = await _coach(env, "anna")
+    opened = await env.open_case(client, "conv-leave", language="en")
+    cid = opened["case_id"]
+    await _post(client, f"/api/cases/{cid}/claim", csrf)
+    ws = await client.ws_connect(f"/ws/cases/{cid}?csrf={csrf}")
+    await _receive(ws, "ready")
+    resp = await env.internal(
         client,
         "POST",
         "/internal/conversations/conv-leave/messages",
+        {"text": word, "intent": None, "timestamp": 1.0},
+    )
+    assert resp.status == 202
+    assert (await resp.json())["left"] is True
+    # the coach sees it live: the message, the system note, the closed case
+    assert (await _receive(ws, "event"))["event"]["text"] == word
+    note = (await _receive(ws, "event"))["event"]
+    assert note["kind"] == "system" and "lämnat coachchatten" in note["text"]
+    update = await _receive(ws, "case")
+    assert update["case"]["status"] == "closed" and update["case"]["outcome"] == "user_left"
+    await ws.close()
+    assert env.rasa.posted("conv-leave")[-1] == [
+        {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "bot", "text": content.text("utter_coach_user_left", "en")},
+    ]
+    case = await env.store.run(env.store.get_case, cid)
+    assert case.status == "closed" and case.outcome == "user_left"
+    resp = await env.internal(client, "GET", "/internal/conversations/conv-leave/case")
+    assert resp.status == 404
+    page = await client.get(f"/cases/{cid}")
+    assert page.status == 200
+
+
+async def test_leave_word_must_be_the_whole_message(env: Env) -> None:
+    client, csrf = await _coach(env, "anna")
+    opened = await env.open_case(client, "conv-stay")
+    await _post(client, f"/api/cases/{opened['case_id']}/claim", csrf)
+    for text in ("jag vill inte avsluta", "stop it", "avsluta!"):
+        resp = await env.internal(
+            client,
+            "POST",
+            "/internal/conversations/conv-stay/messages",
+            {"text": text, "intent": None, "timestamp": 1.0},
+        )
+        assert resp.status == 202 and (await resp.json())["left"] is False, text
+    assert (await env.store.run(env.store.get_case, opened["case_id"])).status == "claimed"
+    assert env.rasa.events("conv-stay") == [{"event": "pause"}]
+
+
+async def test_user_leaving_while_rasa_down_keeps_case_for_coach(env: Env) -> None:
+    client, csrf = await _coach(env, "anna")
+    opened = await env.open_case(client, "conv-leave-down")
+    cid = opened["case_id"]
+    await _post(client, f"/api/cases/{cid}/claim", csrf)
+    env.rasa.fail = True
+    resp = await env.internal(
+        client,
+        "POST",
+        "/internal/conversations/conv-leave-down/messages",
         {"text": "avsluta", "intent": None, "timestamp": 1.0},
     )
-    data = await (await client.get(f"/api/cases/{opened['case_id']}")).json()
-    assert any(e["kind"] == "system" and "lämnat" in e["text"] for e in data["events"])
+    assert resp.status == 502 and (await resp.json())["error"] == "rasa_unavailable"
+    data = await (await client.get(f"/api/cases/{cid}")).json()
+    assert data["case"]["status"] == "claimed"
+    assert any(e["data"].get("warning") == "resume_failed" for e in data["events"])
+    env.rasa.fail = False  # the coach closes it when Rasa is back: that resumes the bot
+    resp = await _post(client, f"/api/cases/{cid}/close", csrf, {"outcome": "no_contact"})
+    assert resp.status == 200
+    assert env.rasa.posted("conv-leave-down")[-1][0] == {"event": "resume"}
 
 
 # ---- presence, canned replies, pages, headers ----------------------------------------------

@@ -207,7 +207,8 @@
     if (ev.kind === "status") {
       addMessage("live", "system", STATUS_EVENTS[ev.text] || ev.text, "Händelse", shortTime(ev.created_at));
     } else {
-      const label = ev.kind === "coach" && ev.coach ? "Coach " + ev.coach : null;
+      const warn = ev.kind === "system" && ev.data && ev.data.warning;
+      const label = ev.kind === "coach" && ev.coach ? "Coach " + ev.coach : (warn ? "Varning" : null);
       addMessage("live", ev.kind, ev.text, label, shortTime(ev.created_at));
     }
   }

@@ -1,0 +1,84 @@
+"""The real Rasa server: REST channel, HTTP API auth, SQLite tracker store, bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+
+def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, Any]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def say(server: dict, sender: str, text: str) -> list[dict[str, Any]]:
+    status, body = post(f"{server['url']}/webhooks/rest/webhook",
+                        json.dumps({"sender": sender, "message": text}).encode())
+    assert status == 200, body
+    return body
+
+
+def test_rest_channel_answers_in_swedish_and_keeps_the_conversation(rasa_server: dict) -> None:
+    sender = uuid.uuid4().hex
+    greeting = say(rasa_server, sender, "hej")
+    assert greeting and "Sluta skjut" in greeting[0]["text"]
+    crisis = say(rasa_server, sender, "ja vill inte leva längre")
+    assert "90101" in " ".join(m["text"] for m in crisis)
+    with sqlite3.connect(rasa_server["db"]) as db:
+        rows = db.execute(
+            "SELECT type_name FROM events WHERE sender_id = ?", (sender,)
+        ).fetchall()
+    kinds = [r[0] for r in rows]
+    assert kinds.count("user") == 2 and "bot" in kinds
+
+
+def test_emergency_over_rest_has_112_first(rasa_server: dict) -> None:
+    messages = say(rasa_server, uuid.uuid4().hex, "hjälp dom jagar mig med kniv")
+    assert "112" in messages[0]["text"].splitlines()[0]
+
+
+def test_http_api_needs_the_token(rasa_server: dict) -> None:
+    sender = uuid.uuid4().hex
+    say(rasa_server, sender, "hej")
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(f"{rasa_server['url']}/conversations/{sender}/tracker", timeout=10)
+    assert denied.value.code == 401
+    url = f"{rasa_server['url']}/conversations/{sender}/tracker?token={rasa_server['token']}"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        tracker = json.loads(resp.read())
+    assert tracker["sender_id"] == sender
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'{"sender": "x"}', json.dumps({"message": "hej"}).encode(), b""],
+    ids=["malformed", "array", "no-message", "no-sender", "empty-body"],
+)
+def test_malformed_requests_get_a_4xx_or_an_answer_never_a_crash(
+    rasa_server: dict, body: bytes
+) -> None:
+    status, _ = post(f"{rasa_server['url']}/webhooks/rest/webhook", body)
+    assert status < 500
+    # the server is still healthy afterwards
+    assert say(rasa_server, uuid.uuid4().hex, "hej")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a" * 10_000, "🙏🙏", "مرحبا", "\u0000\u0007hej"],
+    ids=["empty", "10k", "emoji", "arabic", "control"],
+)
+def test_bad_text_over_rest_gets_a_reply(rasa_server: dict, text: str) -> None:
+    messages = say(rasa_server, uuid.uuid4().hex, text)
+    assert messages and messages[0]["text"]
