@@ -10,6 +10,10 @@ Rasa publishes every tracker event here after saving it. For user messages this 
   talking, or the bot waits for one), asks Rasa's own HTTP API to send the safety answer at
   once (POST /conversations/{id}/execute), because a paused Rasa predicts nothing.
 
+It also feeds the review inbox (POST /internal/review): a user message whose intent is
+nlu_fallback or whose confidence is below REVIEW_CONFIDENCE_THRESHOLD, or that the bot answered
+with a rephrase request, is sent without the sender id; the service scrubs it before storing.
+
 Posts run in one background worker per process, so messages reach the coach in order.
 """
 
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote
 
@@ -29,13 +34,52 @@ from rasa.utils.endpoints import EndpointConfig
 log = logging.getLogger(__name__)
 
 SAFETY_ANSWERS = {"crisis_suicidal": "utter_crisis", "emergency_danger": "utter_emergency"}
+REPHRASE_ACTIONS = frozenset({"utter_ask_rephrase"})
+FALLBACK_INTENT = "nlu_fallback"
+REVIEW_KEY = "_review"  # queue items with this key go to the review inbox, not to the coach
+MAX_PENDING_REVIEW = 1000  # last user message per sender, kept until the bot's next action
+
+
+def review_reason(parse_data: dict[str, Any], threshold: float) -> str | None:
+    """Why a parsed user message belongs in the review inbox, or None.
+
+    A message the safety net decided is not a classifier miss: its rules are deterministic.
+    """
+    if parse_data.get("safety_rule"):
+        return None
+    intent = parse_data.get("intent") or {}
+    if intent.get("name") == FALLBACK_INTENT:
+        return "fallback"
+    confidence = intent.get("confidence")
+    if isinstance(confidence, (int, float)) and confidence < threshold:
+        return "low_confidence"
+    return None
+
+
+def review_payload(event: dict[str, Any], reason: str) -> dict[str, Any]:
+    """What the review inbox gets: the text (scrubbed there), never the sender id."""
+    parse = event.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    best = intent if intent.get("name") != FALLBACK_INTENT or not ranking else ranking[0]
+    language = next((e.get("value") for e in parse.get("entities") or []
+                     if e.get("entity") == "language"), None)
+    return {
+        "text": event.get("text") or "",
+        "intent": best.get("name"),
+        "confidence": best.get("confidence"),
+        "language": language if language in ("sv", "en") else None,
+        "reason": reason,
+        "timestamp": event.get("timestamp"),
+    }
 
 
 class EscalationRelayBroker(EventBroker):
     """Forwards user events to the escalation service; safety answers while paused."""
 
     def __init__(self, escalation_url: str, internal_token: str, rasa_url: str,
-                 rasa_token: str, timeout: float = 5.0) -> None:
+                 rasa_token: str, timeout: float = 5.0,
+                 review_threshold: float = 0.6) -> None:
         self.escalation_url = escalation_url.rstrip("/")
         self.internal_token = internal_token
         self.rasa_url = rasa_url.rstrip("/")
@@ -44,6 +88,9 @@ class EscalationRelayBroker(EventBroker):
         self._queue: asyncio.Queue[dict[str, Any]] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        self.review_threshold = review_threshold
+        # sender -> last user event not yet sent for review (a rephrase request may follow)
+        self._pending_review: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     @classmethod
     async def from_endpoint_config(
@@ -60,15 +107,40 @@ class EscalationRelayBroker(EventBroker):
             internal_token=env.get("ESCALATION_INTERNAL_TOKEN", "change-me-internal-token"),
             rasa_url=rasa_url,
             rasa_token=env.get("RASA_TOKEN", "change-me-rasa-token"),
+            review_threshold=float(env.get("REVIEW_CONFIDENCE_THRESHOLD") or 0.6),
         )
 
     def publish(self, event: dict[str, Any]) -> None:
+        self._note_for_review(event)
         if event.get("event") != "user" or not event.get("sender_id"):
             return
+        self._enqueue(event)
+
+    def _enqueue(self, item: dict[str, Any]) -> None:
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._worker = asyncio.get_event_loop().create_task(self._run())
-        self._queue.put_nowait(event)
+        self._queue.put_nowait(item)
+
+    def _note_for_review(self, event: dict[str, Any]) -> None:
+        """Queue a review post for a missed message; remember others until the bot acts."""
+        sender = event.get("sender_id")
+        if not sender:
+            return
+        sender = str(sender)
+        if event.get("event") == "user":
+            self._pending_review.pop(sender, None)
+            reason = review_reason(event.get("parse_data") or {}, self.review_threshold)
+            if reason is not None:
+                self._enqueue({REVIEW_KEY: review_payload(event, reason)})
+            elif (event.get("text") or "").strip() and not str(event.get("text")).startswith("/"):
+                self._pending_review[sender] = event
+                while len(self._pending_review) > MAX_PENDING_REVIEW:
+                    self._pending_review.popitem(last=False)
+        elif event.get("event") == "action":
+            pending = self._pending_review.pop(sender, None)
+            if pending is not None and event.get("name") in REPHRASE_ACTIONS:
+                self._enqueue({REVIEW_KEY: review_payload(pending, "rephrase")})
 
     def is_ready(self) -> bool:
         return True
@@ -86,6 +158,9 @@ class EscalationRelayBroker(EventBroker):
         while True:
             event = await self._queue.get()
             try:
+                if REVIEW_KEY in event:
+                    await self._post_review(event[REVIEW_KEY])
+                    continue
                 await self._relay(event)
             except Exception:  # never let one failure stop the relay
                 log.exception("relaying a user message failed")
@@ -114,6 +189,18 @@ class EscalationRelayBroker(EventBroker):
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             # the message stays in the tracker: the coach sees it in the transcript
             log.warning("escalation service unreachable: %s", exc)
+
+    async def _post_review(self, payload: dict[str, Any]) -> None:
+        session = await self._http()
+        try:
+            async with session.post(
+                f"{self.escalation_url}/internal/review", json=payload,
+                headers={"Authorization": f"Bearer {self.internal_token}"},
+            ) as resp:
+                if resp.status != 202:
+                    log.warning("review inbox answered %s", resp.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("review inbox unreachable: %s", exc)  # a lost review item is no harm
 
     async def _is_paused(self, sender: str) -> bool:
         session = await self._http()

@@ -51,8 +51,10 @@ def agent(trained_model: Path) -> Any:
     import logging
 
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
     logging.getLogger("rasa").setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)  # Rasa's per-message debug lines drown test output
     return Agent.load(str(trained_model))
 
 

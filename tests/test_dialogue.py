@@ -26,6 +26,7 @@ def test_crisis_in_the_middle_of_a_debt_conversation_gets_the_crisis_answer(
 def test_emergency_answer_starts_with_112(conversation: Any) -> None:
     messages = conversation.texts("dom står utanför dörren med kniv")
     assert messages and "112" in messages[0].splitlines()[0]
+    assert "Coachen ser den här konversationen" in messages[-1]  # then a coach is offered
 
 
 def test_english_message_gets_english_answer_and_swedish_can_be_asked_for(
@@ -56,9 +57,10 @@ def test_fear_of_retaliation_gets_safety_first_then_options_and_a_person(
 ) -> None:
     messages = conversation.texts("om ja hoppar av kommer dom ge sig på min familj, ja e rädd")
     assert "112" in messages[0]
-    assert len(messages) >= 3
-    follow_up = _joined(conversation.texts("ja"))
-    assert "114 14" in follow_up  # the way to a person
+    assert len(messages) == 3
+    assert "Coachen ser den här konversationen" in messages[2]  # consent text before a coach
+    follow_up = _joined(conversation.texts("nej"))
+    assert "Okej" in follow_up
 
 
 def test_two_low_confidence_turns_offer_a_human(conversation: Any) -> None:
@@ -68,6 +70,7 @@ def test_two_low_confidence_turns_offer_a_human(conversation: Any) -> None:
     assert first and first[0].get("buttons")  # rephrase, with suggestions
     second = _joined(conversation.texts("/nlu_fallback"))
     assert "114 14" in second and "112" in second
+    assert "Coachen ser den här konversationen" in second  # and a coach is offered
     third = conversation.say("/nlu_fallback")
     assert third and third[0].get("buttons")  # the cycle starts again, never silence
 

@@ -13,6 +13,7 @@ from bot.db.models import (
     CaseRequestOutbox,
     Coach,
     CoachSession,
+    ReviewItem,
     utcnow,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "CaseRequestOutbox",
     "Coach",
     "CoachSession",
+    "ReviewItem",
     "make_engine",
     "make_sessionmaker",
     "upgrade_database",

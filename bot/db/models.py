@@ -13,7 +13,9 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +26,8 @@ from sqlalchemy.orm import Mapped, declarative_base
 
 Base: Any = declarative_base()
 
-ROLES = ("coach", "admin")
+# maintainer: reviews what the assistant missed and manages models; never sees cases
+ROLES = ("coach", "admin", "maintainer")
 PRESENCE = ("online", "away", "offline")
 # waiting -> claimed -> closed | handed_back; "open" means waiting or claimed.
 CASE_STATUSES = ("waiting", "claimed", "closed", "handed_back")
@@ -157,3 +160,39 @@ class CaseRequestOutbox(Base):
     created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
     attempts: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
     last_error: Mapped[str | None] = Column(Text, nullable=True)
+
+
+REVIEW_SOURCES = ("low_confidence", "fallback", "rephrase", "flagged")
+REVIEW_STATUSES = ("open", "assigned", "new_intent", "dismissed")
+
+
+class ReviewItem(Base):
+    """A user message the assistant did not understand well, waiting for a maintainer.
+
+    Only the scrubbed text is stored, never the raw text and never the conversation or sender
+    id, and only the day it was received: an inbox row cannot be traced back to a person.
+    `text_key` (a hash of the normalised scrubbed text) lets the same message seen twice be
+    one row with a count, instead of a pile of duplicates.
+    """
+
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = Column(Text, nullable=False)
+    text_key: Mapped[str] = Column(String(64), nullable=False)
+    source: Mapped[str] = Column(String(16), nullable=False)
+    predicted_intent: Mapped[str | None] = Column(String(64), nullable=True)
+    confidence: Mapped[float | None] = Column(Float, nullable=True)
+    language: Mapped[str | None] = Column(String(8), nullable=True)
+    received_on: Mapped[Any] = Column(Date, nullable=False)
+    seen_count: Mapped[int] = Column(Integer, nullable=False, default=1, server_default="1")
+    status: Mapped[str] = Column(String(16), nullable=False, default="open")
+    resolved_intent: Mapped[str | None] = Column(String(64), nullable=True)
+    resolved_by: Mapped[int | None] = Column(
+        Integer, ForeignKey("coaches.id", ondelete="SET NULL"), nullable=True
+    )
+    resolved_at: Mapped[datetime | None] = Column(DateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_review_items_status_key", "status", "text_key"),
+    )

@@ -39,6 +39,20 @@ class CoachInfo:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def is_maintainer(self) -> bool:
+        return self.role == "maintainer"
+
+    @property
+    def can_review(self) -> bool:
+        """Review inbox and models: maintainers, and admins (who may do everything)."""
+        return self.role in ("maintainer", "admin")
+
+    @property
+    def can_coach(self) -> bool:
+        """Cases and the queue: coaches and admins; a maintainer never reads conversations."""
+        return self.role in ("coach", "admin")
+
 
 def is_api_path(path: str) -> bool:
     return path.startswith(("/api/", "/internal/", "/ws/"))
@@ -141,6 +155,10 @@ def event_json(ev: CaseEvent, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+# what a maintainer account may reach (require_coach sends it here from everything else)
+MAINTAINER_PATHS = ("/review", "/logout", "/api/review")
+
+
 def can_read(coach: CoachInfo, case: Case) -> bool:
     """Waiting cases are open to every coach; a claimed one only to its coach and admins."""
     return coach.is_admin or case.claimed_by is None or case.claimed_by == coach.id
@@ -154,6 +172,18 @@ def require_coach(request: web.Request) -> CoachInfo:
             raise ApiError(401, "unauthorized", "Logga in som coach")
         target = request.path_qs if request.method == "GET" else "/queue"
         raise web.HTTPFound("/login?" + urlencode({"next": target}))
+    if not coach.can_coach and not request.path.startswith(MAINTAINER_PATHS):
+        # a maintainer works on scrubbed review items, never on live conversations
+        if request.method == "GET" and not is_api_path(request.path):
+            raise web.HTTPFound("/review")
+        raise ApiError(403, "forbidden", "Endast coacher")
+    return coach
+
+
+def require_maintainer(request: web.Request) -> CoachInfo:
+    coach = require_coach(request)
+    if not coach.can_review:
+        raise ApiError(403, "forbidden", "Endast förvaltare och administratörer")
     return coach
 
 

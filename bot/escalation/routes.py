@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.escalation import console, internal_api
+from bot.review import web as review_web
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -49,3 +50,4 @@ def setup_routes(app: web.Application) -> None:
             web.static("/static", STATIC_DIR, append_version=True),
         ]
     )
+    review_web.setup_routes(app)  # review inbox, maintainer pages, statistics (issue 5)

@@ -70,6 +70,10 @@ class Settings:
     rasa_timeout_seconds: float = 10.0
     auto_migrate: bool = True
     cookie_secure: bool = False
+    # review inbox and statistics (issue 5)
+    nlu_dir: str = ""  # "" = the project's data/nlu
+    tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
+    stats_days: int = 90
 
     @property
     def host(self) -> str:
@@ -100,4 +104,7 @@ class Settings:
             presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
             auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
             cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE", url.startswith("https://")),
+            nlu_dir=env.get("REVIEW_NLU_DIR", ""),
+            tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
+            stats_days=_int(env, "STATS_DAYS", 90),
         )

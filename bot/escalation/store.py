@@ -139,6 +139,7 @@ class Store:
                 s.execute(
                     select(func.count(Coach.id)).where(
                         Coach.active.is_(True),
+                        Coach.role.in_(("coach", "admin")),  # maintainers do not take cases
                         Coach.presence == "online",
                         Coach.last_seen_at >= now - timedelta(seconds=ttl_seconds),
                     )

@@ -192,6 +192,26 @@
     li.appendChild(head); li.appendChild(p);
     ol.appendChild(li);
     li.scrollIntoView({ block: "nearest" });
+    return li;
+  }
+
+  // A coach flags a user message the bot misunderstood: it goes, scrubbed, to the review inbox.
+  function addFlagButton(li, ev) {
+    if (!li || !document.body.dataset.caseId) return;
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "flag";
+    btn.textContent = "Flagga för granskning";
+    btn.addEventListener("click", async function () {
+      btn.disabled = true;
+      const r = await api("POST", "/api/cases/" + encodeURIComponent(document.body.dataset.caseId)
+        + "/events/" + ev.id + "/flag");
+      if (r.ok) { btn.textContent = "Flaggad"; } else {
+        btn.disabled = false;
+        notice((r.json && r.json.message) || "Kunde inte flagga meddelandet", true);
+      }
+    });
+    li.querySelector(".who").appendChild(btn);
   }
 
   function shortTime(iso) {
@@ -209,7 +229,8 @@
     } else {
       const warn = ev.kind === "system" && ev.data && ev.data.warning;
       const label = ev.kind === "coach" && ev.coach ? "Coach " + ev.coach : (warn ? "Varning" : null);
-      addMessage("live", ev.kind, ev.text, label, shortTime(ev.created_at));
+      const li = addMessage("live", ev.kind, ev.text, label, shortTime(ev.created_at));
+      if (ev.kind === "user") addFlagButton(li, ev);
     }
   }
 

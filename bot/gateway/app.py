@@ -1,0 +1,114 @@
+"""Application factory: `create_app(settings)` wires settings, Rasa client, vault, limiter,
+SMS outbox and routes; security headers and clear 4xx errors for every response."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.gateway import elks46, keys, twilio
+from bot.gateway.conversation import CoachTracker
+from bot.gateway.hub import WebHub
+from bot.gateway.rasa import RasaGateway
+from bot.gateway.ratelimit import RateLimiter
+from bot.gateway.routes import setup_routes
+from bot.gateway.settings import GatewaySettings
+from bot.gateway.sms import SmsOutbox
+from bot.gateway.vault import Vault, make_vault_engine
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# strict: no inline script or style, nothing from another origin, no framing
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Clear 4xx as short JSON, no stack traces, never a crash."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return web.json_response({"error": exc.reason, "detail": exc.text or exc.reason},
+                                 status=exc.status)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "internal error"}, status=500)
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if not request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "no-store")
+
+
+def create_app(settings: GatewaySettings | None = None) -> web.Application:
+    """Build the gateway; network and database are opened when the app starts."""
+    settings = settings or GatewaySettings.from_env()
+    app = web.Application(client_max_size=settings.client_max_size,
+                          middlewares=[error_middleware])
+    app[keys.SETTINGS] = settings
+    app[keys.RASA] = RasaGateway(settings.rasa_url, settings.rasa_token,
+                                 settings.rasa_timeout_seconds)
+    app[keys.HUB] = WebHub()
+    app[keys.COACH] = CoachTracker()
+    app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)
+    app[keys.VAULT] = Vault(make_vault_engine(settings.vault_url), settings.fernet_key,
+                            settings.sms_number_ttl_seconds)
+    senders = {}
+    if settings.twilio is not None:
+        senders["twilio"] = twilio.make_sender(settings.twilio)
+    if settings.elks is not None:
+        senders["46elks"] = elks46.make_sender(settings.elks)
+    app[keys.SMS] = SmsOutbox(settings, app[keys.VAULT], app[keys.RASA], app[keys.LIMITER],
+                              app[keys.COACH], senders)
+    app.on_response_prepare.append(security_headers)
+    app.cleanup_ctx.append(_resources_ctx)
+    setup_routes(app)
+    return app
+
+
+async def _sweep(app: web.Application) -> None:
+    """Delete phone numbers that have been inactive longer than the TTL."""
+    settings, vault = app[keys.SETTINGS], app[keys.VAULT]
+    while True:
+        try:
+            removed = await asyncio.to_thread(vault.sweep)
+            if removed:
+                log.info("deleted %d inactive phone numbers", removed)
+        except Exception:
+            log.exception("vault sweep failed")
+        await asyncio.sleep(settings.sms_sweep_interval_seconds)
+
+
+async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
+    await app[keys.RASA].start()
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+    app[keys.HTTP] = http
+    app[keys.SMS].http = http
+    sweeper = asyncio.ensure_future(_sweep(app))
+    yield
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
+    await app[keys.SMS].drain()
+    await app[keys.HUB].close_all()
+    await http.close()
+    await app[keys.RASA].close()
+    app[keys.VAULT].engine.dispose()

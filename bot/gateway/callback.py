@@ -1,0 +1,69 @@
+"""POST /rasa/callback: every bot message Rasa sends on the callback channel lands here.
+
+That includes replies to the user's own message, a coach's live messages and service
+notices that the escalation service appends through Rasa's HTTP API. The recipient id says
+the channel: `web-…` goes to the browser tabs of that conversation (with "coach joined/left"
+notices), `sms-…` to the SMS outbox. If GATEWAY_CALLBACK_TOKEN is set, Rasa must send it
+(`token:` in credentials.yml adds ?token=...); otherwise only loopback may post.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.gateway import keys
+from bot.gateway.vault import SMS_PREFIX, WEB_PREFIX
+
+log = logging.getLogger(__name__)
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def _authorised(request: web.Request) -> bool:
+    token = request.app[keys.SETTINGS].callback_token
+    if token:
+        given = request.query.get("token") or request.headers.get("Authorization", "").removeprefix(
+            "Bearer ")
+        return hmac.compare_digest(given.encode(), token.encode())
+    return request.remote in LOOPBACK
+
+
+def web_payload(message: dict[str, Any]) -> dict[str, Any]:
+    """What the page gets for one bot message: only fields it renders."""
+    out: dict[str, Any] = {"type": "bot", "text": str(message.get("text") or ""),
+                           "coach": bool(message.get("coach"))}
+    buttons = message.get("buttons")
+    if isinstance(buttons, list) and buttons:
+        out["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                          for b in buttons if isinstance(b, dict)]
+    return out
+
+
+async def receive(request: web.Request) -> web.Response:
+    if not _authorised(request):
+        raise web.HTTPForbidden(text="callback token missing or wrong")
+    try:
+        message = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(text="body is not JSON") from exc
+    if not isinstance(message, dict) or not isinstance(message.get("recipient_id"), str):
+        raise web.HTTPBadRequest(text="recipient_id missing")
+    recipient = message["recipient_id"]
+    if not (message.get("text") or message.get("buttons")):
+        return web.json_response({"status": "ignored"})  # images, custom JSON: not rendered
+    app = request.app
+    before, after = app[keys.COACH].notices(recipient, message)
+    if recipient.startswith(WEB_PREFIX):
+        hub = app[keys.HUB]
+        if before:
+            await hub.send(recipient, {"type": "notice", "kind": before})
+        await hub.send(recipient, web_payload(message))
+        if after:
+            await hub.send(recipient, {"type": "notice", "kind": after})
+    elif recipient.startswith(SMS_PREFIX):
+        await app[keys.SMS].deliver(recipient, message)
+    return web.json_response({"status": "ok"})

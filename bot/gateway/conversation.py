@@ -1,0 +1,102 @@
+"""What a conversation looks like to the user: bot, coach and user turns plus "a coach has
+joined / left" notices, built the same way live (callback) and from Rasa's tracker (reload).
+
+The coach state is derived from the messages themselves: a message flagged `coach` after a
+non-coach one means a coach joined; one of the escalation service's hand-back texts means
+the coach left. Kept per conversation in a bounded in-memory map.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from typing import Any
+
+from bot.gateway import texts
+
+MAX_TRACKED = 50_000
+_PAYLOAD_RE = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_payload(text: str) -> bool:
+    """An intent trigger like "/affirm" (what a button sends)."""
+    return bool(_PAYLOAD_RE.match(text or ""))
+
+
+class CoachTracker:
+    """Per conversation: is a coach talking right now?"""
+
+    def __init__(self) -> None:
+        self._active: OrderedDict[str, bool] = OrderedDict()
+        self._left_texts: frozenset[str] | None = None
+
+    def left_texts(self) -> frozenset[str]:
+        if self._left_texts is None:
+            self._left_texts = texts.coach_left_texts()
+        return self._left_texts
+
+    def notices(self, sender_id: str, message: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(notice before the message, notice after it) for one outgoing message."""
+        active = self._active.get(sender_id, False)
+        before = after = None
+        if message.get("coach"):
+            if not active:
+                before = "coach_joined"
+            self._set(sender_id, True)
+        elif (message.get("text") or "").strip() in self.left_texts():
+            if active:
+                after = "coach_left"
+            self._set(sender_id, False)
+        return before, after
+
+    def _set(self, sender_id: str, active: bool) -> None:
+        self._active[sender_id] = active
+        self._active.move_to_end(sender_id)
+        while len(self._active) > MAX_TRACKED:
+            self._active.popitem(last=False)
+
+    def forget(self, sender_id: str) -> None:
+        self._active.pop(sender_id, None)
+
+
+def history(events: list[dict[str, Any]], left_texts: frozenset[str]) -> list[dict[str, Any]]:
+    """Display items from tracker events, oldest first; buttons only on the last bot turn."""
+    items: list[dict[str, Any]] = []
+    active = False
+    last_buttons: list[dict[str, Any]] = []
+    for ev in events:
+        kind = ev.get("event")
+        text = ev.get("text")
+        if kind not in ("user", "bot") or not isinstance(text, str) or not text.strip():
+            continue
+        if kind == "user":
+            if is_payload(text.strip()):
+                title = next((b.get("title") for b in last_buttons
+                              if b.get("payload") == text.strip()), None)
+                if title is None:
+                    continue  # language switch and other silent triggers
+                text = str(title)
+            items.append({"type": "user", "text": text})
+            last_buttons = []
+            continue
+        metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
+        data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
+        coach = bool(metadata.get("coach"))
+        buttons = [b for b in data.get("buttons") or [] if isinstance(b, dict)]
+        if coach and not active:
+            items.append({"type": "notice", "kind": "coach_joined"})
+            active = True
+        parts = [text] if buttons else [p for p in text.strip().split("\n\n") if p.strip()]
+        for part in parts:
+            items.append({"type": "bot", "text": part, "coach": coach})
+        if buttons:
+            items[-1]["buttons"] = [{"title": str(b.get("title", "")),
+                                     "payload": str(b.get("payload", ""))} for b in buttons]
+        last_buttons = buttons
+        if not coach and text.strip() in left_texts and active:
+            items.append({"type": "notice", "kind": "coach_left"})
+            active = False
+    # quick replies are only offered for the newest bot turn
+    for item in items[:-1]:
+        item.pop("buttons", None)
+    return items

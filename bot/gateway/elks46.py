@@ -1,0 +1,54 @@
+"""46elks connector: webhook form posts (from, to, message) and replies via its HTTP API.
+
+46elks signs nothing, so the webhook URL carries a secret path segment
+(/sms/46elks/<ELKS_WEBHOOK_SECRET>, compared in constant time); a wrong secret is a 403 and
+nothing is stored. The webhook answers with an empty body: 46elks would send a non-empty
+answer back to the user as an SMS, and replies go through the API instead (see twilio.py
+for why one way out).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import aiohttp
+from aiohttp import web
+
+from bot.gateway import keys
+from bot.gateway.settings import ElksSettings
+from bot.gateway.sms import SmsSendError, inbound_from_form, read_form
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """POST /sms/46elks/{secret}."""
+    settings = request.app[keys.SETTINGS]
+    cfg = settings.elks
+    if cfg is None:
+        raise web.HTTPNotFound()
+    given = request.match_info.get("secret", "")
+    if not hmac.compare_digest(given.encode(), cfg.webhook_secret.encode()):
+        raise web.HTTPForbidden(text="invalid webhook secret")
+    form = await read_form(request, settings.client_max_size)
+    if form.get("direction", "incoming") != "incoming":
+        return web.Response(text="")  # delivery reports etc.: nothing to do
+    sms = inbound_from_form("46elks", form.get("from"), form.get("to"), form.get("message"))
+    await request.app[keys.SMS].handle_inbound(sms)
+    return web.Response(text="")
+
+
+def make_sender(cfg: ElksSettings):  # -> Sender
+    """send(http, to, via, body): POST {api}/sms with basic auth (API username, password)."""
+    url = f"{cfg.api_url}/sms"
+    auth = aiohttp.BasicAuth(cfg.username, cfg.password)
+
+    async def send(http: aiohttp.ClientSession, to: str, via: str, body: str) -> None:
+        data = {"from": cfg.from_number or via, "to": to, "message": body}
+        try:
+            async with http.post(url, data=data, auth=auth) as resp:
+                if resp.status != 200:
+                    raise SmsSendError(f"46elks answered {resp.status}: "
+                                       f"{(await resp.text())[:200]}")
+        except aiohttp.ClientError as exc:
+            raise SmsSendError(f"46elks unreachable: {exc!r}") from exc
+
+    return send

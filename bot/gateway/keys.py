@@ -1,0 +1,24 @@
+"""Typed application keys: all gateway state lives on the aiohttp app, no globals."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from bot.gateway.conversation import CoachTracker
+from bot.gateway.hub import WebHub
+from bot.gateway.rasa import RasaGateway
+from bot.gateway.ratelimit import RateLimiter
+from bot.gateway.settings import GatewaySettings
+from bot.gateway.sms import SmsOutbox
+from bot.gateway.vault import Vault
+
+SETTINGS = web.AppKey("settings", GatewaySettings)
+RASA = web.AppKey("rasa", RasaGateway)
+HUB = web.AppKey("hub", WebHub)
+COACH = web.AppKey("coach", CoachTracker)
+LIMITER = web.AppKey("limiter", RateLimiter)
+VAULT = web.AppKey("vault", Vault)
+SMS = web.AppKey("sms", SmsOutbox)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+PAGE = web.AppKey("page", dict)  # rendered page per language, built once

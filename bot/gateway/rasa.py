@@ -1,0 +1,66 @@
+"""The gateway's two uses of Rasa: send a user message on the callback channel, and read a
+conversation's tracker to rebuild the web transcript after a reload."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not accept the message (down, timeout or error status)."""
+
+
+class RasaGateway:
+    def __init__(self, base_url: str, token: str, timeout_seconds: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(timeout=self.timeout, connector=connector)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("RasaGateway.start() was not awaited")
+        return self._session
+
+    async def send(self, sender_id: str, text: str) -> None:
+        """POST to Rasa's callback channel; returns once Rasa has handled the message (every
+        reply has then been POSTed to the gateway's callback URL)."""
+        try:
+            async with self.session.post(
+                f"{self.base_url}/webhooks/callback/webhook",
+                json={"sender": sender_id, "message": text},
+            ) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    raise RasaUnavailable(f"Rasa answered {resp.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RasaUnavailable(repr(exc)) from exc
+
+    async def events(self, sender_id: str) -> list[dict[str, Any]]:
+        """The conversation's tracker events (Rasa HTTP API, token from RASA_TOKEN)."""
+        url = f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker"
+        try:
+            async with self.session.get(url, params={"token": self.token,
+                                                     "include_events": "ALL"}) as resp:
+                if resp.status != 200:
+                    raise RasaUnavailable(f"Rasa tracker answered {resp.status}")
+                data = await resp.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise RasaUnavailable(repr(exc)) from exc
+        events = data.get("events") if isinstance(data, dict) else None
+        return [e for e in events or [] if isinstance(e, dict)]

@@ -1,0 +1,46 @@
+"""Rasa's callback channel, with the coach flag kept (loaded by Rasa, not by the gateway).
+
+Rasa's stock CallbackOutput builds each posted message from text/buttons/image only, so a
+coach message (a BotUttered with metadata {"coach": true}, appended by the escalation
+service) reaches the gateway looking like any bot message. This subclass keeps the same
+name ("callback"), URL (/webhooks/callback/webhook) and credentials (`url`, optional `token`
+etc.), and adds `"coach": true` to the posted JSON, so the page can label coach messages
+and SMS can prefix them. Enable in credentials.yml as
+`bot.gateway.rasa_channel.GatewayCallbackInput:` in place of `callback:`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.channels.callback import CallbackInput, CallbackOutput
+from rasa.core.channels.channel import OutputChannel
+
+
+class GatewayCallbackOutput(CallbackOutput):
+    """CallbackOutput that forwards the `coach` metadata flag."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in text.strip().split("\n\n"):
+            message = self._message(recipient_id, text=part)
+            if kwargs.get("coach"):
+                message["coach"] = True
+            await self._persist_message(message)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str,
+                                     buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+        message = self._message(recipient_id, text=text, buttons=buttons)
+        if kwargs.get("coach"):
+            message["coach"] = True
+        await self._persist_message(message)
+
+
+class GatewayCallbackInput(CallbackInput):
+    """The callback channel whose output keeps the coach flag."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "callback"
+
+    def get_output_channel(self) -> OutputChannel:
+        return GatewayCallbackOutput(self.callback_endpoint)

@@ -1,0 +1,30 @@
+"""Every route of the gateway, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.gateway import callback, elks46, twilio, webchat
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_routes([
+        # web chat
+        web.get("/", webchat.page),
+        web.get("/ws", webchat.websocket),
+        web.static("/static", STATIC_DIR, append_version=True),
+        # Rasa's callback channel posts every bot/coach message here
+        web.post("/rasa/callback", callback.receive),
+        # SMS providers
+        web.post("/sms/twilio", twilio.webhook),
+        web.post("/sms/46elks/{secret}", elks46.webhook),
+        web.get("/healthz", healthz),
+    ])

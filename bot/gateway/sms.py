@@ -1,0 +1,320 @@
+"""SMS, whatever the provider: inbound flow, reply formatting and ordered outbound sending.
+
+Inbound (from a connector's webhook, after it verified the request): the number becomes a
+pseudonymous Rasa sender id, is stored encrypted in the vault, and the text goes to Rasa's
+callback channel. Replies that arrive at the callback while Rasa handles that SMS are
+collected and sent together once Rasa is done, so one answer becomes as few SMS as possible,
+split at paragraph, line, sentence or word boundaries. Anything arriving outside an inbound
+request (a coach's message, a service notice) is sent at once. Buttons become numbered
+choices ("Svara 1, 2 eller 3."), and an answer "2" sends the second button's payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+
+from bot import language
+from bot.gateway import texts
+from bot.gateway.conversation import CoachTracker
+from bot.gateway.rasa import RasaGateway, RasaUnavailable
+from bot.gateway.ratelimit import RateLimiter, TokenBuckets
+from bot.gateway.settings import GatewaySettings
+from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
+
+log = logging.getLogger(__name__)
+
+STOP_WORDS = frozenset({"stop", "stopp", "sluta", "stoppa", "avsluta", "unsubscribe"})
+_CHOICE_RE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+_MD_LINK_RE = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+_URL_SCHEME_RE = re.compile(r"\bhttps?://(?:www\.)?(\S+?)/?(?=[.,!?)]*(?:\s|$))")
+# characters outside the GSM-7 alphabet that the content uses: replacing them keeps an SMS
+# at 160 characters per segment instead of 70 (UCS-2)
+_GSM_FRIENDLY = str.maketrans({"•": "-", "–": "-", "—": "-", "“": '"', "”": '"', "„": '"',
+                               "’": "'", "‘": "'", "…": "...", "\u00a0": " "})
+_SEPARATORS = ("\n\n", "\n", ". ", " ")
+
+Sender = Callable[[aiohttp.ClientSession, str, str, str], Awaitable[None]]
+
+
+class SmsSendError(Exception):
+    """The provider's API refused or could not be reached."""
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    provider: str
+    number: str  # the user's number, normalised; never stored in clear
+    via: str  # our number that the user texted
+    text: str
+
+
+# ---- formatting -----------------------------------------------------------------------------
+
+def plain(text: str) -> str:
+    """SMS-friendly text: links as plain text without scheme, GSM-7 friendly punctuation."""
+    text = _MD_LINK_RE.sub(lambda m: f"{m.group(1)}: {m.group(2)}", text)
+    text = _URL_SCHEME_RE.sub(lambda m: m.group(1), text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    return text.translate(_GSM_FRIENDLY).strip()
+
+
+def choices_text(titles: list[str], lang: str) -> str:
+    """Numbered lines and "Svara 1, 2 eller 3." (content text utter_sms_choose)."""
+    lines = [f"{i}. {plain(t)}" for i, t in enumerate(titles, 1)]
+    numbers = [str(i) for i in range(1, len(titles) + 1)]
+    if len(numbers) == 1:
+        prompt = texts.text("utter_sms_choose", lang, first="1", last="1").replace(
+            "1 eller 1", "1").replace("1 or 1", "1")
+    else:
+        prompt = texts.text("utter_sms_choose", lang, first=", ".join(numbers[:-1]),
+                            last=numbers[-1])
+    return "\n".join([*lines, prompt])
+
+
+def split_sms(text: str, limit: int) -> list[str]:
+    """Split at the largest natural boundary that fits; parts are numbered "(1/3)"."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text]
+    parts = _pack(text, max(limit - 8, 20), 0)
+    return [f"{p} ({i}/{len(parts)})" for i, p in enumerate(parts, 1)]
+
+
+def _pack(text: str, budget: int, level: int) -> list[str]:
+    if len(text) <= budget:
+        return [text]
+    if level == len(_SEPARATORS):
+        return [text[i:i + budget] for i in range(0, len(text), budget)]
+    sep = _SEPARATORS[level]
+    pieces = text.split(sep)
+    joiner = " " if sep == ". " else sep
+    out: list[str] = []
+    current = ""
+    for i, piece in enumerate(pieces):
+        if sep == ". " and i < len(pieces) - 1:
+            piece += "."
+        if len(piece) > budget:
+            if current:
+                out.append(current)
+                current = ""
+            out.extend(_pack(piece, budget, level + 1))
+            continue
+        candidate = f"{current}{joiner}{piece}" if current else piece
+        if len(candidate) <= budget:
+            current = candidate
+        else:
+            out.append(current)
+            current = piece
+    if current:
+        out.append(current)
+    return [p.strip() for p in out if p.strip()]
+
+
+def compose(messages: list[dict[str, Any]], limit: int) -> tuple[list[str], list[str] | None]:
+    """SMS bodies for a batch of callback messages, and the payloads of its choices (None if
+    the batch offers none)."""
+    texts_out: list[str] = []
+    payloads: list[str] | None = None
+    joined = " ".join(str(m.get("text") or "") for m in messages)
+    lang = language.detect(joined) or "sv"
+    for message in messages:
+        body = plain(str(message.get("text") or ""))
+        if message.get("coach") and body:
+            body = f"{texts.text('utter_web_coach_label', lang)}: {body}"
+        buttons = [b for b in message.get("buttons") or [] if isinstance(b, dict)]
+        if buttons:
+            payloads = [str(b.get("payload", "")) for b in buttons]
+            body = f"{body}\n\n{choices_text([str(b.get('title', '')) for b in buttons], lang)}"
+        if body.strip():
+            texts_out.append(body.strip())
+    if not texts_out:
+        return [], payloads
+    return split_sms("\n\n".join(texts_out), limit), payloads
+
+
+def pick_choice(text: str, payloads: list[str]) -> str | None:
+    """The payload a reply like "2" picks, or None if it is not a valid choice."""
+    match = _CHOICE_RE.match(text)
+    if not match or not payloads:
+        return None
+    index = int(match.group(1))
+    return payloads[index - 1] if 1 <= index <= len(payloads) else None
+
+
+# ---- inbound request parsing (shared by the connectors) --------------------------------------
+
+async def read_form(request: web.Request, max_bytes: int) -> dict[str, str]:
+    """The form body as a dict; 413 if too big, 415 if not a form, 400 if not UTF-8."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise web.HTTPRequestEntityTooLarge(max_size=max_bytes,
+                                            actual_size=request.content_length)
+    if request.content_type not in ("application/x-www-form-urlencoded", ""):
+        raise web.HTTPUnsupportedMediaType(text="form posts only")
+    raw = await request.content.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=len(raw))
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8",
+                          errors="strict")
+    except UnicodeDecodeError as exc:
+        raise web.HTTPBadRequest(text="body is not valid UTF-8") from exc
+    return dict(pairs)
+
+
+def inbound_from_form(provider: str, number: str | None, via: str | None,
+                      text: str | None) -> InboundSms:
+    """Validate the fields every provider sends; 400 with a clear reason otherwise."""
+    if number is None or text is None:
+        raise web.HTTPBadRequest(text="missing sender or message field")
+    normalised = normalise_number(number)
+    if normalised is None:
+        raise web.HTTPBadRequest(text="sender is not a phone number")
+    return InboundSms(provider, normalised, normalise_number(via or "") or "", text)
+
+
+# ---- outbound ---------------------------------------------------------------------------------
+
+class SmsOutbox:
+    """Sends replies per number in order; batches replies to one inbound SMS."""
+
+    def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaGateway,
+                 limiter: RateLimiter, coach: CoachTracker,
+                 senders: dict[str, Callable[..., Awaitable[None]]]) -> None:
+        self.settings = settings
+        self.vault = vault
+        self.rasa = rasa
+        self.limiter = limiter
+        self.coach = coach
+        self.senders = senders  # provider name -> send(http, to, from_, body)
+        self.http: aiohttp.ClientSession | None = None
+        self._inflight: dict[str, int] = {}
+        self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._notices = TokenBuckets(1, 60)  # at most one "slow down" SMS per minute
+        self.dropped = 0  # replies for numbers already deleted (STOP or expired)
+
+    def sender_id(self, number: str) -> str:
+        return pseudonym(self.settings.secret, number, SMS_PREFIX)
+
+    async def handle_inbound(self, sms: InboundSms) -> None:
+        """The whole life of one inbound SMS; the webhook answers when this returns."""
+        sender = self.sender_id(sms.number)
+        text = sms.text.strip()
+        if not text:
+            return
+        if text.casefold().strip(".! ") in STOP_WORDS:
+            await self._stop(sender, sms)
+            return
+        if not self.limiter.allow_conversation(sender):
+            if self._notices.allow(sender):
+                await self._send_direct(sms, texts.text("utter_gateway_rate_limited",
+                                                        language.detect(text) or "sv"))
+            return
+        if len(text) > self.settings.max_message_chars:
+            await self._send_direct(sms, texts.text("utter_gateway_too_long",
+                                                    language.detect(text) or "sv"))
+            return
+        contact = await asyncio.to_thread(self.vault.lookup, sender)
+        await asyncio.to_thread(self.vault.remember, sender, sms.provider, sms.number, sms.via)
+        if contact is not None and contact.buttons:
+            picked = pick_choice(text, contact.buttons)
+            if picked is not None:
+                text = picked
+        self._inflight[sender] = self._inflight.get(sender, 0) + 1
+        self._buffers.setdefault(sender, [])
+        try:
+            await self.rasa.send(sender, text)
+        except RasaUnavailable as exc:
+            log.warning("SMS not delivered to Rasa: %s", exc)
+            self._buffers[sender].append(
+                {"text": texts.text("utter_gateway_unavailable", language.detect(text) or "sv")})
+        finally:
+            self._inflight[sender] -= 1
+            if self._inflight[sender] == 0:
+                del self._inflight[sender]
+                batch = self._buffers.pop(sender, [])
+                if batch:
+                    self._spawn(self._send_batch(sender, batch))
+
+    async def deliver(self, sender_id: str, message: dict[str, Any]) -> None:
+        """A message from the callback: batch it with the running reply, or send now."""
+        if sender_id in self._inflight:
+            self._buffers.setdefault(sender_id, []).append(message)
+        else:
+            self._spawn(self._send_batch(sender_id, [message]))
+
+    async def _stop(self, sender: str, sms: InboundSms) -> None:
+        """STOP/SLUTA: delete the number, confirm, and let an open coach case close."""
+        await asyncio.to_thread(self.vault.forget, sender)
+        self.coach.forget(sender)
+        word = sms.text.casefold().strip(".! ")
+        await self._send_direct(
+            sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
+        try:  # "stop" is the escalation service's leave word: an open case is closed
+            await self.rasa.send(sender, "stop")
+        except RasaUnavailable as exc:
+            log.warning("STOP not forwarded to Rasa: %s", exc)
+
+    async def _send_direct(self, sms: InboundSms, body: str) -> None:
+        """Answer the number in hand (not from the vault): used when nothing is stored."""
+        try:
+            await self._provider_send(sms.provider, sms.number, sms.via, plain(body))
+        except SmsSendError as exc:
+            log.warning("direct SMS failed: %s", exc)
+
+    async def _send_batch(self, sender: str, batch: list[dict[str, Any]]) -> None:
+        lock = self._locks.setdefault(sender, asyncio.Lock())
+        self._lock_users[sender] = self._lock_users.get(sender, 0) + 1
+        try:
+            async with lock:
+                contact = await asyncio.to_thread(self.vault.lookup, sender)
+                if contact is None:
+                    self.dropped += len(batch)
+                    return
+                bodies, payloads = compose(batch, self.settings.sms_max_chars)
+                await asyncio.to_thread(self.vault.set_buttons, sender, payloads or [])
+                for body in bodies:
+                    await self._provider_send(contact.provider, contact.number, contact.via,
+                                              body)
+        except SmsSendError as exc:
+            log.warning("SMS reply not sent: %s", exc)
+        finally:
+            self._lock_users[sender] -= 1
+            if self._lock_users[sender] == 0:  # nobody else waits: drop the lock
+                del self._lock_users[sender]
+                self._locks.pop(sender, None)
+
+    async def _provider_send(self, provider: str, to: str, via: str, body: str) -> None:
+        send = self.senders.get(provider)
+        if send is None or self.http is None:
+            raise SmsSendError(f"provider {provider!r} is not configured")
+        last: Exception | None = None
+        for attempt in range(2):
+            try:
+                await send(self.http, to, via, body)
+                return
+            except SmsSendError as exc:
+                last = exc
+                await asyncio.sleep(0.5 * (attempt + 1))
+        raise SmsSendError(str(last))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for queued sends (shutdown and tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,63 @@
+"""Twilio connector: verified webhook (X-Twilio-Signature) and replies via the REST API.
+
+Replies go through Twilio's REST API, not TwiML in the webhook answer, because most of what
+a user receives does not answer a webhook at all (a coach's message, a timeout notice) and
+Rasa may take longer than Twilio waits; one way out for everything keeps order and retry in
+one place. The webhook answers with an empty <Response/> once Rasa has the message.
+The REST call is made with aiohttp (the twilio package's client is blocking); the package's
+own RequestValidator checks signatures.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from bot.gateway import keys
+from bot.gateway.settings import TwilioSettings
+from bot.gateway.sms import SmsSendError, inbound_from_form, read_form
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def signed_url(request: web.Request) -> str:
+    """The URL Twilio signed: GATEWAY_PUBLIC_URL + path when behind a proxy."""
+    public = request.app[keys.SETTINGS].public_url
+    return f"{public}{request.path_qs}" if public else str(request.url)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """POST /sms/twilio: 403 unless signed with our auth token; nothing stored before that."""
+    settings = request.app[keys.SETTINGS]
+    cfg = settings.twilio
+    if cfg is None:
+        raise web.HTTPNotFound()
+    form = await read_form(request, settings.client_max_size)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(cfg.auth_token).validate(
+            signed_url(request), form, signature):
+        raise web.HTTPForbidden(text="invalid signature")
+    if form.get("AccountSid", cfg.account_sid) != cfg.account_sid:
+        raise web.HTTPForbidden(text="wrong account")
+    sms = inbound_from_form("twilio", form.get("From"), form.get("To"), form.get("Body"))
+    await request.app[keys.SMS].handle_inbound(sms)
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+def make_sender(cfg: TwilioSettings):  # -> Sender
+    """send(http, to, via, body): POST .../Accounts/{sid}/Messages.json with basic auth."""
+    url = f"{cfg.api_url}/2010-04-01/Accounts/{cfg.account_sid}/Messages.json"
+    auth = aiohttp.BasicAuth(cfg.account_sid, cfg.auth_token)
+
+    async def send(http: aiohttp.ClientSession, to: str, via: str, body: str) -> None:
+        data = {"To": to, "From": cfg.from_number or via, "Body": body}
+        try:
+            async with http.post(url, data=data, auth=auth) as resp:
+                if resp.status not in (200, 201):
+                    raise SmsSendError(f"Twilio answered {resp.status}: "
+                                       f"{(await resp.text())[:200]}")
+        except aiohttp.ClientError as exc:
+            raise SmsSendError(f"Twilio unreachable: {exc!r}") from exc
+
+    return send

@@ -1,0 +1,138 @@
+"""Phone-number vault: pseudonymous conversation ids and numbers kept only encrypted.
+
+A phone number never appears in clear outside the request that carried it: the Rasa sender
+id is HMAC-SHA256(GATEWAY_SECRET, number), and the number itself is stored Fernet-encrypted
+(GATEWAY_FERNET_KEY) only because replies, including a coach's message hours later, must
+reach it. The row is deleted after GATEWAY_SMS_NUMBER_TTL_HOURS without activity and at
+once on STOP/SLUTA. The vault has its own small database (GATEWAY_VAULT_URL), apart from
+the project database, so the encrypted numbers are easy to audit and wipe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+
+SMS_PREFIX = "sms-"
+WEB_PREFIX = "web-"
+_NUMBER_RE = re.compile(r"^\+?[0-9]{5,16}$")
+
+metadata = MetaData()
+contacts = Table(
+    "sms_contacts",
+    metadata,
+    Column("sender_id", String(80), primary_key=True),
+    Column("provider", String(16), nullable=False),
+    Column("number_enc", Text, nullable=False),
+    Column("via", String(32), nullable=False, default=""),  # our number the user texted
+    Column("buttons", Text, nullable=True),  # JSON list of the last choices' payloads
+    Column("last_active", Float, nullable=False),
+)
+
+
+def normalise_number(raw: str) -> str | None:
+    """E.164-ish digits with an optional leading +, or None if it is not a phone number."""
+    number = re.sub(r"[\s\-().]", "", raw or "")
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    return number if _NUMBER_RE.match(number) else None
+
+
+def pseudonym(secret: str, value: str, prefix: str) -> str:
+    """Keyed hash: the same number (or browser token) always gives the same conversation id,
+    and the id cannot be turned back into the number without the secret."""
+    digest = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
+    return f"{prefix}{digest}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    sender_id: str
+    provider: str
+    number: str
+    via: str
+    buttons: list[str]
+    last_active: float
+
+
+def make_vault_engine(url: str) -> Engine:
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        return create_engine("sqlite://", poolclass=StaticPool,
+                             connect_args={"check_same_thread": False}, future=True)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+class Vault:
+    """Synchronous store (call it through asyncio.to_thread from the event loop)."""
+
+    def __init__(self, engine: Engine, fernet_key: str, ttl_seconds: float) -> None:
+        self.engine = engine
+        self.fernet = Fernet(fernet_key.encode())
+        self.ttl = ttl_seconds
+        metadata.create_all(engine)
+
+    def remember(self, sender_id: str, provider: str, number: str, via: str,
+                 now: float | None = None) -> None:
+        """Store (or refresh) the encrypted number; keeps pending choices."""
+        now = time.time() if now is None else now
+        values = {"sender_id": sender_id, "provider": provider, "via": via,
+                  "number_enc": self.fernet.encrypt(number.encode()).decode(),
+                  "last_active": now}
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "sqlite":
+                stmt = sqlite_insert(contacts).values(**values)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["sender_id"],
+                    set_={k: stmt.excluded[k] for k in values if k != "sender_id"}))
+            else:  # portable fallback
+                conn.execute(delete(contacts).where(contacts.c.sender_id == sender_id))
+                conn.execute(contacts.insert().values(**values))
+
+    def lookup(self, sender_id: str, now: float | None = None) -> Contact | None:
+        """The contact if it is still within its inactivity period, else None."""
+        now = time.time() if now is None else now
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(contacts).where(contacts.c.sender_id == sender_id)).first()
+        if row is None or now - row.last_active > self.ttl:
+            return None
+        try:
+            number = self.fernet.decrypt(row.number_enc.encode()).decode()
+        except InvalidToken:  # key rotated: the number is unrecoverable, treat as gone
+            return None
+        return Contact(row.sender_id, row.provider, number, row.via,
+                       json.loads(row.buttons) if row.buttons else [], row.last_active)
+
+    def set_buttons(self, sender_id: str, payloads: list[str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(contacts.update().where(contacts.c.sender_id == sender_id).values(
+                buttons=json.dumps(payloads) if payloads else None))
+
+    def forget(self, sender_id: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(
+                delete(contacts).where(contacts.c.sender_id == sender_id)).rowcount)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete numbers inactive longer than the TTL; returns how many."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            return int(conn.execute(
+                delete(contacts).where(contacts.c.last_active < now - self.ttl)).rowcount)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(contacts.c.sender_id)).all())

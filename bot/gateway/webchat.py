@@ -1,0 +1,179 @@
+"""The web chat: the page (GET /) and its WebSocket (GET /ws).
+
+Continuity without cookies: the browser keeps a random token in localStorage; the Rasa
+sender id is HMAC(GATEWAY_SECRET, token), so the id a coach or a log sees cannot be used to
+read the conversation, and the token never leaves the device except on this socket. The
+transcript is not stored by the gateway: after a reload it is rebuilt from Rasa's tracker
+(HTTP API), so it lives exactly as long as Rasa keeps the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bot.gateway import keys, texts
+from bot.gateway.conversation import history, is_payload
+from bot.gateway.rasa import RasaUnavailable
+from bot.gateway.vault import WEB_PREFIX, pseudonym
+
+log = logging.getLogger(__name__)
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+LANGUAGE_TRIGGERS = {"en": "/switch_to_english", "sv": "/switch_to_swedish"}
+WS_MAX_BYTES = 16 * 1024
+
+_templates = Environment(loader=PackageLoader("bot.gateway", "templates"),
+                         autoescape=select_autoescape(["html"]), trim_blocks=True,
+                         lstrip_blocks=True)
+
+
+def client_address(request: web.Request) -> str | None:
+    """The peer address, or the proxy-reported one if GATEWAY_TRUST_PROXY is on. Only ever
+    used hashed, by the rate limiter."""
+    if request.app[keys.SETTINGS].trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.remote
+
+
+async def page(request: web.Request) -> web.Response:
+    lang = "en" if request.query.get("lang") == "en" else "sv"
+    settings = request.app[keys.SETTINGS]
+    all_texts = texts.web_texts()
+    html = _templates.get_template("chat.html").render(
+        lang=lang, t=all_texts[lang], exit_url=settings.exit_url,
+        max_chars=settings.max_message_chars,
+        texts_json=json.dumps(all_texts, ensure_ascii=False).replace("<", "\\u003c"),
+    )
+    return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+class _Session:
+    """One open socket: which conversation it belongs to, and its send order."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.sender_id: str | None = None
+        self.lock = asyncio.Lock()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    app = request.app
+    limiter = app[keys.LIMITER]
+    address = client_address(request)
+    if not limiter.allow_address(address):
+        raise web.HTTPTooManyRequests(text="too many connections")
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_BYTES)
+    await ws.prepare(request)
+    session = _Session(ws)
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(msg.data)
+            except ValueError:
+                await ws.send_json({"type": "error", "code": "bad_json"})
+                continue
+            if not isinstance(data, dict):
+                await ws.send_json({"type": "error", "code": "bad_json"})
+                continue
+            # handled in order, off the read loop, so pings are answered during a slow reply
+            task = asyncio.ensure_future(_ordered(request, session, data, address))
+            session.tasks.add(task)
+            task.add_done_callback(session.tasks.discard)
+    finally:
+        for task in list(session.tasks):
+            task.cancel()
+        if session.sender_id:
+            app[keys.HUB].remove(session.sender_id, ws)
+    return ws
+
+
+async def _ordered(request: web.Request, session: _Session, data: dict[str, Any],
+                   address: str | None) -> None:
+    async with session.lock:
+        try:
+            await _handle(request, session, data, address)
+        except ConnectionResetError:
+            pass
+        except Exception:
+            log.exception("web chat message failed")
+            if not session.ws.closed:
+                await session.ws.send_json({"type": "error", "code": "internal"})
+
+
+async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
+                  address: str | None) -> None:
+    app, ws = request.app, session.ws
+    kind = data.get("type")
+    if kind == "ping":
+        await ws.send_json({"type": "pong"})
+        return
+    if kind == "hello":
+        token = data.get("token")
+        if not isinstance(token, str) or not TOKEN_RE.match(token):
+            await ws.send_json({"type": "error", "code": "bad_token"})
+            return
+        sender = pseudonym(app[keys.SETTINGS].secret, token, WEB_PREFIX)
+        if session.sender_id and session.sender_id != sender:
+            app[keys.HUB].remove(session.sender_id, ws)
+        session.sender_id = sender
+        app[keys.HUB].add(sender, ws)
+        items: list[dict[str, Any]] = []
+        if not data.get("fresh"):
+            try:
+                events = await app[keys.RASA].events(sender)
+                items = history(events, app[keys.COACH].left_texts())
+            except RasaUnavailable as exc:
+                log.warning("transcript unavailable: %s", exc)
+        await ws.send_json({"type": "history", "items": items})
+        return
+    if kind not in ("message", "language"):
+        await ws.send_json({"type": "error", "code": "unknown_type"})
+        return
+    lang = "en" if data.get("lang") == "en" else "sv"
+    if session.sender_id is None:
+        await ws.send_json({"type": "error", "code": "no_hello"})
+        return
+    if kind == "language":
+        text = LANGUAGE_TRIGGERS[lang]
+    else:
+        text = data.get("text")
+        payload = data.get("payload")
+        if isinstance(payload, str) and is_payload(payload):
+            text = payload
+        if not isinstance(text, str) or not text.strip():
+            await ws.send_json({"type": "error", "code": "empty"})
+            return
+        if len(text) > app[keys.SETTINGS].max_message_chars:
+            await ws.send_json({"type": "notice_text", "code": "too_long",
+                                "text": texts.text("utter_gateway_too_long", lang),
+                                "restore": data.get("text")})
+            return
+    limiter = app[keys.LIMITER]
+    if not (limiter.allow_conversation(session.sender_id) and limiter.allow_address(address)):
+        await ws.send_json({"type": "notice_text", "code": "rate_limited",
+                            "text": texts.text("utter_gateway_rate_limited", lang),
+                            "restore": data.get("text") if kind == "message" else None})
+        return
+    hub = app[keys.HUB]
+    await hub.send(session.sender_id, {"type": "typing", "on": True})
+    try:
+        await app[keys.RASA].send(session.sender_id, text)
+    except RasaUnavailable as exc:
+        log.warning("web message not delivered to Rasa: %s", exc)
+        await ws.send_json({"type": "notice_text", "code": "unavailable",
+                            "text": texts.text("utter_gateway_unavailable", lang),
+                            "restore": data.get("text") if kind == "message" else None})
+    finally:
+        await hub.send(session.sender_id, {"type": "typing", "on": False})

@@ -1,0 +1,109 @@
+"""Put a model live in the running Rasa server without downtime, and roll back.
+
+Rasa's `PUT /model` loads the new model into a new Agent while the old one keeps answering,
+then swaps them; the tracker store is the same, so ongoing conversations continue with the
+new model. The command then polls `GET /status` until Rasa reports the new file.
+
+    python -m bot ship models/model-x.tar.gz     python -m bot rollback
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bot.modelops import live
+
+
+def rasa_url() -> str:
+    env = os.environ
+    if env.get("RASA_URL"):
+        return env["RASA_URL"].rstrip("/")
+    return f"http://{env.get('RASA_HOST', '127.0.0.1')}:{env.get('RASA_PORT', '5005')}"
+
+
+def rasa_token() -> str:
+    return os.environ.get("RASA_TOKEN", "change-me-rasa-token")
+
+
+def status(url: str, token: str, timeout: float = 10) -> dict:
+    query = urllib.parse.urlencode({"token": token})
+    with urllib.request.urlopen(f"{url}/status?{query}", timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def swap(model: Path, url: str, token: str, timeout: float = 300) -> float:
+    """PUT /model and wait until Rasa serves it; returns the seconds it took."""
+    started = time.monotonic()
+    body = json.dumps({"model_file": str(model.resolve())}).encode()
+    query = urllib.parse.urlencode({"token": token})
+    request = urllib.request.Request(f"{url}/model?{query}", data=body, method="PUT",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            if resp.status not in (200, 204):
+                raise RuntimeError(f"Rasa answered {resp.status}")
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"Rasa refused the model: {exc.code} {exc.read()[:300]!r}") from exc
+    while time.monotonic() - started < timeout:
+        served = str(status(url, token).get("model_file") or "")
+        if Path(served).name == model.name or served == str(model.resolve()):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise RuntimeError("Rasa did not report the new model in time")
+
+
+def ship(model: Path, url: str | None = None, token: str | None = None,
+         action: str = "ship", note: str = "") -> float:
+    if not model.exists():
+        raise FileNotFoundError(model)
+    seconds = swap(model, url or rasa_url(), token or rasa_token())
+    live.record(model, action, note)
+    return seconds
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot ship",
+                                     description="Sätt en modell i drift utan avbrott")
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--note", default="")
+    parser.add_argument("--skip-gate", action="store_true",
+                        help="ship without running the gate (emergencies only)")
+    args = parser.parse_args(argv)
+    if not args.skip_gate:
+        from bot.modelops import gate
+
+        code = gate.main(["--candidate", str(args.model)])
+        if code != 0:
+            print("not shipped: the gate failed (see above)")
+            return code
+    try:
+        seconds = ship(args.model, note=args.note)
+    except (OSError, RuntimeError) as exc:
+        print(f"not shipped: {exc}")
+        return 1
+    print(f"live: {args.model} (swap took {seconds:.1f} s); history in {live.live_file()}")
+    return 0
+
+
+def rollback_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot rollback",
+                                     description="Återställ den förra modellen")
+    parser.parse_args(argv)
+    target = live.previous()
+    if target is None:
+        print("nothing to roll back to: models/live.json has no earlier model")
+        return 1
+    try:
+        seconds = ship(target, action="rollback")
+    except (OSError, RuntimeError) as exc:
+        print(f"rollback failed: {exc}")
+        return 1
+    print(f"rolled back to {target} ({seconds:.1f} s)")
+    return 0

@@ -1,0 +1,226 @@
+"""Anonymous programme figures, computed from stored events every time they are asked for.
+
+Sources: Rasa's SQL tracker store (`events` table: one row per tracker event) and the
+escalation tables (`cases`). Nothing is counted on the side, so the figures cannot drift from
+what happened. No figure may identify a person: every count below `MIN_COUNT` is suppressed
+("<5" in tables and CSV, left out of charts), and no sender id or text leaves this module.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db.models import Case
+
+MIN_COUNT = 5
+FALLBACK_INTENTS = frozenset({"nlu_fallback"})
+REPHRASE_ACTIONS = frozenset({"utter_ask_rephrase", "action_default_fallback"})
+
+
+def shown(n: int) -> str:
+    """A count as it may be published."""
+    return str(n) if n >= MIN_COUNT else f"<{MIN_COUNT}"
+
+
+@dataclass
+class Stats:
+    """Aggregates over the last `days` days (UTC dates)."""
+
+    days: int
+    since: date
+    conversations: dict[tuple[str, str], int] = field(default_factory=dict)  # (day, channel)
+    intents: Counter[str] = field(default_factory=Counter)
+    user_messages: int = 0
+    fallbacks: int = 0
+    rephrases: int = 0
+    escalations: dict[tuple[str, str], int] = field(default_factory=dict)  # (day, trigger)
+    wait_minutes: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    tracker_error: str | None = None
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return self.fallbacks / self.user_messages if self.user_messages >= MIN_COUNT else None
+
+    def time_to_coach(self) -> dict[str, float] | None:
+        """Median and 90th percentile minutes from case opened to claimed (>= 5 cases)."""
+        if len(self.wait_minutes) < MIN_COUNT:
+            return None
+        ordered = sorted(self.wait_minutes)
+        p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+        return {"median": round(statistics.median(ordered), 1), "p90": round(p90, 1),
+                "n": len(ordered)}
+
+    def per_day(self, table: dict[tuple[str, str], int]) -> dict[str, Counter[str]]:
+        out: dict[str, Counter[str]] = {}
+        for (day, key), n in table.items():
+            out.setdefault(day, Counter())[key] += n
+        return dict(sorted(out.items()))
+
+
+def compute(tracker: Engine | None, app: Engine, days: int = 90,
+            today: date | None = None) -> Stats:
+    """Read both databases and aggregate. A missing tracker DB leaves its figures empty."""
+    today = today or datetime.now(timezone.utc).date()
+    since = today - timedelta(days=days - 1)
+    stats = Stats(days=days, since=since)
+    if tracker is not None:
+        try:
+            _tracker_figures(tracker, stats)
+        except SQLAlchemyError as exc:
+            stats.tracker_error = type(exc).__name__
+    _case_figures(app, stats)
+    return stats
+
+
+def _day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).date().isoformat()
+
+
+def _tracker_figures(engine: Engine, stats: Stats) -> None:
+    start = datetime(stats.since.year, stats.since.month, stats.since.day,
+                     tzinfo=timezone.utc).timestamp()
+    query = text(
+        "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+        "WHERE timestamp >= :start AND type_name IN ('user', 'action')"
+    )
+    seen: set[tuple[str, str, str]] = set()
+    with engine.connect() as conn:
+        for sender, kind, ts, intent, action, data in conn.execute(query, {"start": start}):
+            if kind == "action":
+                if action in REPHRASE_ACTIONS:
+                    stats.rephrases += 1
+                continue
+            stats.user_messages += 1
+            if intent:
+                stats.intents[intent] += 1
+            if intent in FALLBACK_INTENTS:
+                stats.fallbacks += 1
+            try:
+                channel = (json.loads(data or "{}") or {}).get("input_channel") or "okänd"
+            except ValueError:
+                channel = "okänd"
+            seen.add((_day(float(ts)), str(channel), str(sender)))
+    counts: Counter[tuple[str, str]] = Counter((day, ch) for day, ch, _ in seen)
+    stats.conversations = dict(counts)
+
+
+def _case_figures(engine: Engine, stats: Stats) -> None:
+    start = datetime(stats.since.year, stats.since.month, stats.since.day)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Case.created_at, Case.trigger, Case.claimed_at, Case.outcome)
+            .where(Case.created_at >= start)
+        ).all()
+    esc: Counter[tuple[str, str]] = Counter()
+    for created, trigger, claimed, outcome in rows:
+        esc[(created.date().isoformat(), trigger)] += 1
+        if claimed is not None:
+            stats.wait_minutes.append(max(0.0, (claimed - created).total_seconds() / 60))
+        if outcome:
+            stats.outcomes[outcome] += 1
+    stats.escalations = dict(esc)
+
+
+# ---- export --------------------------------------------------------------------------------
+
+
+def csv_rows(stats: Stats) -> list[list[str]]:
+    """One long table: figure, day, key, value. Counts below 5 are '<5'."""
+    rows = [["figur", "dag", "nyckel", "värde"]]
+    for (day, channel), n in sorted(stats.conversations.items()):
+        rows.append(["samtal", day, channel, shown(n)])
+    for intent, n in stats.intents.most_common():
+        rows.append(["avsikt", "", intent, shown(n)])
+    rows.append(["meddelanden", "", "alla", shown(stats.user_messages)])
+    rows.append(["meddelanden", "", "nlu_fallback", shown(stats.fallbacks)])
+    rate = stats.fallback_rate
+    rows.append(["fallback_andel", "", "", "" if rate is None else f"{rate:.3f}"])
+    rows.append(["omformulera", "", "utter_ask_rephrase", shown(stats.rephrases)])
+    for (day, trigger), n in sorted(stats.escalations.items()):
+        rows.append(["eskaleringar", day, trigger, shown(n)])
+    ttc = stats.time_to_coach()
+    if ttc:
+        rows.append(["tid_till_coach_min", "", "median", str(ttc["median"])])
+        rows.append(["tid_till_coach_min", "", "p90", str(ttc["p90"])])
+    for outcome, n in stats.outcomes.most_common():
+        rows.append(["utfall", "", outcome, shown(n)])
+    return rows
+
+
+def to_csv(stats: Stats) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(csv_rows(stats))
+    return buf.getvalue()
+
+
+# ---- charts --------------------------------------------------------------------------------
+
+CHARTS = ("conversations", "intents", "escalations", "outcomes")
+
+
+def chart_png(stats: Stats, name: str) -> bytes:
+    """A server-side PNG; suppressed counts are drawn as nothing (never as their value)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
+    try:
+        if name in ("conversations", "escalations"):
+            table = stats.conversations if name == "conversations" else stats.escalations
+            per_day = stats.per_day(table)
+            keys = sorted({k for c in per_day.values() for k in c})
+            days = list(per_day)
+            bottom = [0] * len(days)
+            for key in keys:
+                values = [per_day[d][key] if per_day[d][key] >= MIN_COUNT else 0 for d in days]
+                ax.bar(days, values, bottom=bottom, label=key)
+                bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+            ax.set_title("Samtal per dag och kanal" if name == "conversations"
+                         else "Eskaleringar per dag och orsak")
+            ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+            if keys:
+                ax.legend(fontsize=7)
+        else:
+            counter = stats.intents if name == "intents" else stats.outcomes
+            items = [(k, n) for k, n in counter.most_common(15) if n >= MIN_COUNT][::-1]
+            ax.barh([k for k, _ in items], [n for _, n in items], color="#1f5fbf")
+            ax.set_title("Vanligaste avsikter" if name == "intents" else "Utfall av ärenden")
+            ax.tick_params(axis="y", labelsize=7)
+        if not ax.has_data():
+            ax.text(0.5, 0.5, "För få händelser att visa (under 5)", ha="center",
+                    va="center", transform=ax.transAxes, color="#5b6475")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def summary(stats: Stats) -> dict[str, Any]:
+    """The headline numbers for the page."""
+    ttc = stats.time_to_coach()
+    return {
+        "conversations": shown(sum(stats.conversations.values())),
+        "user_messages": shown(stats.user_messages),
+        "fallback_rate": None if stats.fallback_rate is None else f"{stats.fallback_rate:.1%}",
+        "rephrases": shown(stats.rephrases),
+        "escalations": shown(sum(stats.escalations.values())),
+        "time_to_coach": ttc,
+        "outcomes": [(k, shown(n)) for k, n in stats.outcomes.most_common()],
+        "intents": [(k, shown(n)) for k, n in stats.intents.most_common(15)],
+    }

@@ -1,0 +1,242 @@
+"""Routes of the review inbox and the statistics page, mounted on the escalation service.
+
+- POST /internal/review (Bearer internal token): the relay broker reports a message the
+  assistant did not understand. No sender id is accepted; the text is scrubbed before storage.
+- POST /api/cases/{case_id}/events/{event_id}/flag: a coach flags a user message of a case.
+- GET /review, POST /review/action: the maintainer's inbox, grouped by similarity.
+- GET /admin/stats, /admin/stats/{chart}.png, /admin/stats.csv: anonymous aggregates (admin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.db.engine import make_engine
+from bot.db.models import CaseEvent
+from bot.escalation import keys, service
+from bot.escalation.common import (
+    ApiError,
+    can_read,
+    field_str,
+    read_json_object,
+    require_admin,
+    require_coach,
+    require_maintainer,
+)
+from bot.review import cluster, nlu_files, stats
+from bot.review.store import ReviewStore
+
+REVIEW_STORE = web.AppKey("review_store", ReviewStore)
+NLU_LOCK = web.AppKey("nlu_lock", asyncio.Lock)
+TRACKER_ENGINE = web.AppKey("tracker_engine", object)
+CAPTURE_REASONS = ("low_confidence", "fallback", "rephrase")
+SOURCE_LABELS = {"low_confidence": "Låg säkerhet", "fallback": "Fallback",
+                 "rephrase": "Bad om omformulering", "flagged": "Flaggad av coach"}
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_routes([
+        web.post("/internal/review", internal_review),
+        web.post("/api/cases/{case_id}/events/{event_id:\\d+}/flag", flag_event),
+        web.get("/review", review_page),
+        web.post("/review/action", review_action),
+        web.get("/admin/stats", stats_page),
+        web.get("/admin/stats.csv", stats_csv),
+        web.get("/admin/stats/{chart}.png", stats_chart),
+    ])
+    app[NLU_LOCK] = asyncio.Lock()
+    app.on_startup.append(_warm_up)
+
+
+async def _warm_up(app: web.Application) -> None:
+    """Load spaCy for the scrubber in the background: the first capture should not wait."""
+    from bot.privacy import scrub
+
+    threading.Thread(target=scrub, args=("warm up",), daemon=True).start()
+
+
+def review_store(app: web.Application) -> ReviewStore:
+    if REVIEW_STORE not in app:
+        app[REVIEW_STORE] = ReviewStore(app[keys.STORE].sessions)
+    return app[REVIEW_STORE]
+
+
+def nlu_dir(app: web.Application) -> Path:
+    configured = app[keys.SETTINGS].nlu_dir
+    return Path(configured) if configured else nlu_files.default_nlu_dir()
+
+
+# ---- capture -------------------------------------------------------------------------------
+
+
+async def internal_review(request: web.Request) -> web.Response:
+    """A message for the review inbox from the Rasa side; 202 {id, created}."""
+    data = await read_json_object(request)
+    text = field_str(data, "text", max_len=request.app[keys.SETTINGS].max_message_chars)
+    reason = data.get("reason")
+    if reason not in CAPTURE_REASONS:
+        raise ApiError(400, "invalid_field",
+                       "'reason' must be one of " + ", ".join(CAPTURE_REASONS))
+    intent = field_str(data, "intent", max_len=64, required=False, allow_empty=True)
+    language = data.get("language")
+    if language not in (None, "sv", "en"):
+        raise ApiError(400, "invalid_field", "'language' must be 'sv', 'en' or null")
+    confidence = data.get("confidence")
+    if confidence is not None and (isinstance(confidence, bool) or not isinstance(
+            confidence, (int, float)) or not math.isfinite(confidence)):
+        raise ApiError(400, "invalid_field", "'confidence' must be a number")
+    timestamp = data.get("timestamp")
+    day = None
+    if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool) and math.isfinite(
+            timestamp) and 0 < timestamp < 4e9:
+        day = datetime.fromtimestamp(timestamp, timezone.utc).date()
+    assert text is not None
+    store = review_store(request.app)
+    item_id, created = await asyncio.to_thread(
+        store.add_item, text, reason, intent or None,
+        None if confidence is None else float(confidence), language, day)
+    return web.json_response({"id": item_id, "created": created}, status=202)
+
+
+async def flag_event(request: web.Request) -> web.Response:
+    """A coach flags a user message of a case they can read; 201 {id, created}."""
+    coach = require_coach(request)
+    case = await service.load_case(request.app, request.match_info["case_id"])
+    if not can_read(coach, case):
+        raise ApiError(403, "forbidden", "Ärendet har en annan coach")
+    store = request.app[keys.STORE]
+
+    def load() -> CaseEvent | None:
+        with store.sessions() as s:
+            return s.execute(select(CaseEvent).where(
+                CaseEvent.id == int(request.match_info["event_id"]),
+                CaseEvent.case_id == case.id)).scalar_one_or_none()
+
+    event = await asyncio.to_thread(load)
+    if event is None or event.kind != "user":
+        raise ApiError(404, "not_found", "Okänt användarmeddelande")
+    item_id, created = await asyncio.to_thread(
+        review_store(request.app).add_item, event.text, "flagged", event.intent, None,
+        case.language, event.created_at.date())
+    return web.json_response({"id": item_id, "created": created}, status=201)
+
+
+# ---- maintainer inbox ----------------------------------------------------------------------
+
+
+def _render(request: web.Request, template: str, **context: Any) -> web.Response:
+    from bot.escalation.console import render
+
+    return render(request, template, **context)
+
+
+async def review_page(request: web.Request) -> web.Response:
+    require_maintainer(request)
+    store = review_store(request.app)
+    items = await asyncio.to_thread(store.open_items)
+    groups = await asyncio.to_thread(cluster.group_items, items, [i.text for i in items])
+    intent_files, _ = await asyncio.to_thread(nlu_files.read_intents, nlu_dir(request.app))
+    counts = await asyncio.to_thread(store.counts)
+    return _render(request, "review.html", groups=groups, intents=sorted(intent_files),
+                   counts=counts, source_labels=SOURCE_LABELS,
+                   message=request.query.get("msg", "")[:300])
+
+
+async def review_action(request: web.Request) -> web.Response:
+    """Assign, new intent or dismiss for the checked items of one group (a form post)."""
+    coach = require_maintainer(request)
+    form = await request.post()
+    try:
+        ids = sorted({int(str(v)) for v in form.getall("item", [])})
+    except ValueError as exc:
+        raise ApiError(400, "invalid_field", "Ogiltigt meddelande-id") from exc
+    action = str(form.get("action", ""))
+    if not ids:
+        return _back("Välj minst ett meddelande.")
+    store = review_store(request.app)
+    if action == "dismiss":
+        n = await asyncio.to_thread(store.resolve, ids, "dismissed", None, coach.id)
+        return _back(f"{n} meddelanden avfärdade.")
+    if action not in ("assign", "new"):
+        raise ApiError(400, "invalid_field", "Okänd åtgärd")
+    intent = str(form.get("intent" if action == "assign" else "new_intent", "")).strip()
+    if not nlu_files.INTENT_NAME.match(intent):
+        return _back("Ange en avsikt: små bokstäver, siffror och _ (t.ex. ask_school).")
+    items = {i.id: i for i in await asyncio.to_thread(store.items, ids) if i.status == "open"}
+    if not items:
+        return _back("Meddelandena är redan hanterade.")
+    async with request.app[NLU_LOCK]:  # one writer per file at a time
+        try:
+            result = await asyncio.to_thread(
+                nlu_files.add_examples, intent, [i.text for i in items.values()],
+                nlu_dir(request.app), action == "new")
+        except ValueError as exc:
+            return _back(f"Inget skrevs: {exc}")
+    conflicted = {text for text, _ in result.conflicts}
+    done = [i.id for i in items.values() if nlu_files.clean_example(i.text) not in conflicted]
+    await asyncio.to_thread(store.resolve, done, "assigned" if action == "assign" else
+                            "new_intent", intent, coach.id)
+    parts = [f"{len(result.added)} exempel tillagda i {result.file or '–'} ({intent})"]
+    if result.duplicates:
+        parts.append(f"{len(result.duplicates)} fanns redan")
+    if result.conflicts:
+        parts.append("finns redan under annan avsikt: " + ", ".join(
+            f"”{t}” ({other})" for t, other in result.conflicts))
+    return _back("; ".join(parts) + ".")
+
+
+def _back(message: str) -> web.Response:
+    raise web.HTTPFound("/review?" + urlencode({"msg": message}))
+
+
+# ---- statistics ----------------------------------------------------------------------------
+
+
+def _tracker_engine(app: web.Application) -> Any:
+    if TRACKER_ENGINE not in app:
+        url = app[keys.SETTINGS].tracker_db_url
+        app[TRACKER_ENGINE] = make_engine(url) if url else None
+    return app[TRACKER_ENGINE]
+
+
+async def _stats(request: web.Request) -> stats.Stats:
+    require_admin(request)
+    app = request.app
+    try:
+        days = max(1, min(366, int(request.query.get("days", app[keys.SETTINGS].stats_days))))
+    except ValueError:
+        days = app[keys.SETTINGS].stats_days
+    return await asyncio.to_thread(stats.compute, _tracker_engine(app),
+                                   app[keys.STORE].engine, days)
+
+
+async def stats_page(request: web.Request) -> web.Response:
+    figures = await _stats(request)
+    return _render(request, "stats.html", s=stats.summary(figures), days=figures.days,
+                   since=figures.since.isoformat(), charts=stats.CHARTS,
+                   tracker_error=figures.tracker_error, min_count=stats.MIN_COUNT)
+
+
+async def stats_chart(request: web.Request) -> web.Response:
+    name = request.match_info["chart"]
+    if name not in stats.CHARTS:
+        raise ApiError(404, "not_found", "Okänt diagram")
+    figures = await _stats(request)
+    png = await asyncio.to_thread(stats.chart_png, figures, name)
+    return web.Response(body=png, content_type="image/png")
+
+
+async def stats_csv(request: web.Request) -> web.Response:
+    figures = await _stats(request)
+    return web.Response(
+        text=stats.to_csv(figures), content_type="text/csv", charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="sluta-skjut-statistik.csv"'})
