@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "train": ("bot.training", "main", "train a model if data/config/domain changed (--force)"),
     "content": ("bot.content", "main", "build domain responses from data/content (build|check)"),
     "evaluate": ("bot.evaluation", "main", "evaluate NLU on the held-out set"),
+    "retention": ("bot.retention", "main", "delete conversations/cases past retention"),
+    "forget": ("bot.retention", "forget_main", "delete one conversation everywhere, now"),
     "coach": ("bot.escalation.cli", "main", "manage coach accounts"),
     "escalation": ("bot.escalation.cli", "serve", "run the escalation service and console"),
 }

@@ -22,6 +22,20 @@ from bot.settings import ROOT, RunSettings
 from bot.training import rasa_executable, train
 
 LOG_DIR = ROOT / "var" / "log"
+RETENTION_INTERVAL_S = 3600
+
+
+def run_retention() -> None:
+    """Delete what is past retention (hourly while the system runs; see bot.retention)."""
+    from bot.retention import Databases, purge
+
+    try:
+        days = int(os.environ.get("RETENTION_DAYS", "30"))
+        counts = purge(Databases.from_env(), days)
+        if any(counts.values()):
+            print(f"retention: deleted {counts}", flush=True)
+    except Exception as exc:  # a failed purge must not stop the assistant; it retries
+        print(f"retention failed, will retry in an hour: {exc}", flush=True)
 
 
 @dataclass(frozen=True)
@@ -139,12 +153,16 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    next_retention = time.monotonic()
     try:
         while not stopping:
             dead = [p for p in procs if p.poll() is not None]
             if dead:
                 print(f"a process exited (code {dead[0].returncode}); stopping. See var/log/.")
                 return 1
+            if time.monotonic() >= next_retention:
+                run_retention()
+                next_retention = time.monotonic() + RETENTION_INTERVAL_S
             time.sleep(1)
     finally:
         print("stopping ...", flush=True)

@@ -31,7 +31,7 @@ def group_texts(texts: Sequence[str], max_distance: float = DEFAULT_DISTANCE) ->
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
                               preprocessor=lambda t: fold(t.lower())).fit_transform(texts)
     labels = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=max_distance
+        n_clusters=None, affinity="cosine", linkage="average", distance_threshold=max_distance
     ).fit_predict(vectors.toarray())
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels):

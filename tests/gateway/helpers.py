@@ -1,0 +1,158 @@
+"""Stand-ins on loopback for the gateway's neighbours: Rasa's callback channel and HTTP API,
+and the SMS providers' APIs (Twilio Messages.json, 46elks /a1/sms), which check basic auth
+and record every outbound message."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "twilio-test-auth-token"
+ELKS_USER = "u0123456789"
+ELKS_PASSWORD = "elks-test-password"
+ELKS_SECRET = "elks-webhook-secret-1234"
+OUR_NUMBER = "+46766861234"
+LONG_REPLY = ("Det här är ett långt svar som måste delas upp i flera SMS. " * 6).strip() + \
+    "\n\n" + ("Andra stycket har också en hel del text i sig, mening efter mening. " * 6).strip()
+
+
+@dataclass
+class FakeRasa:
+    """Rasa's callback channel and tracker API: every message gets scripted replies, POSTed
+    to the gateway's callback URL before the webhook answers (as Rasa does)."""
+
+    callback_url: str = ""
+    received: list[tuple[str, str]] = field(default_factory=list)
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    delay: float = 0.0
+    fail: bool = False
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/webhooks/callback/webhook", self._webhook)
+        app.router.add_get("/conversations/{cid}/tracker", self._tracker)
+        return app
+
+    @staticmethod
+    def replies(text: str) -> list[dict[str, Any]]:
+        if text == "knappar":
+            return [{"text": "Vad vill du veta?", "buttons": [
+                {"title": "Hur man hoppar av", "payload": "/ask_how_to_leave"},
+                {"title": "Är jag anonym?", "payload": "/ask_anonymity"},
+                {"title": "Vilken hjälp finns", "payload": "/ask_help_options"}]}]
+        if text == "lång":
+            return [{"text": p} for p in LONG_REPLY.split("\n\n")]
+        return [{"text": f"Svar: {text}"}]
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        if self.fail:
+            return web.Response(status=500)
+        data = await request.json()
+        sender, text = data["sender"], data["message"]
+        self.received.append((sender, text))
+        events = self.events.setdefault(sender, [])
+        events.append({"event": "user", "text": text, "timestamp": time.time()})
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        async with aiohttp.ClientSession() as http:
+            for reply in self.replies(text):
+                events.append({"event": "bot", "text": reply["text"],
+                               "data": {"buttons": reply.get("buttons")}, "metadata": {}})
+                async with http.post(self.callback_url,
+                                     json={"recipient_id": sender, **reply}) as resp:
+                    assert resp.status == 200, await resp.text()
+        return web.Response(text="success")
+
+    async def _tracker(self, request: web.Request) -> web.Response:
+        cid = request.match_info["cid"]
+        return web.json_response({"sender_id": cid, "events": self.events.get(cid, [])})
+
+    async def push(self, sender: str, text: str, coach: bool = False) -> None:
+        """A message appended later (coach, notice), delivered like Rasa's HTTP API does."""
+        body: dict[str, Any] = {"recipient_id": sender, "text": text}
+        if coach:
+            body["coach"] = True
+        self.events.setdefault(sender, []).append(
+            {"event": "bot", "text": text, "metadata": {"coach": coach}})
+        async with aiohttp.ClientSession() as http, http.post(self.callback_url,
+                                                              json=body) as resp:
+            assert resp.status == 200
+
+
+@dataclass
+class FakeProviders:
+    """Twilio and 46elks outbound APIs; checks credentials, records messages."""
+
+    sent: list[dict[str, str]] = field(default_factory=list)
+    rejected: int = 0
+    arrived: asyncio.Event | None = None
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._twilio)
+        app.router.add_post("/a1/sms", self._elks)
+        return app
+
+    @staticmethod
+    def _auth_ok(request: web.Request, user: str, password: str) -> bool:
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        return request.headers.get("Authorization") == expected
+
+    async def _twilio(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if request.match_info["sid"] != TWILIO_SID or not self._auth_ok(
+                request, TWILIO_SID, TWILIO_TOKEN):
+            self.rejected += 1
+            return web.json_response({"code": 20003}, status=401)
+        self.sent.append({"provider": "twilio", "to": str(form["To"]),
+                          "from": str(form["From"]), "body": str(form["Body"]),
+                          "at": str(time.perf_counter())})
+        return web.json_response({"sid": "SM" + "1" * 32, "status": "queued"}, status=201)
+
+    async def _elks(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if not self._auth_ok(request, ELKS_USER, ELKS_PASSWORD):
+            self.rejected += 1
+            return web.Response(status=401, text="Unauthorized")
+        self.sent.append({"provider": "46elks", "to": str(form["to"]),
+                          "from": str(form["from"]), "body": str(form["message"]),
+                          "at": str(time.perf_counter())})
+        return web.json_response({"id": "s1", "status": "created"})
+
+    def bodies(self, to: str | None = None) -> list[str]:
+        return [m["body"] for m in self.sent if to is None or m["to"] == to]
+
+
+def twilio_post(url: str, number: str, body: str, token: str = TWILIO_TOKEN,
+                extra: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+    """A Twilio-style webhook request signed with the twilio package's RequestValidator."""
+    params = {"AccountSid": TWILIO_SID, "MessageSid": "SM" + "2" * 32, "From": number,
+              "To": OUR_NUMBER, "Body": body, "NumMedia": "0", **(extra or {})}
+    signature = RequestValidator(token).compute_signature(url, params)
+    return urlencode(params).encode(), {
+        "X-Twilio-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+
+def elks_post(number: str, body: str) -> tuple[bytes, dict[str, str]]:
+    params = {"id": "s" + "3" * 20, "direction": "incoming", "from": number,
+              "to": OUR_NUMBER, "message": body, "created": "2025-01-01 12:00:00.000"}
+    return urlencode(params).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def wait_until(predicate: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
