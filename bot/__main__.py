@@ -17,7 +17,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "shell": ("bot.runner", "shell", "talk to the assistant in the terminal (rasa shell)"),
     "train": ("bot.training", "main", "train a model if data/config/domain changed (--force)"),
     "content": ("bot.content", "main", "build domain responses from data/content (build|check)"),
-    "evaluate": ("bot.evaluation", "main", "evaluate NLU on the held-out set"),
+    "evaluate": ("bot.evaluation", "main", "evaluate NLU on the held-out set (--compare-live)"),
+    "retrain": ("bot.modelops.retrain", "main", "retrain after new examples (--nlu-only)"),
+    "gate": ("bot.modelops.gate", "main", "refuse a model worse than live or missing safety"),
+    "ship": ("bot.modelops.ship", "main", "put a model live without downtime (PUT /model)"),
+    "rollback": ("bot.modelops.ship", "rollback_main", "put the previous model live again"),
     "retention": ("bot.retention", "main", "delete conversations/cases past retention"),
     "forget": ("bot.retention", "forget_main", "delete one conversation everywhere, now"),
     "coach": ("bot.escalation.cli", "main", "manage coach accounts"),
@@ -35,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<11} {text}")
         return 0 if not argv or argv[0] in {"-h", "--help", "help"} else 2
     module_name, func_name, _ = COMMANDS[argv[0]]
+    if argv[0] == "evaluate" and "--compare-live" in argv:
+        module_name = "bot.modelops.evaluate"  # the comparison with the live model
     func = getattr(importlib.import_module(module_name), func_name)
     return int(func(argv[1:]) or 0)
 

@@ -37,8 +37,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return web.json_response({"error": exc.reason, "detail": exc.text or exc.reason},
+        resp = web.json_response({"error": exc.reason, "detail": exc.text or exc.reason},
                                  status=exc.status)
+        if exc.status == 413:
+            resp.force_close()  # the unread body must not be parsed as the next request
+        return resp
     except asyncio.CancelledError:
         raise
     except Exception:

@@ -229,8 +229,9 @@ class SmsOutbox:
         await asyncio.to_thread(self.vault.remember, sender, sms.provider, sms.number, sms.via)
         if contact is not None and contact.buttons:
             picked = pick_choice(text, contact.buttons)
-            if picked is not None:
+            if picked is not None:  # a choice is used once
                 text = picked
+                await asyncio.to_thread(self.vault.set_buttons, sender, [])
         self._inflight[sender] = self._inflight.get(sender, 0) + 1
         self._buffers.setdefault(sender, [])
         try:

@@ -24,7 +24,8 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 def signed_url(request: web.Request) -> str:
     """The URL Twilio signed: GATEWAY_PUBLIC_URL + path when behind a proxy."""
     public = request.app[keys.SETTINGS].public_url
-    return f"{public}{request.path_qs}" if public else str(request.url)
+    # built by hand: request.url fails for "host:port" with this aiohttp/yarl pair
+    return f"{public or f'{request.scheme}://{request.host}'}{request.path_qs}"
 
 
 async def webhook(request: web.Request) -> web.Response:

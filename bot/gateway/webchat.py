@@ -136,7 +136,9 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
                 items = history(events, app[keys.COACH].left_texts())
             except RasaUnavailable as exc:
                 log.warning("transcript unavailable: %s", exc)
-        await ws.send_json({"type": "history", "items": items})
+        # a fresh conversation's page already shows what it sent: nothing to replace
+        await ws.send_json({"type": "history", "items": items,
+                            "fresh": bool(data.get("fresh"))})
         return
     if kind not in ("message", "language"):
         await ws.send_json({"type": "error", "code": "unknown_type"})

@@ -90,7 +90,7 @@ def test_assign_inserts_into_the_file_holding_the_intent_keeping_layout(nlu_dir:
 
 
 def test_text_of_another_intent_is_a_conflict_not_written(nlu_dir: Path) -> None:
-    files, examples = nlu_files.read_intents(nlu_dir)
+    _files, examples = nlu_files.read_intents(nlu_dir)
     text, intent = next((t, i) for t, i in examples.items() if i != "greet")
     result = nlu_files.add_examples("greet", [text], nlu_dir)
     assert result.added == [] and result.conflicts == [(text, intent)]

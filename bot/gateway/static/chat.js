@@ -146,7 +146,7 @@
   }
 
   function onServerMessage(data) {
-    if (data.type === "history") { renderHistory(data.items || []); }
+    if (data.type === "history") { if (!data.fresh) { renderHistory(data.items || []); } }
     else if (data.type === "bot") {
       addMessage(data.coach ? "coach" : "bot", data.text || "");
       setQuickReplies(data.buttons || null);

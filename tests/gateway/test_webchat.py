@@ -1,0 +1,173 @@
+"""The web chat's server side: page headers, WebSocket protocol, callback routing."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.gateway import texts
+from bot.gateway.vault import WEB_PREFIX, pseudonym
+from tests.gateway.conftest import GatewayEnv
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def receive_until(ws: Any, kind: str, timeout: float = 5) -> list[dict[str, Any]]:
+    """Messages up to and including the first of type `kind`."""
+    got: list[dict[str, Any]] = []
+    while True:
+        msg = await ws.receive_json(timeout=timeout)
+        got.append(msg)
+        if msg["type"] == kind:
+            return got
+
+
+async def test_page_is_strict_local_and_cookieless(gw: GatewayEnv) -> None:
+    resp = await gw.client.get("/")
+    html = await resp.text()
+    assert resp.status == 200
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert "Set-Cookie" not in resp.headers
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert '<html lang="sv">' in html and texts.text("utter_web_quick_exit", "sv") in html
+    # every script is a local file or a JSON data block; no inline code, no other origin
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert 'src="/static/' in tag or 'type="application/json"' in tag
+    assert "http://" not in html.replace(gw.settings.exit_url, "")
+    assert 'for="message"' in html  # the input has a label
+    en = await (await gw.client.get("/?lang=en")).text()
+    assert '<html lang="en">' in en and texts.text("utter_web_send", "en") in en
+    static = await gw.client.get("/static/chat.js")
+    assert static.status == 200 and "localStorage" in await static.text()
+
+
+async def test_message_reply_typing_and_history_after_reload(gw: GatewayEnv) -> None:
+    token = new_token()
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token, "fresh": True})
+        assert (await ws.receive_json())["type"] == "history"
+        await ws.send_json({"type": "message", "text": "knappar"})
+        got = await receive_until(ws, "bot")
+        assert got[0] == {"type": "typing", "on": True}
+        assert got[-1]["text"] == "Vad vill du veta?" and len(got[-1]["buttons"]) == 3
+        assert await ws.receive_json() == {"type": "typing", "on": False}
+        # a quick reply sends the payload, the page shows the title
+        await ws.send_json({"type": "message", "text": "Är jag anonym?",
+                            "payload": "/ask_anonymity"})
+        got = await receive_until(ws, "bot")
+        assert got[-1]["text"] == "Svar: /ask_anonymity"
+    sender = pseudonym(gw.settings.secret, token, WEB_PREFIX)
+    assert gw.rasa.received[0] == (sender, "knappar") and token not in sender
+    # reload: a new socket with the same token gets the conversation back from the tracker
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token})
+        history = (await ws.receive_json())["items"]
+    assert [i["type"] for i in history] == ["user", "bot", "user", "bot"]
+    assert history[2]["text"] == "Är jag anonym?"
+
+
+async def test_coach_messages_arrive_live_with_joined_and_left_notices(gw: GatewayEnv) -> None:
+    token = new_token()
+    sender = pseudonym(gw.settings.secret, token, WEB_PREFIX)
+    async with gw.client.ws_connect("/ws") as ws, gw.client.ws_connect("/ws") as tab2:
+        for sock in (ws, tab2):
+            await sock.send_json({"type": "hello", "token": token, "fresh": True})
+            await sock.receive_json()
+        await gw.rasa.push(sender, "Hej, jag heter Anna.", coach=True)
+        for sock in (ws, tab2):
+            assert await sock.receive_json() == {"type": "notice", "kind": "coach_joined"}
+            msg = await sock.receive_json()
+            assert msg["coach"] is True and msg["text"] == "Hej, jag heter Anna."
+        await gw.rasa.push(sender, texts.text("utter_coach_handed_back", "sv"))
+        assert (await ws.receive_json())["coach"] is False
+        assert await ws.receive_json() == {"type": "notice", "kind": "coach_left"}
+
+
+async def test_language_switch_goes_to_rasa_without_a_user_bubble(gw: GatewayEnv) -> None:
+    token = new_token()
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token, "fresh": True})
+        await ws.receive_json()
+        await ws.send_json({"type": "language", "lang": "en"})
+        await receive_until(ws, "bot")
+    assert gw.rasa.received[-1][1] == "/switch_to_english"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"rate_conversation": (2, 60)}])
+async def test_flood_gets_a_friendly_message_and_the_text_back(gw: GatewayEnv) -> None:
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": new_token(), "fresh": True})
+        await ws.receive_json()
+        for i in range(2):
+            await ws.send_json({"type": "message", "text": f"m{i}"})
+            await receive_until(ws, "bot")
+        await ws.send_json({"type": "message", "text": "en gång till"})
+        got = await receive_until(ws, "notice_text")
+    assert got[-1]["code"] == "rate_limited"
+    assert got[-1]["text"] == texts.text("utter_gateway_rate_limited", "sv")
+    assert got[-1]["restore"] == "en gång till"
+    assert len(gw.rasa.received) == 2
+
+
+async def test_bad_websocket_input_is_answered_not_crashed(gw: GatewayEnv) -> None:
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_str("{not json")
+        assert (await ws.receive_json())["code"] == "bad_json"
+        await ws.send_json({"type": "message", "text": "hej"})
+        assert (await ws.receive_json())["code"] == "no_hello"
+        await ws.send_json({"type": "hello", "token": "short"})
+        assert (await ws.receive_json())["code"] == "bad_token"
+        await ws.send_json({"type": "hello", "token": new_token(), "fresh": True})
+        await ws.receive_json()
+        await ws.send_json({"type": "message", "text": "x" * 2001})
+        assert (await ws.receive_json())["code"] == "too_long"
+        await ws.send_json({"type": "message", "text": "   "})
+        assert (await ws.receive_json())["code"] == "empty"
+        await ws.send_json({"type": "nonsense"})
+        assert (await ws.receive_json())["code"] == "unknown_type"
+        await ws.send_bytes(b"\xff\xfe")  # binary frames are ignored
+        await ws.send_json({"type": "ping"})
+        assert (await ws.receive_json())["type"] == "pong"
+        # a frame beyond the size limit closes this socket, the server lives on
+        await ws.send_str("x" * 20_000)
+        msg = await ws.receive(timeout=5)
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                            aiohttp.WSMsgType.ERROR)
+    # invalid UTF-8 in a text frame: the connection is closed with an error, no crash
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws._writer._send_frame(b"\xff\xfe", aiohttp.WSMsgType.TEXT)  # raw frame
+        msg = await ws.receive(timeout=5)
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                            aiohttp.WSMsgType.ERROR)
+    assert (await gw.client.get("/healthz")).status == 200
+
+
+async def test_rasa_down_is_a_polite_notice(gw: GatewayEnv) -> None:
+    gw.rasa.fail = True
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": new_token(), "fresh": True})
+        await ws.receive_json()
+        await ws.send_json({"type": "message", "text": "hej"})
+        got = await receive_until(ws, "notice_text")
+    assert got[-1]["code"] == "unavailable" and got[-1]["restore"] == "hej"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"callback_token": "cb-secret"}])
+async def test_callback_needs_its_token_and_a_recipient(gw: GatewayEnv) -> None:
+    body = {"recipient_id": "web-x", "text": "hej"}
+    assert (await gw.client.post("/rasa/callback", json=body)).status == 403
+    assert (await gw.client.post("/rasa/callback?token=nope", json=body)).status == 403
+    ok = await gw.client.post("/rasa/callback?token=cb-secret", json=body)
+    assert ok.status == 200
+    bad = await gw.client.post("/rasa/callback?token=cb-secret", data=b"\xff{")
+    assert bad.status == 400
+    missing = await gw.client.post("/rasa/callback?token=cb-secret", json={"text": "x"})
+    assert missing.status == 400

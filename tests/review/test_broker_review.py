@@ -1,0 +1,60 @@
+"""The relay broker's review capture: which user events go to POST /internal/review."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from bot.relay_broker import EscalationRelayBroker, review_reason
+
+
+def _user(text: str, intent: str, conf: float, **extra: Any) -> dict[str, Any]:
+    return {"event": "user", "sender_id": "conv-1", "text": text, "timestamp": 1.7e9,
+            "parse_data": {"intent": {"name": intent, "confidence": conf},
+                           "intent_ranking": [{"name": intent, "confidence": conf},
+                                              {"name": "greet", "confidence": 0.2}],
+                           "entities": [{"entity": "language", "value": "sv"}], **extra}}
+
+
+def test_reason_rules() -> None:
+    assert review_reason({"intent": {"name": "nlu_fallback", "confidence": 0.4}}, 0.6) == \
+        "fallback"
+    assert review_reason({"intent": {"name": "greet", "confidence": 0.5}}, 0.6) == \
+        "low_confidence"
+    assert review_reason({"intent": {"name": "greet", "confidence": 0.9}}, 0.6) is None
+    assert review_reason({"intent": {"name": "crisis_suicidal", "confidence": 0.3},
+                          "safety_rule": "x"}, 0.6) is None
+
+
+async def test_broker_posts_qualifying_events_without_sender(aiohttp_server: Any) -> None:
+    posted: list[tuple[str, dict]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        posted.append((request.path, await request.json()))
+        return web.json_response({}, status=202)
+
+    app = web.Application()
+    app.router.add_post("/internal/review", record)
+    app.router.add_post("/internal/conversations/{cid}/messages", record)
+    server = await aiohttp_server(app)
+    broker = EscalationRelayBroker(str(server.make_url("")), "tok", "http://127.0.0.1:9",
+                                   "rasa")
+    broker.publish(_user("vad e det här", "nlu_fallback", 0.3))
+    broker.publish(_user("hej", "greet", 0.95))
+    broker.publish({"event": "action", "sender_id": "conv-1", "name": "utter_greet"})
+    broker.publish(_user("bla bla ja vet inte", "ask_money", 0.8))
+    broker.publish({"event": "action", "sender_id": "conv-1", "name": "utter_ask_rephrase"})
+    for _ in range(100):
+        if len([p for p in posted if p[0] == "/internal/review"]) >= 2 and len(posted) >= 5:
+            break
+        await asyncio.sleep(0.05)
+    await broker.close()
+    reviews = [body for path, body in posted if path == "/internal/review"]
+    assert [r["reason"] for r in reviews] == ["fallback", "rephrase"]
+    assert reviews[0]["intent"] == "greet"  # best real intent, not nlu_fallback
+    assert reviews[0]["language"] == "sv" and reviews[1]["text"] == "bla bla ja vet inte"
+    assert all("sender_id" not in r and "conv-1" not in str(r) for r in reviews)
+    # existing behaviour kept: every user message still goes to the coach relay
+    assert len([p for p, _ in posted if p.startswith("/internal/conversations/")]) == 3

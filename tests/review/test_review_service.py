@@ -1,0 +1,188 @@
+"""Review inbox and statistics through the real aiohttp app (SQLite, PostgreSQL if set)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import yaml
+from escalation_helpers import CSRF_META, login
+
+from bot.review.web import review_store
+
+
+async def capture(env, client, text: str, reason: str = "fallback", **extra):
+    return await env.internal(client, "POST", "/internal/review",
+                              {"text": text, "reason": reason, "intent": "greet",
+                               "confidence": 0.31, "language": "sv", **extra})
+
+
+async def test_capture_scrubs_and_never_stores_the_sender(env) -> None:
+    client = await env.make_client()
+    resp = await capture(env, client, "jag heter Kalle ring 070-123 45 67",
+                         sender_id="abc-secret", timestamp=time.time())
+    assert resp.status == 202
+    first = await resp.json()
+    again = await capture(env, client, "jag heter Kalle ring 070-123 45 67")
+    assert (await again.json()) == {"id": first["id"], "created": False}
+    items = review_store(env.app).open_items()
+    assert len(items) == 1 and items[0].seen_count == 2
+    assert items[0].text == "jag heter [namn] ring [telefon]"
+    assert items[0].predicted_intent == "greet" and items[0].confidence == 0.31
+    with env.store.sessions() as s:
+        from sqlalchemy import text
+
+        row = s.execute(text("SELECT * FROM review_items")).mappings().one()
+    assert "abc-secret" not in json.dumps({k: str(v) for k, v in row.items()})
+    assert "Kalle" not in str(dict(row))
+
+
+async def test_capture_needs_token_and_valid_fields(env) -> None:
+    client = await env.make_client()
+    assert (await env.internal(client, "POST", "/internal/review", {"text": "x",
+            "reason": "fallback"}, token="wrong")).status == 401
+    assert (await capture(env, client, "hej", reason="because")).status == 400
+    assert (await capture(env, client, "hej", confidence="high")).status == 400
+    assert (await capture(env, client, "hej", language="de")).status == 400
+
+
+async def test_maintainer_sees_inbox_but_no_cases(env) -> None:
+    await env.create_coach("mia", role="maintainer")
+    client = await env.make_client()
+    page = await client.get("/login")
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)
+    resp = await client.post("/login", data={"username": "mia", "password":
+                             "correct horse battery", "csrf_token": token, "next": "/queue"},
+                             allow_redirects=False)
+    assert resp.status == 302
+    queue = await client.get("/queue", allow_redirects=False)
+    assert queue.status == 302 and queue.headers["Location"] == "/review"
+    assert (await client.get("/api/queue")).status == 403
+    review = await client.get("/review")
+    assert review.status == 200 and "Granskning" in await review.text()
+    # a logged-in maintainer is not a coach the bot can promise to the user
+    assert env.store.coaches_online(120) == 0
+
+
+async def test_coach_cannot_open_the_inbox(env) -> None:
+    await env.create_coach("anna")
+    client = await env.make_client()
+    await login(client, "anna")
+    assert (await client.get("/review")).status == 403
+
+
+async def _maintainer(env):
+    await env.create_coach("admin1", role="admin")
+    client = await env.make_client()
+    await login(client, "admin1")
+    page = await client.get("/review")
+    csrf = CSRF_META.search(await page.text()).group(1)
+    return client, csrf
+
+
+async def test_inbox_groups_and_assign_writes_the_nlu_file(env, nlu_copy: Path) -> None:
+    client = await env.make_client()
+    for text in ("tjabba tjena mannen", "tjabba tjena mannen läget", "vad kostar bussen"):
+        await capture(env, client, text)
+    client, csrf = await _maintainer(env)
+    html = await (await client.get("/review")).text()
+    assert html.count('class="card review-group"') == 2  # the two "tjabba" are one group
+    ids = [i.id for i in review_store(env.app).open_items() if i.text.startswith("tjabba")]
+    resp = await client.post("/review/action", data={"csrf_token": csrf, "action": "assign",
+                             "intent": "greet", "item": [str(i) for i in ids]})
+    assert resp.status == 200  # redirected back to the inbox with a notice
+    assert "2 exempel tillagda i chitchat.yml" in await resp.text()
+    greet = next(i for i in yaml.safe_load((nlu_copy / "chitchat.yml").read_text())["nlu"]
+                 if i.get("intent") == "greet")
+    assert "- tjabba tjena mannen\n" in greet["examples"]
+    assert [i.text for i in review_store(env.app).open_items()] == ["vad kostar bussen"]
+
+
+async def test_new_intent_and_dismiss(env, nlu_copy: Path) -> None:
+    client = await env.make_client()
+    await capture(env, client, "vad kostar bussen")
+    await capture(env, client, "helt orelaterat skräp qwerty")
+    client, csrf = await _maintainer(env)
+    items = {i.text: i.id for i in review_store(env.app).open_items()}
+    await client.post("/review/action", data={"csrf_token": csrf, "action": "new",
+                      "new_intent": "ask_bus_price", "item": str(items["vad kostar bussen"])})
+    assert "ask_bus_price" in (nlu_copy / "new_intents.yml").read_text()
+    bad = await client.post("/review/action", data={"csrf_token": csrf, "action": "new",
+                            "new_intent": "Bad Name", "item": str(items["vad kostar bussen"])})
+    assert "Ange en avsikt" in await bad.text()
+    await client.post("/review/action", data={"csrf_token": csrf, "action": "dismiss",
+                      "item": str(items["helt orelaterat skräp qwerty"])})
+    assert review_store(env.app).open_items() == []
+    assert review_store(env.app).counts() == {"new_intent": 1, "dismissed": 1}
+    # no CSRF token: refused
+    assert (await client.post("/review/action", data={"action": "dismiss"})).status == 403
+
+
+async def test_coach_flags_a_user_message_of_a_case(env) -> None:
+    await env.create_coach("anna")
+    client = await env.make_client()
+    opened = await env.open_case(client, "conv-flag")
+    await env.internal(client, "POST", "/internal/conversations/conv-flag/messages",
+                       {"text": "ja heter Jonte o e rädd", "intent": "fear_retaliation"})
+    csrf = await login(client, "anna")
+    events = (await (await client.get(f"/api/cases/{opened['case_id']}")).json())["events"]
+    user_event = next(e for e in events if e["kind"] == "user")
+    resp = await client.post(f"/api/cases/{opened['case_id']}/events/{user_event['id']}/flag",
+                             headers={"X-CSRF-Token": csrf})
+    assert resp.status == 201
+    item = review_store(env.app).open_items()[0]
+    assert item.source == "flagged" and item.text == "ja heter [namn] o e rädd"
+    assert item.predicted_intent == "fear_retaliation"
+    missing = await client.post(f"/api/cases/{opened['case_id']}/events/999999/flag",
+                                headers={"X-CSRF-Token": csrf})
+    assert missing.status == 404
+
+
+def _tracker(db: Path, rows: list[tuple[str, str, float, str | None, str | None, dict]]) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
+                 "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), "
+                 "action_name VARCHAR(255), data TEXT)")
+    conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, "
+                     "action_name, data) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(s, k, t, i, a, json.dumps(d)) for s, k, t, i, a, d in rows])
+    conn.commit()
+    conn.close()
+
+
+async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> None:
+    now = time.time()
+    rows = []
+    for n in range(7):
+        rows.append((f"s{n}", "user", now, "greet", None, {"input_channel": "rest"}))
+    rows.append(("s0", "user", now, "nlu_fallback", None, {"input_channel": "rest"}))
+    rows.append(("x1", "user", now, "ask_money", None, {"input_channel": "callback"}))
+    rows.append(("s0", "action", now, None, "utter_ask_rephrase", {}))
+    _tracker(tracker_db, rows)
+    client = await env.make_client()
+    for n in range(6):
+        await env.open_case(client, f"conv-{n}")
+    await env.create_coach("admin1", role="admin")
+    await login(client, "admin1")
+    page = await client.get("/admin/stats")
+    html = await page.text()
+    assert page.status == 200 and "Statistik" in html
+    assert 'id="stat-conversations">8<' in html and 'id="stat-escalations">6<' in html
+    assert "s0" not in html and "conv-1" not in html  # nothing that points at a person
+    png = await client.get("/admin/stats/conversations.png")
+    assert png.status == 200 and (await png.read()).startswith(b"\x89PNG")
+    csv_text = await (await client.get("/admin/stats.csv")).text()
+    assert "samtal" in csv_text and ",rest,7" in csv_text
+    assert ",callback,<5" in csv_text and ",ask_money,<5" in csv_text
+    assert (await client.get("/admin/stats/nope.png")).status == 404
+
+
+async def test_stats_is_admin_only(env) -> None:
+    await env.create_coach("anna")
+    client = await env.make_client()
+    await login(client, "anna")
+    assert (await client.get("/admin/stats")).status == 403
