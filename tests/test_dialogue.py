@@ -106,3 +106,24 @@ def test_bad_input_gets_a_sensible_reply_and_is_kept(conversation: Any, text: st
     events = conversation.tracker().events
     user_texts = [e.text for e in events if e.type_name == "user"]
     assert text.strip() in user_texts  # nothing lost: the message as the channel passed it
+
+
+def test_safety_answers_do_not_need_the_action_server(trained_model: Any) -> None:
+    """With the action server unreachable, crisis and emergency are still answered."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    agent = Agent.load(str(trained_model),
+                       action_endpoint=EndpointConfig(url="http://127.0.0.1:9/webhook"))
+    crisis = asyncio.run(agent.handle_text("ja vill inte leva längre", sender_id="no-actions-1"))
+    assert "90101" in " ".join(m["text"] for m in crisis)
+    emergency = asyncio.run(agent.handle_text("han har en kniv och står utanför dörren",
+                                              sender_id="no-actions-2"))
+    assert "112" in emergency[0]["text"].splitlines()[0]
+    # saying yes to a coach still gets the numbers first (utter_coach_connecting is a
+    # response, sent before action_escalate would run)
+    asyncio.run(agent.handle_text("kan ja prata med en människa", sender_id="no-actions-3"))
+    answered = asyncio.run(agent.handle_text("ja", sender_id="no-actions-3"))
+    assert "114 14" in answered[0]["text"] and "112" in answered[0]["text"]

@@ -137,6 +137,48 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+def _login_username(form: object) -> str:
+    return str(form.get("username", "")).strip()[:64]  # type: ignore[attr-defined]
+
+
+@web.middleware
+async def shared_login_throttle_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """Several instances: failed logins are counted in Redis, so the limit holds across them.
+
+    Runs after the CSRF check (a forged form is not a password guess). The console's own
+    per-process count still applies too; this adds the shared one.
+    """
+    throttle = request.app.get(THROTTLE)
+    if throttle is None or request.path != "/login" or request.method != "POST":
+        return await handler(request)
+    from bot.escalation.console import render  # the console imports this module's keys
+
+    username = _login_username(await request.post())
+    if await throttle.blocked(username):
+        settings = request.app[keys.SETTINGS]
+        token = security.new_token()
+        resp = render(
+            request, "login.html", status=429, login_csrf=token, next="/queue",
+            error="För många misslyckade försök. Vänta några minuter och försök igen.",
+        )
+        security.set_cookie(resp, security.LOGIN_CSRF_COOKIE, token,
+                            secure=settings.cookie_secure, max_age=3600)
+        return resp
+    try:
+        response = await handler(request)
+    except web.HTTPFound:  # logged in
+        await throttle.succeeded(username)
+        raise
+    if response.status == 401:
+        await throttle.failed(username)
+    return response
+
+
+THROTTLE = web.AppKey("shared_login_throttle", security.SharedLoginThrottle)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -145,6 +187,7 @@ def create_app(
 ) -> web.Application:
     """Build the service. Nothing touches the database or network until the app starts."""
     settings = settings or Settings.from_env()
+    settings.check_production_secrets()  # APP_ENV=production: no default secrets
     app = web.Application(
         client_max_size=settings.client_max_size,
         middlewares=[
@@ -152,13 +195,14 @@ def create_app(
             internal_auth_middleware,
             session_middleware,
             csrf_middleware,
+            shared_login_throttle_middleware,
         ],
     )
     app[keys.SETTINGS] = settings
     app[keys.RASA] = rasa or RasaClient(
         settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds
     )
-    app[keys.HUB] = Hub()
+    app[keys.HUB] = Hub(settings.redis_url, settings.redis_prefix)
     app[keys.CLOCK] = clock or (lambda: datetime.now(timezone.utc))
     app[keys.LOGIN_FAILURES] = {}
     app[keys.TEMPLATES] = Environment(
@@ -183,7 +227,12 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.STORE] = Store(engine)
     app[keys.SWEEP_WAKE] = asyncio.Event()
     await app[keys.RASA].start()
+    await app[keys.HUB].start()  # REDIS_URL set: subscribe to the fan-out channel
+    if settings.redis_url:
+        app[THROTTLE] = security.SharedLoginThrottle(settings.redis_url, settings.redis_prefix)
     yield
+    if THROTTLE in app:
+        await app[THROTTLE].close()
     await app[keys.HUB].close_all()
     await app[keys.RASA].close()
     engine.dispose()

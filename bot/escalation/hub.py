@@ -1,14 +1,29 @@
-"""Live fan-out to open consoles: per-case chat sockets and queue watchers (in-process).
+"""Live fan-out to open consoles: per-case chat sockets and queue watchers.
 
-One service process holds all sockets; running several processes would need a shared bus
-(e.g. Redis pub/sub) here, and nothing else would change.
+One process (REDIS_URL unset): messages go straight to the sockets of this process.
+
+Several instances (REDIS_URL set): `send_case` and `queue_changed` only PUBLISH to one Redis
+pub/sub channel; every instance (the publishing one included) subscribes and delivers each
+message to its own local sockets. So every socket, on whichever instance it is connected,
+receives every message exactly once (a message reaches a process once, and the publisher does
+not also deliver locally), and in the same order everywhere: Redis delivers the messages of a
+channel to all subscribers in the order it received them, and one listener task per process
+delivers them one after another.
+
+Pub/sub is at most once: while an instance has lost Redis it misses live messages (it
+reconnects by itself). The database stays the record: a console that reconnects reloads the
+case. If publishing fails, the message is delivered to this process's sockets instead, so a
+Redis outage degrades to the one-instance behaviour rather than to silence.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -16,11 +31,101 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
+RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, redis_url: str = "", prefix: str = "sluta-skjut") -> None:
         self.case_sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self.queue_sockets: set[web.WebSocketResponse] = set()
+        self.redis_url = redis_url
+        self.channel = f"{prefix}:hub"
+        self.instance = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.published = 0  # messages this process published (a figure for tests and logs)
+        self.delivered = 0  # messages this process's listener took from Redis
+        self._redis: Any = None
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.redis_url)
+
+    # ---- lifecycle (called by the app's cleanup context) ---------------------------------
+
+    async def start(self) -> None:
+        """Connect to Redis and subscribe before the service takes requests."""
+        if not self.distributed or self._listener is not None:
+            return
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.from_url(self.redis_url)
+        self._listener = asyncio.create_task(self._listen())
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+        except asyncio.TimeoutError:
+            log.error("hub: not subscribed to Redis after 10 s; live messages will be local "
+                      "until it is reachable")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                await self._redis.close()
+            self._redis = None
+
+    async def _listen(self) -> None:
+        failures = 0
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self._subscribed.set()
+                if failures:
+                    log.warning("hub: subscribed to Redis again")
+                failures = 0
+                while True:
+                    msg = await pubsub.get_message(timeout=30.0)
+                    if msg is None or msg.get("type") != "message":
+                        continue
+                    self.delivered += 1
+                    await self._deliver(json.loads(msg["data"]))
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await pubsub.close()
+                raise
+            except Exception as exc:  # Redis gone: retry, never stop the listener
+                self._subscribed.clear()
+                wait = RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)]
+                failures += 1
+                log.warning("hub: Redis subscription lost (%r); retrying in %s s", exc, wait)
+                with contextlib.suppress(Exception):
+                    await pubsub.close()
+                await asyncio.sleep(wait)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        if message.get("kind") == "case":
+            await self._send(self.case_sockets.get(str(message.get("case_id")), set()),
+                             message.get("payload") or {})
+        elif message.get("kind") == "queue":
+            await self._send(self.queue_sockets, {"type": "queue_changed"})
+
+    async def _publish(self, message: dict[str, Any]) -> bool:
+        """Publish to every instance; False if Redis could not take it."""
+        try:
+            await self._redis.publish(self.channel, json.dumps({**message,
+                                                                "origin": self.instance}))
+        except Exception as exc:
+            log.warning("hub: publish to Redis failed (%r); delivering locally only", exc)
+            return False
+        self.published += 1
+        return True
+
+    # ---- sockets ---------------------------------------------------------------------------
 
     def join_case(self, case_id: str, ws: web.WebSocketResponse) -> None:
         self.case_sockets[case_id].add(ws)
@@ -45,13 +150,20 @@ class Hub:
             await asyncio.gather(*(one(ws) for ws in list(sockets)))
 
     async def send_case(self, case_id: str, payload: dict[str, Any]) -> None:
+        if self._redis is not None and await self._publish(
+            {"kind": "case", "case_id": case_id, "payload": payload}
+        ):
+            return
         await self._send(self.case_sockets.get(case_id, set()), payload)
 
     async def queue_changed(self) -> None:
         """Tell queue pages to refetch; they fetch through the API, which checks permissions."""
+        if self._redis is not None and await self._publish({"kind": "queue"}):
+            return
         await self._send(self.queue_sockets, {"type": "queue_changed"})
 
     async def close_all(self) -> None:
+        await self.stop()
         sockets = {ws for group in self.case_sockets.values() for ws in group} | self.queue_sockets
         for ws in sockets:
             with contextlib.suppress(Exception):

@@ -74,6 +74,10 @@ class Settings:
     nlu_dir: str = ""  # "" = the project's data/nlu
     tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
     stats_days: int = 90
+    # several instances (issue 6): Redis carries live fan-out and login throttling
+    redis_url: str = ""  # "" = one process: in-process hub, in-memory throttle
+    redis_prefix: str = "sluta-skjut"
+    app_env: str = "development"
 
     @property
     def host(self) -> str:
@@ -107,4 +111,76 @@ class Settings:
             nlu_dir=env.get("REVIEW_NLU_DIR", ""),
             tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
             stats_days=_int(env, "STATS_DAYS", 90),
+            redis_url=env.get("REDIS_URL", "").strip(),
+            redis_prefix=env.get("REDIS_PREFIX", "").strip() or cls.redis_prefix,
+            app_env=env.get("APP_ENV", "").strip().lower() or cls.app_env,
+        )
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    def check_production_secrets(self) -> None:
+        """In production, refuse default or placeholder secrets (InsecureSecrets)."""
+        if self.production:
+            check_production_secrets(
+                {
+                    "SESSION_SECRET": self.session_secret,
+                    "ESCALATION_INTERNAL_TOKEN": self.internal_token,
+                    "RASA_TOKEN": self.rasa_token,
+                },
+                component="escalation service",
+            )
+
+
+# ---- production mode: no default secrets ----------------------------------------------------
+
+MIN_SECRET_LENGTH = 24
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-")
+SERVICE_SECRETS = ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN", "RASA_TOKEN")
+
+
+class InsecureSecrets(SystemExit):
+    """Production mode with a default, placeholder or short secret.
+
+    A SystemExit: uncaught, Python prints only the message and exits with status 1.
+    """
+
+
+def is_production(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return env.get("APP_ENV", "").strip().lower() == "production"
+
+
+def secret_problems(secrets: Mapping[str, str | None]) -> list[str]:
+    """What is wrong with each secret (missing, placeholder, shorter than 24 characters)."""
+    problems = []
+    for name, value in secrets.items():
+        value = (value or "").strip()
+        if not value:
+            problems.append(f"{name} is not set")
+        elif any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
+            problems.append(
+                f"{name} is a default or placeholder (contains 'change-me' or 'dev-')"
+            )
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    return problems
+
+
+def check_production_secrets(
+    secrets: Mapping[str, str | None], component: str = "this service"
+) -> None:
+    """Raise InsecureSecrets with a clear message if any secret is unfit for production.
+
+    Call it only when APP_ENV=production (see `is_production`). Other launchers (the gateway)
+    pass their own secrets: `check_production_secrets({"GATEWAY_SECRET": ...}, "gateway")`.
+    """
+    problems = secret_problems(secrets)
+    if problems:
+        raise InsecureSecrets(
+            f"APP_ENV=production: {component} refuses to start with unsafe secrets:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + "\nSet long random values in .env, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )

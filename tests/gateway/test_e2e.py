@@ -117,7 +117,7 @@ def test_web_chat_in_chromium(system: dict) -> None:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(base + "/")
         expect(page.locator("#quick-exit")).to_have_text("Lämna sidan snabbt")
-        page.screenshot(path=str(ARTIFACTS / "1-start-360.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "1-start-360.png"))
 
         # send a message, get the reply
         page.fill("#message", "vad är sluta skjut?")
@@ -134,7 +134,7 @@ def test_web_chat_in_chromium(system: dict) -> None:
         page.click("#send")
         yes = page.locator("#quick-replies button", has_text="Ja, koppla mig")
         expect(yes).to_be_visible(timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / "2-quick-replies-360.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "2-quick-replies-360.png"))
         yes.click()
         expect(page.locator("#log")).to_contain_text("En coach kommer strax", timeout=30_000)
         expect(page.locator(".msg.user").last).to_contain_text("Ja, koppla mig")
@@ -156,9 +156,9 @@ def test_web_chat_in_chromium(system: dict) -> None:
             content_text("utter_web_coach_joined", "sv"))
         page.fill("#message", "ja e skyldig folk pengar")
         page.click("#send")
-        page.screenshot(path=str(ARTIFACTS / "3-coach-360.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "3-coach-360.png"))
         page.set_viewport_size({"width": 1280, "height": 900})
-        page.screenshot(path=str(ARTIFACTS / "4-coach-desktop.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "4-coach-desktop.png"))
         coach.api("POST", f"/api/cases/{case_id}/handback")
         expect(page.locator("#log")).to_contain_text(
             content_text("utter_web_coach_left", "sv"), timeout=15_000)
@@ -169,7 +169,7 @@ def test_web_chat_in_chromium(system: dict) -> None:
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.locator("#log")).to_contain_text(
             content_text("utter_language_switched", "en"), timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / "5-english-desktop.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "5-english-desktop.png"))
 
         # quick exit: neutral site, nothing left on the page or in storage
         page.click("#quick-exit")

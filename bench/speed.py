@@ -1,0 +1,637 @@
+"""Speed benchmark (issue 6, "Speed"): this assistant side by side with a stock `rasa init` one.
+
+  .venv/bin/python bench/speed.py                    # full run (figures, JSON, Markdown)
+  .venv/bin/python bench/speed.py --profile          # also py-spy on our server at 20 users
+  .venv/bin/python bench/speed.py --skip-stock --levels 1,20 --tag try \\
+      --variant 'tf1=TF_INTRA_OP_PARALLELISM_THREADS=1,TF_INTER_OP_PARALLELISM_THREADS=1'
+
+Servers (subprocesses, loopback, free ports), all served the same way as production's
+`rasa run` (bot/runner.py): `rasa run --enable-api --auth-token ...`, SQL tracker store on
+SQLite, in-memory lock store, stdout to a log file, LOG_LEVEL as in the environment:
+  - `ours`: the model from bot.training.train(quiet=True), the project's credentials.yml
+    (REST channel with validation, callback channel). No action server and no relay event
+    broker (they are separate processes; a request that needs action_escalate fails fast);
+  - `stock`: `rasa init --no-prompt` on the same Rasa version, created and trained once in a
+    temporary folder and cached in models/bench_stock/ (removed if the Rasa version changes);
+  - `--variant NAME=K=V,K=V`: our model again with extra environment variables (e.g.
+    SANIC_WORKERS, TF_*_PARALLELISM_THREADS, LOG_LEVEL); the pseudo-keys `lock=redis`
+    (Redis lock store at 127.0.0.1:6379, db 15) and `tracker=memory|wal|wal_normal` change
+    endpoints.yml (wal: Rasa's SQL tracker store on SQLite in WAL mode, see
+    WalSQLTrackerStore below).
+
+Load (this process, aiohttp, closed loop: each simulated user sends its next message when the
+previous answer arrived; a new conversation every --conversation messages): 1, 20 and 50
+concurrent users, bounded by a request count and a time limit per level. Levels are measured
+server after server, alternating which one goes first. For each level the script also
+records the CPU used by each server and by everything else on the machine (/proc/stat), since
+this 2-core machine may be running other work. After the load: resident memory (RSS, and
+PSS which counts shared pages once) of each server's process tree from /proc.
+
+Figures go to stdout, results/bench_speed[_TAG].json and results/bench_speed[_TAG].md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # component_cost imports TensorFlow
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import RASA, ROOT, free_port, percentile
+
+STOCK_DIR = ROOT / "models" / "bench_stock"
+STOCK_MESSAGES = [
+    "hello", "hi there", "good morning", "hey", "I am sad", "I'm feeling great",
+    "my day was horrible", "very good", "not really", "yes", "no", "are you a bot?",
+    "good evening", "I am very unhappy", "perfect", "bye",
+]
+LEVELS = {1: 120, 20: 400, 50: 500}  # users -> requests (each level also capped in time)
+TARGETS = {
+    "throughput_20_vs_stock": 2.0,  # at least
+    "p95_20_ms": 500.0,  # under
+    "p50_1_ms": 60.0,  # under
+    "rss_mb": 1500.0,  # under
+}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PY_SPY = str(Path(sys.executable).with_name("py-spy"))
+
+
+# --- processes and /proc ------------------------------------------------------------------
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and all its descendants (Sanic workers are children of `rasa run`)."""
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        for children in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in children.read_text().split()]
+    return pids
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS and PSS (shared pages split between processes) of a process tree, in MB."""
+    rss = pss = 0
+    for p in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            pass
+    return {"rss_mb": round(rss / 1024), "pss_mb": round(pss / 1024)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process tree."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent busy by all cores since boot (everything but idle and iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / CLK_TCK
+
+
+@dataclass
+class Server:
+    name: str
+    model: Path
+    cwd: Path
+    credentials: Path
+    messages: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    lock: str = "in_memory"
+    tracker: str = "sql"
+    proc: subprocess.Popen[bytes] | None = None
+    url: str = ""
+    ready_s: float = 0.0
+    workdir: Path | None = None
+
+    def start(self, base: Path) -> None:
+        self.workdir = base / self.name
+        self.workdir.mkdir(parents=True)
+        sql = f'  dialect: "sqlite"\n  db: "{self.workdir}/tracker.db"\n'
+        tracker = {
+            "sql": "tracker_store:\n  type: SQL\n" + sql,
+            "memory": "tracker_store:\n  type: in_memory\n",
+            "wal": "tracker_store:\n  type: bench.speed.WalSQLTrackerStore\n" + sql,
+            "wal_normal": "tracker_store:\n  type: bench.speed.WalSQLTrackerStore\n" + sql
+            + "  synchronous: NORMAL\n",
+        }[self.tracker]
+        lock = (
+            "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 15\n"
+            f'  key_prefix: "bench{uuid.uuid4().hex[:8]}"\n'
+            if self.lock == "redis" else "lock_store:\n  type: in_memory\n"
+        )
+        endpoints = self.workdir / "endpoints.yml"
+        endpoints.write_text(tracker + lock, encoding="utf-8")
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
+               **self.env}
+        self._started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [RASA, "run", "--enable-api", "--auth-token", uuid.uuid4().hex,
+             "--model", str(self.model), "--endpoints", str(endpoints),
+             "--credentials", str(self.credentials), "-i", "127.0.0.1", "-p", str(port)],
+            cwd=self.cwd, env=env, stdout=(self.workdir / "rasa.log").open("wb"),
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    async def wait_ready(self, timeout: float = 300) -> None:
+        assert self.proc
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.name}: rasa exited; see {self.workdir}/rasa.log")
+                try:
+                    async with session.post(f"{self.url}/webhooks/rest/webhook",
+                                            json={"sender": "warmup", "message": "hej"}) as r:
+                        if r.status == 200 and await r.json():
+                            self.ready_s = time.monotonic() - self._started
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.3)
+        raise RuntimeError(f"{self.name}: no answer after {timeout} s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # its own session: workers too
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def __getattr__(name: str) -> Any:
+    """`bench.speed.WalSQLTrackerStore` for a server's endpoints.yml (built lazily, so this
+    script does not import Rasa before it needs to)."""
+    if name != "WalSQLTrackerStore":
+        raise AttributeError(name)
+    from rasa.core.tracker_store import SQLTrackerStore
+    from sqlalchemy import event
+
+    class WalSQLTrackerStore(SQLTrackerStore):
+        """Rasa's SQL tracker store on SQLite in WAL mode (`synchronous`: FULL or NORMAL).
+
+        WAL: one fsync per commit instead of the rollback journal's several, and readers do
+        not block the writer. NORMAL: no fsync per commit (an OS crash or power loss may
+        lose the last commits; a process crash loses nothing).
+        """
+
+        def __init__(self, *args: Any, synchronous: str = "FULL", **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            mode = {"FULL": "FULL", "NORMAL": "NORMAL"}[str(synchronous).upper()]
+
+            @event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA synchronous={mode}")
+                cursor.close()
+
+    return WalSQLTrackerStore
+
+
+# --- the stock assistant ------------------------------------------------------------------
+
+
+def rasa_version() -> str:
+    from importlib.metadata import version
+
+    return version("rasa")
+
+
+def stock_assistant() -> tuple[Path, Path]:
+    """(project folder, model) of `rasa init --no-prompt`, trained once and cached."""
+    stamp = STOCK_DIR / "rasa_version"
+    models = sorted((STOCK_DIR / "project" / "models").glob("*.tar.gz"))
+    if stamp.exists() and stamp.read_text() == rasa_version() and models:
+        return STOCK_DIR / "project", models[-1]
+    print(f"creating and training the stock `rasa init` assistant (Rasa {rasa_version()}) ...",
+          flush=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        project.mkdir()  # `rasa init` wants an existing folder
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
+               "RASA_CACHE_DIRECTORY": f"{tmp}/cache"}
+        subprocess.run([RASA, "init", "--no-prompt", "--init-dir", str(project)], cwd=tmp,
+                       env=env, check=True, capture_output=True)
+        shutil.rmtree(STOCK_DIR, ignore_errors=True)
+        STOCK_DIR.mkdir(parents=True)
+        shutil.copytree(project, STOCK_DIR / "project",
+                        ignore=shutil.ignore_patterns(".rasa", "__pycache__"))
+    stamp.write_text(rasa_version())
+    print(f"  stock assistant ready after {time.monotonic() - started:.0f} s", flush=True)
+    models = sorted((STOCK_DIR / "project" / "models").glob("*.tar.gz"))
+    return STOCK_DIR / "project", models[-1]
+
+
+# --- load ---------------------------------------------------------------------------------
+
+
+async def run_level(server: Server, users: int, total: int, max_s: float,
+                    conversation: int) -> dict[str, Any]:
+    """`users` closed-loop users share `total` requests; stop early after `max_s` seconds."""
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    messages = server.messages
+    deadline = time.perf_counter() + max_s
+
+    async def user(session: aiohttp.ClientSession) -> None:
+        nonlocal errors, issued
+        sent = 0
+        sender = ""
+        while issued < total and time.perf_counter() < deadline:
+            index = issued
+            issued += 1
+            if sent % conversation == 0:
+                sender = f"bench-{uuid.uuid4().hex}"
+            sent += 1
+            t0 = time.perf_counter()
+            try:
+                async with session.post(f"{server.url}/webhooks/rest/webhook",
+                                        json={"sender": sender,
+                                              "message": messages[index % len(messages)]}) as r:
+                    body = await r.read()
+                    if r.status != 200 or not body.startswith(b"["):
+                        errors += 1
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                errors += 1
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    assert server.proc
+    busy0, cpu0, own0 = machine_busy_seconds(), cpu_seconds(server.proc.pid), time.process_time()
+    started = time.perf_counter()
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=users),
+                                     timeout=timeout) as session:
+        await asyncio.gather(*(user(session) for _ in range(users)))
+    elapsed = time.perf_counter() - started
+    server_cpu = cpu_seconds(server.proc.pid) - cpu0
+    client_cpu = time.process_time() - own0
+    other_cpu = max(0.0, machine_busy_seconds() - busy0 - server_cpu - client_cpu)
+    return {
+        "users": users,
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "server_cpu_cores": round(server_cpu / elapsed, 2),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(len(latencies), 1), 1),
+        "client_cpu_cores": round(client_cpu / elapsed, 2),
+        "other_cpu_cores": round(other_cpu / elapsed, 2),
+    }
+
+
+# --- profile ------------------------------------------------------------------------------
+
+
+def start_profile(pid: int, seconds: float) -> list[subprocess.Popen[bytes]]:
+    """py-spy on a process tree: a flame graph (SVG) and raw stacks to summarise."""
+    results = ROOT / "results"
+    common = ["--pid", str(pid), "--rate", "100", "--subprocesses", "--nonblocking",
+              "--duration", str(int(seconds) + 5)]
+    return [
+        subprocess.Popen([PY_SPY, "record", *common, "-o", str(results / "profile.svg")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([PY_SPY, "record", *common, "--format", "raw",
+                          "-o", str(results / "profile.txt")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+
+
+def stop_profile(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
+    for proc in procs:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+PROFILE_BUCKETS = [  # (label, substring of a frame); a sample counts once per bucket
+    ("HTTP request -> answer (Sanic handler, whole turn)", "handle_message (rasa/core/agent.py"),
+    ("NLU: parse message (whole pipeline)", "parse_message (rasa/core/processor.py"),
+    ("NLU: DIETClassifier", "rasa/nlu/classifiers/diet_classifier.py"),
+    ("NLU: featurizers (count vectors, lexical, regex)", "rasa/nlu/featurizers/"),
+    ("NLU: project components (InputGuard, LanguageDetector, SafetyNet)",
+     "bot/nlu/components.py"),
+    ("dialogue: predict next action (all policies)", "predict_next_with_tracker_if_should"),
+    ("dialogue: TEDPolicy", "rasa/core/policies/ted_policy.py"),
+    ("dialogue: RulePolicy / Memoization", "rasa/core/policies/rule_policy.py"),
+    ("dialogue: featurise tracker states", "rasa/shared/core/trackers.py"),
+    ("graph runner (dask scheduling)", "rasa/engine/runner/dask.py"),
+    ("TensorFlow (any call)", "tensorflow/"),
+    ("tracker store: retrieve", "retrieve (rasa/core/tracker_store.py"),
+    ("tracker store: save", "save (rasa/core/tracker_store.py"),
+    ("SQLAlchemy", "sqlalchemy/"),
+    ("logging", "logging/__init__.py"),
+    ("event deserialisation (Event.from_parameters)", "rasa/shared/core/events.py"),
+]
+
+
+def summarise_profile(path: Path, top: int = 15) -> dict[str, Any]:
+    """Share of samples per bucket and the functions with most own (self) time."""
+    stacks: list[tuple[list[str], int]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            stacks.append((stack.split(";"), int(count)))
+    total = sum(c for _, c in stacks) or 1
+    buckets = {label: 0 for label, _ in PROFILE_BUCKETS}
+    own: dict[str, int] = {}
+    for frames, count in stacks:
+        joined = ";".join(frames)
+        for label, marker in PROFILE_BUCKETS:
+            if marker in joined:
+                buckets[label] += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    return {
+        "samples": total,
+        "buckets_pct": {k: round(100 * v / total, 1) for k, v in buckets.items()},
+        "self_top_pct": {k: round(100 * v / total, 1)
+                         for k, v in sorted(own.items(), key=lambda kv: -kv[1])[:top]},
+    }
+
+
+# --- custom NLU component cost -------------------------------------------------------------
+
+
+def component_cost(messages: list[str]) -> dict[str, float]:
+    """Microseconds per message of the project's own NLU components (in this process)."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.components import InputGuard, LanguageDetector, SafetyNet
+
+    guard = InputGuard({"max_chars": 1000, "fold_diacritics": True})
+    rounds = 3
+    fresh = [Message(data={"text": t}) for _ in range(rounds) for t in messages]
+    started = time.perf_counter()
+    guard.process(fresh)
+    out = {"InputGuard_us": round((time.perf_counter() - started) / len(fresh) * 1e6, 1)}
+    guarded = fresh[: len(messages)]  # what the later components see
+    for name, component in (("LanguageDetector", LanguageDetector({})),
+                            ("SafetyNet", SafetyNet({"candidate_threshold": 0.25}))):
+        started = time.perf_counter()
+        for _ in range(rounds):
+            component.process(guarded)
+        out[f"{name}_us"] = round((time.perf_counter() - started) / rounds / len(guarded) * 1e6,
+                                  1)
+    return out
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"Rasa {results['rasa_version']}, {results['cpus']} CPUs, {results['when']}; "
+        f"load average at start {results['loadavg_start']}, at end {results['loadavg_end']}. "
+        "`other CPU` = cores busy with work outside the benchmark during the level; "
+        "`server CPU ms/req` is the server's CPU time per request (less sensitive to that).",
+        "",
+        "| assistant | users | requests | errors | p50 ms | p95 ms | p99 ms | req/s "
+        "| server CPU cores | server CPU ms/req | other CPU cores |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, server in results["servers"].items():
+        for level in server["levels"]:
+            lines.append(
+                f"| {name} | {level['users']} | {level['requests']} | {level['errors']} "
+                f"| {level['p50_ms']} | {level['p95_ms']} | {level['p99_ms']} "
+                f"| {level['throughput_rps']} | {level['server_cpu_cores']} "
+                f"| {level['server_cpu_ms_per_request']} | {level['other_cpu_cores']} |"
+            )
+    lines += ["", "| assistant | ready to answer s | RSS MB after load | PSS MB | env |",
+              "|---|---|---|---|---|"]
+    for name, server in results["servers"].items():
+        settings = {**server["env"]}
+        if server["lock_store"] != "in_memory":
+            settings["lock_store"] = server["lock_store"]
+        if server["tracker_store"] != "sql":
+            settings["tracker_store"] = server["tracker_store"]
+        env = " ".join(f"{k}={v}" for k, v in settings.items()) or "–"
+        lines.append(f"| {name} | {server['ready_s']} | {server['memory']['rss_mb']} "
+                     f"| {server['memory']['pss_mb']} | {env} |")
+    if results.get("targets"):
+        lines += ["", "| target | measured | target | met |", "|---|---|---|---|"]
+        for row in results["targets"]:
+            lines.append(f"| {row['what']} | {row['value']} | {row['target']} "
+                         f"| {'yes' if row['met'] else 'no'} |")
+    if results.get("component_cost_us"):
+        cost = ", ".join(f"{k.removesuffix('_us')} {v} µs"
+                         for k, v in results["component_cost_us"].items())
+        lines += ["", f"Project NLU components per message (in process): {cost}."]
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict[str, Any], ours: str) -> list[dict[str, Any]]:
+    servers = results["servers"]
+
+    def level(name: str, users: int) -> dict[str, Any] | None:
+        return next((lv for lv in servers.get(name, {}).get("levels", [])
+                     if lv["users"] == users), None)
+
+    rows = []
+    ours20, stock20, ours1 = level(ours, 20), level("stock", 20), level(ours, 1)
+    if ours20 and stock20:
+        ratio = ours20["throughput_rps"] / max(stock20["throughput_rps"], 1e-9)
+        rows.append({"what": f"{ours} throughput at 20 users / stock's", "value":
+                     f"{ratio:.2f}x", "target": ">= 2x",
+                     "met": ratio >= TARGETS["throughput_20_vs_stock"]})
+    if ours20:
+        rows.append({"what": f"{ours} p95 at 20 users", "value": f"{ours20['p95_ms']} ms",
+                     "target": "< 500 ms", "met": ours20["p95_ms"] < TARGETS["p95_20_ms"]})
+    if ours1:
+        rows.append({"what": f"{ours} p50 at 1 user", "value": f"{ours1['p50_ms']} ms",
+                     "target": "< 60 ms", "met": ours1["p50_ms"] < TARGETS["p50_1_ms"]})
+    rss = servers[ours]["memory"]["rss_mb"]
+    rows.append({"what": f"{ours} resident memory (RSS)", "value": f"{rss} MB",
+                 "target": "< 1500 MB", "met": rss < TARGETS["rss_mb"]})
+    return rows
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def parse_variant(spec: str) -> tuple[str, dict[str, str]]:
+    name, _, rest = spec.partition("=")
+    settings = dict(item.split("=", 1) for item in rest.split(",") if item)
+    return name, settings
+
+
+async def measure(servers: list[Server], levels: list[int], args: argparse.Namespace,
+                  results: dict[str, Any]) -> None:
+    await asyncio.gather(*(s.wait_ready() for s in servers))
+    for s in servers:  # warm up: TF graphs, caches, SQLite file
+        await run_level(s, 1, 20, 30, args.conversation)
+        results["servers"][s.name]["ready_s"] = round(s.ready_s, 1)
+        print(f"  {s.name:<10} ready to answer after {s.ready_s:.1f} s", flush=True)
+    for i, users in enumerate(levels):
+        order = servers if i % 2 == 0 else servers[::-1]
+        for s in order:
+            total = max(users, int(LEVELS.get(users, 10 * users) * args.scale))
+            profile = (args.profile and s.name == args.profile_server and users == 20)
+            spies = start_profile(s.proc.pid, args.max_seconds) if profile else []
+            if spies:
+                await asyncio.sleep(1.0)  # py-spy attaches before the load starts
+            try:
+                figures = await run_level(s, users, total, args.max_seconds, args.conversation)
+            finally:
+                stop_profile(spies)
+            results["servers"][s.name]["levels"].append(figures)
+            print(f"  {s.name:<10} {users:>2} users: p50 {figures['p50_ms']:>7} ms  "
+                  f"p95 {figures['p95_ms']:>7} ms  p99 {figures['p99_ms']:>7} ms  "
+                  f"{figures['throughput_rps']:>5} req/s  errors {figures['errors']}  "
+                  f"(server {figures['server_cpu_cores']} cores, "
+                  f"{figures['server_cpu_ms_per_request']} CPU ms/req, other work "
+                  f"{figures['other_cpu_cores']} cores)", flush=True)
+    for s in servers:
+        memory = memory_mb(s.proc.pid)
+        results["servers"][s.name]["memory"] = memory
+        print(f"  {s.name:<10} memory after load: RSS {memory['rss_mb']} MB, "
+              f"PSS {memory['pss_mb']} MB", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="1,20,50", help="concurrent users, comma-separated")
+    parser.add_argument("--scale", type=float, default=1.0, help="scale the request counts")
+    parser.add_argument("--max-seconds", type=float, default=45, help="time limit per level")
+    parser.add_argument("--conversation", type=int, default=10, help="messages per sender")
+    parser.add_argument("--skip-stock", action="store_true")
+    parser.add_argument("--skip-ours", action="store_true", help="only the --variant servers")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME=K=V,K=V: our model again with these settings")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy on --profile-server during the 20-user level")
+    parser.add_argument("--profile-server", default="ours")
+    parser.add_argument("--model", type=Path,
+                        help="serve this model (default: bot.training.train(quiet=True))")
+    parser.add_argument("--tag", default="", help="write results/bench_speed_TAG.*")
+    args = parser.parse_args()
+    levels = [int(u) for u in args.levels.split(",")]
+    bench_started = time.monotonic()
+
+    from bot.evaluation import load_examples
+    from bot.training import train
+
+    model = args.model.resolve() if args.model else train(quiet=True)
+    ours_messages = [text for text, _ in load_examples()]
+    random.Random(6).shuffle(ours_messages)
+    servers: list[Server] = []
+    if not args.skip_ours:
+        servers.append(Server("ours", model, ROOT, ROOT / "credentials.yml", ours_messages))
+    for spec in args.variant:
+        name, settings = parse_variant(spec)
+        lock = settings.pop("lock", "in_memory")
+        tracker = settings.pop("tracker", "sql")
+        servers.append(Server(name, model, ROOT, ROOT / "credentials.yml", ours_messages,
+                              env=settings, lock=lock, tracker=tracker))
+    if not args.skip_stock:
+        project, stock_model = stock_assistant()
+        servers.append(Server("stock", stock_model, project, project / "credentials.yml",
+                              STOCK_MESSAGES))
+
+    results: dict[str, Any] = {
+        "rasa_version": rasa_version(),
+        "cpus": os.cpu_count(),
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "loadavg_start": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        "model": model.name,
+        "settings": {"levels": {u: max(u, int(LEVELS.get(u, 10 * u) * args.scale))
+                                for u in levels},
+                     "max_seconds_per_level": args.max_seconds,
+                     "messages_per_conversation": args.conversation},
+        "servers": {s.name: {"env": s.env, "lock_store": s.lock, "tracker_store": s.tracker,
+                             "levels": []} for s in servers},
+    }
+    print(f"model {model.name}; servers: {', '.join(s.name for s in servers)}; "
+          f"load average {results['loadavg_start']}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench_speed_") as tmp:
+        try:
+            for s in servers:
+                s.start(Path(tmp))
+            asyncio.run(measure(servers, levels, args, results))
+        except BaseException:
+            for s in servers:
+                if s.workdir and (s.workdir / "rasa.log").exists():
+                    tail = (s.workdir / "rasa.log").read_text(errors="replace")[-1500:]
+                    print(f"--- {s.name} rasa.log (tail) ---\n{tail}", file=sys.stderr)
+            raise
+        finally:
+            for s in servers:
+                s.stop()
+
+    if any(s.name == "ours" for s in servers):
+        results["component_cost_us"] = component_cost(ours_messages)
+        results["targets"] = targets(results, "ours")
+    for s in servers:
+        if s.name not in ("ours", "stock") and "stock" in results["servers"]:
+            results.setdefault("variant_targets", {})[s.name] = targets(results, s.name)
+    if args.profile and (ROOT / "results" / "profile.txt").exists():
+        results["profile"] = summarise_profile(ROOT / "results" / "profile.txt")
+    results["loadavg_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    results["runtime_s"] = round(time.monotonic() - bench_started)
+
+    stem = "bench_speed" + (f"_{args.tag}" if args.tag else "")
+    out = ROOT / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False),
+                                      encoding="utf-8")
+    table = markdown(results)
+    (out / f"{stem}.md").write_text(table, encoding="utf-8")
+    print("\n" + table)
+    if "profile" in results:
+        print(f"profile ({results['profile']['samples']} samples, results/profile.svg):")
+        for label, pct in results["profile"]["buckets_pct"].items():
+            print(f"  {pct:5.1f} %  {label}")
+        print("  own time, top functions:")
+        for frame, pct in results["profile"]["self_top_pct"].items():
+            print(f"  {pct:5.1f} %  {frame}")
+    print(f"wrote results/{stem}.json and results/{stem}.md ({results['runtime_s']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,469 @@
+"""The production profile on one machine: `python -m bot run-prod` (issue 6).
+
+Starts, all on loopback:
+
+- 2 Rasa servers (`endpoints.prod.yml`: SQL tracker store on PostgreSQL, Redis lock store,
+  the relay event broker) with the REST and callback channels and the HTTP API (token);
+- 2 escalation-service instances (coach console, internal API) on one PostgreSQL database,
+  live messages fanned out between them through Redis pub/sub (REDIS_URL);
+- 1 action server;
+- nginx (Debian's; installed with apt-get when missing) as the load balancer: one port for
+  the Rasa servers, one for the escalation instances (WebSocket upgrade, not sticky).
+
+PostgreSQL gets two databases of its own, created if missing: `<PROD_DATABASE>` for cases
+and coaches (migrated once here, before the instances start) and `<PROD_DATABASE>_tracker`
+for Rasa's trackers. With APP_ENV=production nothing starts while a secret is a default or a
+placeholder. Stop with Ctrl-C (SIGINT/SIGTERM): every process is stopped.
+
+Environment (.env): DATABASE_SERVER_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432),
+PROD_DATABASE (sluta_skjut), REDIS_URL (redis://127.0.0.1:6379/0), REDIS_PREFIX, RASA_TOKEN,
+ESCALATION_INTERNAL_TOKEN, SESSION_SECRET, APP_ENV, and the usual COACH_HOURS etc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.escalation.settings import (
+    SERVICE_SECRETS,
+    InsecureSecrets,
+    check_production_secrets,
+    is_production,
+)
+from bot.settings import ROOT
+
+DEFAULT_SERVER_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
+ENDPOINTS = ROOT / "endpoints.prod.yml"
+NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
+RETENTION_INTERVAL_S = 3600
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Public (load balancer) ports and the instances' own ports."""
+
+    rasa: int = 5005
+    escalation: int = 8080
+    actions: int = 5055
+    rasa_instances: tuple[int, ...] = (5006, 5007)
+    escalation_instances: tuple[int, ...] = (8081, 8082)
+
+
+# ---- nginx ------------------------------------------------------------------------------------
+
+
+def find_nginx() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+    )
+
+
+def ensure_nginx() -> str:
+    """Debian's nginx: installed with apt-get (as root) when it is not there yet.
+
+    The package's own service is kept from starting (a temporary policy-rc.d): the profile
+    runs its own nginx with its own configuration, and nothing should listen on port 80.
+    """
+    found = find_nginx()
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise RuntimeError("nginx is not installed; run: apt-get install nginx (Debian)")
+    print("installing Debian's nginx (apt-get install nginx) ...", flush=True)
+    policy = Path("/usr/sbin/policy-rc.d")
+    own_policy = not policy.exists()
+    if own_policy:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+    finally:
+        if own_policy:
+            policy.unlink(missing_ok=True)
+    found = find_nginx()
+    if not found:
+        raise RuntimeError("apt-get install nginx did not install nginx")
+    return found
+
+
+def render_nginx(prefix: Path, ports: Ports, host: str = "127.0.0.1") -> str:
+    def servers(port_list: tuple[int, ...]) -> str:
+        return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
+                         for p in port_list)
+
+    values = {
+        "prefix": str(prefix),
+        # as root, workers run as root too: they only read this config and write its logs
+        "user_directive": "user root;" if os.geteuid() == 0 else "",
+        "listen_host": host,
+        "rasa_port": str(ports.rasa),
+        "escalation_port": str(ports.escalation),
+        "rasa_servers": servers(ports.rasa_instances),
+        "escalation_servers": servers(ports.escalation_instances),
+    }
+    text = NGINX_TEMPLATE.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text
+
+
+# ---- PostgreSQL -------------------------------------------------------------------------------
+
+
+def database_url(server_url: str, name: str) -> str:
+    return f"{server_url.rstrip('/')}/{name}"
+
+
+def ensure_databases(server_url: str, names: list[str]) -> list[str]:
+    """CREATE DATABASE for each missing name; returns the ones created."""
+    from sqlalchemy import text
+    from sqlalchemy.future import create_engine
+
+    for name in names:
+        if not NAME_RE.match(name):
+            raise ValueError(f"database name {name!r}: use a-z, 0-9 and _")
+    engine = create_engine(database_url(server_url, "postgres"), future=True,
+                           isolation_level="AUTOCOMMIT")
+    created = []
+    try:
+        with engine.connect() as conn:
+            for name in names:
+                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                      {"n": name}).first()
+                if exists is None:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                    created.append(name)
+    finally:
+        engine.dispose()
+    return created
+
+
+def drop_databases(server_url: str, names: list[str]) -> None:
+    """For tests: drop the profile's databases (nothing may be connected)."""
+    from sqlalchemy import text
+    from sqlalchemy.future import create_engine
+
+    engine = create_engine(database_url(server_url, "postgres"), future=True,
+                           isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for name in names:
+                if NAME_RE.match(name):
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        engine.dispose()
+
+
+# ---- the profile ------------------------------------------------------------------------------
+
+
+@dataclass
+class ProductionProfile:
+    """Every process of one machine's production profile; a context manager."""
+
+    model: Path
+    workdir: Path = ROOT / "var" / "prod"
+    ports: Ports = field(default_factory=Ports)
+    server_url: str = DEFAULT_SERVER_URL
+    database: str = "sluta_skjut"
+    redis_url: str = DEFAULT_REDIS_URL
+    redis_prefix: str = "sluta-skjut"
+    credentials: Path = ROOT / "credentials.yml"
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def app_db_url(self) -> str:
+        return database_url(self.server_url, self.database)
+
+    @property
+    def tracker_db_url(self) -> str:
+        return database_url(self.server_url, f"{self.database}_tracker")
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def escalation_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.escalation}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.workdir / "log"
+
+    def check_secrets(self) -> None:
+        if is_production(self.env):
+            check_production_secrets({k: self.env.get(k) for k in SERVICE_SECRETS},
+                                     component="the production profile")
+
+    def base_env(self) -> dict[str, str]:
+        """What every process gets: shared secrets, where the shared state lives."""
+        db = urlsplit(self.server_url.replace("postgresql+psycopg2://", "postgresql://"))
+        redis = urlsplit(self.redis_url)
+        redis_db = (redis.path or "/0").lstrip("/") or "0"
+        lock_prefix = re.sub(r"[^A-Za-z0-9]", "", self.redis_prefix) or "slutaskjut"
+        return {
+            **self.env,
+            "PYTHONWARNINGS": "ignore",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "RASA_URL": self.rasa_url,
+            "ESCALATION_URL": self.escalation_url,
+            "DATABASE_URL": self.app_db_url,
+            "RASA_TRACKER_DB_URL": self.tracker_db_url,
+            "REDIS_URL": self.redis_url,
+            "REDIS_PREFIX": self.redis_prefix,
+            "ESCALATION_AUTO_MIGRATE": "0",  # migrated once by the launcher, not by each
+            # endpoints.prod.yml
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.ports.actions}/webhook",
+            "TRACKER_DB_HOST": db.hostname or "127.0.0.1",
+            "TRACKER_DB_PORT": str(db.port or 5432),
+            "TRACKER_DB_NAME": f"{self.database}_tracker",
+            "TRACKER_DB_USER": db.username or "postgres",
+            "TRACKER_DB_PASSWORD": db.password or "",
+            "TRACKER_LOGIN_DB": "postgres",
+            "REDIS_HOST": redis.hostname or "127.0.0.1",
+            "REDIS_PORT": str(redis.port or 6379),
+            "REDIS_PASSWORD": redis.password or "",
+            "REDIS_LOCK_DB": redis_db,
+            "REDIS_LOCK_PREFIX": lock_prefix,
+        }
+
+    def specs(self) -> list[tuple[str, list[str], str]]:
+        """(name, command, ready URL) of every process, in start order; nginx last."""
+        rasa = str(Path(sys.executable).with_name("rasa"))
+        token = self.base_env().get("RASA_TOKEN", "")
+        if not token:
+            raise RuntimeError("RASA_TOKEN is not set (.env): Rasa's HTTP API needs a token")
+        specs = [("actions", [rasa, "run", "actions", "--actions", "actions", "-p",
+                              str(self.ports.actions)],
+                  f"http://127.0.0.1:{self.ports.actions}/health")]
+        for i, port in enumerate(self.ports.escalation_instances, 1):
+            specs.append((f"escalation-{i}", [sys.executable, "-m", "bot", "escalation",
+                                              "--host", "127.0.0.1", "--port", str(port)],
+                          f"http://127.0.0.1:{port}/healthz"))
+        for i, port in enumerate(self.ports.rasa_instances, 1):
+            specs.append((f"rasa-{i}", [rasa, "run", "--enable-api", "--auth-token", token,
+                                        "--model", str(self.model), "--endpoints",
+                                        str(ENDPOINTS), "--credentials", str(self.credentials),
+                                        "-i", "127.0.0.1", "-p", str(port)],
+                          f"http://127.0.0.1:{port}/"))
+        return specs
+
+    def prepare(self) -> str:
+        """Checks and one-time setup before any process starts; returns nginx's path."""
+        self.check_secrets()
+        nginx = ensure_nginx()
+        created = ensure_databases(self.server_url, [self.database, f"{self.database}_tracker"])
+        if created:
+            print(f"  created PostgreSQL databases: {', '.join(created)}", flush=True)
+        from bot.db.engine import make_engine, upgrade_database
+
+        engine = make_engine(self.app_db_url)
+        try:
+            upgrade_database(engine)
+        finally:
+            engine.dispose()
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return nginx
+
+    def __enter__(self) -> ProductionProfile:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 300) -> None:
+        nginx = self.prepare()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.base_env()
+        specs = self.specs()
+        started = time.monotonic()
+        try:
+            for name, cmd, _ in specs:
+                log = (self.log_dir / f"{name}.log").open("ab")
+                self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                                    stderr=subprocess.STDOUT)
+            for name, _, url in specs:
+                self._wait(name, url, started + timeout)
+                print(f"  {name:<13} ready after {time.monotonic() - started:5.1f} s", flush=True)
+            prefix = self.workdir / "nginx"
+            for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+                (prefix / sub).mkdir(parents=True, exist_ok=True)
+            conf = prefix / "nginx.conf"
+            conf.write_text(render_nginx(prefix, self.ports), encoding="utf-8")
+            check = subprocess.run([nginx, "-t", "-q", "-p", str(prefix), "-c", str(conf)],
+                                   capture_output=True, text=True)
+            if check.returncode != 0:
+                raise RuntimeError(f"nginx configuration invalid:\n{check.stderr}")
+            log = (self.log_dir / "nginx.log").open("ab")
+            self.procs["nginx"] = subprocess.Popen(
+                [nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+                cwd=prefix, stdout=log, stderr=subprocess.STDOUT)
+            self._wait("nginx", f"{self.escalation_url}/healthz", started + timeout)
+            self._wait("nginx", f"{self.rasa_url}/", started + timeout)
+            print(f"  {'nginx':<13} ready after {time.monotonic() - started:5.1f} s", flush=True)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, name: str, url: str, deadline: float) -> None:
+        log = self.log_dir / f"{name}.log"
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+                raise RuntimeError(f"{name} exited during start; {log}:\n{tail}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"{name} not ready at {url}; see {log}")
+
+    def stop(self) -> None:
+        """nginx first (no new requests), then the services; SIGTERM, then SIGKILL."""
+        order = sorted(self.procs.items(), key=lambda kv: kv[0] != "nginx")
+        for _, proc in order:
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in order:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        self.procs.clear()
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def urls(self) -> str:
+        p = self.ports
+        return (
+            "\nSluta skjut assistant, production profile:\n"
+            f"  REST channel   POST {self.rasa_url}/webhooks/rest/webhook\n"
+            f"  Callback       POST {self.rasa_url}/webhooks/callback/webhook  "
+            f"(replies to the url in {self.credentials.name})\n"
+            f"  Rasa HTTP API  {self.rasa_url}/  (token: RASA_TOKEN)\n"
+            f"  Coach console  {self.escalation_url}/\n"
+            f"  behind nginx:  rasa {', '.join(map(str, p.rasa_instances))}; escalation "
+            f"{', '.join(map(str, p.escalation_instances))}; action server {p.actions}\n"
+            f"  PostgreSQL     {self.database} (cases), {self.database}_tracker (trackers)\n"
+            f"  Redis          {self.redis_url} (locks, live fan-out, login throttling; "
+            f"prefix {self.redis_prefix})\n"
+            f"  Logs: {self.log_dir}/   Stop: Ctrl-C\n"
+        )
+
+
+def profile_from_env(model: Path, ports: Ports, workdir: Path,
+                     credentials: Path) -> ProductionProfile:
+    env = os.environ
+    return ProductionProfile(
+        model=model, workdir=workdir, ports=ports,
+        server_url=env.get("DATABASE_SERVER_URL", DEFAULT_SERVER_URL),
+        database=env.get("PROD_DATABASE", "sluta_skjut"),
+        redis_url=env.get("REDIS_URL", DEFAULT_REDIS_URL),
+        redis_prefix=env.get("REDIS_PREFIX", "sluta-skjut"),
+        credentials=credentials, env=dict(env),
+    )
+
+
+def _ports(text: str, name: str) -> tuple[int, ...]:
+    ports = tuple(int(p) for p in text.split(",") if p.strip())
+    if len(ports) < 1:
+        raise SystemExit(f"{name}: give at least one port")
+    return ports
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot run-prod",
+                                     description="Start one machine's production profile.")
+    parser.add_argument("--model", type=Path, help="model to serve (default: current inputs)")
+    parser.add_argument("--credentials", type=Path, default=ROOT / "credentials.yml")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "prod")
+    parser.add_argument("--rasa-port", type=int, default=5005, help="nginx, Rasa side")
+    parser.add_argument("--escalation-port", type=int, default=8080, help="nginx, console")
+    parser.add_argument("--action-port", type=int, default=5055)
+    parser.add_argument("--rasa-instances", default="5006,5007", help="ports, comma-separated")
+    parser.add_argument("--escalation-instances", default="8081,8082")
+    args = parser.parse_args(argv)
+    ports = Ports(args.rasa_port, args.escalation_port, args.action_port,
+                  _ports(args.rasa_instances, "--rasa-instances"),
+                  _ports(args.escalation_instances, "--escalation-instances"))
+    try:
+        if is_production():
+            check_production_secrets({k: os.environ.get(k) for k in SERVICE_SECRETS},
+                                     component="the production profile")
+    except InsecureSecrets as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    from bot.training import train
+
+    model = args.model or train()
+    profile = profile_from_env(model, ports, args.workdir, args.credentials)
+    # the hourly retention below reads these (bot.retention.Databases.from_env)
+    os.environ["DATABASE_URL"] = profile.app_db_url
+    os.environ["RASA_TRACKER_DB_URL"] = profile.tracker_db_url
+    print("starting the production profile ...", flush=True)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        profile.start()
+    except (RuntimeError, OSError) as exc:
+        print(f"could not start: {exc}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGINT, _stop)
+    print(profile.urls(), flush=True)
+    from bot.runner import run_retention
+
+    next_retention = time.monotonic()
+    try:
+        while not stopping:
+            dead = profile.dead()
+            if dead:
+                print(f"{dead[0]} exited; stopping everything. See {profile.log_dir}/",
+                      file=sys.stderr)
+                return 1
+            if time.monotonic() >= next_retention:
+                run_retention()
+                next_retention = time.monotonic() + RETENTION_INTERVAL_S
+            time.sleep(1)
+    finally:
+        print("stopping ...", flush=True)
+        profile.stop()
+        print("stopped.", flush=True)
+    return 0

@@ -1,0 +1,371 @@
+"""The production profile on real engines (issue 6): 50 concurrent conversations.
+
+bot.production starts what `python -m bot run-prod` starts, on free loopback ports: nginx in
+front of 2 Rasa servers (SQL tracker store on the local PostgreSQL, Redis lock store) and of 2
+escalation-service instances (one PostgreSQL database, live fan-out through Redis), plus the
+action server; APP_ENV=production with generated secrets. Users talk on the callback channel
+through nginx (which spreads every request over both Rasa servers, so one conversation moves
+between them); a callback inbox plays their devices.
+
+Every 5th conversation asks for a coach. Two coaches log in through nginx; each escalated
+case is watched by three console sockets of its coach: one connected straight to escalation
+instance 1, one to instance 2, one through nginx. User and coach then write to each other
+at the same time, and the coach hands back.
+
+Checked, per conversation: the bot and coach messages the user received are exactly the bot
+events of the Rasa tracker (PostgreSQL), once each and in order; the coach's messages reached
+the user once each, in order; each socket got every user and coach message of its case once,
+in the order of the case's events in the database, and the user's messages in the order sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import secrets
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.production import DEFAULT_SERVER_URL, Ports, ProductionProfile, drop_databases
+from bot.stack import ALWAYS_OPEN, Inbox, _start_inbox, free_port
+
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+CONVERSATIONS = 50
+ESCALATE_EVERY = 5  # 10 of the 50 talk to a coach
+ROUNDS = 4  # user and coach messages each, while the coach has the conversation
+COACHES = {"prod-anna": "prod anna correct horse", "prod-bo": "prod bo correct horse"}
+PLAIN_SCRIPT = ["hej", "vad är sluta skjut?", "hur gör ja för att hoppa av", "tack"]
+SERVER_URL = os.environ.get("PROD_TEST_DATABASE_SERVER_URL", DEFAULT_SERVER_URL)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+@dataclass
+class Running:
+    profile: ProductionProfile
+    inbox: Inbox
+    secrets: dict[str, str]
+    start_seconds: float
+
+
+@pytest.fixture(scope="module")
+def running(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    workdir = tmp_path_factory.mktemp("production")
+    tag = uuid.uuid4().hex[:8]
+    inbox_port = free_port()
+    inbox, inbox_server = _start_inbox(inbox_port)
+    credentials = workdir / "credentials.yml"
+    credentials.write_text(
+        "bot.channels.rest.ValidatedRestInput:\n"
+        f'callback:\n  url: "http://127.0.0.1:{inbox_port}/callback"\n', encoding="utf-8")
+    keys = {name: secrets.token_urlsafe(32)
+            for name in ("RASA_TOKEN", "ESCALATION_INTERNAL_TOKEN", "SESSION_SECRET")}
+    env = {
+        **os.environ, **keys,
+        "APP_ENV": "production",
+        "COACH_HOURS": ALWAYS_OPEN,
+        "COACH_CLOSED_ON_HOLIDAYS": "0",
+        "ESCALATION_SWEEP_INTERVAL_SECONDS": "1",
+        "ESCALATION_CLAIM_TIMEOUT_SECONDS": "3600",  # no timeout notice in the middle
+    }
+    ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
+                  (free_port(), free_port()))
+    profile = ProductionProfile(
+        trained_model, workdir=workdir, ports=ports, server_url=SERVER_URL,
+        database=f"prodtest_{tag}", redis_url=REDIS_URL, redis_prefix=f"prodtest-{tag}",
+        credentials=credentials, env=env)
+    started = time.monotonic()
+    try:
+        profile.start()
+        _create_coaches(profile)
+        yield Running(profile, inbox, keys, time.monotonic() - started)
+    finally:
+        profile.stop()
+        inbox_server.shutdown()
+        drop_databases(SERVER_URL, [profile.database, f"{profile.database}_tracker"])
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{profile.redis_prefix}:*"):
+            client.delete(key)
+        client.close()
+
+
+def _create_coaches(profile: ProductionProfile) -> None:
+    from bot.db.engine import make_engine
+    from bot.escalation.security import hash_password
+    from bot.escalation.store import Store
+
+    engine = make_engine(profile.app_db_url)
+    store = Store(engine)
+    for name, password in COACHES.items():
+        store.create_coach(name, hash_password(password), "coach")
+    engine.dispose()
+
+
+# ---- the people ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Coach:
+    name: str
+    http: aiohttp.ClientSession
+    csrf: str = ""
+
+
+@dataclass
+class Watch:
+    """One console socket and everything it received."""
+
+    where: str
+    ws: aiohttp.ClientWebSocketResponse
+    got: list[dict[str, Any]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+    def items(self, kinds: tuple[str, ...] = ("user", "coach")) -> list[tuple[int, str, str]]:
+        return [(m["event"]["id"], m["event"]["kind"], m["event"]["text"]) for m in self.got
+                if m.get("type") == "event" and m["event"].get("kind") in kinds]
+
+
+@dataclass
+class Outcome:
+    sender: str
+    user_sent: list[str]
+    coach_sent: list[str] = field(default_factory=list)
+    case_id: str | None = None
+    watches: list[Watch] = field(default_factory=list)
+    coach: str = ""
+
+
+class Driver:
+    def __init__(self, run: Running, http: aiohttp.ClientSession) -> None:
+        self.run, self.http = run, http
+        self.profile = run.profile
+        self.internal = {"Authorization": f"Bearer {run.secrets['ESCALATION_INTERNAL_TOKEN']}"}
+
+    async def say(self, sender: str, text: str) -> None:
+        async with self.http.post(f"{self.profile.rasa_url}/webhooks/callback/webhook",
+                                  json={"sender": sender, "message": text}) as resp:
+            assert resp.status == 200, await resp.text()
+
+    async def wait_inbox(self, sender: str, needle: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(needle in t for t in self.run.inbox.texts(sender)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} not received: {self.run.inbox.texts(sender)}")
+            await asyncio.sleep(0.1)
+
+    async def login(self, name: str) -> Coach:
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     timeout=aiohttp.ClientTimeout(total=60))
+        base = self.profile.escalation_url
+        page = await (await http.get(f"{base}/login")).text()
+        token = CSRF_INPUT.search(page)
+        assert token
+        async with http.post(f"{base}/login", allow_redirects=False, data={
+                "username": name, "password": COACHES[name], "csrf_token": token.group(1),
+                "next": "/queue"}) as resp:
+            assert resp.status == 302, await resp.text()
+        meta = CSRF_META.search(await (await http.get(f"{base}/queue")).text())
+        assert meta
+        return Coach(name, http, meta.group(1))
+
+    async def watch(self, coach: Coach, base: str, where: str, case_id: str) -> Watch:
+        ws = await coach.http.ws_connect(
+            f"{base.replace('http://', 'ws://')}/ws/cases/{case_id}?csrf={coach.csrf}")
+        watch = Watch(where, ws)
+
+        async def collect() -> None:
+            async for msg in ws:
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    watch.got.append(msg.json())
+
+        watch.task = asyncio.create_task(collect())
+        deadline = time.monotonic() + 30
+        while not any(m.get("type") == "ready" for m in watch.got):
+            assert time.monotonic() < deadline, f"socket {where} not ready"
+            await asyncio.sleep(0.05)
+        return watch
+
+    async def plain(self, sender: str) -> Outcome:
+        for text in PLAIN_SCRIPT:
+            await self.say(sender, text)
+            await asyncio.sleep(random.uniform(0.1, 0.5))
+        return Outcome(sender, list(PLAIN_SCRIPT))
+
+    async def escalated(self, sender: str, coach: Coach) -> Outcome:
+        out = Outcome(sender, [], coach=coach.name)
+        await self.say(sender, "hej, ja vill prata me en riktig människa")
+        await self.wait_inbox(sender, "Coachen ser den här konversationen")
+        await self.say(sender, "ja")
+        await self.wait_inbox(sender, "En coach kommer strax")
+        esc = self.profile.escalation_url
+        async with self.http.get(f"{esc}/internal/conversations/{sender}/case",
+                                 headers=self.internal) as resp:
+            assert resp.status == 200, await resp.text()
+            out.case_id = case_id = (await resp.json())["case_id"]
+        instances = self.profile.ports.escalation_instances
+        out.watches = [
+            await self.watch(coach, f"http://127.0.0.1:{instances[0]}", "instance-1", case_id),
+            await self.watch(coach, f"http://127.0.0.1:{instances[1]}", "instance-2", case_id),
+            await self.watch(coach, esc, "nginx", case_id),
+        ]
+        headers = {"X-CSRF-Token": coach.csrf}
+        async with coach.http.post(f"{esc}/api/cases/{case_id}/claim", headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+
+        async def user_side() -> None:
+            for i in range(ROUNDS):
+                await asyncio.sleep(random.uniform(0.3, 0.9))
+                text = f"okej jag fattar, berätta mer ({sender[-6:]} u{i})"
+                await self.say(sender, text)
+                out.user_sent.append(text)
+
+        async def coach_side() -> None:
+            for i in range(ROUNDS):
+                await asyncio.sleep(random.uniform(0.3, 0.9))
+                text = f"Jag finns här. Hur känns det nu? ({sender[-6:]} c{i})"
+                async with coach.http.post(f"{esc}/api/cases/{case_id}/messages",
+                                           json={"text": text}, headers=headers) as resp:
+                    assert resp.status == 201, await resp.text()
+                out.coach_sent.append(text)
+
+        await asyncio.gather(user_side(), coach_side())
+        # wait until the last user message reached the case, then hand back to the bot
+        deadline = time.monotonic() + 30
+        while not all(sum(1 for _, k, _ in w.items() if k == "user") >= ROUNDS
+                      for w in out.watches):
+            assert time.monotonic() < deadline, "user messages did not reach the coach"
+            await asyncio.sleep(0.1)
+        async with coach.http.post(f"{esc}/api/cases/{case_id}/handback",
+                                   headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+        await self.wait_inbox(sender, "chattboten igen")
+        await self.say(sender, "vad är sluta skjut?")
+        await self.wait_inbox(sender, "Group Violence Intervention")
+        await asyncio.sleep(0.5)  # a duplicate would arrive now
+        for w in out.watches:
+            await w.ws.close()
+            if w.task is not None:
+                await w.task
+        return out
+
+    async def tracker_bot_texts(self, sender: str) -> list[str]:
+        token = self.run.secrets["RASA_TOKEN"]
+        async with self.http.get(f"{self.profile.rasa_url}/conversations/{sender}/tracker",
+                                 params={"token": token}) as resp:
+            assert resp.status == 200
+            events = (await resp.json())["events"]
+        return [e.get("text") or "" for e in events if e.get("event") == "bot"]
+
+
+def _squash(texts: list[str]) -> str:
+    """The callback channel splits a text at blank lines; compare without whitespace."""
+    return re.sub(r"\s+", "", "".join(texts))
+
+
+def _upstreams(profile: ProductionProfile, path_re: str) -> Counter[str]:
+    log = (profile.workdir / "nginx" / "access.log").read_text(encoding="utf-8")
+    counts: Counter[str] = Counter()
+    for line in log.splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and re.fullmatch(path_re, parts[2]):
+            counts[parts[4].rsplit(":", 1)[-1]] += 1
+    return counts
+
+
+async def test_fifty_conversations_over_two_instances_each_message_once_in_order(
+    running: Running,
+) -> None:
+    profile = running.profile
+    random.seed(6)
+    started = time.monotonic()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120),
+                                     connector=aiohttp.TCPConnector(limit=200)) as http:
+        driver = Driver(running, http)
+        coaches = [await driver.login(name) for name in COACHES]
+        try:
+            jobs = []
+            for i in range(CONVERSATIONS):
+                sender = f"prod-{i:02d}-{uuid.uuid4().hex[:10]}"
+                if i % ESCALATE_EVERY == 0:
+                    jobs.append(driver.escalated(sender, coaches[(i // ESCALATE_EVERY) % 2]))
+                else:
+                    jobs.append(driver.plain(sender))
+            outcomes: list[Outcome] = await asyncio.gather(*jobs)
+            talk_seconds = time.monotonic() - started
+            trackers = await asyncio.gather(*(driver.tracker_bot_texts(o.sender)
+                                              for o in outcomes))
+        finally:
+            for coach in coaches:
+                await coach.http.close()
+
+    from bot.db.engine import make_engine
+    from bot.escalation.store import Store
+
+    engine = make_engine(profile.app_db_url)
+    store = Store(engine)
+    bot_messages = coach_to_user = user_to_coach = socket_deliveries = 0
+    for out, bot_texts in zip(outcomes, trackers, strict=True):
+        received = running.inbox.texts(out.sender)
+        # every bot and coach message in the tracker reached the user once, in order
+        assert _squash(received) == _squash(bot_texts), out.sender
+        assert len(bot_texts) >= len(PLAIN_SCRIPT), out.sender  # every message was answered
+        bot_messages += len(received)
+        if out.case_id is None:
+            continue
+        coach_received = [t for t in received if t in out.coach_sent]
+        assert coach_received == out.coach_sent, out.sender  # coach → user: once, in order
+        coach_to_user += len(coach_received)
+        events = store.events(out.case_id)
+        db_items = [(e.id, e.kind, e.text) for e in events if e.kind in ("user", "coach")]
+        assert [t for _, k, t in db_items if k == "user" and t in out.user_sent] == out.user_sent
+        assert [t for _, k, t in db_items if k == "coach"] == out.coach_sent
+        for watch in out.watches:
+            items = watch.items()
+            assert len({i for i, _, _ in items}) == len(items), (watch.where, "duplicate")
+            # from its first message on, the socket got every user and coach message of the
+            # case that the database holds: none lost, none twice, in the database's order
+            assert items and items == [it for it in db_items if it[0] >= items[0][0]], \
+                (watch.where, "lost, duplicated or out of order")
+            assert [t for _, k, t in items if k == "user" and t in out.user_sent] == \
+                out.user_sent, (watch.where, "user messages")
+            assert [t for _, k, t in items if k == "coach"] == out.coach_sent, watch.where
+            socket_deliveries += len(items)
+        user_to_coach += len(out.user_sent)
+    engine.dispose()
+
+    rasa = _upstreams(profile, r"/webhooks/callback/webhook")
+    escalation = _upstreams(profile, r"/internal/conversations/.+/messages")
+    escalated = sum(1 for o in outcomes if o.case_id)
+    user_messages = sum(len(PLAIN_SCRIPT) if o.case_id is None else 4 + ROUNDS
+                        for o in outcomes)
+    print(
+        f"\nproduction profile: started in {running.start_seconds:.0f} s; "
+        f"{len(outcomes)} concurrent conversations in {talk_seconds:.0f} s, "
+        f"{escalated} escalated to 2 coaches\n"
+        f"  callback webhook requests per Rasa instance (port: count): {dict(rasa)}\n"
+        f"  user→coach relays per escalation instance: {dict(escalation)}\n"
+        f"  user messages sent {user_messages}; bot+coach messages delivered to users "
+        f"{bot_messages} (= Rasa trackers, no loss, no duplicate, in order)\n"
+        f"  coach→user {coach_to_user}/{escalated * ROUNDS} once and in order; "
+        f"user→coach {user_to_coach}/{escalated * ROUNDS} in order; "
+        f"socket deliveries {socket_deliveries} on 3 sockets per case "
+        f"(instance 1, instance 2, nginx), each exactly once"
+    )
+    assert len(rasa) == 2 and min(rasa.values()) >= 0.2 * sum(rasa.values()), rasa
+    assert len(escalation) == 2, escalation
+    assert coach_to_user == escalated * ROUNDS and user_to_coach == escalated * ROUNDS
+    assert not profile.dead()

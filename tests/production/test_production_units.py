@@ -1,0 +1,82 @@
+"""The production launcher's pieces, without starting it: secrets, nginx config, endpoints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import production
+from bot.production import ENDPOINTS, Ports, ProductionProfile, find_nginx, render_nginx
+
+WEAK = {"APP_ENV": "production", "RASA_TOKEN": "change-me-rasa-token",
+        "ESCALATION_INTERNAL_TOKEN": "change-me-internal-token", "SESSION_SECRET": "short"}
+
+
+def test_run_prod_refuses_default_secrets_before_starting_anything(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key, value in WEAK.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(production, "ensure_nginx", lambda: pytest.fail("must not start"))
+    assert production.main(["--model", "nothing.tar.gz"]) == 2
+    err = capsys.readouterr().err
+    assert "APP_ENV=production" in err
+    assert all(name in err for name in ("RASA_TOKEN", "ESCALATION_INTERNAL_TOKEN",
+                                        "SESSION_SECRET"))
+
+
+def test_the_profile_checks_secrets_only_in_production(tmp_path: Path) -> None:
+    from bot.escalation.settings import InsecureSecrets
+
+    profile = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path, env=WEAK)
+    with pytest.raises(InsecureSecrets):
+        profile.check_secrets()
+    ProductionProfile(Path("m.tar.gz"), workdir=tmp_path,
+                      env={**WEAK, "APP_ENV": "development"}).check_secrets()
+
+
+def test_endpoints_prod_reads_only_variables_the_launcher_sets(tmp_path: Path) -> None:
+    text = ENDPOINTS.read_text(encoding="utf-8")
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    used = set(re.findall(r"\$\{([A-Z_]+)\}", code))
+    env = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path,
+                            redis_url="redis://:pw@10.0.0.5:6380/3",
+                            server_url="postgresql+psycopg2://rasa:secret@db.local:5433",
+                            env={}).base_env()
+    assert used <= set(env), used - set(env)
+    assert (env["TRACKER_DB_HOST"], env["TRACKER_DB_PORT"], env["TRACKER_DB_USER"],
+            env["TRACKER_DB_PASSWORD"]) == ("db.local", "5433", "rasa", "secret")
+    assert (env["REDIS_HOST"], env["REDIS_PORT"], env["REDIS_LOCK_DB"],
+            env["REDIS_PASSWORD"]) == ("10.0.0.5", "6380", "3", "pw")
+    assert env["REDIS_LOCK_PREFIX"].isalnum()
+    config = yaml.safe_load(text)
+    assert config["tracker_store"]["type"] == "SQL"
+    assert config["lock_store"]["type"] == "redis"
+    assert config["event_broker"]["type"] == "bot.relay_broker.EscalationRelayBroker"
+    assert "'${" not in code and '"${' not in code  # Rasa expands only unquoted ${...}
+
+
+def test_nginx_config_balances_both_upstreams(tmp_path: Path) -> None:
+    ports = Ports(15005, 18080, 15055, (15006, 15007), (18081, 18082))
+    conf = render_nginx(tmp_path, ports)
+    assert "{{" not in conf
+    code = "\n".join(line for line in conf.splitlines() if not line.lstrip().startswith("#"))
+    for port in (15006, 15007, 18081, 18082):
+        assert f"server 127.0.0.1:{port} " in conf
+    assert "listen 127.0.0.1:15005;" in conf and "listen 127.0.0.1:18080;" in conf
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf
+    assert "$remote_addr" not in conf and "$request " not in conf  # no IPs, no ?token= in logs
+    assert "sticky" not in code and "ip_hash" not in code and "hash " not in code
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.skip("nginx not installed yet (the production launcher installs it)")
+    for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / sub).mkdir()
+    (tmp_path / "nginx.conf").write_text(conf, encoding="utf-8")
+    check = subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c",
+                            str(tmp_path / "nginx.conf")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
