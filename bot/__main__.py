@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "forget": ("bot.retention", "forget_main", "delete one conversation everywhere, now"),
     "coach": ("bot.escalation.cli", "main", "manage coach accounts"),
     "escalation": ("bot.escalation.cli", "serve", "run the escalation service and console"),
+    "gateway": ("bot.gateway.cli", "serve", "run the web chat and SMS gateway"),
 }
 
 

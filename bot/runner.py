@@ -64,14 +64,20 @@ def process_specs(settings: RunSettings, model: Path) -> list[ProcessSpec]:
             f"{settings.rasa_url}/",
         ),
     ]
-    if (ROOT / "bot" / "escalation" / "cli.py").exists():
-        specs.append(
-            ProcessSpec(
-                "escalation",
-                [sys.executable, "-m", "bot", "escalation"],
-                f"{settings.escalation_url}/healthz",
-            )
+    specs.append(
+        ProcessSpec(
+            "escalation",
+            [sys.executable, "-m", "bot", "escalation"],
+            f"{settings.escalation_url}/healthz",
         )
+    )
+    specs.append(
+        ProcessSpec(
+            "gateway",
+            [sys.executable, "-m", "bot", "gateway"],
+            f"{settings.gateway_url}/healthz",
+        )
+    )
     return specs
 
 
@@ -123,13 +129,14 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 def print_urls(settings: RunSettings) -> None:
     print(
         "\nSluta skjut assistant is running:\n"
+        f"  Web chat       {settings.gateway_url}/\n"
+        f"  SMS webhooks   {settings.gateway_url}/sms/twilio , /sms/46elks/<secret>\n"
+        f"  Coach console  {settings.escalation_url}/\n"
         f"  REST channel   POST {settings.rasa_url}/webhooks/rest/webhook  "
         '{"sender": "<random id>", "message": "hej"}\n'
         f"  Rasa HTTP API  {settings.rasa_url}/  (token: RASA_TOKEN from .env)\n"
         f"  Action server  http://127.0.0.1:{settings.action_port}/health\n"
-        + (f"  Coach console  {settings.escalation_url}/\n"
-           if (ROOT / "bot" / "escalation" / "cli.py").exists() else "")
-        + "  Talk in the terminal: ./dev shell\n"
+        "  Talk in the terminal: ./dev shell\n"
         f"  Logs: {LOG_DIR.relative_to(ROOT)}/   Stop: Ctrl-C\n",
         flush=True,
     )

@@ -22,6 +22,8 @@ class RunSettings:
     rasa_token: str = "change-me-rasa-token"
     action_port: int = 5055
     escalation_url: str = "http://127.0.0.1:8080"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8090
 
     @classmethod
     def from_env(cls) -> RunSettings:
@@ -32,7 +34,13 @@ class RunSettings:
             rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
             action_port=int(env.get("ACTION_PORT", cls.action_port)),
             escalation_url=env.get("ESCALATION_URL", cls.escalation_url),
+            gateway_host=env.get("GATEWAY_HOST", cls.gateway_host),
+            gateway_port=int(env.get("GATEWAY_PORT", cls.gateway_port)),
         )
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
 
     @property
     def rasa_url(self) -> str:

@@ -133,7 +133,8 @@ class Stack:
         )
         (self.workdir / "credentials.yml").write_text(
             "bot.channels.rest.ValidatedRestInput:\n"
-            f'callback:\n  url: "http://127.0.0.1:{self.ports["inbox"]}/callback"\n',
+            "bot.gateway.rasa_channel.GatewayCallbackInput:\n"
+            f'  url: "http://127.0.0.1:{self.ports["inbox"]}/callback"\n',
             encoding="utf-8",
         )
         for username, password in self.coaches.items():
