@@ -111,6 +111,7 @@ class Settings:
             nlu_dir=env.get("REVIEW_NLU_DIR", ""),
             tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
             stats_days=_int(env, "STATS_DAYS", 90),
+            rasa_timeout_seconds=_float(env, "ESCALATION_RASA_TIMEOUT_SECONDS", 10.0),
             redis_url=env.get("REDIS_URL", "").strip(),
             redis_prefix=env.get("REDIS_PREFIX", "").strip() or cls.redis_prefix,
             app_env=env.get("APP_ENV", "").strip().lower() or cls.app_env,
