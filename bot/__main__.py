@@ -15,6 +15,8 @@ from dotenv import load_dotenv
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("bot.runner", "main", "train if needed, start every process, print the URLs"),
     "shell": ("bot.runner", "shell", "talk to the assistant in the terminal (rasa shell)"),
+    "run-prod": ("bot.production", "main", "production profile: 2 Rasa, 2 escalation, nginx, "
+                 "PostgreSQL, Redis"),
     "train": ("bot.training", "main", "train a model if data/config/domain changed (--force)"),
     "content": ("bot.content", "main", "build domain responses from data/content (build|check)"),
     "evaluate": ("bot.evaluation", "main", "evaluate NLU on the held-out set (--compare-live)"),

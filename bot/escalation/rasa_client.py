@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -52,7 +53,7 @@ class RasaClient:
                 if resp.content_type == "application/json":
                     return await resp.json()
                 return await resp.text()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaError(f"Rasa unreachable: {exc!r}") from exc
 
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:

@@ -23,6 +23,14 @@ def serve(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = GatewaySettings.from_env()
+    from bot.escalation.settings import check_production_secrets, is_production
+
+    if is_production():  # refuse placeholder secrets (and an ephemeral phone-number key)
+        check_production_secrets(
+            {"GATEWAY_SECRET": settings.secret, "RASA_TOKEN": settings.rasa_token,
+             "GATEWAY_FERNET_KEY": None if settings.fernet_key_is_ephemeral else "x" * 44},
+            component="gateway",
+        )
     if settings.secret == DEV_SECRET:
         logging.warning("GATEWAY_SECRET is the development default; set it in .env")
     if settings.fernet_key_is_ephemeral:
