@@ -98,11 +98,13 @@ def test_text_of_another_intent_is_a_conflict_not_written(nlu_dir: Path) -> None
 
 def test_new_intent_goes_to_new_intents_file(nlu_dir: Path) -> None:
     with pytest.raises(ValueError):
-        nlu_files.add_examples("ask_weather", ["blir det regn"], nlu_dir)
-    result = nlu_files.add_examples("ask_weather", ["blir det regn", "vad blir vädret"], nlu_dir,
+        nlu_files.add_examples("ask_weather", ["kommer det hagla över hageby på tisdag"], nlu_dir)
+    new_texts = ["kommer det hagla över hageby på tisdag", "hur många minusgrader blir det i smedby"]
+    result = nlu_files.add_examples("ask_weather", new_texts, nlu_dir,
                                     allow_new=True)
     assert result.file == "new_intents.yml"
-    nlu_files.add_examples("ask_weather", ["blir det sol imorn"], nlu_dir, allow_new=True)
+    nlu_files.add_examples("ask_weather", ["blir det solsken vid strömmen på lördag"], nlu_dir,
+                           allow_new=True)
     data = yaml.safe_load((nlu_dir / "new_intents.yml").read_text(encoding="utf-8"))
     items = [i for i in data["nlu"] if i["intent"] == "ask_weather"]
     assert len(items) == 1 and items[0]["examples"].count("- ") == 3
@@ -112,10 +114,12 @@ def test_rasa_reads_the_written_files(nlu_dir: Path) -> None:
     from rasa.shared.nlu.training_data.loading import load_data
 
     nlu_files.add_examples("greet", ["tjabba [namn] läget"], nlu_dir)
-    nlu_files.add_examples("ask_weather", ["blir det regn"], nlu_dir, allow_new=True)
+    nlu_files.add_examples("ask_weather", ["kommer det hagla över hageby på tisdag"], nlu_dir,
+                           allow_new=True)
     data = load_data(str(nlu_dir))
     texts = {(e.get("text"), e.get("intent")) for e in data.intent_examples}
-    assert ("tjabba [namn] läget", "greet") in texts and ("blir det regn", "ask_weather") in texts
+    assert ("tjabba [namn] läget", "greet") in texts
+    assert ("kommer det hagla över hageby på tisdag", "ask_weather") in texts
 
 
 def test_bad_intent_names_are_refused(nlu_dir: Path) -> None:
