@@ -99,7 +99,8 @@ def test_text_of_another_intent_is_a_conflict_not_written(nlu_dir: Path) -> None
 def test_new_intent_goes_to_new_intents_file(nlu_dir: Path) -> None:
     with pytest.raises(ValueError):
         nlu_files.add_examples("ask_weather", ["kommer det hagla över hageby på tisdag"], nlu_dir)
-    new_texts = ["kommer det hagla över hageby på tisdag", "hur många minusgrader blir det i smedby"]
+    new_texts = ["kommer det hagla över hageby på tisdag",
+                 "hur många minusgrader blir det i smedby"]
     result = nlu_files.add_examples("ask_weather", new_texts, nlu_dir,
                                     allow_new=True)
     assert result.file == "new_intents.yml"
