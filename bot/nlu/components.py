@@ -35,10 +35,28 @@ READABLE_TEXT = "readable_text"  # cleaned text before diacritic folding (for la
 SAFETY_RULE = "safety_rule"  # parse-data key: which safety rule fired (for review, no text)
 
 
+class _ConfiguredComponent(GraphComponent):
+    """Stateless component built from its config alone (nothing to train or persist)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config)
+
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
 )
-class InputGuard(GraphComponent):
+class InputGuard(_ConfiguredComponent):
     """Cleans control characters, caps very long messages, and flags text we cannot read.
 
     A 10 000-character paste or a string of control characters must not slow down or break
@@ -50,22 +68,13 @@ class InputGuard(GraphComponent):
         return {"max_chars": 1000, "fold_diacritics": False}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         self._max_chars = int(config.get("max_chars", 1000))
         self._fold = bool(config.get("fold_diacritics", False))
 
     def _classifier_text(self, text: str) -> str:
         """What the classifier sees: with folding on, "är" and "ar" become one feature."""
         return strip_diacritics(text) if self._fold else text
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> InputGuard:
-        return cls(config)
 
     def _guard(self, message: Message) -> None:
         raw = message.get(TEXT)
@@ -102,25 +111,12 @@ class InputGuard(GraphComponent):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
 )
-class LanguageDetector(GraphComponent):
+class LanguageDetector(_ConfiguredComponent):
     """Adds a `language` entity (sv/en) when the message clearly is in that language.
 
     The `language` slot is filled from this entity by Rasa's own slot mapping, and responses
     pick their English variation by a condition on that slot: no custom action involved.
     """
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self._config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -146,7 +142,7 @@ class LanguageDetector(GraphComponent):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class SafetyNet(GraphComponent):
+class SafetyNet(_ConfiguredComponent):
     """Forces crisis_suicidal / emergency_danger when the deterministic rules say so.
 
     Also picks a safety intent that the classifier ranked with a real share of probability
@@ -158,19 +154,6 @@ class SafetyNet(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"candidate_threshold": 0.25}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self._config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SafetyNet:
-        return cls(config)
 
     @staticmethod
     def _force(message: Message, intent: str, rule: str) -> None:
