@@ -137,7 +137,13 @@ def print_report(report: Report) -> None:
 def evaluate_model(model: Path, data: Path = HOLDOUT, out_dir: Path = RESULTS) -> Report:
     """Load the model, evaluate, write results/ files, return the report."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)  # one debug line per parsed message otherwise
 
     examples = load_examples(data)
     agent = Agent.load(str(model))
