@@ -30,8 +30,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,7 @@ from bot.escalation.settings import (
     check_production_secrets,
     is_production,
 )
+from bot.runner import wait_ready
 from bot.settings import ROOT
 
 DEFAULT_SERVER_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
@@ -335,18 +334,12 @@ class ProductionProfile:
             raise
 
     def _wait(self, name: str, url: str, deadline: float) -> None:
+        if wait_ready(url, self.procs[name], deadline - time.monotonic()):
+            return
         log = self.log_dir / f"{name}.log"
-        while time.monotonic() < deadline:
-            if self.procs[name].poll() is not None:
-                tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-                raise RuntimeError(f"{name} exited during start; {log}:\n{tail}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.3)
+        if self.procs[name].poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise RuntimeError(f"{name} exited during start; {log}:\n{tail}")
         raise RuntimeError(f"{name} not ready at {url}; see {log}")
 
     def stop(self) -> None:

@@ -93,7 +93,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
         except urllib.error.HTTPError:
             return True
         except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
+            time.sleep(0.3)
     return False
 
 

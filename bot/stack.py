@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bot.runner import wait_ready
+
 ROOT = Path(__file__).resolve().parent.parent
 ALWAYS_OPEN = ",".join(f"{d}=00:00-23:59" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
                                                    "sun"))
@@ -169,19 +171,9 @@ class Stack:
         return self
 
     def _wait(self, name: str, url: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        log = self.workdir / f"{name}.log"
-        while time.monotonic() < deadline:
-            if self.procs[name].poll() is not None:
-                raise RuntimeError(log.read_text(errors="replace")[-3000:])
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"{name} not ready: " + log.read_text(errors="replace")[-2000:])
+        if not wait_ready(url, self.procs[name], timeout):
+            log = self.workdir / f"{name}.log"
+            raise RuntimeError(f"{name} not ready: " + log.read_text(errors="replace")[-3000:])
 
     def __exit__(self, *exc: object) -> None:
         for proc in self.procs.values():

@@ -23,6 +23,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from bot.runner import wait_ready
 from tests.conftest import ROOT, free_port
 from tests.gateway.helpers import (
     ELKS_PASSWORD,
@@ -161,18 +162,8 @@ class CoachClient:
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(log.read_text(errors="replace")[-3000:])
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} not ready; " + log.read_text(errors="replace")[-2000:])
+    if not wait_ready(url, proc, timeout):
+        raise RuntimeError(f"{url} not ready; " + log.read_text(errors="replace")[-3000:])
 
 
 @contextmanager
