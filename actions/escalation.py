@@ -45,6 +45,16 @@ TOPICS_SV = {
 }
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """A tracker field as sent by Rasa, or {} if a caller sent something else (the action
+    server only checks the outer shape; a malformed call must not crash the action)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def session_user_events(tracker: Tracker) -> list[dict[str, Any]]:
     """User events since the last session start."""
     events: list[dict[str, Any]] = []
@@ -57,9 +67,9 @@ def session_user_events(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def intents_seen(tracker: Tracker) -> list[str]:
-    names = [(e.get("parse_data") or {}).get("intent", {}).get("name") for e in
+    names = [_dict(_dict(e.get("parse_data")).get("intent")).get("name") for e in
              session_user_events(tracker)]
-    return list(dict.fromkeys(n for n in names if n))
+    return list(dict.fromkeys(n for n in names if isinstance(n, str) and n))
 
 
 def trigger_for(tracker: Tracker) -> str:
@@ -77,7 +87,7 @@ def trigger_for(tracker: Tracker) -> str:
 def summary_for(tracker: Tracker, seen: list[str]) -> str:
     """A few lines a coach reads before answering: topics and the last questions, scrubbed."""
     topics = [TOPICS_SV[i] for i in seen if i in TOPICS_SV]
-    texts = [e.get("text") or "" for e in session_user_events(tracker)]
+    texts = [_text(e.get("text")) for e in session_user_events(tracker)]
     recent = [scrub(t.strip())[:200] for t in texts if t.strip() and not t.startswith("/")][-3:]
     parts = []
     if topics:
@@ -91,8 +101,8 @@ def case_request(tracker: Tracker) -> dict[str, Any]:
     seen = intents_seen(tracker)
     return {
         "conversation_id": tracker.sender_id,
-        "channel": tracker.get_latest_input_channel() or "unknown",
-        "language": tracker.get_slot("language") or "sv",
+        "channel": _text(tracker.get_latest_input_channel()) or "unknown",
+        "language": "en" if tracker.get_slot("language") == "en" else "sv",
         "trigger": trigger_for(tracker),
         "intents_seen": seen,
         "summary": summary_for(tracker, seen),

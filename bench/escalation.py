@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import sys
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import contextlib
 
-from bench.common import percentile
+from bench.common import UNTHROTTLED, percentile
 from bot.stack import ROOT, Stack
 from bot.training import train
 
@@ -121,6 +122,7 @@ async def run(cases: int, coaches_n: int) -> dict[str, Any]:
     model = train(quiet=True)
     passwords = {f"coach{i}": f"bench password {i}" for i in range(coaches_n)}
     results: dict[str, Any] = {}
+    os.environ.update(UNTHROTTLED)  # the Stack's processes inherit it
     with tempfile.TemporaryDirectory() as tmp, Stack(model, Path(tmp), coaches=passwords) as stack:
         coaches = [Coach(stack.console_url, u, p) for u, p in passwords.items()]
         await asyncio.gather(*(c.login() for c in coaches))

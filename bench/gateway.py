@@ -24,6 +24,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import UNTHROTTLED  # noqa: E402
 from tests.gateway.e2e_support import running_system  # noqa: E402
 from tests.gateway.helpers import ELKS_SECRET, elks_post  # noqa: E402
 
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot.training import train
 
     model = train(quiet=True)
-    env = {"GATEWAY_RATE_CONVERSATION": "1000/60", "GATEWAY_RATE_ADDRESS": "100000/60"}
+    env = {"GATEWAY_RATE_CONVERSATION": "1000/60", "GATEWAY_RATE_ADDRESS": "100000/60",
+           **UNTHROTTLED}
     with tempfile.TemporaryDirectory() as tmp, running_system(
             model, Path(tmp), gateway_env=env, escalation=False) as system:
         base, rasa = system["gateway"], system["rasa"]

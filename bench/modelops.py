@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import UNTHROTTLED  # noqa: E402
 from bot.training import rasa_executable, train  # noqa: E402
 
 
@@ -84,7 +85,8 @@ def bench_swap(model: Path, users: int) -> dict[str, float]:
         shutil.copy(model, a)
         shutil.copy(model, b)
         (work / "endpoints.yml").write_text(
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{work}/t.db"\n'
+            f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n'
+            f'  dialect: "sqlite"\n  db: "{work}/t.db"\n'
             "lock_store:\n  type: in_memory\n", encoding="utf-8")
         port, token = 5900 + os.getpid() % 90, "bench-token"
         url = f"http://127.0.0.1:{port}"
@@ -93,7 +95,7 @@ def bench_swap(model: Path, users: int) -> dict[str, float]:
             [rasa_executable(), "run", "--enable-api", "--auth-token", token, "--model", str(a),
              "--endpoints", str(work / "endpoints.yml"), "--credentials",
              str(ROOT / "credentials.yml"), "-i", "127.0.0.1", "-p", str(port)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **UNTHROTTLED})
         try:
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline:

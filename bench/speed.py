@@ -1,23 +1,29 @@
 """Speed benchmark (issue 6, "Speed"): this assistant side by side with a stock `rasa init` one.
 
-  .venv/bin/python bench/speed.py                    # full run (figures, JSON, Markdown)
+  .venv/bin/python bench/speed.py --production       # the full run behind README's table
   .venv/bin/python bench/speed.py --profile          # also py-spy on our server at 20 users
   .venv/bin/python bench/speed.py --skip-stock --levels 1,20 --tag try \\
       --variant 'tf1=TF_INTRA_OP_PARALLELISM_THREADS=1,TF_INTER_OP_PARALLELISM_THREADS=1'
 
-Servers (subprocesses, loopback, free ports), all served the same way as production's
-`rasa run` (bot/runner.py): `rasa run --enable-api --auth-token ...`, SQL tracker store on
-SQLite, in-memory lock store, stdout to a log file, LOG_LEVEL as in the environment:
-  - `ours`: the model from bot.training.train(quiet=True), the project's credentials.yml
-    (REST channel with validation, callback channel). No action server and no relay event
-    broker (they are separate processes; a request that needs action_escalate fails fast);
+Servers (subprocesses, loopback, free ports):
+  - `ours`: one `rasa run --enable-api --auth-token ...` as `./dev run` starts it: the model
+    from bot.training.train(quiet=True), the project's credentials.yml (REST channel with
+    validation and rate limits, callback channel), the project's tracker store
+    (bot.tracker_store on SQLite), in-memory lock store. No action server and no relay event
+    broker (separate processes; a request that needs action_escalate fails fast);
+  - `ours-prod` (`--production`): the production profile of bot.production, i.e. what
+    `python -m bot run-prod` starts: nginx in front of two Rasa servers (tracker store on the
+    local PostgreSQL, Redis lock store, the relay event broker), two escalation-service
+    instances and the action server; load goes through nginx;
   - `stock`: `rasa init --no-prompt` on the same Rasa version, created and trained once in a
-    temporary folder and cached in models/bench_stock/ (removed if the Rasa version changes);
-  - `--variant NAME=K=V,K=V`: our model again with extra environment variables (e.g.
-    SANIC_WORKERS, TF_*_PARALLELISM_THREADS, LOG_LEVEL); the pseudo-keys `lock=redis`
-    (Redis lock store at 127.0.0.1:6379, db 15) and `tracker=memory|wal|wal_normal` change
-    endpoints.yml (wal: Rasa's SQL tracker store on SQLite in WAL mode, see
-    WalSQLTrackerStore below).
+    temporary folder and cached in models/bench_stock/ (removed if the Rasa version changes),
+    served by plain `rasa run` (its defaults: in-memory tracker and lock stores);
+  - `--variant NAME=K=V,K=V`: `ours` again with extra environment variables (e.g.
+    SANIC_WORKERS, TF_*_PARALLELISM_THREADS, LOG_LEVEL); pseudo-keys: `model=PATH` serves
+    another model, `lock=redis` (Redis lock store at 127.0.0.1:6379, db 15) and
+    `tracker=sql|memory|wal|wal_normal|threaded` change endpoints.yml (`sql`: Rasa's own SQL
+    tracker store; wal: Rasa's on SQLite in WAL mode, see WalSQLTrackerStore below;
+    `threaded`, the default: bot.tracker_store).
 
 Load (this process, aiohttp, closed loop: each simulated user sends its next message when the
 previous answer arrived; a new conversation every --conversation messages): 1, 20 and 50
@@ -54,7 +60,7 @@ import aiohttp
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # component_cost imports TensorFlow
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RASA, ROOT, free_port, percentile
+from bench.common import RASA, ROOT, UNTHROTTLED, free_port, percentile
 
 STOCK_DIR = ROOT / "models" / "bench_stock"
 STOCK_MESSAGES = [
@@ -130,7 +136,7 @@ class Server:
     messages: list[str]
     env: dict[str, str] = field(default_factory=dict)
     lock: str = "in_memory"
-    tracker: str = "sql"
+    tracker: str = "threaded"
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
     ready_s: float = 0.0
@@ -146,6 +152,7 @@ class Server:
             "wal": "tracker_store:\n  type: bench.speed.WalSQLTrackerStore\n" + sql,
             "wal_normal": "tracker_store:\n  type: bench.speed.WalSQLTrackerStore\n" + sql
             + "  synchronous: NORMAL\n",
+            "threaded": "tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n" + sql,
         }[self.tracker]
         lock = (
             "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 15\n"
@@ -157,7 +164,7 @@ class Server:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
-               **self.env}
+               **UNTHROTTLED, **self.env}
         self._started = time.monotonic()
         self.proc = subprocess.Popen(
             [RASA, "run", "--enable-api", "--auth-token", uuid.uuid4().hex,
@@ -193,6 +200,86 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+    def pids(self) -> list[int]:
+        """Processes whose CPU time counts as the server's."""
+        assert self.proc
+        return [self.proc.pid]
+
+    def memory(self) -> dict[str, float]:
+        assert self.proc
+        return memory_mb(self.proc.pid)
+
+
+@dataclass
+class ProductionServer:
+    """The production profile (bot.production, `python -m bot run-prod`) on free ports.
+
+    nginx in front of two Rasa servers (SQL tracker store on the local PostgreSQL, Redis lock
+    store, the relay event broker), two escalation instances and the action server, with
+    APP_ENV=production and generated secrets; a database and Redis prefix of its own, removed
+    afterwards. Load goes to nginx's Rasa port. Its CPU is the Rasa servers' and nginx's;
+    its memory is the largest Rasa server's (the target is per server).
+    """
+
+    name: str
+    model: Path
+    messages: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    lock: str = "redis"
+    tracker: str = "postgresql"
+    profile: Any = None
+    url: str = ""
+    ready_s: float = 0.0
+
+    def start(self, base: Path) -> None:
+        from bot.production import Ports, ProductionProfile
+
+        tag = uuid.uuid4().hex[:8]
+        workdir = base / self.name
+        workdir.mkdir(parents=True)
+        credentials = workdir / "credentials.yml"
+        credentials.write_text("bot.channels.rest.ValidatedRestInput:\n", encoding="utf-8")
+        from bot.escalation.settings import SERVICE_SECRETS
+
+        secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in SERVICE_SECRETS}
+        env = {**os.environ, **secrets, "APP_ENV": "production", **UNTHROTTLED, **self.env}
+        ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
+                      (free_port(), free_port()))
+        self.profile = ProductionProfile(
+            self.model, workdir=workdir, ports=ports, database=f"benchspeed_{tag}",
+            redis_prefix=f"benchspeed-{tag}", credentials=credentials, env=env)
+        started = time.monotonic()
+        self.profile.start()
+        self.url = self.profile.rasa_url
+        self.ready_s = time.monotonic() - started
+
+    async def wait_ready(self, timeout: float = 300) -> None:
+        return None  # ProductionProfile.start waited for every process
+
+    def pids(self) -> list[int]:
+        return [p.pid for name, p in self.profile.procs.items()
+                if name.startswith("rasa-") or name == "nginx"]
+
+    def memory(self) -> dict[str, float]:
+        per_server = [memory_mb(p.pid) for name, p in self.profile.procs.items()
+                      if name.startswith("rasa-")]
+        return max(per_server, key=lambda m: m["rss_mb"])
+
+    def stop(self) -> None:
+        if self.profile is None:
+            return
+        from bot.production import drop_databases
+
+        self.profile.stop()
+        drop_databases(self.profile.server_url,
+                       [self.profile.database, f"{self.profile.database}_tracker"])
+        import redis
+
+        client = redis.Redis.from_url(self.profile.redis_url)
+        for key in client.scan_iter(f"{self.profile.redis_prefix}:*"):
+            client.delete(key)
+        client.close()
 
 
 def __getattr__(name: str) -> Any:
@@ -263,7 +350,7 @@ def stock_assistant() -> tuple[Path, Path]:
 # --- load ---------------------------------------------------------------------------------
 
 
-async def run_level(server: Server, users: int, total: int, max_s: float,
+async def run_level(server: Server | ProductionServer, users: int, total: int, max_s: float,
                     conversation: int) -> dict[str, Any]:
     """`users` closed-loop users share `total` requests; stop early after `max_s` seconds."""
     latencies: list[float] = []
@@ -294,15 +381,15 @@ async def run_level(server: Server, users: int, total: int, max_s: float,
                 errors += 1
             latencies.append((time.perf_counter() - t0) * 1000)
 
-    assert server.proc
-    busy0, cpu0, own0 = machine_busy_seconds(), cpu_seconds(server.proc.pid), time.process_time()
+    pids = server.pids()
+    busy0, cpu0, own0 = machine_busy_seconds(), sum(map(cpu_seconds, pids)), time.process_time()
     started = time.perf_counter()
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=users),
                                      timeout=timeout) as session:
         await asyncio.gather(*(user(session) for _ in range(users)))
     elapsed = time.perf_counter() - started
-    server_cpu = cpu_seconds(server.proc.pid) - cpu0
+    server_cpu = sum(map(cpu_seconds, pids)) - cpu0
     client_cpu = time.process_time() - own0
     other_cpu = max(0.0, machine_busy_seconds() - busy0 - server_cpu - client_cpu)
     return {
@@ -313,6 +400,7 @@ async def run_level(server: Server, users: int, total: int, max_s: float,
         "p50_ms": round(percentile(latencies, 50), 1),
         "p95_ms": round(percentile(latencies, 95), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies), 1),
         "throughput_rps": round(len(latencies) / elapsed, 1),
         "server_cpu_cores": round(server_cpu / elapsed, 2),
         "server_cpu_ms_per_request": round(1000 * server_cpu / max(len(latencies), 1), 1),
@@ -327,7 +415,7 @@ async def run_level(server: Server, users: int, total: int, max_s: float,
 def start_profile(pid: int, seconds: float) -> list[subprocess.Popen[bytes]]:
     """py-spy on a process tree: a flame graph (SVG) and raw stacks to summarise."""
     results = ROOT / "results"
-    common = ["--pid", str(pid), "--rate", "100", "--subprocesses", "--nonblocking",
+    common = ["--pid", str(pid), "--rate", "100", "--subprocesses", "--nonblocking", "--gil",
               "--duration", str(int(seconds) + 5)]
     return [
         subprocess.Popen([PY_SPY, "record", *common, "-o", str(results / "profile.svg")],
@@ -448,14 +536,16 @@ def markdown(results: dict[str, Any]) -> str:
         settings = {**server["env"]}
         if server["lock_store"] != "in_memory":
             settings["lock_store"] = server["lock_store"]
-        if server["tracker_store"] != "sql":
+        if server["tracker_store"] != "threaded":
             settings["tracker_store"] = server["tracker_store"]
         env = " ".join(f"{k}={v}" for k, v in settings.items()) or "–"
         lines.append(f"| {name} | {server['ready_s']} | {server['memory']['rss_mb']} "
                      f"| {server['memory']['pss_mb']} | {env} |")
-    if results.get("targets"):
+    rows = results.get("targets", []) + [
+        row for variant in results.get("variant_targets", {}).values() for row in variant]
+    if rows:
         lines += ["", "| target | measured | target | met |", "|---|---|---|---|"]
-        for row in results["targets"]:
+        for row in rows:
             lines.append(f"| {row['what']} | {row['value']} | {row['target']} "
                          f"| {'yes' if row['met'] else 'no'} |")
     if results.get("component_cost_us"):
@@ -500,8 +590,8 @@ def parse_variant(spec: str) -> tuple[str, dict[str, str]]:
     return name, settings
 
 
-async def measure(servers: list[Server], levels: list[int], args: argparse.Namespace,
-                  results: dict[str, Any]) -> None:
+async def measure(servers: list[Server | ProductionServer], levels: list[int],
+                  args: argparse.Namespace, results: dict[str, Any]) -> None:
     await asyncio.gather(*(s.wait_ready() for s in servers))
     for s in servers:  # warm up: TF graphs, caches, SQLite file
         await run_level(s, 1, 20, 30, args.conversation)
@@ -512,7 +602,7 @@ async def measure(servers: list[Server], levels: list[int], args: argparse.Names
         for s in order:
             total = max(users, int(LEVELS.get(users, 10 * users) * args.scale))
             profile = (args.profile and s.name == args.profile_server and users == 20)
-            spies = start_profile(s.proc.pid, args.max_seconds) if profile else []
+            spies = start_profile(s.pids()[0], args.max_seconds) if profile else []
             if spies:
                 await asyncio.sleep(1.0)  # py-spy attaches before the load starts
             try:
@@ -522,12 +612,13 @@ async def measure(servers: list[Server], levels: list[int], args: argparse.Names
             results["servers"][s.name]["levels"].append(figures)
             print(f"  {s.name:<10} {users:>2} users: p50 {figures['p50_ms']:>7} ms  "
                   f"p95 {figures['p95_ms']:>7} ms  p99 {figures['p99_ms']:>7} ms  "
+                  f"max {figures['max_ms']:>7} ms  "
                   f"{figures['throughput_rps']:>5} req/s  errors {figures['errors']}  "
                   f"(server {figures['server_cpu_cores']} cores, "
                   f"{figures['server_cpu_ms_per_request']} CPU ms/req, other work "
                   f"{figures['other_cpu_cores']} cores)", flush=True)
     for s in servers:
-        memory = memory_mb(s.proc.pid)
+        memory = s.memory()
         results["servers"][s.name]["memory"] = memory
         print(f"  {s.name:<10} memory after load: RSS {memory['rss_mb']} MB, "
               f"PSS {memory['pss_mb']} MB", flush=True)
@@ -543,6 +634,9 @@ def main() -> int:
     parser.add_argument("--skip-ours", action="store_true", help="only the --variant servers")
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME=K=V,K=V: our model again with these settings")
+    parser.add_argument("--production", action="store_true",
+                        help="also the production profile (nginx, 2 Rasa servers, PostgreSQL, "
+                             "Redis) as `ours-prod`")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy on --profile-server during the 20-user level")
     parser.add_argument("--profile-server", default="ours")
@@ -559,15 +653,18 @@ def main() -> int:
     model = args.model.resolve() if args.model else train(quiet=True)
     ours_messages = [text for text, _ in load_examples()]
     random.Random(6).shuffle(ours_messages)
-    servers: list[Server] = []
+    servers: list[Server | ProductionServer] = []
     if not args.skip_ours:
         servers.append(Server("ours", model, ROOT, ROOT / "credentials.yml", ours_messages))
     for spec in args.variant:
         name, settings = parse_variant(spec)
         lock = settings.pop("lock", "in_memory")
-        tracker = settings.pop("tracker", "sql")
-        servers.append(Server(name, model, ROOT, ROOT / "credentials.yml", ours_messages,
+        tracker = settings.pop("tracker", "threaded")
+        variant_model = Path(settings.pop("model")).resolve() if "model" in settings else model
+        servers.append(Server(name, variant_model, ROOT, ROOT / "credentials.yml", ours_messages,
                               env=settings, lock=lock, tracker=tracker))
+    if args.production:
+        servers.append(ProductionServer("ours-prod", model, ours_messages))
     if not args.skip_stock:
         project, stock_model = stock_assistant()
         servers.append(Server("stock", stock_model, project, project / "credentials.yml",
@@ -595,7 +692,7 @@ def main() -> int:
             asyncio.run(measure(servers, levels, args, results))
         except BaseException:
             for s in servers:
-                if s.workdir and (s.workdir / "rasa.log").exists():
+                if isinstance(s, Server) and s.workdir and (s.workdir / "rasa.log").exists():
                     tail = (s.workdir / "rasa.log").read_text(errors="replace")[-1500:]
                     print(f"--- {s.name} rasa.log (tail) ---\n{tail}", file=sys.stderr)
             raise

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "coach": ("bot.escalation.cli", "main", "manage coach accounts"),
     "escalation": ("bot.escalation.cli", "serve", "run the escalation service and console"),
     "gateway": ("bot.gateway.cli", "serve", "run the web chat and SMS gateway"),
+    "actions": ("bot.action_server", "main", "run the action server (needs ACTION_SERVER_TOKEN)"),
 }
 
 

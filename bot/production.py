@@ -17,7 +17,8 @@ placeholder. Stop with Ctrl-C (SIGINT/SIGTERM): every process is stopped.
 
 Environment (.env): DATABASE_SERVER_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432),
 PROD_DATABASE (sluta_skjut), REDIS_URL (redis://127.0.0.1:6379/0), REDIS_PREFIX, RASA_TOKEN,
-ESCALATION_INTERNAL_TOKEN, SESSION_SECRET, APP_ENV, and the usual COACH_HOURS etc.
+ACTION_SERVER_TOKEN, ESCALATION_INTERNAL_TOKEN, SESSION_SECRET, APP_ENV, and the usual
+COACH_HOURS etc.
 """
 
 from __future__ import annotations
@@ -167,7 +168,8 @@ def drop_databases(server_url: str, names: list[str]) -> None:
         with engine.connect() as conn:
             for name in names:
                 if NAME_RE.match(name):
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                    # FORCE: a test that failed may still hold a connection
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         engine.dispose()
 
@@ -254,7 +256,11 @@ class ProductionProfile:
         token = self.base_env().get("RASA_TOKEN", "")
         if not token:
             raise RuntimeError("RASA_TOKEN is not set (.env): Rasa's HTTP API needs a token")
-        specs = [("actions", [rasa, "run", "actions", "--actions", "actions", "-p",
+        if not self.base_env().get("ACTION_SERVER_TOKEN", "").strip():
+            raise RuntimeError("ACTION_SERVER_TOKEN is not set (.env): the action server and "
+                               "endpoints.prod.yml need it")
+        # the action server behind its token (bot/action_server.py), not plain rasa-sdk
+        specs = [("actions", [sys.executable, "-m", "bot", "actions", "-p",
                               str(self.ports.actions)],
                   f"http://127.0.0.1:{self.ports.actions}/health")]
         for i, port in enumerate(self.ports.escalation_instances, 1):
@@ -358,6 +364,29 @@ class ProductionProfile:
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (fault-injection tests): a crash, no clean shutdown."""
+        proc = self.procs[name]
+        proc.kill()
+        proc.wait(timeout=10)
+
+    def restart(self, name: str, timeout: float = 300) -> float:
+        """Start one stopped process again with its command and environment, as a supervisor
+        (systemd Restart=always) would; wait until it is ready. Returns the seconds taken."""
+        spec = next((s for s in self.specs() if s[0] == name), None)
+        if spec is None:
+            raise KeyError(f"no process named {name!r} (nginx is not restartable here)")
+        old = self.procs.get(name)
+        if old is not None and old.poll() is None:
+            raise RuntimeError(f"{name} is still running; kill() it first")
+        _, cmd, url = spec
+        started = time.monotonic()
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.base_env(), stdout=log,
+                                                stderr=subprocess.STDOUT)
+        self._wait(name, url, started + timeout)
+        return time.monotonic() - started
 
     def urls(self) -> str:
         p = self.ports

@@ -10,6 +10,18 @@ Rasa publishes every tracker event here after saving it. For user messages this 
   talking, or the bot waits for one), asks Rasa's own HTTP API to send the safety answer at
   once (POST /conversations/{id}/execute), because a paused Rasa predicts nothing.
 
+When the action server is down, Rasa logs `action_escalate` without its events and carries on
+in silence (rasa.core.processor: "the actions events are lost"): the user's "yes" to a coach
+would get no answer and no case. The broker sees that (the action is followed by no bot
+message) and runs the same action in this process, with the conversation's tracker from
+Rasa's HTTP API, then appends its messages and events through that API. So the user hears
+"a coach is coming" (or the numbers, with the request saved in the outbox), as usual.
+
+A user message the escalation service could not take (an instance dying in the middle of the
+request, a refused connection, its database restarting) is posted again for about 15 s before
+it is given up (an instance that dies after storing it and before answering can cause one
+duplicate: better than a message the coach never sees).
+
 It also feeds the review inbox (POST /internal/review): a user message whose intent is
 nlu_fallback or whose confidence is below REVIEW_CONFIDENCE_THRESHOLD, or that the bot answered
 with a rephrase request, is sent without the sender id; the service scrubs it before storing.
@@ -37,6 +49,11 @@ SAFETY_ANSWERS = {"crisis_suicidal": "utter_crisis", "emergency_danger": "utter_
 REPHRASE_ACTIONS = frozenset({"utter_ask_rephrase"})
 FALLBACK_INTENT = "nlu_fallback"
 REVIEW_KEY = "_review"  # queue items with this key go to the review inbox, not to the coach
+ESCALATE_ACTION = "action_escalate"
+# then the message is only in the tracker (the coach's transcript)
+RELAY_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# no live instance behind the load balancer (502-504), or the service's database is down (500)
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_PENDING_REVIEW = 1000  # last user message per sender, kept until the bot's next action
 
 
@@ -91,6 +108,9 @@ class EscalationRelayBroker(EventBroker):
         self.review_threshold = review_threshold
         # sender -> last user event not yet sent for review (a rephrase request may follow)
         self._pending_review: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # senders whose action_escalate just ran: its bot message must follow
+        self._escalating: set[str] = set()
+        self._fallbacks: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def from_endpoint_config(
@@ -112,6 +132,7 @@ class EscalationRelayBroker(EventBroker):
 
     def publish(self, event: dict[str, Any]) -> None:
         self._note_for_review(event)
+        self._note_escalation(event)
         if event.get("event") != "user" or not event.get("sender_id"):
             return
         self._enqueue(event)
@@ -142,10 +163,53 @@ class EscalationRelayBroker(EventBroker):
             if pending is not None and event.get("name") in REPHRASE_ACTIONS:
                 self._enqueue({REVIEW_KEY: review_payload(pending, "rephrase")})
 
+    def _note_escalation(self, event: dict[str, Any]) -> None:
+        """action_escalate followed by anything but a bot message failed: run it here."""
+        sender = str(event.get("sender_id") or "")
+        if not sender:
+            return
+        kind = event.get("event")
+        if sender in self._escalating:
+            self._escalating.discard(sender)
+            if kind != "bot":
+                log.warning("action_escalate failed (action server down?); running it in the "
+                            "Rasa process")
+                task = asyncio.get_event_loop().create_task(self._escalate_here(sender))
+                self._fallbacks.add(task)
+                task.add_done_callback(self._fallbacks.discard)
+        if kind == "action" and event.get("name") == ESCALATE_ACTION:
+            self._escalating.add(sender)
+
+    async def _escalate_here(self, sender: str) -> None:
+        """The action server's action_escalate, run in this process through Rasa's HTTP API."""
+        from rasa_sdk import Tracker
+        from rasa_sdk.executor import CollectingDispatcher
+
+        from actions.escalation import ActionEscalate
+
+        session = await self._http()
+        base = f"{self.rasa_url}/conversations/{quote(sender, safe='')}"
+        try:
+            async with session.get(f"{base}/tracker", params={"token": self.rasa_token}) as resp:
+                resp.raise_for_status()
+                state = await resp.json()
+            dispatcher = CollectingDispatcher()
+            events = await ActionEscalate().run(dispatcher, Tracker.from_dict(state), {})
+            new = [{"event": "bot", "text": m["text"]} for m in dispatcher.messages
+                   if m.get("text")] + [dict(e) for e in events]
+            async with session.post(f"{base}/tracker/events", json=new, params={
+                    "token": self.rasa_token, "execute_side_effects": "true",
+                    "output_channel": "latest"}) as resp:
+                resp.raise_for_status()
+        except Exception:  # the user was already told nothing: log loudly
+            log.exception("escalation fallback for a conversation failed")
+
     def is_ready(self) -> bool:
         return True
 
     async def close(self) -> None:
+        for task in list(self._fallbacks):
+            task.cancel()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -177,18 +241,27 @@ class EscalationRelayBroker(EventBroker):
             await self._execute(sender, SAFETY_ANSWERS[intent])
         session = await self._http()
         url = f"{self.escalation_url}/internal/conversations/{quote(sender, safe='')}/messages"
-        try:
-            async with session.post(
-                url,
-                json={"text": event.get("text") or "", "intent": intent,
-                      "timestamp": event.get("timestamp")},
-                headers={"Authorization": f"Bearer {self.internal_token}"},
-            ) as resp:
-                if resp.status not in (202, 404):
-                    log.warning("escalation service answered %s for a user message", resp.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            # the message stays in the tracker: the coach sees it in the transcript
-            log.warning("escalation service unreachable: %s", exc)
+        for wait in (*RELAY_RETRY_SECONDS, None):
+            try:
+                async with session.post(
+                    url,
+                    json={"text": event.get("text") or "", "intent": intent,
+                          "timestamp": event.get("timestamp")},
+                    headers={"Authorization": f"Bearer {self.internal_token}"},
+                ) as resp:
+                    if resp.status in (202, 404):
+                        return
+                    problem = f"escalation service answered {resp.status} for a user message"
+                    if resp.status not in RETRY_STATUSES:
+                        log.warning(problem)
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                problem = f"escalation service unreachable: {exc!r}"
+            if wait is None:
+                # the message stays in the tracker: the coach sees it in the transcript
+                log.warning("%s; given up", problem)
+                return
+            await asyncio.sleep(wait)
 
     async def _post_review(self, payload: dict[str, Any]) -> None:
         session = await self._http()

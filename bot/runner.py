@@ -1,14 +1,16 @@
 """Start every process of the system on one machine and print where to reach it.
 
-`python -m bot run` trains a model if its inputs changed, then starts the action server,
-the Rasa server (REST channel + HTTP API) and the project's own services, waits until each
-answers, prints the URLs and keeps them running until Ctrl-C. Logs go to var/log/.
+`python -m bot run` trains a model if its inputs changed, then starts the action server
+(`python -m bot actions`, behind ACTION_SERVER_TOKEN), the Rasa server (REST channel + HTTP
+API) and the project's own services, waits until each answers, prints the URLs and keeps
+them running until Ctrl-C. Logs go to var/log/.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -38,6 +40,13 @@ def run_retention() -> None:
         print(f"retention failed, will retry in an hour: {exc}", flush=True)
 
 
+def ensure_action_server_token() -> None:
+    """Rasa (endpoints.yml) and the action server read ACTION_SERVER_TOKEN; without one in
+    .env, a random one for this run (both processes inherit it)."""
+    if not os.environ.get("ACTION_SERVER_TOKEN", "").strip():
+        os.environ["ACTION_SERVER_TOKEN"] = secrets.token_urlsafe(32)
+
+
 @dataclass(frozen=True)
 class ProcessSpec:
     """One process to start: its command and a URL that answers once it is ready."""
@@ -52,7 +61,7 @@ def process_specs(settings: RunSettings, model: Path) -> list[ProcessSpec]:
     specs = [
         ProcessSpec(
             "actions",
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(settings.action_port)],
+            [sys.executable, "-m", "bot", "actions", "-p", str(settings.action_port)],
             f"http://127.0.0.1:{settings.action_port}/health",
         ),
         ProcessSpec(
@@ -149,6 +158,7 @@ def main(argv: list[str]) -> int:
     settings = RunSettings.from_env()
     model = args.model or train()
     (ROOT / "var").mkdir(exist_ok=True)
+    ensure_action_server_token()
     print("starting processes ...", flush=True)
     procs = start(process_specs(settings, model))
     print_urls(settings)
@@ -181,6 +191,7 @@ def shell(argv: list[str]) -> int:
     """Chat in the terminal: action server in the background, `rasa shell` in front."""
     settings = RunSettings.from_env()
     model = train()
+    ensure_action_server_token()
     procs = start(process_specs(settings, model)[:1])
     try:
         return subprocess.call(

@@ -98,6 +98,7 @@ class Stack:
 
     rasa_token = "stack-rasa-token"
     internal_token = "stack-internal-token"
+    action_token = "stack-action-server-token"
 
     @property
     def rasa_url(self) -> str:
@@ -118,6 +119,7 @@ class Stack:
             "RASA_TOKEN": self.rasa_token,
             "ESCALATION_URL": self.console_url,
             "ESCALATION_INTERNAL_TOKEN": self.internal_token,
+            "ACTION_SERVER_TOKEN": self.action_token,
             "DATABASE_URL": f"sqlite:///{self.workdir}/app.db",
             "SESSION_SECRET": "stack-session-secret",
             "COACH_HOURS": ALWAYS_OPEN,
@@ -126,7 +128,8 @@ class Stack:
         }
         (self.workdir / "endpoints.yml").write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports["actions"]}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n'
+            "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
+            f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n  dialect: "sqlite"\n'
             f'  db: "{self.workdir}/tracker.db"\n'
             "lock_store:\n  type: in_memory\n"
             "event_broker:\n  type: bot.relay_broker.EscalationRelayBroker\n"
@@ -150,7 +153,7 @@ class Stack:
         rasa = str(Path(sys.executable).with_name("rasa"))
         specs = {
             "escalation": ([sys.executable, "-m", "bot", "escalation"], "/healthz"),
-            "actions": ([rasa, "run", "actions", "--actions", "actions", "-p",
+            "actions": ([sys.executable, "-m", "bot", "actions", "-p",
                          str(self.ports["actions"])], "/health"),
             "rasa": ([rasa, "run", "--enable-api", "--auth-token", self.rasa_token,
                       "--model", str(self.model), "--endpoints",

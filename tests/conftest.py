@@ -94,7 +94,8 @@ def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     db = workdir / "tracker.db"
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n'
+        f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n'
+        f'  dialect: "sqlite"\n  db: "{db}"\n'
         "lock_store:\n  type: in_memory\n",
         encoding="utf-8",
     )
@@ -107,7 +108,10 @@ def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
          "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
          "-i", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        # the default limit per conversation; every test talks from 127.0.0.1, so the
+        # address limit is out of the way (tests/test_channel_limits.py covers it)
+        env={**os.environ, "PYTHONWARNINGS": "ignore", "REST_RATE_PER_CONVERSATION": "20/60",
+             "REST_RATE_PER_ADDRESS": "100000/60"},
     )
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()

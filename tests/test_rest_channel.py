@@ -1,4 +1,5 @@
-"""The real Rasa server: REST channel, HTTP API auth, SQLite tracker store, bad input."""
+"""The real Rasa server: REST channel, HTTP API auth, SQLite tracker store, bad input, flood
+limit."""
 
 from __future__ import annotations
 
@@ -82,3 +83,31 @@ def test_malformed_requests_get_a_4xx_or_an_answer_never_a_crash(
 def test_bad_text_over_rest_gets_a_reply(rasa_server: dict, text: str) -> None:
     messages = say(rasa_server, uuid.uuid4().hex, text)
     assert messages and messages[0]["text"]
+
+
+def test_a_flooding_conversation_gets_429_and_nothing_more_reaches_rasa(
+    rasa_server: dict,
+) -> None:
+    """REST_RATE_PER_CONVERSATION=20/60 (the default, set by the fixture) on `rasa run`."""
+    sender = uuid.uuid4().hex
+    url = f"{rasa_server['url']}/webhooks/rest/webhook"
+    statuses, refused = [], None
+    for _ in range(26):
+        request = urllib.request.Request(url, headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"sender": sender,
+                                                          "message": "hej"}).encode())
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                statuses.append(resp.status)
+        except urllib.error.HTTPError as exc:
+            statuses.append(exc.code)
+            refused = (exc.headers.get("Retry-After"), json.loads(exc.read()))
+    accepted = statuses.count(200)
+    assert 20 <= accepted <= 23 and statuses.count(429) == 26 - accepted, statuses
+    assert refused is not None and refused[0] == "3"  # 60 s / 20 messages
+    assert "112" in refused[1]["sv"] and "112" in refused[1]["en"]
+    with sqlite3.connect(rasa_server["db"]) as db:
+        users = db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ? AND "
+                           "type_name = 'user'", (sender,)).fetchone()[0]
+    assert users == accepted  # refused messages never reached the tracker
+    assert say(rasa_server, uuid.uuid4().hex, "hej")  # other conversations go on

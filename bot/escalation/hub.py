@@ -12,7 +12,9 @@ delivers them one after another.
 
 Pub/sub is at most once: while an instance has lost Redis it misses live messages (it
 reconnects by itself). The database stays the record: a console that reconnects reloads the
-case. If publishing fails, the message is delivered to this process's sockets instead, so a
+case. So when the subscription is back after a loss, the instance closes its consoles'
+sockets (1012, "service restart"); they reconnect at once and reload what they missed.
+If publishing fails, the message is delivered to this process's sockets instead, so a
 Redis outage degrades to the one-instance behaviour rather than to silence.
 """
 
@@ -86,7 +88,8 @@ class Hub:
                 await pubsub.subscribe(self.channel)
                 self._subscribed.set()
                 if failures:
-                    log.warning("hub: subscribed to Redis again")
+                    log.warning("hub: subscribed to Redis again; consoles reload")
+                    await self._close_sockets(1012, b"live messages were interrupted")
                 failures = 0
                 while True:
                     msg = await pubsub.get_message(timeout=30.0)
@@ -162,9 +165,12 @@ class Hub:
             return
         await self._send(self.queue_sockets, {"type": "queue_changed"})
 
-    async def close_all(self) -> None:
-        await self.stop()
+    async def _close_sockets(self, code: int, message: bytes) -> None:
         sockets = {ws for group in self.case_sockets.values() for ws in group} | self.queue_sockets
         for ws in sockets:
             with contextlib.suppress(Exception):
-                await ws.close(code=1001, message=b"server shutdown")
+                await ws.close(code=code, message=message)
+
+    async def close_all(self) -> None:
+        await self.stop()
+        await self._close_sockets(1001, b"server shutdown")

@@ -89,13 +89,16 @@ def token_from_cookie(secret: str, value: str | None) -> str | None:
     if not value or "." not in value:
         return None
     token, _, sig = value.rpartition(".")
-    if not token or not hmac.compare_digest(sig, _sign(secret, token)):
+    if not token or not tokens_equal(sig, _sign(secret, token)):
         return None
     return token
 
 
 def tokens_equal(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+    """Constant-time comparison; as bytes, since compare_digest refuses non-ASCII strings
+    (a forged token or cookie with such characters was a 500, found by tests/fuzz)."""
+    return bool(a) and bool(b) and hmac.compare_digest(
+        str(a).encode("utf-8", "surrogatepass"), str(b).encode("utf-8", "surrogatepass"))
 
 
 def set_cookie(

@@ -138,7 +138,10 @@ class Settings:
 
 MIN_SECRET_LENGTH = 24
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-")
-SERVICE_SECRETS = ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN", "RASA_TOKEN")
+# every secret the production profile shares between its processes; the action server's token
+# is checked there and by `python -m bot actions` itself
+SERVICE_SECRETS = ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN", "RASA_TOKEN",
+                   "ACTION_SERVER_TOKEN")
 
 
 class InsecureSecrets(SystemExit):

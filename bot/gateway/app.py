@@ -15,11 +15,11 @@ from bot.gateway import elks46, keys, twilio
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.hub import WebHub
 from bot.gateway.rasa import RasaGateway
-from bot.gateway.ratelimit import RateLimiter
 from bot.gateway.routes import setup_routes
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
 from bot.gateway.vault import Vault, make_vault_engine
+from bot.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

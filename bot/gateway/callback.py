@@ -28,7 +28,7 @@ def _authorised(request: web.Request) -> bool:
     if token:
         given = request.query.get("token") or request.headers.get("Authorization", "").removeprefix(
             "Bearer ")
-        return hmac.compare_digest(given.encode(), token.encode())
+        return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode())
     return request.remote in LOOPBACK
 
 

@@ -26,7 +26,8 @@ async def webhook(request: web.Request) -> web.Response:
     if cfg is None:
         raise web.HTTPNotFound()
     given = request.match_info.get("secret", "")
-    if not hmac.compare_digest(given.encode(), cfg.webhook_secret.encode()):
+    if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                               cfg.webhook_secret.encode()):
         raise web.HTTPForbidden(text="invalid webhook secret")
     form = await read_form(request, settings.client_max_size)
     if form.get("direction", "incoming") != "incoming":

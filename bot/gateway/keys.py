@@ -8,10 +8,10 @@ from aiohttp import web
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.hub import WebHub
 from bot.gateway.rasa import RasaGateway
-from bot.gateway.ratelimit import RateLimiter
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
 from bot.gateway.vault import Vault
+from bot.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", GatewaySettings)
 RASA = web.AppKey("rasa", RasaGateway)

@@ -7,6 +7,14 @@ name ("callback"), URL (/webhooks/callback/webhook) and credentials (`url`, opti
 etc.), and adds `"coach": true` to the posted JSON, so the page can label coach messages
 and SMS can prefix them. Enable in credentials.yml as
 `bot.gateway.rasa_channel.GatewayCallbackInput:` in place of `callback:`.
+
+Its /webhook has the REST channel's validation (4xx, not Rasa's 500, for a malformed body)
+and flood limits (bot.channels.rest.GuardedChannel): per conversation always, per address
+only for callers that are not on this machine. The gateway, its legitimate caller, runs on
+this machine and already limits per conversation and per real client address; Rasa only
+sees the gateway's own address, so limiting that would throttle every web and SMS user
+together. A request that reaches this channel from elsewhere (through nginx, which passes
+the client's address) is limited per address like the REST channel.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from typing import Any
 
 from rasa.core.channels.callback import CallbackInput, CallbackOutput
 from rasa.core.channels.channel import OutputChannel
+
+from bot.channels.rest import GuardedChannel
 
 
 class GatewayCallbackOutput(CallbackOutput):
@@ -35,8 +45,10 @@ class GatewayCallbackOutput(CallbackOutput):
         await self._persist_message(message)
 
 
-class GatewayCallbackInput(CallbackInput):
-    """The callback channel whose output keeps the coach flag."""
+class GatewayCallbackInput(GuardedChannel, CallbackInput):
+    """The callback channel whose output keeps the coach flag, with validation and limits."""
+
+    limit_loopback_addresses = False
 
     @classmethod
     def name(cls) -> str:

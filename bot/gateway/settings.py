@@ -8,15 +8,9 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bot.ratelimit import parse_rate as _rate
+
 DEV_SECRET = "change-me-gateway-secret"
-
-
-def _rate(value: str | None, default: tuple[int, float]) -> tuple[int, float]:
-    """Parse "COUNT/SECONDS" (e.g. "12/60"): COUNT messages per SECONDS, as a burst too."""
-    if not value:
-        return default
-    count, _, seconds = value.partition("/")
-    return int(count), float(seconds or 60)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from bot import language
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.rasa import RasaGateway, RasaUnavailable
-from bot.gateway.ratelimit import RateLimiter, TokenBuckets
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
+from bot.ratelimit import RateLimiter, TokenBuckets
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,11 @@ from typing import Any
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from tests.fuzz.test_fuzz_public_endpoints import TRIED
+    from tests.fuzz.test_fuzz_public_endpoints import ANSWERS, TRIED
 
     if TRIED:
         line = ", ".join(f"{k}: {v}" for k, v in sorted(TRIED.items()))
         terminalreporter.write_line(f"fuzz inputs tried, none answered with a 5xx: {line}")
+    for target, counts in sorted(ANSWERS.items()):
+        spread = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        terminalreporter.write_line(f"  answers of {target}: {spread}")

@@ -178,6 +178,7 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
         "RASA_URL": f"http://127.0.0.1:{ports['rasa']}", "RASA_TOKEN": rasa_token,
         "ESCALATION_URL": f"http://127.0.0.1:{ports['escalation']}",
         "ESCALATION_INTERNAL_TOKEN": internal, "DATABASE_URL": f"sqlite:///{work}/app.db",
+        "ACTION_SERVER_TOKEN": "e2e-action-server-token",
         "SESSION_SECRET": "e2e-session-secret", "COACH_HOURS": ALWAYS_OPEN,
         "COACH_CLOSED_ON_HOLIDAYS": "0", "ESCALATION_SWEEP_INTERVAL_SECONDS": "1",
         "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(ports["gateway"]),
@@ -197,7 +198,9 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
               f'  url: "http://127.0.0.1:{ports["escalation"]}"\n') if escalation else ""
     (work / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{work}/tracker.db"\n'
+        "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
+        f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n'
+        f'  dialect: "sqlite"\n  db: "{work}/tracker.db"\n'
         "lock_store:\n  type: in_memory\n" + broker, encoding="utf-8")
     (work / "credentials.yml").write_text(
         "bot.channels.rest.ValidatedRestInput:\n"
@@ -213,8 +216,8 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
     neutral = NeutralSite(ports["neutral"])
     rasa = str(Path(sys.executable).with_name("rasa"))
     specs: dict[str, tuple[list[str], str]] = {
-        "actions": ([rasa, "run", "actions", "--actions", "actions", "-p",
-                     str(ports["actions"])], "/health"),
+        "actions": ([sys.executable, "-m", "bot", "actions", "-p", str(ports["actions"])],
+                    "/health"),
         "gateway": ([sys.executable, "-c",
                      "import sys; from bot.gateway.cli import serve; sys.exit(serve([]))"],
                     "/healthz"),

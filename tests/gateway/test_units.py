@@ -9,9 +9,9 @@ from cryptography.fernet import Fernet
 
 from bot.gateway import sms, texts
 from bot.gateway.conversation import CoachTracker, history
-from bot.gateway.ratelimit import RateLimiter, TokenBuckets
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, make_vault_engine, normalise_number, pseudonym
+from bot.ratelimit import RateLimiter, TokenBuckets
 
 NUMBER = "+46701234567"
 

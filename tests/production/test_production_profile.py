@@ -24,7 +24,6 @@ import asyncio
 import os
 import random
 import re
-import secrets
 import time
 import uuid
 from collections import Counter
@@ -37,7 +36,15 @@ import aiohttp
 import pytest
 
 from bot.production import DEFAULT_SERVER_URL, Ports, ProductionProfile, drop_databases
-from bot.stack import ALWAYS_OPEN, Inbox, _start_inbox, free_port
+from bot.stack import Inbox, _start_inbox, free_port
+from tests.production.support import (
+    Coach,
+    callback_credentials,
+    create_coaches,
+    login,
+    production_secrets,
+    profile_env,
+)
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -49,8 +56,6 @@ COACHES = {"prod-anna": "prod anna correct horse", "prod-bo": "prod bo correct h
 PLAIN_SCRIPT = ["hej", "vad är sluta skjut?", "hur gör ja för att hoppa av", "tack"]
 SERVER_URL = os.environ.get("PROD_TEST_DATABASE_SERVER_URL", DEFAULT_SERVER_URL)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
 @dataclass
@@ -67,22 +72,10 @@ def running(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     tag = uuid.uuid4().hex[:8]
     inbox_port = free_port()
     inbox, inbox_server = _start_inbox(inbox_port)
-    credentials = workdir / "credentials.yml"
-    credentials.write_text(
-        "bot.channels.rest.ValidatedRestInput:\n"
-        f'callback:\n  url: "http://127.0.0.1:{inbox_port}/callback"\n', encoding="utf-8")
-    keys = {name: secrets.token_urlsafe(32)
-            for name in ("RASA_TOKEN", "ESCALATION_INTERNAL_TOKEN", "SESSION_SECRET")}
-    env = {
-        **os.environ, **keys,
-        "APP_ENV": "production",
-        "COACH_HOURS": ALWAYS_OPEN,
-        "COACH_CLOSED_ON_HOLIDAYS": "0",
-        "ESCALATION_SWEEP_INTERVAL_SECONDS": "1",
-        "ESCALATION_CLAIM_TIMEOUT_SECONDS": "3600",  # no timeout notice in the middle
-        # 50 users on 2 cores saturate Rasa for a while: a coach message may wait its turn
-        "ESCALATION_RASA_TIMEOUT_SECONDS": "30",
-    }
+    credentials = callback_credentials(workdir, inbox_port)
+    keys = production_secrets()
+    # 50 users on 2 cores saturate Rasa for a while: a coach message may wait its turn
+    env = profile_env(keys, ESCALATION_RASA_TIMEOUT_SECONDS="30")
     ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
                   (free_port(), free_port()))
     profile = ProductionProfile(
@@ -92,7 +85,7 @@ def running(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     started = time.monotonic()
     try:
         profile.start()
-        _create_coaches(profile)
+        create_coaches(profile, COACHES)
         yield Running(profile, inbox, keys, time.monotonic() - started)
     finally:
         profile.stop()
@@ -106,26 +99,7 @@ def running(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         client.close()
 
 
-def _create_coaches(profile: ProductionProfile) -> None:
-    from bot.db.engine import make_engine
-    from bot.escalation.security import hash_password
-    from bot.escalation.store import Store
-
-    engine = make_engine(profile.app_db_url)
-    store = Store(engine)
-    for name, password in COACHES.items():
-        store.create_coach(name, hash_password(password), "coach")
-    engine.dispose()
-
-
 # ---- the people ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Coach:
-    name: str
-    http: aiohttp.ClientSession
-    csrf: str = ""
 
 
 @dataclass
@@ -171,19 +145,7 @@ class Driver:
             await asyncio.sleep(0.1)
 
     async def login(self, name: str) -> Coach:
-        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                     timeout=aiohttp.ClientTimeout(total=60))
-        base = self.profile.escalation_url
-        page = await (await http.get(f"{base}/login")).text()
-        token = CSRF_INPUT.search(page)
-        assert token
-        async with http.post(f"{base}/login", allow_redirects=False, data={
-                "username": name, "password": COACHES[name], "csrf_token": token.group(1),
-                "next": "/queue"}) as resp:
-            assert resp.status == 302, await resp.text()
-        meta = CSRF_META.search(await (await http.get(f"{base}/queue")).text())
-        assert meta
-        return Coach(name, http, meta.group(1))
+        return await login(self.profile.escalation_url, name, COACHES[name])
 
     async def watch(self, coach: Coach, base: str, where: str, case_id: str) -> Watch:
         ws = await coach.http.ws_connect(
@@ -341,11 +303,12 @@ async def test_fifty_conversations_over_two_instances_each_message_once_in_order
         for watch in out.watches:
             items = watch.items()
             assert len({i for i, _, _ in items}) == len(items), (watch.where, "duplicate")
-            # from its first message on, the socket got every user and coach message of the
+            # from its oldest message on, the socket got every user and coach message of the
             # case that the database holds: none lost, none twice (a user and a coach message
             # written at the same moment on two instances may come in either order, the same
             # order on every socket: checked below)
-            assert items and sorted(items) == [it for it in db_items if it[0] >= items[0][0]], \
+            first = min(i for i, _, _ in items) if items else 0
+            assert items and sorted(items) == [it for it in db_items if it[0] >= first], \
                 (watch.where, "lost or duplicated")
             assert [t for _, k, t in items if k == "user" and t in out.user_sent] == \
                 out.user_sent, (watch.where, "user messages")

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from bot import production
+from bot.escalation.settings import SERVICE_SECRETS
 from bot.production import ENDPOINTS, Ports, ProductionProfile, find_nginx, render_nginx
 
 WEAK = {"APP_ENV": "production", "RASA_TOKEN": "change-me-rasa-token",
@@ -47,15 +48,17 @@ def test_endpoints_prod_reads_only_variables_the_launcher_sets(tmp_path: Path) -
                             redis_url="redis://:pw@10.0.0.5:6380/3",
                             server_url="postgresql+psycopg2://rasa:secret@db.local:5433",
                             env={}).base_env()
-    assert used <= set(env), used - set(env)
+    # the rest are secrets from .env, which the launcher checks (SERVICE_SECRETS)
+    assert used - set(SERVICE_SECRETS) <= set(env), used - set(env)
+    assert "ACTION_SERVER_TOKEN" in used  # Rasa authenticates to the action server
     assert (env["TRACKER_DB_HOST"], env["TRACKER_DB_PORT"], env["TRACKER_DB_USER"],
             env["TRACKER_DB_PASSWORD"]) == ("db.local", "5433", "rasa", "secret")
     assert (env["REDIS_HOST"], env["REDIS_PORT"], env["REDIS_LOCK_DB"],
             env["REDIS_PASSWORD"]) == ("10.0.0.5", "6380", "3", "pw")
     assert env["REDIS_LOCK_PREFIX"].isalnum()
     config = yaml.safe_load(text)
-    assert config["tracker_store"]["type"] == "SQL"
-    assert config["lock_store"]["type"] == "redis"
+    assert config["tracker_store"]["type"] == "bot.tracker_store.SQLTrackerStore"
+    assert config["lock_store"]["type"] == "bot.lock_store.FailSafeRedisLockStore"
     assert config["event_broker"]["type"] == "bot.relay_broker.EscalationRelayBroker"
     assert "'${" not in code and '"${' not in code  # Rasa expands only unquoted ${...}
 

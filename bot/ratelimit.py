@@ -3,15 +3,20 @@
 Token buckets in memory. A client address is only ever used as HMAC(key, address) where the
 key is random, lives in memory and is replaced every `rotate_seconds` (the buckets go with
 it), so the limiter cannot be used to say which address wrote when.
+
+Shared by the web/SMS gateway (bot/gateway) and Rasa's own channels (bot/channels), which is
+why it lives outside both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 MAX_KEYS = 100_000  # memory bound: beyond this, idle buckets are dropped first
@@ -56,6 +61,12 @@ class TokenBuckets:
     def clear(self) -> None:
         self._buckets.clear()
 
+    @property
+    def retry_after_seconds(self) -> int:
+        """Whole seconds until a refused key has a token again (for a Retry-After header):
+        after a refusal a bucket holds less than one token, so one refill period is enough."""
+        return max(1, math.ceil(1 / self.rate))
+
 
 class RateLimiter:
     """Both limits; an address is hashed with a rotating in-memory key before use."""
@@ -81,3 +92,36 @@ class RateLimiter:
 
     def allow_conversation(self, sender_id: str) -> bool:
         return self.conversations.allow(sender_id)
+
+
+def parse_rate(value: str | None, default: tuple[int, float]) -> tuple[int, float]:
+    """Parse "COUNT/SECONDS" (e.g. "20/60"): COUNT messages per SECONDS, as a burst too."""
+    if not value or not value.strip():
+        return default
+    count, _, seconds = value.strip().partition("/")
+    return int(count), float(seconds or 60)
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address((address or "").strip()).is_loopback
+    except ValueError:
+        return False
+
+
+def client_address(peer: str | None, headers: Mapping[str, str]) -> str | None:
+    """The address a request came from, for rate limiting only (never stored).
+
+    Proxy headers are believed only when the peer itself is on loopback: that is the
+    project's nginx (deploy/nginx.conf.template sets X-Forwarded-For with
+    $proxy_add_x_forwarded_for, so its own view of the client is the last entry; earlier
+    entries come from the client and could be forged). Anyone else gets their peer address.
+    """
+    if not is_loopback(peer):
+        return peer
+    forwarded = [part.strip() for part in (headers.get("X-Forwarded-For") or "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if forwarded:
+        return forwarded[-1]
+    real_ip = (headers.get("X-Real-IP") or "").strip()
+    return real_ip or peer

@@ -1,0 +1,83 @@
+"""Helpers shared by the production-profile tests: secrets, credentials, coaches, console login.
+
+Kept here so the load test and the fault-injection test start the profile the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from bot.escalation.settings import SERVICE_SECRETS
+from bot.production import ProductionProfile
+from bot.stack import ALWAYS_OPEN
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+def production_secrets() -> dict[str, str]:
+    """Fresh secrets: APP_ENV=production refuses defaults and placeholders."""
+    return {name: secrets.token_urlsafe(32) for name in SERVICE_SECRETS}
+
+
+def profile_env(keys: dict[str, str], **extra: str) -> dict[str, str]:
+    """The environment of a test profile: production mode, coaches always on duty."""
+    return {
+        **os.environ, **keys,
+        "APP_ENV": "production",
+        "COACH_HOURS": ALWAYS_OPEN,
+        "COACH_CLOSED_ON_HOLIDAYS": "0",
+        "ESCALATION_SWEEP_INTERVAL_SECONDS": "1",
+        "ESCALATION_CLAIM_TIMEOUT_SECONDS": "3600",  # no timeout notice in the middle
+        **extra,
+    }
+
+
+def callback_credentials(workdir: Path, inbox_port: int) -> Path:
+    """credentials.yml whose callback channel posts to the test inbox (the users' devices)."""
+    path = workdir / "credentials.yml"
+    path.write_text(
+        "bot.channels.rest.ValidatedRestInput:\n"
+        f'callback:\n  url: "http://127.0.0.1:{inbox_port}/callback"\n', encoding="utf-8")
+    return path
+
+
+def create_coaches(profile: ProductionProfile, coaches: dict[str, str]) -> None:
+    from bot.db.engine import make_engine
+    from bot.escalation.security import hash_password
+    from bot.escalation.store import Store
+
+    engine = make_engine(profile.app_db_url)
+    store = Store(engine)
+    for name, password in coaches.items():
+        store.create_coach(name, hash_password(password), "coach")
+    engine.dispose()
+
+
+@dataclass
+class Coach:
+    name: str
+    http: aiohttp.ClientSession
+    csrf: str = ""
+
+
+async def login(base: str, name: str, password: str) -> Coach:
+    """Log in to the console like a browser: login form, session cookie, CSRF token."""
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                 timeout=aiohttp.ClientTimeout(total=60))
+    page = await (await http.get(f"{base}/login")).text()
+    token = CSRF_INPUT.search(page)
+    assert token
+    async with http.post(f"{base}/login", allow_redirects=False, data={
+            "username": name, "password": password, "csrf_token": token.group(1),
+            "next": "/queue"}) as resp:
+        assert resp.status == 302, await resp.text()
+    meta = CSRF_META.search(await (await http.get(f"{base}/queue")).text())
+    assert meta
+    return Coach(name, http, meta.group(1))
