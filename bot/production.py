@@ -44,13 +44,13 @@ from bot.escalation.settings import (
 )
 from bot.runner import wait_ready
 from bot.settings import ROOT
+from bot.supervisor import Supervisor
 
 DEFAULT_SERVER_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 ENDPOINTS = ROOT / "endpoints.prod.yml"
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
-RETENTION_INTERVAL_S = 3600
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,7 @@ class ProductionProfile:
     credentials: Path = ROOT / "credentials.yml"
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    nginx_path: str = ""
 
     @property
     def app_db_url(self) -> str:
@@ -319,25 +320,29 @@ class ProductionProfile:
             for name, _, url in specs:
                 self._wait(name, url, started + timeout)
                 print(f"  {name:<13} ready after {time.monotonic() - started:5.1f} s", flush=True)
-            prefix = self.workdir / "nginx"
-            for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-                (prefix / sub).mkdir(parents=True, exist_ok=True)
-            conf = prefix / "nginx.conf"
-            conf.write_text(render_nginx(prefix, self.ports), encoding="utf-8")
-            check = subprocess.run([nginx, "-t", "-q", "-p", str(prefix), "-c", str(conf)],
-                                   capture_output=True, text=True)
-            if check.returncode != 0:
-                raise RuntimeError(f"nginx configuration invalid:\n{check.stderr}")
-            log = (self.log_dir / "nginx.log").open("ab")
-            self.procs["nginx"] = subprocess.Popen(
-                [nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-                cwd=prefix, stdout=log, stderr=subprocess.STDOUT)
-            self._wait("nginx", f"{self.escalation_url}/healthz", started + timeout)
-            self._wait("nginx", f"{self.rasa_url}/", started + timeout)
+            self.nginx_path = nginx
+            self._start_nginx(started + timeout)
             print(f"  {'nginx':<13} ready after {time.monotonic() - started:5.1f} s", flush=True)
         except BaseException:
             self.stop()
             raise
+
+    def _start_nginx(self, deadline: float) -> None:
+        prefix = self.workdir / "nginx"
+        for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (prefix / sub).mkdir(parents=True, exist_ok=True)
+        conf = prefix / "nginx.conf"
+        conf.write_text(render_nginx(prefix, self.ports), encoding="utf-8")
+        check = subprocess.run([self.nginx_path, "-t", "-q", "-p", str(prefix), "-c", str(conf)],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx configuration invalid:\n{check.stderr}")
+        with (self.log_dir / "nginx.log").open("ab") as log:
+            self.procs["nginx"] = subprocess.Popen(
+                [self.nginx_path, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+                cwd=prefix, stdout=log, stderr=subprocess.STDOUT)
+        self._wait("nginx", f"{self.escalation_url}/healthz", deadline)
+        self._wait("nginx", f"{self.rasa_url}/", deadline)
 
     def _wait(self, name: str, url: str, deadline: float) -> None:
         if wait_ready(url, self.procs[name], deadline - time.monotonic()):
@@ -374,14 +379,17 @@ class ProductionProfile:
     def restart(self, name: str, timeout: float = 300) -> float:
         """Start one stopped process again with its command and environment, as a supervisor
         (systemd Restart=always) would; wait until it is ready. Returns the seconds taken."""
-        spec = next((s for s in self.specs() if s[0] == name), None)
-        if spec is None:
-            raise KeyError(f"no process named {name!r} (nginx is not restartable here)")
         old = self.procs.get(name)
         if old is not None and old.poll() is None:
             raise RuntimeError(f"{name} is still running; kill() it first")
-        _, cmd, url = spec
         started = time.monotonic()
+        if name == "nginx":
+            self._start_nginx(started + timeout)
+            return time.monotonic() - started
+        spec = next((s for s in self.specs() if s[0] == name), None)
+        if spec is None:
+            raise KeyError(f"no process named {name!r}")
+        _, cmd, url = spec
         with (self.log_dir / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.base_env(), stdout=log,
                                                 stderr=subprocess.STDOUT)
@@ -472,20 +480,11 @@ def main(argv: list[str]) -> int:
     print(profile.urls(), flush=True)
     from bot.runner import run_retention
 
-    next_retention = time.monotonic()
+    supervisor = Supervisor(dead=profile.dead, restart=profile.restart,
+                            retention=run_retention, log_hint=f"{profile.log_dir}/")
     try:
-        while not stopping:
-            dead = profile.dead()
-            if dead:
-                print(f"{dead[0]} exited; stopping everything. See {profile.log_dir}/",
-                      file=sys.stderr)
-                return 1
-            if time.monotonic() >= next_retention:
-                run_retention()
-                next_retention = time.monotonic() + RETENTION_INTERVAL_S
-            time.sleep(1)
+        return supervisor.run(lambda: stopping)
     finally:
         print("stopping ...", flush=True)
         profile.stop()
         print("stopped.", flush=True)
-    return 0

@@ -3,7 +3,8 @@
 `python -m bot run` trains a model if its inputs changed, then starts the action server
 (`python -m bot actions`, behind ACTION_SERVER_TOKEN), the Rasa server (REST channel + HTTP
 API) and the project's own services, waits until each answers, prints the URLs and keeps
-them running until Ctrl-C. Logs go to var/log/.
+them running until Ctrl-C (bot.supervisor: a process that exits is started again). Logs go
+to var/log/.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import ROOT, RunSettings
+from bot.supervisor import Supervisor
 from bot.training import rasa_executable, train
 
 LOG_DIR = ROOT / "var" / "log"
-RETENTION_INTERVAL_S = 3600
 
 
 def run_retention() -> None:
@@ -106,15 +107,18 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return False
 
 
-def start(specs: list[ProcessSpec], timeout: float = 180) -> list[subprocess.Popen[bytes]]:
-    """Start every process, wait for each to be ready; stop all if one fails."""
+def launch(spec: ProcessSpec) -> subprocess.Popen[bytes]:
+    """Start one process, its output appended to var/log/<name>.log."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
-    procs: list[subprocess.Popen[bytes]] = []
-    for spec in specs:
-        log = (LOG_DIR / f"{spec.name}.log").open("ab")
-        procs.append(subprocess.Popen(spec.cmd, cwd=ROOT, env=env, stdout=log,
-                                      stderr=subprocess.STDOUT))
+    with (LOG_DIR / f"{spec.name}.log").open("ab") as log:
+        return subprocess.Popen(spec.cmd, cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def start(specs: list[ProcessSpec], timeout: float = 180) -> list[subprocess.Popen[bytes]]:
+    """Start every process, wait for each to be ready; stop all if one fails."""
+    procs = [launch(spec) for spec in specs]
     started = time.monotonic()
     for spec, proc in zip(specs, procs, strict=True):
         if not wait_ready(spec.ready_url, proc, timeout - (time.monotonic() - started)):
@@ -160,7 +164,8 @@ def main(argv: list[str]) -> int:
     (ROOT / "var").mkdir(exist_ok=True)
     ensure_action_server_token()
     print("starting processes ...", flush=True)
-    procs = start(process_specs(settings, model))
+    specs = {spec.name: spec for spec in process_specs(settings, model)}
+    procs = dict(zip(specs, start(list(specs.values())), strict=True))
     print_urls(settings)
     stopping = False
 
@@ -168,23 +173,23 @@ def main(argv: list[str]) -> int:
         nonlocal stopping
         stopping = True
 
+    def restart(name: str) -> float:
+        started = time.monotonic()
+        procs[name] = launch(specs[name])
+        if not wait_ready(specs[name].ready_url, procs[name], 180):
+            raise RuntimeError(f"not ready; see var/log/{name}.log")
+        return time.monotonic() - started
+
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    next_retention = time.monotonic()
+    supervisor = Supervisor(
+        dead=lambda: [name for name, proc in procs.items() if proc.poll() is not None],
+        restart=restart, retention=run_retention, log_hint="var/log/")
     try:
-        while not stopping:
-            dead = [p for p in procs if p.poll() is not None]
-            if dead:
-                print(f"a process exited (code {dead[0].returncode}); stopping. See var/log/.")
-                return 1
-            if time.monotonic() >= next_retention:
-                run_retention()
-                next_retention = time.monotonic() + RETENTION_INTERVAL_S
-            time.sleep(1)
+        return supervisor.run(lambda: stopping)
     finally:
         print("stopping ...", flush=True)
-        stop(procs)
-    return 0
+        stop(list(procs.values()))
 
 
 def shell(argv: list[str]) -> int:

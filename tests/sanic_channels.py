@@ -40,13 +40,8 @@ class Served:
 
 
 @asynccontextmanager
-async def serve_channels(channels: list[InputChannel]) -> AsyncIterator[Served]:
-    """The channels on 127.0.0.1:<free port>, stopped on exit."""
-    Sanic.test_mode = True  # several apps in one process
-    app = Sanic(f"channels_{uuid.uuid4().hex[:8]}", configure_logging=False)
-    agent = EchoAgent()
-    app.ctx.agent = agent
-    register(channels, app, route="/webhooks/")
+async def serve_sanic(app: Sanic) -> AsyncIterator[str]:
+    """A Sanic app on 127.0.0.1:<free port> in this event loop, its listeners run; the URL."""
     port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
                                      access_log=False)
@@ -55,9 +50,21 @@ async def serve_channels(channels: list[InputChannel]) -> AsyncIterator[Served]:
     await server.before_start()
     await server.after_start()
     try:
-        yield Served(f"http://127.0.0.1:{port}", agent, app)
+        yield f"http://127.0.0.1:{port}"
     finally:
         await server.before_stop()
         server.close()
         await server.wait_closed()
         await server.after_stop()
+
+
+@asynccontextmanager
+async def serve_channels(channels: list[InputChannel]) -> AsyncIterator[Served]:
+    """The channels on 127.0.0.1:<free port>, stopped on exit."""
+    Sanic.test_mode = True  # several apps in one process
+    app = Sanic(f"channels_{uuid.uuid4().hex[:8]}", configure_logging=False)
+    agent = EchoAgent()
+    app.ctx.agent = agent
+    register(channels, app, route="/webhooks/")
+    async with serve_sanic(app) as url:
+        yield Served(url, agent, app)

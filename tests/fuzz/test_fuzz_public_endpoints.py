@@ -31,8 +31,7 @@ from bot.escalation.settings import Settings
 from bot.gateway.app import create_app as create_gateway
 from bot.gateway.settings import ElksSettings, GatewaySettings, TwilioSettings
 from bot.textnorm import fold
-from tests.conftest import free_port
-from tests.sanic_channels import Served, serve_channels
+from tests.sanic_channels import Served, serve_channels, serve_sanic
 
 TRIED: Counter[str] = Counter()
 # answers per target by status class ("2xx", "4xx"): shows the inputs got past the checks too
@@ -517,19 +516,11 @@ async def action_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Asyn
     monkeypatch.setenv("ESCALATION_URL", str(stub.make_url("")).rstrip("/"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/app.db")
     Sanic.test_mode = True
-    app = create_app(ACTION_TOKEN)
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
-                                     access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    yield f"http://127.0.0.1:{port}"
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await stub.close()
+    try:
+        async with serve_sanic(create_app(ACTION_TOKEN)) as url:
+            yield url
+    finally:
+        await stub.close()
 
 
 @FUZZ
