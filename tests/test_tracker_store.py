@@ -228,8 +228,17 @@ class CuttableProxy:
         self._call(cut())
 
     def close(self) -> None:
+        async def finish() -> None:
+            """The connection handlers end here, not half-run when the loop is dropped."""
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
         with contextlib.suppress(Exception):
             self.down()
+        with contextlib.suppress(Exception):
+            self._call(finish())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
 
