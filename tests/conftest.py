@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,32 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[Any]:
+    """A new, empty database on TEST_DATABASE_URL's PostgreSQL server (the test skips without
+    one), as a SQLAlchemy URL; dropped afterwards, even if a connection is still open."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from bot.db.engine import make_engine
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL not set")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        try:
+            yield make_url(url).set(database=name)
+        finally:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:

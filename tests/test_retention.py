@@ -7,7 +7,6 @@ the project's real database, on SQLite and, when TEST_DATABASE_URL is set, Postg
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy.engine import make_url
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database
 from bot.db.models import Case, utcnow
 from bot.retention import Databases, forget, purge
+from tests.conftest import fresh_postgres_database
 
 DAY = 86_400.0
 
@@ -48,21 +48,10 @@ def dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "sqlite":
         yield Databases(f"sqlite:///{tmp_path}/tracker.db", f"sqlite:///{tmp_path}/app.db")
         return
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("TEST_DATABASE_URL not set")
     # PostgreSQL: a fresh database per test keeps Rasa's and our tables apart
-    name = "retention_" + uuid.uuid4().hex[:8]
-    admin = make_engine(url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    base = make_url(url).set(database=name)
-    yield Databases(base.render_as_string(hide_password=False),
-                    base.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
-
+    with fresh_postgres_database("retention") as url:
+        yield Databases(url.render_as_string(hide_password=False),
+                        url.render_as_string(hide_password=False))
 
 def _case(dbs: Databases, conversation: str, status: str, closed_days_ago: float | None) -> None:
     engine = make_engine(dbs.app_url)

@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +38,11 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, OperationalError
 
 from bot import tracker_store
-from bot.db.engine import make_engine
 from bot.tracker_store import SQLTrackerStore
+from tests.conftest import fresh_postgres_database
 
 DOMAIN = Domain.from_yaml("""
 version: "3.1"
@@ -69,27 +66,26 @@ class RecordingBroker(EventBroker):
         self.threads.add(threading.get_ident())
 
 
+def _store_kwargs(url: Any) -> dict[str, Any]:
+    return {"dialect": "postgresql", "host": url.host, "port": url.port or 5432,
+            "db": url.database, "username": url.username, "password": url.password}
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Keyword arguments for a tracker store on a fresh database."""
     if request.param == "sqlite":
         yield {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
         return
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("TEST_DATABASE_URL not set")
-    name = "trackerstore_" + uuid.uuid4().hex[:8]
-    admin = make_engine(url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    parsed = make_url(url)
-    try:
-        yield {"dialect": "postgresql", "host": parsed.host, "port": parsed.port, "db": name,
-               "username": parsed.username, "password": parsed.password}
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with fresh_postgres_database("trackerstore") as url:
+        yield _store_kwargs(url)
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[dict[str, Any]]:
+    """Keyword arguments for a tracker store on a fresh PostgreSQL database."""
+    with fresh_postgres_database("trackerstore") as url:
+        yield _store_kwargs(url)
 
 
 def _turn(tracker: DialogueStateTracker, text_: str, answer: str) -> None:
@@ -311,7 +307,7 @@ def outage(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         yield Outage(switched(), db, lambda: switch.update(down=True),
                      lambda: switch.update(down=False), switched)
         return
-    db = next(request.getfixturevalue("db_factory")())
+    db = request.getfixturevalue("postgres_db")
     proxy = CuttableProxy(db["host"], db["port"])
     proxy.up()
     stores: list[SQLTrackerStore] = []
@@ -327,31 +323,6 @@ def outage(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         for store in stores:
             store.engine.dispose()
         proxy.close()
-
-
-@pytest.fixture
-def db_factory(request: pytest.FixtureRequest) -> Callable[[], Iterator[dict[str, Any]]]:
-    """A fresh PostgreSQL database (skips without TEST_DATABASE_URL), dropped at the end."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("TEST_DATABASE_URL not set")
-    name = "trackerstore_" + uuid.uuid4().hex[:8]
-    admin = make_engine(url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-
-    def drop() -> None:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-    request.addfinalizer(drop)
-    parsed = make_url(url)
-
-    def make() -> Iterator[dict[str, Any]]:
-        yield {"dialect": "postgresql", "host": parsed.host, "port": parsed.port or 5432,
-               "db": name, "username": parsed.username, "password": parsed.password}
-    return make
 
 
 async def _rasa_turn(store: Any, sender: str, text_: str) -> DialogueStateTracker:
