@@ -269,17 +269,8 @@ class ProductionServer:
     def stop(self) -> None:
         if self.profile is None:
             return
-        from bot.production import drop_databases
-
         self.profile.stop()
-        drop_databases(self.profile.server_url,
-                       [self.profile.database, f"{self.profile.database}_tracker"])
-        import redis
-
-        client = redis.Redis.from_url(self.profile.redis_url)
-        for key in client.scan_iter(f"{self.profile.redis_prefix}:*"):
-            client.delete(key)
-        client.close()
+        self.profile.discard_data()
 
 
 def __getattr__(name: str) -> Any:

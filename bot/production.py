@@ -367,6 +367,19 @@ class ProductionProfile:
                 proc.wait(timeout=5)
         self.procs.clear()
 
+    def discard_data(self) -> None:
+        """For tests and benchmarks, after stop(): drop the profile's two databases and its
+        Redis keys, so a throwaway profile leaves nothing behind on the shared servers."""
+        drop_databases(self.server_url, [self.database, f"{self.database}_tracker"])
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            for key in client.scan_iter(f"{self.redis_prefix}:*"):
+                client.delete(key)
+        finally:
+            client.close()
+
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
 

@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.production import DEFAULT_SERVER_URL, Ports, ProductionProfile, drop_databases
+from bot.production import DEFAULT_SERVER_URL, Ports, ProductionProfile
 from bot.stack import Inbox, _start_inbox, free_port
 from tests.production.support import (
     Coach,
@@ -90,13 +90,7 @@ def running(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     finally:
         profile.stop()
         inbox_server.shutdown()
-        drop_databases(SERVER_URL, [profile.database, f"{profile.database}_tracker"])
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"{profile.redis_prefix}:*"):
-            client.delete(key)
-        client.close()
+        profile.discard_data()
 
 
 # ---- the people ---------------------------------------------------------------------------------
