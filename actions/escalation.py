@@ -20,7 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content
+from bot import content, safety_actions
 from bot.privacy import scrub
 
 log = logging.getLogger(__name__)
@@ -73,12 +73,21 @@ def intents_seen(tracker: Tracker) -> list[str]:
 
 
 def trigger_for(tracker: Tracker) -> str:
-    """The most urgent reason for this case: it sets the queue priority."""
+    """The most urgent reason for this case: it sets the queue priority.
+
+    A safety answer the dialogue gave counts as much as the intent: a "do you mean you're
+    thinking of taking your life?" answered "ja" is a crisis whatever the classifier said.
+    """
     seen = set(intents_seen(tracker))
+    bot_actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    kinds = {safety_actions.kind_of(str(name)) for name in bot_actions}
+    if safety_actions.DANGER in kinds:
+        seen.add("emergency_danger")
+    if safety_actions.CRISIS in kinds:
+        seen.add("crisis_suicidal")
     for trigger in (*SAFETY_TRIGGERS, "fear_retaliation"):
         if trigger in seen:
             return trigger
-    bot_actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
     if "utter_fallback_human" in bot_actions[-6:]:
         return "fallback"
     return "request_human"

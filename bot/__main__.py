@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "evaluate": ("bot.evaluation", "main", "evaluate NLU on the held-out set (--compare-live)"),
     "retrain": ("bot.modelops.retrain", "main", "retrain after new examples (--nlu-only)"),
     "gate": ("bot.modelops.gate", "main", "refuse a model worse than live or missing safety"),
+    "safety-eval": ("bot.modelops.safety_corpus", "main", "measure the safety behaviour on a "
+                    "corpus of messages and conversations"),
     "ship": ("bot.modelops.ship", "main", "put a model live without downtime (PUT /model)"),
     "rollback": ("bot.modelops.ship", "rollback_main", "put the previous model live again"),
     "retention": ("bot.retention", "main", "delete conversations/cases past retention"),

@@ -49,6 +49,18 @@ def load_examples(path: Path = HOLDOUT) -> list[tuple[str, str]]:
     return [(ex.get("text"), ex.get("intent")) for ex in data.intent_examples]
 
 
+SAFETY_INTENTS = frozenset({"crisis_suicidal", "emergency_danger"})
+
+
+def raises_safety(parse: dict[str, Any]) -> bool:
+    """Does this parse start the safety dialogue: a safety intent, or the safety net's "ask"
+    band for crisis or danger (answered with a direct question that carries the numbers)?"""
+    if (parse.get("intent") or {}).get("name") in SAFETY_INTENTS:
+        return True
+    signal = parse.get("safety") or {}
+    return signal.get("kind") in {"crisis", "danger"}
+
+
 async def predict(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
     """Parse every text with a loaded Rasa Agent."""
     return [await agent.parse_message(text) for text in texts]

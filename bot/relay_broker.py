@@ -43,9 +43,12 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import safety_actions
+
 log = logging.getLogger(__name__)
 
-SAFETY_ANSWERS = {"crisis_suicidal": "utter_crisis", "emergency_danger": "utter_emergency"}
+SAFETY_ANSWERS = {"crisis_suicidal": safety_actions.UTTER_CRISIS,
+                  "emergency_danger": safety_actions.UTTER_EMERGENCY}
 REPHRASE_ACTIONS = frozenset({"utter_ask_rephrase"})
 FALLBACK_INTENT = "nlu_fallback"
 REVIEW_KEY = "_review"  # queue items with this key go to the review inbox, not to the coach

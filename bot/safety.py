@@ -9,6 +9,16 @@ pattern covers "självmord", "sjalvmord" and "SJÄLVMOOORD".
 A false alarm costs one extra, kind message with the right numbers; a miss can cost a life.
 Patterns therefore err on the side of matching, with narrow vetoes only where a phrase is
 clearly about something else (a past event, a film, someone else threatening).
+
+Beyond fixed phrases, the net thinks in the concepts suicide-prevention triage uses (facts.md
+"Recognising risk"): a method or means, being at it now, a plan or a time, preparation, a
+farewell, hopelessness; and for danger now: a weapon, an attacker present, injury, being
+trapped or chased. Concepts combine: a first-person intent or presence with a method is a
+crisis without any "suicide" word ("står på bron nu", "ska hoppa framför tåget"), while
+"hoppa av gänget" is leaving, not jumping. A concept alone (hopelessness, a method named with
+no intent) is the "ask" band: the dialogue asks directly instead of guessing either way.
+A threat to life that is not happening now ("dom kommer döda mig om ja hoppar av") is its own
+kind: the fear-of-retaliation answer, 112 first.
 """
 
 from __future__ import annotations
@@ -20,7 +30,9 @@ from bot.textnorm import fold
 
 CRISIS = "crisis_suicidal"
 EMERGENCY = "emergency_danger"
+THREAT = "fear_retaliation"
 SAFETY_INTENTS = (CRISIS, EMERGENCY)
+SURE, ASK = "sure", "ask"
 
 _ME = r"(?:mig|mej|mi|me|mig sjalv|mej sjalv)"
 _NOT = r"(?:inte|int|inge|ej|nt|inte langre)"
@@ -33,8 +45,10 @@ _CRISIS_PATTERNS: dict[str, str] = {
     "sv_not_live": rf"\b(?:vill|vil|ville|orkar|orka|kan|klarar|fortjanar|ska) {_NOT} (?:att )?(?:leva|lev|lava)\b"
     r"|\bvarfor (?:jag|ja) ska (?:fortsatta|fortsatt) (?:att )?leva|\btrott pa (?:att )?(?:leva|livet)\b"
     r"|\bvill (?:inte|int) (?:va|vara) (?:med|me) (?:langre|mer)\b",
+    "sv_not_live_clause": r"\b(?:inte|int|aldrig) (?:vill|orkar|kan|ville|orkade) (?:leva|lava|finnas|leva langre)\b"
+    r"|\b(?:doesn t|doesnt|does not|didn t) want to (?:live|be alive|be here)\b",
     "sv_not_exist": rf"\b(?:vill|vil|ville)(?: \w+)? {_NOT} (?:finnas|finns|existera|vakna|leva mer)",
-    "sv_want_die": r"\b(?:vill|vil|ville|vell|will)(?: (?:jag|ja))? (?:bara |helst |typ |ba |nastan |ju |verkligen )?(?:do|doo)\b",
+    "sv_want_die": r"\b(?:vill|vil|ville|vell|will|vilja)(?: (?:jag|ja))? (?:bara |helst |typ |ba |nastan |ju |verkligen )?(?:do|doo)\b",
     "sv_want_be_dead": r"\b(?:vill|vil|onskar|onskade) (?:att )?(?:jag|ja) (?:var|va|vore|ar|e) dod"
     r"|\bom (?:jag|ja) (?:var|va|vore) dod\b|\b(?:onskar|onskade) (?:att )?(?:jag|ja) (?:inte|aldrig) (?:fanns|fotts|var fodd)",
     "sv_stop_existing": r"\bsluta (?:existera|finnas)\b",
@@ -75,8 +89,8 @@ _CRISIS_PATTERNS: dict[str, str] = {
     "en_end_life": r"\bend(?:ing)? (?:my|it|my own) (?:life|all)\b|\btake my (?:own )?life",
     "en_want_die": r"\b(?:want|wanna|wish|going|gonna|ready) (?:to )?die\b|\bwant to be dead"
     r"|\bwish i (?:was|were) dead",
-    "en_not_live": r"\b(?:do not|dont|don t|dnt)(?: \w+)? (?:want|wanna) (?:to )?(?:live|be alive|exist|wake up)",
-    "en_better_off": r"\bbetter off (?:dead|without me)|\bif i (?:was|were) dead\b"
+    "en_not_live": r"\b(?:do not|dont|don t|dnt)(?: \w+)? (?:want|wanna) (?:to )?(?:live|be alive|exist|wake up|be here anymore|be here no more)",
+    "en_better_off": r"\bbetter off (?:dead|without me|if i)|\b(?:battre|lattare) (?:\w+ ){0,3}nar (?:ja|jag) (?:inte|int) (?:finns|e kvar)\b|\bif i (?:was|were) dead\b"
     r"|\bwish i (?:wasn t|werent|weren t|was not|were not) (?:alive|born|here)|\bno (?:reason|point) (?:to|in) (?:live|living)",
     "en_self_harm": r"\b(?:hurt|harm|cut|cutting|hurting|harming)(?:ing)? my ?self\b|\bself ?harm",
     "en_cant_go_on": r"\bcan ?t go on living|\bcan ?t live like this|\bnot (?:gonna|going to) be (?:here|around|alive)\b"
@@ -96,14 +110,15 @@ _NEGATION_SENSITIVE = {"en_want_die"}
 
 # --- emergency: danger now ------------------------------------------------------------------
 _WEAPON = (
-    r"(?:kniv|knivar|kniven|pistol|pistolen|puffra|puffran|vapen|vapnet|gevar|glock|machete|yxa"
+    r"(?:hagelbossa|hagelbossan|bossa|bossan|kpist|ak47|automatkarbin|small|smallen|ficka|strap|kniv|knivar|kniven|knivarna|pistol|pistolen|puffra|puffran|pippa|pippan|vapen|vapnet|gevar|gevaret|glock"
+    r"|machete|macheta|machetes|yxa|slagtra|balltra|basebolltra|jarnror|bat|bats|rifle|shotgun"
     r"|granat|handgranat|bomb|sprangladdning|automatvapen|ak|gun|guns|knife|knives|weapon|pistol"
     r"|blade|machete|bevapnad|bevapnade|armed)"
 )
 _NOW = (
     r"(?:nu|just nu|asap|snabbt|utanfor|dorren|porten|trapphuset|pa vag hit|framfor mig|mot mig"
     r"|riktar|viftar|hotar|jagar|star|vantar|e kvar|ar kvar|now|right now|outside|at my door|pointing|chasing"
-    r"|here|threatening|coming)"
+    r"|here|threatening|coming|rn|atm|nere|nedanfor|downstairs|waiting|precis|just nu)"
 )
 _EMERGENCY_PATTERNS: dict[str, str] = {
     "weapon_now": rf"\b{_WEAPON}\b(?:\s+\w+){{0,6}}\s+{_NOW}\b|\b{_NOW}\b(?:\s+\w+){{0,6}}\s+{_WEAPON}\b",
@@ -117,13 +132,22 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "sv_shooting": r"\b(?:skjuter|skjuta|skjot|skot) (?:pa|mot)\b|\b(?:dom|de|nan|nagon|han|nagra)"
     r" (?:skjuter|har skjutit)\b(?! upp)|\bhor(?:de)? (?:skott|smallar|pang)|\bskjuts\b(?! upp)"
     r"|\bskjuter (?:dom|de|han|nan|nagon|nagra|har|utanfor)\b|\b(?:skot|skjot) (?:\w+ )?(?:pa|mot) (?:mig|oss|honom|henne)",
-    "sv_bleeding": r"\b(?:bloder|blodar|blöder|blod overallt|blodet sprutar|mycket blod)\b",
+    "sv_bleeding": r"\b(?:bloder|blodar|blöder|blodande|blod overallt|blodet sprutar|mycket blod)\b",
     "threat_now": r"\b(?:hotar|hotad|hotade|threatening|threatened)\b(?:\s+\w+){0,6}\s+(?:just nu|nu|right now)\b",
+    "choking": r"\b(?:stryper|stryptag|strypa|stryp|choking|strangling|strangles)\b",
+    "taken_away": r"\b(?:bakluckan|i bagaget|trunk of)\b|\b(?:put|got|took|tog|har) (?:me|us|him|her|my \w+|min \w+|mig|honom|henne)"
+    r"(?: \w+){0,2} (?:in|i) (?:a|the|en|bilen|car|van|bil)\b|\b(?:they|dom|de) (?:took|tog) (?:him|her|me|my)\b"
+    r"|\bkor (?:ivag|iväg) (?:med|nu)\b|\bdriving off\b|\b(?:ska|must|have to) (?:med|folja med|come with) (?:dom|de|them) nu\b"
+    r"|\bhjalp (?:dom|de) tar\b|\blocked in (?:the|a)\b|\bvet (?:inte|int) vart (?:vi|dom) (?:aker|kor)\b|\bdon t know where we re going\b",
+    "thrown_in": r"\b(?:genom|through) (?:fonstret|brevinkastet|the window|the letterbox|the door)\b"
+    r"|\b(?:brinnande|burning) (?:\w+ )?(?:genom|through|in)\b|\bluktar bensin\b|\bsmells? (?:of )?(?:petrol|gas)\b",
+    "shots_near": r"\bskott (?:i|vid|utanfor|nara) (?:huset|trapphuset|porten|lagenheten|huset bredvid)\b|\bshots? (?:in|next door)\b",
+    "not_waking": r"\b(?:won t|wont|will not|doesn t|gar inte att) (?:wake up|vacka)\b|\bvaknar (?:inte|int)\b",
     "violence_now": r"\b(?:slar|sparkar|misshandlar|attackerar|hugger|knivhugger|hitting|beating|attacking|stabbing|kicking)\b"
     r"(?:\s+\w+){0,5}\s+(?:nu|just nu|right now)\b",
     "fire": r"\b(?:tant eld|tander eld|satt eld|satter eld|brinner|on fire|set fire)\b",
     "locked_in": r"\b(?:last in|lost in|locked) (?:mig|mej|oss|me|us)(?: in)?\b|\btvingar? (?:in )?(?:mig|mej) (?:in )?i (?:en )?bil"
-    r"|\bforced (?:me )?into (?:a|the) car|\bsitter i en bil (?:med|me) (?:dom|de)\b",
+    r"|\bforced (?:me )?into (?:a|the) car|\bsitter i (?:en |den )?bil(?:en)? (?:med|me) (?:dom|de)\b",
     "intruder": r"\b(?:(?:nan|nagon|someone|somebody) (?:e|ar|is|s)|(?:e|ar|is) (?:nan|nagon|someone)) (?:i|in) (?:mitt|min|vart|var|our|my) (?:rum|lagenhet|hus|room|house|flat)\b"
     r"|\b(?:dom|de|han|nan) (?:e|ar) i (?:trappan|trapphuset|huset|hallen|lagenheten|porten)\b"
     r"|\b(?:dom|de|han|they) (?:e|ar|are|is) (?:fortfarande|still) (?:kvar|har|here|outside|utanfor)\b",
@@ -137,18 +161,19 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "coming_now": r"^(?:snabbt|fort|quick|hurry)\b|\binnan (?:dom|de|han|they) (?:kommer|hittar mig)\b",
     "after_me": r"\b(?:dom|de|han|nan|nagon|they|he|someone)\b(?: \w+)? (?:e|ar|are|is|r|re) efter (?:mig|mej|oss)\b"
     r"|\b(?:are|r|re|is) after (?:me|us)\b",
-    "hiding": r"\b(?:gommer|gömmer) (?:mig|mej|oss)\b|\bsitter gomd\b|\bgomd (?:i|bakom|under)\b|\b(?:im|i m|i am|we re|were) hiding\b",
+    "hiding": r"^hiding\b|\bhiding (?:in|under|behind)\b|\b(?:gommer|gömmer|gomde|gomt|gomda) (?:mig|mej|oss)\b|\bhid (?:in|under|behind)\b|\bsitter gomd\b|\bgomd (?:i|bakom|under)\b|\b(?:im|i m|i am|we re|were) hiding\b",
     "break_in": r"\b(?:bryta sig in|bryter sig in|ta sig in|tar sig in|tagit sig in|bryter upp dorren|break in|breaking in|broke in"
     r"|breaking into|broke into)\b"
-    r"|\b(?:kick|kicking|banging on|bankar pa|sparkar pa|sparkar in) (?:the |my |min |var )?(?:door|dorr|dorren)",
+    r"|\b(?:kick|kicking|banging on|bankar pa|sparkar pa|sparkar in) (?:in )?(?:the |my |min |var |our )?(?:door|dorr|dorren)"
+    r"|\bbreak into\b|\btrying to break\b",
     "injured_here": r"\b(?:skadad|skadade|hurt|injured)\b(?:\s+\w+){0,2}\s+(?:har|here|nu|now)\b"
     r"|\b(?:andas (?:inte|knappt|int)|not breathing|cant breathe|medvetslos|unconscious)\b|\bligger (?:en )?skadad",
     "surrounded": r"\b(?:omringad|omringade|surrounded)\b",
     "help_they": r"^(?:snalla |please |bror |bro )?(?:hjalp|help)\b(?: mig| me| oss| us)?\s+(?:dom|de|han|hon|nan|nagon|they|he|she|someone|ja|jag|i)\b",
     "en_shooting_now": r"\b(?:are|is|re|r) shooting\b|\bshots? (?:outside|here|fired)\b|\bshooting (?:outside|here|now)\b",
-    "sv_chased": r"\b(?:jagar|jagade|forfoljer|foljer efter|foljt efter|springer efter) (?:mig|mej|oss)\b|\bjagas\b|\bjagad\b",
-    "sv_at_door": r"\b(?:dom|de|han|nan|nagon|nagra|killar|killarna|typer|folk|gubbar)\b(?:\s+\w+){0,2}"
-    r"\s+(?:star|e|ar|vantar|sitter|bankar|sparkar|knackar) (?:pa|utanfor|vid) (?:min |mitt |var )?"
+    "sv_chased": r"\b(?:jagar|jagade|forfoljer|foljer efter|foljt efter|springer efter|kor efter|kort efter|folj\w* efter) (?:mig|mej|oss)\b|\bjagas\b|\bjagad\b",
+    "sv_at_door": r"\b(?:dom|de|han|nan|nagon|nagra|killar|killarna|typer|folk|gubbar)\b(?:\s+\w+){0,4}"
+    r"\s+(?:star|e|ar|vantar|sitter|bankar|sparkar|knackar) (?:pa|utanfor|vid|nedanfor|under|framfor|outside) (?:min |mitt |var |vart |vara |hennes |hans )?"
     r"(?:dorr|dorren|ytterdorren|porten|huset|lagenheten|fonstret)",
     "sv_they_are_here": r"\b(?:dom|de|han|nan|nagon|killarna) (?:ar|e) (?:har|utanfor) (?:nu|just nu)\b",
     "sv_kill_me_now": r"\b(?:ska|kommer|vill|tanker|gar att) (?:att )?(?:doda|skjuta|hugga|knivhugga|morda"
@@ -159,28 +184,409 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "en_shot_stabbed": r"\b(?:got|was|been|is|being|just got) (?:\w+ )?(?:shot|stabbed|attacked|jumped)\b",
     "en_shooting": r"\b(?:shooting at|shots fired|hear(?:d)? (?:shots|gunshots|gunfire))\b",
     "en_bleeding": r"\b(?:bleeding|blood everywhere)\b",
-    "en_chased": r"\b(?:chasing|following) me\b|\bbeing (?:chased|followed)\b",
-    "en_at_door": r"\b(?:outside|at) my (?:door|house|flat|apartment|window)\b",
+    "en_chased": r"\b(?:chasing|following) (?:me|us)\b|\bbeing (?:chased|followed)\b",
+    "en_at_door": r"\b(?:outside|at) (?:my|min|mitt|our|var) (?:door|house|flat|apartment|window|dorr|dorren|fonster)\b",
     "en_kill_me_now": r"\b(?:going to|gonna|gon|will|about to|trying to) (?:kill|shoot|stab) (?:me|us)\b"
     r"(?:\s+\w+){0,4}\s+(?:now|tonight|right now)\b|\b(?:about to|trying to) (?:kill|shoot|stab) (?:me|us)\b",
+    "held": r"\b(?:haller|holl|haller pa att halla) (?:fast|kvar) (?:mig|mej|henne|honom|oss)\b|\b(?:ja|jag) (?:inte|int) far ga\b|\bslapper (?:mig|mej|oss|henne|honom) (?:inte|int)\b"
+    r"|\bwon t let (?:me|us) (?:go|leave|out)\b|\bwont let (?:me|us) (?:go|leave|out)\b"
+    r"|\b(?:last|lasa|lasta|laste|stangt|stangde|stanga) in (?:mig|mej|oss|henne|honom)\b|\b(?:har|hade) last dorren\b"
+    r"|\b(?:drog|tog|slapade|tvingade|knuffade|dragit|tagit|drar|tar|haller) (?:in |kvar )?(?:mig|mej|henne|honom|oss|min \w+|mina \w+)"
+    r"(?:\s+\w+){0,2}\s+(?:in )?i (?:en |ett )?(?:bil|bilen|skapbil|skapbilen|van|forrad|kallare|kallaren|lagenhet)\b"
+    r"|\b(?:pulled|dragged|forced|took) (?:me|us|him|her|my \w+) into (?:a|the|their) (?:car|van)\b"
+    r"|\bhaller (?:\w+ ){0,2}(?:pistolen|kniven|vapnet|gevaret) mot\b|\bholding (?:a |the )?(?:gun|knife) (?:to|against)\b",
+    "coming_here": r"\b(?:dom|de|han|nan|nagon|nagra|killarna|they|he|someone|guys)\b(?:\s+\w+){0,5}\s+(?:pa vag (?:hit|upp|in)|kommer hit"
+    r"|kom (?:precis )?(?:in|hit)|just (?:came|walked|got) in"
+    r"|on (?:their|his) way|coming (?:here|up|over|for me|for us)|pa vag upp)\b",
+    "fire_now": r"\bluktar \w*rok\b|\b(?:glas|rutan|rutor) (?:krossas|kross|gick sonder)\b|\bbensin (?:utanfor|pa|i|vid)\b|\bhallt bensin\b|\bpoured (?:gas|petrol)\b|\b(?:eld|brand) i (?:lagenheten|huset|trapphuset|porten|rummet)\b|\bfire in (?:my|the|our)\b|\bluktar rok\b"
+    r"|\b(?:smoke|rok) (?:overallt|everywhere)\b|\bbrandlarm\w* (?:tjuter|gar|ringer)\b|\bfull of smoke\b"
+    r"|\b(?:cant|can t|cannot) get out\b|\bkommer (?:inte|int) ut\b|\bdorren (?:e|ar) (?:varm|blockerad)\b",
+    "shots_just_now": r"\b(?:skot|skjot|shot|fired)\b(?:\s+\w+){0,2}\s+(?:precis|just)\b|\b(?:precis|just) (?:skot|skjot|shot)\b"
+    r"|\bhor(?:de|t)? (?:\w+ ){0,2}(?:skott|smallar|small|pang|knallar)\b|\bheard (?:\w+ ){0,2}(?:shots|bangs)\b",
+    "they_are_here": r"^(?:\w+ )?(?:dom|de|they re|theyre|they are|they) (?:e |ar |are )?(?:har|here)\b|\b(?:dom|de|they) (?:hittade|har hittat"
+    r"|found) (?:mig|mej|oss|me|us)\b|\btold me to get in\b|\bsa at mig att (?:hoppa|kliva) in\b"
+    r"|\b(?:star|are standing|waiting|vantar) (?:pa andra sidan|across the|on the other side)\b|\bvi ser dig nu\b|\bwe see you\b",
+    "taken": r"\b(?:dom|de|they|han|nan|nagon|someone) (?:har )?(?:tagit|tog|kidnappat|kidnappade|took|taken|grabbed) (?:min|mitt|mina|my)"
+    r" (?:syster|bror|lillebror|lillasyster|son|dotter|sister|brother|kid|daughter|little)\b",
+    "inside_home": r"\b(?:theyre|they re|they are|dom e|de e|dom ar|han e|han ar|he s|hes|en man|en kille|nan|nagon|someone|a man|a guy"
+    r"|some guy|killen|killarna|typen|mannen|the guy|the man|two men|tva man) (?:\w+ ){0,3}(?:in|inne i|i) (?:(?:the|our|my|var|vart|min|mitt) )?(?:flat|house|apartment|lagenhet|lagenheten|hus|huset|rum|room"
+    r"|garden|tradgard|tradgarden|hall|hallen|trapphus|stairwell)\b",
+    "inside_ours": r"\b(?:inne hos (?:oss|mig)|inside (?:our|my) (?:flat|house|home|apartment))\b",
+    "stairwell_now": r"\bi trapp(?:an|huset|uppgangen)\b(?:\s+\w+){0,3}\s+(?:nu|now|rn)\b|\b(?:hor|hear) (?:dom|de|them|han|honom) i\b",
+    "weapon_drawn": rf"\b(?:pulled|drew|drog fram|drog|tog fram|tagit fram|plockade fram|pulled out) (?:out )?(?:a |an |en |ett |sin |his |their )?{_WEAPON}\b",
+    "stabbed_words": r"\bstack (?:en )?kniv i\b|\bstabbade\b|\bambulansen (?:e|ar|har) (?:inte|int) (?:har|framme|kommit)\b"
+    r"|\b(?:knivstucken|stucken|knivstuckna)\b",
+    "breaking_in": r"\bslog (?:in|sonder) (?:rutan|fonstret|dorren)\b|\bklattrar in\b|\bclimbing in\b|\bsmashed (?:the |our )?window\b",
+    "beaten_now": r"\b(?:getting|being) (?:beaten|jumped|stabbed|attacked)\b|\b(?:blir|misshandlas|slas) (?:\w+ )?(?:slagen|nerslagen|misshandlad|attackerad)\b",
+    "breathing": r"\bandas (?:konstigt|knappt|inte|int|daligt|konstit)\b|\bbreathing (?:weird|strange|funny)\b",
+    "masked": r"\b(?:maskerade|maskerad|masked|masks|masker|luvor|rånluvor|ranluvor)\b",
+    "around_me": r"\b(?:star|stod|e|ar) runt (?:mig|mej|oss)\b|\b(?:around|surrounding) (?:me|us)\b",
     "en_help_now": r"\bhelp (?:me |us )?(?:now|asap|right now|quick)\b",
 }
 
 # A past event, a story or the news: not danger now (unless "nu"/"now" is also there).
 _PAST_OR_FICTION = re.compile(
-    r"\b(?:forra (?:aret|aaret|manaden|veckan|sommaren|vintern|hosten|varen)|ifjol|i fjol"
+    r"\b(?:forra (?:aret|aaret|manaden|veckan|sommaren|vintern|hosten|varen|terminen|helgen|gangen)|ifjol|i fjol"
     r"|for \w+ (?:ar|manader|veckor|dagar) (?:sedan|sen)|for lange sedan|nar (?:jag|ja) var liten"
     r"|i filmen|i serien|pa nyheterna|pa tv|i boken|i spelet|i en film|i en serie|las(?:te)? om"
-    r"|last (?:year|month|week|summer)|years ago|months ago|in the movie|on the news|in a game"
+    r"|last (?:year|month|week|summer|term|semester|time)|years ago|months ago|in the movie|on the news|in a game"
     r"|in the show|in a film|forra helgen|last weekend|cod|warzone|fortnite|gta|valorant|csgo|pubg|apex"
-    r"|minecraft|spelet|spela|spelade|gaming|game|lol|haha|xd|back in (?:19|20)\d\d|ar (?:19|20)\d\d|in (?:19|20)\d\d)\b"
+    r"|minecraft|spelet|spela|spelade|gaming|game|lol|haha|xd|back in (?:19|20)\d\d|ar (?:19|20)\d\d|in (?:19|20)\d\d"
+    r"|i somras|i vintras|i varas|i hostas|igar|i gar|igarkvall|yesterday|last night|i (?:sjuan|attan|nian|sexan|femman|fyran|trean)|in (?:year|grade) \d+"
+    r"|used to|nar (?:ja|jag) va(?:r)? \d+|sen flera ar|for flera ar sen|pa \d+ ?talet|\d+ ?talet|for (?:\w+ ){1,2}(?:ar|manader|veckor) (?:sedan|sen)"
+    r"|filmen|serien|movie|film|the show|last summer|last winter|ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
+    r"|dream|pa mal)\b"
 )
-_NOW_WORD = re.compile(r"\b(?:nu|just nu|now|right now|nyss)\b")
+_WORRY = re.compile(r"\b(?:oroar (?:sig|mig)|orolig (?:for|att)|worried (?:that|about)|worries (?:that|about))\b")
+_NORMAL_QUESTION = re.compile(r"\b(?:e de|ar det|is it|is that|e det) (?:normalt|normal|weird|konstigt)\b")
+_NOW_WORD = re.compile(r"\b(?:nu|just nu|now|right now|nyss|rn|star utanfor|vantar pa (?:mig|oss)|jagar|foljer efter|kommer hit"
+                       r"|pa vag|e har|ar har|is here|are here|outside now)\b")
 # "han e okej nu", "nu e de lugnt": "now" saying the danger is over
 _CALM_NOW = re.compile(
     r"\bnu (?:e|ar) (?:de|det|allt|han|hon) (?:lugnt|bra|ok|okej|over|lugn)\b"
     r"|\b(?:okej|ok|bra|lugnt|battre|fine|safe) (?:nu|now)\b|\bnow (?:it s|its|we re|were) (?:fine|ok|safe)\b"
+    r"|\bnu (?:har|e|ar) (?:dom|de|han|hon|det|de|allt) (?:slutat|over|borta|lugna?)\b|\b(?:s|is) (?:ok|okay|fine) now\b"
+    r"|\b(?:e|ar|is|s) (?:\w+ )?(?:okej|ok|bra|frisk|fine|safe|lugn|lugnt|hel|battre|alright) (?:nu|now)\b"
 )
+
+# --- concepts (facts.md "Recognising risk") ------------------------------------------------
+_I = r"(?:jag|ja|jaa|i|im|i m|ive|i ve|ill|i ll|id|i d)"
+_INTENT = (  # first-person will, plan or readiness, in Swedish and English
+    r"(?:ska|skall|sk|tanker|tankte|kommer att|kommer|kmr|kmr att|vill|planerar|funderar pa"
+    r"|bestamt mig for att|bestamt mig|e redo att|ar redo att|orkar inte annat an|gar och|gick"
+    r"|gonna|going to|will|wanna|want to|thinking about|thinking of|about to|ready to|plan to"
+    r"|planning to|decided to|gotta|need to)"
+)
+_PILLS = (
+    r"(?:tabletter|tabletterna|tablett|tabbar|piller|pillren|pillerna|medicin|mediciner|medicinen"
+    r"|somntabletter|somnpiller|alvedon|panodil|ipren|citodon|tramadol|oxy|xanax|benso|benzo|benzos"
+    r"|pills|pillsen|pillen|meds|sleeping pills|painkillers|paracetamol|tylenol|overdos|overdose|od a|burken|kartan"
+    r"|kartor|karta|hela paketet|bottle)"
+)
+_HEIGHT = (
+    r"(?:bron|bro|broen|broar|bridges|hoga hus|tall buildings|taket|tak|takkanten|balkongen|balkong|fonstret|fonster|klippan|stupet|kanten"
+    r"|hoghuset|parkeringshuset|vaningen|bridge|roof|rooftop|ledge|balcony|window|edge|cliff"
+    r"|tornet|stupkanten|hojden)"
+)
+_TRAFFIC = (
+    r"(?:taget|tag|tagen|sparet|spa+ret|sparen|ralsen|pendeln|pendeltaget|tunnelbanan|motorvagen|e4|e 4"
+    r"|bilarna|bussen|lastbilen|train|trains|tracks|railway|traffic|highway|motorway|a truck|a bus"
+    r"|the bus|the car|a car)"
+)
+_WATER = r"(?:vattnet|bryggan|kajen|pier|jetty|the sea|the river|sjon|havet|alven|motala strom|strommen|kanalen|isen|the water|the river|the lake|the sea)"
+_CUT = r"(?:rakblad|rakbladet|bladet|kniven|glasbit|blade|razor|razors)"
+_ROPE = r"(?:rep|repet|snara|snaran|sladden|balte|baltet|rope|noose|belt|cord)"
+_COMPOUND = (  # Swedish compounds end in the place: "hamnbron", "balkongkanten", "e4an"
+    r"(?:\w+(?:bron|broar|taket|kanten|racket|sparet|sparen|ralsen|jarnvagen|motorvagen|vagnen|taget|tagen"
+    r"|strommen|alven|klippan|huset s tak)|e\s?\d+\s?an|e\s?\d+|jarnvagen|motorvagen|jarnvagsbron)"
+)
+_MEANS = rf"(?:{_PILLS}|{_HEIGHT}|{_TRAFFIC}|{_WATER}|{_CUT}|{_ROPE}|{_COMPOUND})"
+_PRESENT = (  # being at the means, or holding it, now ("står ja på bron": Swedish word order)
+    r"(?:star (?:ja |jag |han |hon )?pa|sitter (?:ja |jag |han |hon )?pa|star (?:ja |jag )?vid|star vid|star uppe pa|sitter pa|sitter vid|sitter uppe pa|e pa|ar pa|e uppe pa|ar uppe pa"
+    r"|e vid|ar vid|star pa kanten av|gar till|gar mot|gar ner till|pa vag till|walking to|going to|on my way to"
+    r"|is on|s on|are on|up on|looking at|tittar pa|kollat|kollar|kollade|checked|valt|chosen|picked|gomt|gomde"
+    r"|i m on|im on|i am on|i m at|im at|i am at|i m by|im by|sat down by|sat down on|sitting by|standing by|^on"
+    r"|statt pa|statt vid|^at|i m near|im near|i am near|sitting near|standing near|(?:ja|jag) (?:e|ar|sitter|star) nara|(?:e|ar|sitter|star) nara"
+    r"|hidden|hid|stashed|ut pa|ut i|ga ut pa|gatt ut pa|out on|out onto|drove out to|drove to|went to|akte till"
+    r"|akte ut till|gick ut till|gick till|cyklade till|sokt pa|sokt efter|googlat|googled|searched for"
+    r"|uppe pa|ute pa|gatt ut pa|har tagit|har tagit med|har med mig|har framfor mig|framfor mig|i handen"
+    r"|bredvid mig|har hamtat|har kopt|har kopt in|har kopt|har samlat|har sparat|samlat pa mig|sparat pa mig"
+    r"|standing on|sitting on|i m on|im on|on the edge|on top of|in my hand|in front of me|next to me|got the"
+    r"|have the|bought|saved up|been saving|collected|stockpiled|counted|holding)"
+)
+_TIME = (
+    r"(?:ikvall|i kvall|inatt|i natt|imorgon|imorn|i morgon|snart|nar alla sover|efter skolan idag"
+    r"|nu ikvall|tonight|tomorrow|when everyone s asleep|when everyone is asleep|this weekend|i helgen"
+    r"|pa fredag|on friday|soon|idag|today|nar de blir mork|nar det blir morkt|when it gets dark|om en timme"
+    r"|in an hour|efter skolan|after school|sen|later)"
+)
+_METHOD_VERB = (  # acting on a means: jumping, swallowing, stepping in front, going into water
+    r"(?:hoppa|hoppar|hopp|hoppade|kasta mig|kastar mig|svalja|svaljer|svalt|ta alla|ta hela|ta allihop"
+    r"|kliva ut|klivit ut|stiga ut|ga ut framfor|springa ut framfor|lagga mig pa|ligga pa|ga ut i|gar ut i"
+    r"|jump|jumping|swallow|take all|step in front|walk into|lie down on|throw myself|drive into|krocka|walking into"
+    r"|stepping out|stepping in front|driving into|jumping off|jumping in front|kora in i|kor in i"
+    r"|kora in i|skara djupt|skara upp|cut deep|slit)"
+)
+_LEAVE_GANG = re.compile(  # "hoppa av" is leaving, not jumping, unless a height follows
+    r"\bhopp\w* av\b(?!(?:\s+\w+){0,2}\s+(?:bron|taket|balkongen|kanten|tornet|hoghuset|bro))"
+)
+_PREPARATION = (
+    r"\b(?:skrivit|skrev|skriver) (?:\w+ ){0,3}(?:brev|brevet|meddelande|sms) (?:till \w+ )?(?:ifall|om) (?:ja|jag) (?:inte|int)\b|\bavskeds\w*"
+    r"|\b(?:la|lagt|lamnat|gomt|left|put) (?:ett |en |a )?(?:brev|lapp|letter|note)\b(?:\s+\w+){0,6}\s+(?:hittar|find|finds|laser|reads)\b"
+    r"|\b(?:goodbye|farewell|suicide) (?:message|text|note|letter)\b|\btonight is the night\b|\bikvall (?:e|ar) (?:det|de) dags\b"
+    r"|\b(?:gett|gav|ger) bort (?:\w+ ){0,2}(?:mina|min|mitt|allt)\b|\bfixat allt\b|\ballt (?:e|ar) (?:klart|fixat|ordnat)\b"
+    r"|\bsagt hejda\b|\b(?:mitt )?sista (?:meddelande|sms|inlagg)\b|\b(?:last|final) (?:message|text|post)\b"
+    r"|\bwrote (?:a |my )?(?:letter|note)s? (?:to|for)\b|\bgave away (?:my|all)\b|\bsaying goodbye\b"
+    r"|\b(?:given|gave) (?:my|all my) (?:stuff|things)\b|\bsparat (?:pa )?(?:mig )?(?:\w+ )?(?:tabletter|piller)"
+)
+_FAREWELL = (
+    r"(?<!tack )\bta hand om (?:mamma|pappa|lillebror|lillasyster|min|mina|dom|er)\b(?! dig)"
+    r"|\bforlat for allt\b|\bhejda for (?:alltid|gott)\b|\bdet har (?:e|ar) hejda\b|\bni kommer (?:att )?forsta sen\b"
+    r"|\bnar (?:jag|ja) (?:e|ar) borta\b|\befter ikvall\b|\bingen kommer behova\b|\bni slipper (?:mig|mej)\b"
+    r"|\b(?:inte|aldrig|never|won t|wont)(?: \w+){0,3} se (?:honom|henne|mig|mej) (?:mer|igen)\b"
+    r"|\bwon t see me again\b|\bthis is goodbye\b|\bgoodbye (?:everyone|forever|all)\b|\bwhen i m gone\b"
+    r"|\bwhen im gone\b|\byou ll understand\b|\btake care of my\b|\bsorry for everything\b|\bafter tonight\b"
+    r"|\bwon t be a problem (?:anymore|much longer)\b|\bnot be around\b|\binte finnas (?:har )?(?:imorgon|imorn|langre)\b"
+)
+_HOPELESS = (
+    r"\b(?:orkar|orka|pallar|palla|klarar|klara|kan) (?:inte|int|inge|ej) (?:mer|langre|med nagonting|med allt|nagot mer)\b"
+    r"|\bingen (?:utvag|vag ut)\b|\bingen (?:ide|mening)\b(?!\s+(?:att|med|me)\b(?!\s+(?:leva|livet|nagonting|allt)))|\binge (?:ide|mening)\b|\bmeningslost\b|\b(?:e|ar) (?:sa )?klar med (?:allt|livet|allting)\b"
+    r"|\bvill (?:inte|int) mer\b|\bge upp (?:allt|nu)\b|\bger upp\b|\bgett upp\b|\btappat (?:allt )?hopp"
+    r"|\bfast (?:och|o) (?:kommer|hittar) (?:inte|int) ut\b|\ben borda\b|\bborda for\b|\bvill bara (?:att allt ska )?(?:ta slut|forsvinna)\b"
+    r"|\b(?:i m|im|i am) (?:so )?done\b(?!\s+(?:with|med)\b(?!\s+(?:everything|it all|life|allt|livet|allting)))"
+    r"|\bdone with (?:everything|it all|life)\b|\bcan t do this anymore\b"
+    r"|\bcant do this anymore\b|\bno way out\b|\bhopeless\b|\bgive up\b|\bgiving up\b|\bgave up\b|\ba burden\b"
+    r"|\bwant (?:it|everything) to (?:end|stop)\b|\bdont see the point\b|\bdon t see the point\b|\bno point\b"
+    r"|\bvill forsvinna\b|\bwant to disappear\b|\bwanna disappear\b"
+    r"|\bvill inte vakna\b|\bdont want to wake up\b|\bingen (?:skulle|kommer) (?:sakna|marka)\b"
+)
+_DO_IT = r"\b(?:gora|gor|gora det|gor det|do it|end it|ta slut|avsluta)\b"
+
+_CRISIS_CONCEPTS: dict[str, str] = {
+    # a means together with being at it, intent, a time or acting on it
+    "means_present": rf"\b{_PRESENT}\b(?:\s+\w+){{0,4}}\s+{_MEANS}\b",
+    "means_intent": rf"\b{_INTENT}\b(?:\s+\w+){{0,4}}\s+{_METHOD_VERB}\b(?:\s+\w+){{0,4}}\s+{_MEANS}\b",
+    "means_act": rf"\b{_METHOD_VERB}\b(?:\s+\w+){{0,3}}\s+(?:fran|ner fran|ner|ut fran|ut|framfor|in i|under|off|from|in front of|into|over)\s+(?:\w+\s+){{0,2}}{_MEANS}\b",
+    "means_held": rf"\b{_MEANS}\b(?:\s+\w+){{0,3}}\s+(?:framfor mig|i handen|bredvid mig|i fickan|pa bordet|redo"
+    r"|framme|uppradade|har hos mig|in my hand|in front of me|next to me|ready|right here|on the table|in my pocket"
+    r"|lined up|i rad)\b",
+    "with_means": rf"\b(?:sitter|ligger|star|sitting|lying|standing|e|ar|i m|im)\b(?:\s+\w+){{0,3}}\s+(?:med|me|with) (?:\w+ )?{_MEANS}\b",
+    "weapon_for_me": r"\b(?:inte|int|not) (?:till|for) (?:nan|nagon|anyone|nobody) (?:annan|else)\b"
+    r"|\b(?:just|bara) (?:me|mig|till mig|for mig)$|\bmot (?:huvet|huvudet|tinningen)\b",
+    "rope_kept": r"\b(?:has|have|got|har|hittat|found|ligger) (?:\w+ )?(?:a |ett |en )?(?:rope|rep|repet|snara|snaran|noose)\b"
+    r"|\b(?:rope|rep|repet|snara|noose) (?:ligger|is|i|in)\b",
+    "method_search": r"\b(?:googlat|googled|sokt|searched|kollat)\b(?:\s+\w+){0,3}\s+(?:hur man|how to) (?:hanger|hang|tar livet|kill|do|dor)"
+    r"|\bhur man hanger sig\b|\bhow to hang\b",
+    "traffic": r"\b(?:oncoming traffic|motande trafik|motande bil\w*|into oncoming)\b|\bkora in i (?:nat|nagot|en vagg|ett trad)\b",
+    "means_here": rf"\b(?:har|have|got|has)\b(?:\s+\w+){{0,2}}\s+{_MEANS}\s+(?:har|here|hos mig|with me|on me|bredvid mig)\b",
+    "means_time": rf"\b{_MEANS}\b(?:\s+\w+){{0,6}}\s+{_TIME}\b|\b{_TIME}\b(?:\s+\w+){{0,6}}\s+{_MEANS}\b",
+    "take_pills": r"\b(?:ska|tanker|kommer|gonna|going to|will) (?:att )?(?:ta|svalja|take|swallow) (?:\w+ ){0,2}" + _PILLS + r"\b"
+    r"|\bta (?:dom|dem|de|them) alla\b|\btake them all\b",
+    "swallow_all": r"\b(?:ta|svalja|taga|tar|take|swallow|taking) (?:alla|allihop|hela|all|all of|the whole|all the|every)\b(?:\s+\w+){0,2}\s+"
+    + _PILLS + r"\b",
+    "self_weapon": r"\b(?:mot|mot mitt|to my|against my|at my) (?:huvud|huvudet|tinning|head|temple|chest|brost)\b"
+    r"|\bskjuta (?:mig|mej) sjalv\b|\bshoot myself\b|\bpipan i munnen\b",
+    "preparation": _PREPARATION,
+    "finality_time": rf"\b{_TIME}\b(?:\s+\w+){{0,5}}\s+(?:e|ar) (?:de|det) (?:klart|over|slut)\b",
+    "letters_left": r"\b(?:skrivit|skrev|wrote) (?:\w+ )?(?:brev|sms|letters?|notes?|meddelanden?) (?:till|to) (?:alla|mamma|pappa|min|mina|everyone|my)"
+    r"\b(?:\s+\w+){0,8}\s+(?:lagt|ligger|ladan|byraladan|om nat hander|if something happens|skickas|scheduled|automatiskt|lasa den)\b"
+    r"|\btackar (?:oss|mig|er|alla) for allt\b|\btell (?:my )?(?:mum|mom|mamma|dad) (?:that )?i m sorry\b|\bber om forlatelse\b",
+    "farewell_other": r"\bses pa andra sidan\b|\bsee you on the other side\b|\bsag att (?:ja|jag) alskade\b|\btell (?:him|her|them) i loved\b"
+    r"|\b(?:ge|give) (?:mina|my) (?:grejer|saker|stuff|things)\b|\b(?:ta hand om|take care of|look after) (?:\w+ )?(?:at mig|for me)\b"
+    r"|\b(?:look after|ta hand om) (?:mamma|mum|mom|pappa|dad)\b|\b(?:hon|han|she|he) (?:far|gets) allt\b"
+    r"|\b(?:skrivit|skrev|wrote|written) (?:ner |down )?(?:alla |all )?(?:losenord|koden|losenorden|passwords|my passwords|the code)\b",
+    "finality": r"\b(?:snart|soon)\b(?:\s+\w+){0,2}\s+(?:over|slut|klart|borta|gone)\b|\b(?:e|ar|is) (?:de|det|it|allt) (?:over|slut|klart)"
+    r" (?:snart|ikvall|inatt|soon|tonight)\b|\bit s time\b|\bits time\b|\b(?:e|ar) (?:ja|jag) borta\b|\bi ll be gone\b"
+    r"|\b(?:imorn|imorgon|tomorrow)\b(?:\s+\w+){0,2}\s+(?:inte|int|not|won t be|wont be) (?:har|kvar|here|around)\b"
+    r"|\b(?:inte|int) (?:va|vara|e|finnas) (?:har|kvar) (?:imorgon|imorn|ikvall|sen|pa min)\b|\bwon t be (?:here|around)\b"
+    r"|\b(?:kommer|kmr) (?:inte|int) (?:att )?(?:va|vara) (?:har|kvar)\b|\b(?:inte|int) (?:kommer|kmr) (?:att )?(?:va|vara) (?:har|kvar)\b"
+    r"|\bnar (?:ni|du) laser (?:detta|det har|de har)\b|\bwhen you read this\b|\b(?:redan )?for sent\b(?:\s+\w+){0,3}$"
+    r"|\bbehover (?:ingen|inte|int) (?:\w+ ){0,2}(?:langre|mer)\b|\bwon t be needing\b|\bwont be needing\b|\bmin begravning\b|\bmy funeral\b",
+    "decided": r"\b(?:har|ha|have|ve|i ve|ive|i|has|hon har|han har) (?:redan |now )?(?:bestamt mig|decided|made up my mind)\b"
+    r"(?!\s+(?:for|att|to|om|about|that i want|where|what|which|vilken|vad|var|ska|ja ska|jag ska|i m going|i will|i ll))"
+    r"|\ballt (?:e|ar) (?:planerat|bestamt|klart|fixat|ordnat)\b|\beverything(?: s| is) (?:sorted|planned|ready|done|set)\b"
+    r"|\b(?:valt|chosen|picked) (?:stallet|platsen|dagen|tiden|datum|the place|the spot|the day|a date)\b"
+    r"|\b(?:a plan and a date|en plan (?:och|o) ett datum|en plan nu (?:och|o) en dag)\b|\bbestamt (?:vilken|vilket) (?:dag|tid|datum)\b"
+    r"|\bplanerat (?:when|nar|var|hur)\b|\bbestamt (?:dag|datum|tid)\b|\bvet (?:vad|hur) (?:ja|jag) ska gora (?:o|och) (?:nar|var)\b"
+    r"|\b(?:e|ar) att (?:ja|jag) (?:dor|do|forsvinner|inte finns)\b|\beverythings (?:sorted|planned|ready|done)\b|\b(?:nu|now) (?:gor|gora|doing|do) (?:ja|jag|i) (?:de|det|it)\b"
+    r"|\b(?:i m|im|i am) doing it\b|\b(?:gor|gora) (?:ja|jag) (?:de|det) (?:nu|ikvall|inatt)\b|\bnobody can (?:talk|stop) me\b"
+    r"|\bingen kommer (?:hinna )?stoppa mig\b|\b(?:tankt|tanker|funderat|thought) (?:ut )?(?:bara |ba |only |just )?(?:pa )?(?:about )?hur (?:ja|jag|i) ska\b"
+    r"|\b(?:har|hon har|han har) bestamt sig\b(?!\s+(?:for|att|om))"
+    r"|\bhow i m going to do it\b",
+    "goodbye_sent": r"\b(?:skrev|skrivit|skickade|skickat|sagt|sa|sager|said|wrote|sent|texted|saying) (?:\w+ ){0,2}(?:hejda|goodbye|farval|bye to|forlat till)\b"
+    r"|\b(?:hejda|goodbye) (?:till|to) (?:alla|mina|everyone|my|all)\b|\bville (?:bara )?saga hejda\b",
+    "giving_away": r"\b(?:gett|gav|ger|given|gave|swishade|skankt|skankte) (?:bort )?(?:\w+ ){0,3}(?:mina|min|mitt|alla mina|my|all my)\b"
+    r"(?:\s+\w+){0,3}\s+(?:till|to)\b|\bvem som ska fa (?:mina|min|mitt|hennes|hans|sina)\b|\b(?:gett|gav) bort (?:\w+ ){0,3}(?:sina|sin|sitt|hans|hennes)\b|\bwho gets my\b|\b(?:hittat|found) (?:nan|nagon|someone)"
+    r" (?:som kan ta|to take) (?:min|mitt|my)\b|\b(?:ta hand om|take care of|look after) (?:min|mitt|mina|hennes|hans|my) (?:katt|hund|cat|dog"
+    r"|lillasyster|lillebror|little sister|little brother|sister|brother)\b",
+    "deleting": r"\b(?:raderat|raderade|tagit bort|tog bort|deleted|wiped|tomt|tomde|emptied) (?:\w+ ){0,2}(?:alla |all |mitt |my )?"
+    r"(?:bilder|bilderna|socials|insta|instagram|konton|kontot|account|accounts|pics|photos|snap|tiktok|rum|room)\b",
+    "not_your_fault": r"\b(?:inte|aldrig|never|not|wasn t|wasnt) (?:\w+ ){0,2}(?:ditt|ert|your|era) (?:fel|fault)\b",
+    "calm_after": r"\b(?:konstigt|weirdly|strangely|oddly|sa) (?:\w+ )?(?:lugn|calm|peaceful|glad|happy)\b(?:\s+\w+){0,6}\s+(?:bestamt|decided|snart|soon|over)"
+    r"|\b(?:glad|lugn|calm|peaceful) (?:nu )?(?:nar|now that) (?:ja|jag|i|ive|i ve) (?:vet|know|decided|bestamt)",
+    "overdose_taken": r"\b(?:tog|tagit|took|taken|svalde|svalt|swallowed|ate) (?:\w+ ){0,4}" + _PILLS + r"\b",
+    "self_directed": r"\b(?:tanker|ska|vill|thinking about|going to|gonna) (?:att )?(?:anvanda|use) (?:den|de|det|dom|it|them)\b"
+    r"(?:\s+\w+){0,2}\s+(?:pa|mot|on) (?:mig|mej|me)\b|\b(?:anvanda|anvander|anvand|using|use) (?:den|de|det|dom|it|them|kniven|gevaret)\b(?:\s+\w+){0,2}\s+(?:pa|mot|on|against) (?:mig sjalv|mej sjalv|myself)"
+    r"|\bon myself\b|\bmot mig sjalv\b|\bpa mig sjalv\b|\bsitting here with it\b|\bsitter har (?:med|me) (?:den|det|de)\b",
+    "car_exhaust": r"\bgarage\w*\b(?:\s+\w+){0,6}\s+(?:motorn|motor|engine|stangt porten|closed the)\b|\b(?:motorn|engine)\b(?:\s+\w+){0,6}\s+garage",
+    "attempt_again": r"\b(?:forsokt|forsokte|forsok|tried|attempt\w*)\b(?:\s+\w+){0,12}\s+(?:igen|again|tillbaka|back|gora om|do it again|om det"
+    r"|nasta gang|next time|more since|mer sen|ordentligt|properly)\b"
+    r"|\b(?:igen|again|tillbaka|back)\b(?:\s+\w+){0,3}\s+(?:forsok|attempt)\b|\bvill gora om (?:de|det)\b",
+    "self_harm_again": r"\b(?:skada|skadar|skadat|skadade|gjort|gjorde|gor) (?:mig|mej)(?: illa)?\b(?:\s+\w+){0,4}\s+(?:igen|again|mer|idag)\b"
+    r"|\b(?:gjort|gjorde|gor) (?:mig|mej) illa\b|\bskada (?:mig|mej)\b(?:\s+\w+){0,3}\s+(?:igen|again)",
+    "not_be_here": r"\bvill (?:inte|int) (?:va|vara|finnas) (?:har|kvar) (?:mer|langre)\b|\bdont want to be here anymore\b"
+    r"|\bdon t want to be here anymore\b|\b(?:e|ar) klar me(?:d)? livet\b|\bdone with life\b",
+    "self_harm_other": r"\b(?:rispat|rispade|rispar|rispa|brant mig|brande mig|branner mig|burned myself|burn myself|burning myself)\b",
+    "self_harm_done": r"\b(?:cuttade|cuttat|cuttar|cutting|cut|skurit|skar|skadade|skadat|skadar|hurt|harmed) (?:\w+ )?(?:mig|mej|myself|igen|again)\b"
+    r"|\b(?:cuttade|cuttat|cuttar)\b",
+    "nobody_would_miss": r"\b(?:ingen|nobody|no one|noone)\b(?:\s+\w+){0,3}\s+(?:sakna|saknar|missa|miss|marka|marker|notice|care|bry sig|bryr sig)\w*"
+    r"(?:\s+\w+){0,2}\s*(?:mig|mej|me|om (?:ja|jag) (?:var|va) borta|if i (?:was|were) gone)?\b",
+    "farewell": _FAREWELL,
+    "plan_named": rf"\b(?:har|had|have|got|gjort) (?:en )?(?:plan|planen|a plan)\b(?:\s+\w+){{0,6}}\s+(?:{_TIME}|{_MEANS}|hur|how)\b"
+    rf"|\b(?:har|have) (?:bestamt|decided) (?:hur|nar|when|how)\b",
+}
+_CRISIS_ASK: dict[str, str] = {
+    "hopelessness": _HOPELESS,
+    "why_exist": r"\bvarfor (?:ja|jag) (?:ens )?(?:finns|lever|existerar)\b|\bwhy (?:do )?i (?:even )?(?:exist|live)\b",
+    "nothing_left": r"\b(?:har|have) (?:inget|ingenting|nothing) kvar\b|\bnothing left\b|\borkar (?:inte |int )?en dag (?:till|mer)\b"
+    r"|\bcan t do another day\b|\bcant do another day\b",
+    "be_over": r"\bwant (?:it|everything|this|it all) (?:all )?to (?:end|stop|be over)\b|\blife is (?:pointless|meaningless)\b"
+    r"|\b(?:ja|jag) vill (?:de|det)\b(?:\s+\w+){0,2}$|\bthinking about ending it\b|\b(?:gor|gora) (?:ja|jag) det sjalv\b"
+    r"|\bvet (?:inte|int) om (?:ja|jag) orkar (?:leva|mer|langre)\b|\bvill (?:inte|int) (?:va|vara) har\b",
+    "everything_end": r"\bvill (?:bara |ba )?(?:att )?allt ska (?:ta slut|sluta|va over|vara over)|\bwant (?:it all|everything) to (?:end|stop)"
+    r"|\b(?:disappear|forsvinna)\b(?:\s+\w+){0,1}\s+(?:for|for) (?:alltid|gott|good|ever|real)\b|\b(?:vill|want to|wanna) (?:\w+ )?disappear\b",
+    "way_out": r"\b(?:enda (?:vagen ut|utvagen|losningen)|only way out|ingen utvag)\b(?!\s+(?:ur|fran|from|out of))"
+    r"|\b(?:bara|only) (?:finns )?(?:en|one) (?:vag|way) ut\b(?!\s+(?:ur|fran|from|out of))|\bwhat s the point\b|\bwhats the point\b"
+    r"|\b(?:e|ar|i m|im) done (?:for real|for good)\b|\bthinking about\b(?:\s+\w+){0,4}\s+" + _MEANS + r"\b|\btanker (?:\w+ )?pa\b(?:\s+\w+){0,3}\s+" + _MEANS + r"\b",
+    "thanks_for_everything": r"\b(?:tack for allt|thank you for everything|thanks for everything)\b(?!.*\b(?:hjalpte|helped|ha de bra"
+    r"|ha det bra|vi hors|see you|bye|hejda|snacka)\b)",
+    "rumination_means": r"\b(?:jaktgevar\w*|gevar\w*|vapnet|pistol\w*|repet|tabletter\w*|bron|spar\w*)\b(?:\s+\w+){0,8}\s+(?:tanker pa (?:de|det)"
+    r"|thinking about it)\b",
+    "first_and_last": r"\b(?:forsta (?:och|o) sista|first and last)\b",
+    "means_named": rf"\b{_I}\b(?:\s+\w+){{0,5}}\s+{_METHOD_VERB}\b",
+    "do_it_tonight": rf"{_DO_IT}(?:\s+\w+){{0,3}}\s+{_TIME}\b",
+    "self_harm_word": r"\b(?:skar|skara|skarsar|skarit|cutting|cut myself|cuts)\b",
+    "earlier_attempt": r"\b(?:forsokt|forsokte|forsok) (?:\w+ ){0,3}(?:ta livet|do|att do)|\btried to (?:end|kill)",
+}
+_DANGER_ASK: dict[str, str] = {
+    "looking_for_me": r"\b(?:letar|soker|vantar pa|looking for|waiting for|hunting) (?:efter )?(?:mig|mej|oss|me|us)\b",
+    "know_where": r"\b(?:vet|hittat|know|found) (?:var|where) (?:jag|ja|vi|i|we) (?:bor|e|ar|live|am|are)\b",
+    "help_alone": r"^(?:snalla |pls |please )?(?:hjalp|hjalp mig|help|help me|hjalp oss|sos)(?: (?:snalla|pls|please|nu))?$",
+    "should_call": r"\b(?:ska|borde|should|shall) (?:vi|jag|ja|i|we) ringa (?:polisen|aina|112|ambulans\w*)\b"
+    r"|\bshould (?:i|we) call (?:the police|112|the cops|an ambulance)\b",
+    "circling": r"\b(?:kort|kor|korde) forbi (?:\w+ )?(?:tre|fyra|flera|\d+) ganger\b|\bcircling\b|\bkeeps driving past\b"
+    r"|\b(?:ja|jag|i m|im) (?:springer|running)\b",
+    "knocking": r"\b(?:knackar|bankar|knocking|banging)\b",
+    "noise": r"\b(?:smaller|smallar|skriker|screaming|bangs|bang bang)\b",
+    "scared_now": r"\b(?:jatte |sa |so )?(?:radd|radda|skraj|scared|terrified)\b(?:\s+\w+){0,3}\s+(?:nu|just nu|now|right now)\b",
+}
+_THREAT: dict[str, str] = {
+    "will_kill_me": r"\b(?:dom|de|han|hon|nan|nagon|nagra|killarna|ganget|natverket|typen|typerna|they|he|someone|people)\b"
+    r"(?:\s+\w+){0,2}\s+(?:ska|kommer|kmr|tanker|vill|sa|sager|sagt|lovade|hotar|will|gonna|going to|want to|said|says|ll)"
+    r"(?: att| they| he| dom)?(?:\s+\w+){0,1}\s+(?:doda|dod|skjuta|skjut|hugga|knivhugga|morda|ta livet av|ge sig pa"
+    r"|spranga|kill|shoot|stab|murder|get|hurt|skada|slakta|blasa|smalla|ga pa)"
+    r"\s+(?:mig|mej|oss|me|us|min familj|min bror|min mamma|min syster|mina syskon|lillebror|lillasyster|familjen"
+    r"|my family|my brother|my mom|my mum|my sister|my little)\b",
+    "threatened": r"\b(?:hotad|hotade mig|hotar mig|hotar oss|hotat mig|fatt hot|fick hot|dodshot|hotbrev|hot mot mig|hot pa snap"
+    r"|threatened|threatening me|death threats?|threats? against me|threats? on snap|gront ljus pa mig|green light on me)\b",
+    "they_said": r"\b(?:dom|de|they|nan|nagon|someone|han|he)\b(?:\s+\w+){0,3}\s+(?:sa|sager|sagt|said|says|skriver|skrev|wrote|told me|tells me"
+    r"|threatar|hotar|hotade|lovade|sms ar|messaged|texted|posted)\b(?:\s+\w+){0,10}\s+(?:doda|dodar|dod|dead|klar|done|kort|next|nasta|skjut\w*"
+    r"|shoot\w*|smaller|brinna|burn|branna|break my|straffas|betala|pays|pay for it|ta mig|tar mig|hitta mig|find me|vanta pa mig|ses pa"
+    r"|ska fa se|overleva|survive)\b",
+    "know_where": r"\b(?:vet|vi vet|we know|they know|know) (?:var|where) (?:jag|ja|du|din|min|mina|u|you|i|my|your) ?(?:\w+ )?(?:bor|jobbar|gar|e|live|work|works|go|is)\b",
+    "exposed": r"\b(?:lagt ut|la ut|posted|shared) (?:min|mitt|my) (?:adress|address|bild|face|namn|name|number|nummer)\b|\bgolare\b(?:\s+\w+){0,4}\s+(?:adress|address)"
+    r"|\b(?:adress|address)\b(?:\s+\w+){0,6}\s+golare\b",
+    "warning_sign": r"\bkula i (?:brevladan|postladan)\b|\bbullet in (?:my|our|the) (?:mailbox|letterbox)\b"
+    r"|\bbild pa (?:mammas|var|vart|min|mitt|vara) (?:dorr|hus|port)\b|\b(?:photo|picture|pic) of (?:my|our) (?:house|door|building)\b"
+    r"|\bsamma bil (?:utanfor|vid)\b|\bsame car (?:outside|by)\b|\b(?:bevakar|watching|following) (?:mig|me) for\b",
+    "passive_harm": r"\bska (?:skjutas|dodas|straffas|fa betala|fa lida|ta stryk)\b|\b(?:will|gonna) (?:be shot|get shot|pay for|get hurt)\b"
+    r"|\bannars (?:e|ar) (?:de|det|ja|jag|han|hon|lillebror|\w+) (?:kort|dod|klar|nasta|slut)\b|\bor (?:else|i m dead|im dead)\b"
+    r"|\bbreak my legs\b|\b(?:e|ar) (?:ja|jag) (?:ett )?golare (?:o|och) (?:da|sen)\b|\b(?:i m|im) next\b|\bja e nasta\b",
+    "taking_me": r"\b(?:tar|tas) (?:dom|de) mig\b|\bdom tar mig\b|\bthey(?: ll| will) get me\b|\bskicka (?:sina|his|hans) (?:boys|killar|grabbar)\b"
+    r"|\b(?:i m|im|she s|he s|hon e|han e|du e|you re|ja e) (?:nasta|next)\b|\bthreats? pa\b",
+    "hit_out": r"\b(?:hit out on|price on my head|pris pa mitt huvud|gront ljus|green light)\b|\bcome for (?:me|us|my)\b"
+    r"|\bkomma efter (?:mig|mej|oss)\b|\b(?:ingen|no one|nobody) (?:lamnar|leaves) (?:\w+ ){0,2}(?:levande|alive)\b",
+    "or_else": r"\b(?:annars|or else|otherwise)\b(?:\s+\w+){0,3}\s+(?:doda|doder|skjuter|hugger|kill|shoot|stab|dor|die)\b",
+}
+# Not a safety situation by itself: a film, a game, the news; hyperbole; a parent's "kill".
+_MEDIA = re.compile(
+    r"\b(?:i filmen|filmen|i serien|serien|pa nyheterna|nyheterna|pa tv|i boken|boken|i spelet|spelet|i en film"
+    r"|i en serie|i lat|laten|texten|drill|rappar|rapparen|video|videon|klipp|klippet|tiktok|youtube|netflix"
+    r"|in the movie|movie|the film|a film|the show|tv show|series|episode|the news|in a game|the game|game|gaming"
+    r"|song|lyrics|the book|a book|novel|essay|uppsats|skoluppgift|school project|roman|scen|scene|karaktaren"
+    r"|character|cs|cs2|boss|spelar|playing|raid\w*|discord|twitch|stream\w*|rust|lektion|lektionen|lesson|class|forelasning|lecture|prevention|suicidprevention|podd|podcast"
+    r"|documentary|dokumentar|dromde|drom|mardrom|nightmare|dreamt|dreamed|dream|pa mal|cod|warzone|fortnite|gta|valorant|csgo|cs go|pubg|apex|minecraft|roblox|fifa)\b"
+)
+_HYPERBOLE = re.compile(
+    r"\b(?:dor av skratt|dog av skratt|skrattade ihjal|doda tiden|dodar tiden|dodar mig med|dying of laughter"
+    r"|dying laughing|died laughing|killing time|kill time|this is killing me|killing me|dead tired|dodstrott"
+    r"|dor av tristess|dor av hunger|svalter ihjal|fryser ihjal|bored to death|scared to death|dying to"
+    r"|dor for att|hoppa av skolan|hoppa over|jump the queue|jump in|hoppa in|hoppa pa bussen|hoppa pa taget"
+    r"|hoppa av bussen|hoppa av taget|hopp(?:a|ar|ade) av (?:i|vid|pa) |skjut(?:a)? upp|skjuter upp|sköt upp)\b"
+    # hyperbole by its form: a thing "kills" me, dying of shame, "killed it", "shoot me a text"
+    r"|\b(?:provet|prov|skolan|laxan|laxorna|jobbet|matten|traningen|tentan|den har|det har|de har|this|that|exam|school"
+    r"|homework|work|the test)\b(?:\s+\w+){0,2}\s+(?:dodar|dodade|kills|killed|is killing|killing) (?:mig|mej|me)\b"
+    r"|\b(?:do|dor|dog|die|dying|died|dead) (?:av|of) (?:skam|skratt|tristess|hunger|nyfikenhet|embarrassment|laughter"
+    r"|boredom|cringe)\b|\bcould die\b|\b(?:killed|kill|killing|dodade|dodar) (?:it|den|det|de|laten|scenen|the (?:stage"
+    r"|dancefloor|game|test|exam))\b|\bshot (?:my|his|her|your|their) shot\b|\bshoot me a (?:msg|message|text|dm|line)\b"
+    r"|\b(?:skulle|would) (?:doda|kill) for\b|\bdoda (?:vara |dina |sina )?darlings\b|\bmordisk\w*|\bmordande\b"
+    r"|\bklipp(?:te|a|er)? (?:mig|mej|mitt har)\b|(?<!sa att )(?<!sager att )(?<!said )(?<!says )(?<!sa )\b(?:i m|im|i am|ja e|jag ar) (?:so |sa )?(?:dead|dod) (?:if|om|lol|lmao|haha"
+    r"|that|this|at)\b|\b(?:i m|im) dead$|\b(?:skjuter|skjuta|shoot|shooting) (?:inte|int|not)\b"
+    r"|\b(?:inte|int|not|dont|never|aldrig) (?:skjuter|skjuta|shoot)\b|\bskjut\w* (?:\w+ ){0,2}upp\b"
+    # "döds-" as an intensifier, dead phones, dead tired, a song one would die for
+    r"|\bdods(?:trott|trakigt|kul|snygg|bra|jobbigt|trist|skont|gott)\w*|\b(?:mobil\w*|telefon\w*|phone|batteri\w*|battery"
+    r"|laptop|dator\w*|laddare)\b(?:\s+\w+){0,2}\s+(?:dod|dead)\b|\b(?:helt|so|sa|totally) (?:dod|dead)\b(?! inside| inuti)"
+    r"|\bdod efter\b|\b(?:i d|id|i would) die for\b|\bslaps\b|\b(?:is|e|ar) (?:so )?fire\b|^(?:i m|im) dead\b(?! inside)"
+    # schoolwork and chores are not life: "orkar inte me matten"
+    r"|\b(?:orkar|pallar|klarar) (?:inte|int) (?:me |med )?(?:\w+ )?(?:matte\w*|skol\w*|lax\w*|prov\w*|jobb\w*|plugg\w*"
+    r"|tranin\w*|stad\w*|diska|tvatta|mer (?:plugg|skola|prov))\b(?!(?:\s+\w+){0,4}\s+(?:allt|nat|livet|allting|everything)\b)"
+    # a knife in the kitchen, a boss in a game
+    r"|\bhemkunskap\w*|\bkitchen knife\b|\bcooking\b|\bfinal boss\b|\bheadshot\b"
+    # a thing (a test, a bus, an essay) that "kills" me or will be my death
+    r"|\b(?:\w*provet|\w*tentan|skolan|laxan|laxorna|essay\w*|uppsats\w*|bussen|\w*trafiken|jobbet|matten|projektet"
+    r"|presentation\w*|this (?:essay|exam|week|class|test|project)|the bus)\b(?:\s+\w+){0,4}\s+(?:tar|tog|ta|tagit)"
+    r" (?:livet|kal) (?:av|pa) (?:mig|mej)\b|\b(?:bli|blir) min dod\b|\b(?:rather die|hellre do) (?:than|an)\b"
+    r"|\b(?:i m|im|ja e|jag ar) (?:literally |typ |lowkey )?dead\b(?! inside)|\b(?:kan|could) (?:morda|doda|kill) for\b"
+    r"|\b(?:ja|jag) (?:ska|kmr|kommer|svar (?:ja|jag) (?:ska|kmr|kommer)) (?:\w+ )?(?:doda|morda|strypa|slakta) (?:min|mitt) (?:lillebror"
+    r"|lillasyster|bror|syster|brorsa|syrra)\b|\b(?:skot|skjot|skjuter|shot|shoots) (?:\w+ ){0,3}(?:skott|bollen|mal|malet|krysset"
+    r"|straff|ball|goal)\b|\bfyrverkeri\w*|\bfireworks\b|\b(?:skamtade|skamtar|joked|joking) (?:om|about)\b"
+)
+# a joke marker in the text itself (folding removes emoji): "💀", "😂", "lol", "lmao"
+_JOKING = re.compile(r"[\U0001F480\U0001F602\U0001F923\U0001F639\U0001F606\U0001F605\U0001F643\U0001F4AA\u26BD\U0001F624]"
+                     r"|\b(?:lol|lmao|lmfao|haha\w*|hehe|xd|jk)\b", re.IGNORECASE)
+# wanting to live, a normal life; a wish negated: no alarm from the classifier
+_LIFE_WISH = re.compile(
+    r"(?<!inte )(?<!int )(?<!not )\b(?:vill|want|wanna) (?:bara |ba |just )?(?:ha |have |leva |live )?(?:ett |a )?"
+    r"(?:vanligt|normalt|normal|lugnt|bra|good|calm) (?:liv|life)\b|\b(?:vill|want to) (?:bara |ba |just )?ma battre\b"
+    r"|\b(?:vill|want to|wanna) (?:inte|int|not|never) (?:do|die|ta livet)\b|\b(?:dont|don t|do not) want to die\b"
+    r"|\b(?:aldrig|inte|never) (?:haft|had) (?:\w+ )?(?:sjalvmord\w*|suicid\w*|suicidal)"
+)
+_PARENT_KILL = re.compile(
+    r"\b(?:mamma|pappa|morsan|farsan|mamman|pappan|min mamma|min pappa|mina foraldrar|foraldrarna|syrran|brorsan"
+    r"|lillasyster|lillebror|storasyster|storebror|syster|bror|kompis|kompisen|tjejen|flickvan|pojkvan|sister|brother"
+    r"|gf|bf|girlfriend|boyfriend"
+    r"|mom|mum|dad|my mom|my mum|my dad|my parents|my sister|my brother|teacher|laraen|lararen|coach|tranaren)\b"
+    r"(?:\s+\w+){0,3}\s+(?:kommer|kmr|ska|will|gonna|is going to|s gonna)\s+(?:att )?(?:doda|kill|mörda|morda|slakta)\s+(?:mig|mej|me)\b"
+)
+_QUESTION_ABOUT_LAW = re.compile(  # and "what if" questions: about consequences, not danger now
+    r"\b(?:vad hander om|va hander om|vad hade hant om|va hade hant om|what happens if|what would happen if"
+    r"|(?:e|ar) (?:de|det) (?:mitt fel|dumt|olagligt)|is it (?:my fault|stupid|illegal)|olagligt|lagligt|vad ska man gora om"
+    r"|what should (?:i|you|one|we) do if|count as a weapon|raknas som (?:ett )?vapen|legal|knife length|knivlangd|tillatet|straffet|straff for|fangelse for|hur lange (?:kan man )?(?:aker|hamnar|far)"
+    r"|illegal|legal to|against the law|how long (?:do you|would i) get|what s the sentence|knivlagen|vapenlagen)\b"
+)
+_FIRST_PERSON_NOW = re.compile(
+    r"\b(?:jag|ja|im|i m|i am)\b(?:\s+\w+){0,3}\s+(?:nu|just nu|ikvall|inatt|now|right now|tonight)\b"
+    r"|\b(?:nu|just nu|now|right now)\b(?:\s+\w+){0,3}\s+(?:jag|ja|i m|im)\b"
+)
+
+_CONCEPT_RE = {name: re.compile(p) for name, p in _CRISIS_CONCEPTS.items()}
+_CRISIS_ASK_RE = {name: re.compile(p) for name, p in _CRISIS_ASK.items()}
+_DANGER_ASK_RE = {name: re.compile(p) for name, p in _DANGER_ASK.items()}
+_THREAT_RE = {name: re.compile(p) for name, p in _THREAT.items()}
+
+
+def _first(regexes: dict[str, re.Pattern[str]], folded: str) -> str | None:
+    return next((name for name, regex in regexes.items() if regex.search(folded)), None)
+
+
+_STRONG_MEDIA = re.compile(
+    r"\b(?:i|in) (?:the |a |en |ett |den |det )?(?:\w+ )?(?:filmen|film|movie|serien|series|show|avsnittet|episode|spelet"
+    r"|game|boken|book|laten|song|videon|video|klippet|clip)\b|\bnetflix\b|\bhbo\b|\bseries\b|\bepisode\b"
+)
+_FIRST_PERSON = re.compile(r"\b(?:jag|ja|mig|mej|min|mitt|mina|im|i m|i am|i ve|i ll|me|my)\b")
+_THIRD_PERSON = re.compile(r"\b(?:han|hon|karaktaren|character|he|she|nan|nagon|someone|huvudpersonen)\b")
+
+
+def _not_about_self_now(folded: str) -> bool:
+    """A film, game, song, dream or hyperbole, with nothing saying it is the writer's own now
+    ("skickat låten ja vill ha på min begravning" is about the writer; "i filmen hoppar han" not)."""
+    if _HYPERBOLE.search(folded):
+        return True
+    if _STRONG_MEDIA.search(folded) and not _FIRST_PERSON_NOW.search(folded):
+        return True
+    if not _MEDIA.search(folded) or _FIRST_PERSON_NOW.search(folded):
+        return False
+    return not _FIRST_PERSON.search(folded) or bool(_THIRD_PERSON.search(folded))
 
 _CRISIS_RE = {name: re.compile(p) for name, p in _CRISIS_PATTERNS.items()}
 _EMERGENCY_RE = {name: re.compile(p) for name, p in _EMERGENCY_PATTERNS.items()}
@@ -188,18 +594,35 @@ _EMERGENCY_RE = {name: re.compile(p) for name, p in _EMERGENCY_PATTERNS.items()}
 
 @dataclass(frozen=True)
 class SafetyMatch:
-    """What the net found: the intent to force and the rule that fired (never the text)."""
+    """What the net found: the intent, how sure, and the rule that fired (never the text)."""
 
     intent: str
     rule: str
+    band: str = SURE
+
+    @property
+    def kind(self) -> str:
+        """The dialogue's word for it (bot.safety_actions): crisis, danger or threat."""
+        return {CRISIS: "crisis", EMERGENCY: "danger"}.get(self.intent, "threat")
+
+
+_WORD_ONLY = {"sv_suicide_word", "en_suicide"}  # the word itself, which people also use about others
+_ABOUT_ME = re.compile(r"\b(?:jag|ja|jaa|mig|mej|min|mina|mitt|i|im|i m|me|my|myself|har|have|had)\b")
+_NEVER_BEFORE = re.compile(r"\b(?:aldrig|inga|inte|never|no|not)\b(?:\s+\w+){0,2}\s*$")
 
 
 def _crisis_rule(folded: str) -> str | None:
+    """The first fixed crisis phrase that matches; a mention of the word "självmord" alone
+    (a lesson, a film, "aldrig haft självmordstankar") is left to `_word_only`."""
     for name, regex in _CRISIS_RE.items():
         for match in regex.finditer(folded):
             before = folded[: match.start()]
+            if name in _WORD_ONLY:
+                continue
             if name in _THREAT_SHAPED and _THIRD_PERSON_BEFORE.search(before):
                 continue  # "dom ska ta livet av mig": a threat, judged by the emergency rules
+            if name in _THREAT_SHAPED and _HYPERBOLE.search(folded):
+                continue  # "matteprovet tog livet av mig": a thing that "kills" me
             if name in _NEGATION_SENSITIVE and _NEGATED_BEFORE.search(before):
                 continue
             return name
@@ -208,7 +631,9 @@ def _crisis_rule(folded: str) -> str | None:
 
 def _emergency_rule(folded: str) -> str | None:
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
-    if past:
+    if past or _PARENT_KILL.search(folded) or _QUESTION_ABOUT_LAW.search(folded):
+        return None
+    if _not_about_self_now(folded) or _WORRY.search(folded):
         return None
     for name, regex in _EMERGENCY_RE.items():
         if regex.search(folded):
@@ -216,11 +641,38 @@ def _emergency_rule(folded: str) -> str | None:
     return None
 
 
+def _word_only(folded: str, elsewhere: bool) -> SafetyMatch | None:
+    """"Självmord"/"suicide" named: sure when it is about the writer, a question when unclear,
+    nothing when it is a lesson, a film or "never had such thoughts"."""
+    for name in _WORD_ONLY:
+        match = _CRISIS_RE[name].search(folded)
+        if not match:
+            continue
+        if elsewhere or _NEVER_BEFORE.search(folded[: match.start()]):
+            return None
+        return SafetyMatch(CRISIS, name, SURE if _ABOUT_ME.search(folded) else ASK)
+    return None
+
+
+def not_a_safety_context(text: str) -> bool:
+    """A past event, a film or game, hyperbole, a parent's "kill", a question about the law:
+    alarming words that by themselves are no safety situation (facts.md). The SafetyNet uses
+    it to keep the classifier from raising an alarm the rules deliberately did not raise."""
+    folded = fold(text or "")
+    if _FIRST_PERSON_NOW.search(_CALM_NOW.sub(" ", folded)) and not _HYPERBOLE.search(folded):
+        return False
+    past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
+    return bool(past or _not_about_self_now(folded) or _PARENT_KILL.search(folded)
+                or _QUESTION_ABOUT_LAW.search(folded) or _LIFE_WISH.search(folded)
+                or _NORMAL_QUESTION.search(folded) or _JOKING.search(text or ""))
+
+
 def detect(text: str) -> SafetyMatch | None:
-    """Return the safety intent a message must get, or None.
+    """Return what a message must get: a safety intent (sure or "ask"), a threat, or None.
 
     Danger now wins over crisis when both match: 112 comes first, and the emergency answer
-    is the one that has to be read in the first second.
+    is the one that has to be read in the first second. A sure crisis wins over a threat
+    ("they'll kill me anyway so I'll jump first"), a threat over an unsure crisis signal.
     """
     folded = fold(text or "")
     if not folded:
@@ -231,4 +683,123 @@ def detect(text: str) -> SafetyMatch | None:
     rule = _crisis_rule(folded)
     if rule:
         return SafetyMatch(CRISIS, rule)
+    calm_past = _PAST_OR_FICTION.search(folded) and _CALM_NOW.search(folded)
+    elsewhere = bool(_not_about_self_now(folded) or calm_past)
+    joking = bool(_JOKING.search(text))  # "lol": asked about, never ignored
+    word = _word_only(folded, elsewhere)
+    if word:
+        return word
+    concepts_text = _LEAVE_GANG.sub(" lamna ", folded)  # "hoppa av" is leaving, not jumping
+    rule = None if elsewhere else _first(_CONCEPT_RE, concepts_text)
+    if rule:
+        return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
+    past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
+    rule = None if elsewhere or past or _PARENT_KILL.search(folded) else _first(_THREAT_RE, folded)
+    if rule:
+        return SafetyMatch(THREAT, f"threat_{rule}")
+    if elsewhere:
+        return None
+    rule = _first(_CRISIS_ASK_RE, concepts_text)
+    if rule:
+        return SafetyMatch(CRISIS, f"ask_{rule}", ASK)
+    rule = None if past else _first(_DANGER_ASK_RE, folded)
+    if rule:
+        return SafetyMatch(EMERGENCY, f"ask_{rule}", ASK)
     return None
+
+
+# --- answers inside the safety dialogue -----------------------------------------------------
+# The classifier reads "ja", "nej", "vet inte" well, but not "nah i'm good", "ok ja",
+# "No, he will not open the door" or "de spelar ingen roll". These read an answer, a "safe
+# now" or a "not safe" statement; the dialogue uses them only while it waits for an answer.
+_YES = re.compile(r"^(?:ja|jaa|jo|japp|jep|aa|a|ok|okej|oki|okay|yes|yeah|yea|yep|yup|sure|absolut"
+                  r"|garna|gärna|snalla|please|pls|mm|mhm|visst)\b")
+_YES_PHRASE = re.compile(r"\b(?:i d like that|id like that|i would like that|yes please|ja tack|ja garna|garna det"
+                         r"|that d be good|that would be good|ja okej|yeah ok|ok ja)\b")
+_NO = re.compile(r"^(?:nej|nä|na|nae|ne|nope|nah|no|inte nu|not now|icke)\b"
+                 r"|\b(?:nej tack|no thanks|no thank you|but not now|men inte nu|not really|inte riktigt)\b")
+_UNSURE = re.compile(r"^(?:vet inte|vet int|ve inte|vetefan|idk|dunno|kanske|maybe|not sure|osaker|ingen aning"
+                     r"|no idea)\b|\b(?:spelar ingen roll|skit samma|doesn t matter|whatever|who cares"
+                     r"|bryr mig inte|vet inte om (?:ja|jag) e)\b")
+_SAFE_NOW = re.compile(
+    r"\b(?:(?:ja|jag|i m|im|i am) (?:e |ar |am )?(?:hemma|home|safe|saker|i sakerhet|ok|okej|okay|fine|inne)"
+    r"|(?:e|ar|am) (?:hemma|home|i sakerhet|safe)|hos (?:mamma|pappa|mormor|farmor|morfar|farfar|nan|en kompis|kompisen)"
+    r"|at (?:my|a) (?:nan s|nans|mum s|mums|mom s|friend s|grandma s|gran s)|(?:mamma|pappa|mum|mom|dad|flatmate|min kompis)"
+    r" (?:e|ar|is|s) (?:har|here|hemma|home)|(?:har|have) last dorren|door(?: is)? locked|dorren (?:e|ar) last"
+    r"|polisen (?:e|ar|kom) (?:har|hit)|police (?:are|is|came) here|the police came|ambulansen (?:e|ar|kom) (?:har|hit)"
+    r"|har ringt (?:112|polisen)|called (?:112|the police)|(?:dom|de|they) (?:har gatt|gick|stack|left|are gone|re gone)"
+    r"|kom undan|got away|sitter (?:har )?bredvid mig|is (?:sitting )?(?:here )?(?:next to|with) me|e har med mig"
+    r"|gick ner|went (?:home|downstairs|inside)|hemma nu|home now|(?:ambulance|police|cops|ambulansen|polisen) (?:is|are|e|ar|kom|came)"
+    r" (?:here|har|hit)|(?:hittat|found) (?:honom|henne|him|her)|(?:pa|at the|in) (?:sjukhuset|hospital)|(?:han|hon|he|she) lever"
+    r"|(?:sitter|sitting|e|am|is) (?:med|me|hos|with) (?:min|mitt|mamma|pappa|her|him|my|grannen)|hos (?:\w+ )?(?:grannen|kompisen)"
+    r"|(?:laste|locked) (?:dorren|the door)|(?:at|hos) (?:her|his|hennes|hans) (?:mum s|mom s|mums|mamma|pappa|dad s)"
+    r"|is with (?:her|him|me)|stannar (?:har|hos mig)|(?:la|lagt|kastat|slangt|put|threw) (?:dom|de|them|tabletterna|the pills)"
+    r" (?:i|in|away|bort))\b"
+)
+_NOT_SAFE = re.compile(
+    r"\b(?:(?:inte|int|not|isn t|aint|ain t) (?:saker|safe|i sakerhet)|osaker pa om|unsafe|not okay|inte okej"
+    r"|(?:dom|de|han|they|he) (?:e|ar|are|is|re) (?:kvar|fortfarande har|still here|still outside|still there)"
+    # someone at risk cannot be reached: for a worried parent or friend that is acute
+    r"|(?:svarar|oppnar|answers|answering|opens) (?:inte|int|not)|(?:won t|will not|doesn t|does not|wont) (?:answer|open|pick up)"
+    r"|(?:vet|know) (?:inte|int|not) (?:var|where) (?:han|hon|she|he) (?:ar|e|is)|(?:kan|can) (?:inte|int|t|not) (?:na|reach)"
+    r" (?:honom|henne|him|her)|(?:e|ar|is) (?:forsvunnen|missing))\b"
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How a message reads as an answer: "yes" / "no" / "unsure" or None, and statements."""
+
+    word: str | None
+    safe_now: bool
+    not_safe: bool
+
+
+def read_answer(text: str) -> Answer:
+    """A "yes" counts only in a short message: "ja har repet här" is not "yes, I'm safe".
+    A "no" or "vet inte" may lead a longer one: the cautious reading of "are you safe?"."""
+    folded = fold(text or "")
+    not_safe = bool(_NOT_SAFE.search(folded))
+    short = len(folded.split()) <= 3
+    word = ("unsure" if _UNSURE.search(folded) else "no" if _NO.search(folded)
+            else "yes" if (short and _YES.search(folded)) or _YES_PHRASE.search(folded) else None)
+    return Answer(word, bool(_SAFE_NOW.search(folded)) and not not_safe, not_safe)
+
+
+# --- when the classifier may raise an alarm -------------------------------------------------
+# The classifier (DIET) is sure of itself far from its training data: "ja har ett möte med soc
+# imorgon" can come out as danger at 1.0. Its safety guess therefore counts only when the
+# message speaks of life, death, harm, means, danger, fear or help at all; this is a gate on
+# the classifier, never a trigger by itself.
+_RISK_WORDS = re.compile(
+    r"\b(?:do(?!\s+(?:you|i|we|they|it|u|this|that|not|so|ya|anything|something|what|with|my|your))|dor|dod\w*|doda\w*"
+    r"|die|dies|dying|dead|death|kill\w*|mord\w*|leva|livet|life|alive|exist\w*|finnas"
+    r"|end it|ending it|end my|avsluta|ta slut|illa|skada mig|skadar mig|skadat mig|det sjalv|it myself|pointless|over"
+    r"|sjalvmord\w*|sjalvskad\w*|suicid\w*|myself|mig sjalv|mej sjalv|hurt\w*|harm\w*|blod\w*|blood|bleed\w*"
+    r"|kniv\w*|knife|knives|stab\w*|hugg\w*|pistol\w*|puffr\w*|gun|guns|skjut(?!s)\w*|skot|shoot\w*|shot|shots|vapen\w*"
+    r"|weapon\w*|hot|hotar|hotad\w*|hotat|threat\w*|radd\w*|scared|afraid|terrified|fara|danger\w*|112"
+    r"|ambulans\w*|ambulance|tablett\w*|piller|pills?|pillsen|meds|rep|repet|rope|noose|bron|bridge|taket|roof"
+    r"|balkong\w*|taget|train|sparet|tracks|drunkn\w*|drown\w*|skar|skara|skarsar|cutting|orkar|pallar|mening"
+    r"|meningslost|hopeless|forsvinn\w*|disappear\w*|borta|gone|hejda|goodbye|avsked\w*|jagar|chasing|utanfor"
+    r"|outside|eld|fire|brand|brinner|rok|smoke|locked|gommer|hiding|borda|burden|vakna|ikvall|tonight|sista"
+    r"|begravning|funeral)\b"
+)
+
+
+# Danger is told through a situation more than through words of harm ("sitter i bakluckan på en
+# bil", "he's choking her"): for a danger guess, places, movement and "now" count too.
+_SITUATION_WORDS = re.compile(
+    r"\b(?:bil|bilen|car|van|bakluckan|trunk|stryp\w*|chok\w*|strangl\w*|fonstret|window|brevinkast\w*|bensin"
+    r"|petrol|brinn\w*|burning|hall|hallen|trapp\w*|stairs|stairwell|porten|springer|running|ran|mask\w*|laste|last"
+    r"|locked|tagit|took|taken|haller|holding|kvar|skott|small\w*|inne|inside|scream\w*|skrik\w*|slar|hitting|beat\w*"
+    r"|nu|now|rn|hjalp|help|sos|hit|kommer|coming|vantar|waiting|grabbed|dragged|drog|tvingar|forced)\b"
+)
+
+
+def has_risk_words(text: str, kind: str = "crisis") -> bool:
+    """Does the message speak of life, harm, means, danger, fear or help at all (and, for a
+    danger guess, of a place, a movement or "now")?"""
+    folded = fold(text or "")
+    if _RISK_WORDS.search(folded):
+        return True
+    return kind == "danger" and bool(_SITUATION_WORDS.search(folded))

@@ -66,9 +66,23 @@ def test_crisis_answer_follows_safe_messaging(domain_responses: dict, lang: str)
     for text in _texts(domain_responses, "utter_crisis", lang):
         for needed in ("90101", "mind.se", "112", "116 111"):
             assert needed in text, (lang, needed)
-        assert "?" in text  # asks whether they are safe now
-    buttons = [b["payload"] for v in domain_responses["utter_crisis"] for b in v["buttons"]]
-    assert "/request_human" in buttons
+    # then one question, whether they are safe now, answered with a tap
+    for text in _texts(domain_responses, "utter_ask_safe_now", lang):
+        assert text.count("?") == 1
+    buttons = [b["payload"] for v in domain_responses["utter_ask_safe_now"] for b in v["buttons"]]
+    assert set(buttons) == {"/affirm", "/deny", "/unsure"}
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_every_safety_step_repeats_a_number(domain_responses: dict, lang: str) -> None:
+    """Nobody has to scroll back for a number in the middle of a safety conversation."""
+    from bot import safety_actions as sa
+
+    for name in sa.KINDS:
+        if name == sa.UTTER_ASK_SAFE_NOW:
+            continue
+        for text in _texts(domain_responses, name, lang):
+            assert "112" in text or "90101" in text, (name, lang)
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])

@@ -24,9 +24,10 @@ def test_crisis_in_the_middle_of_a_debt_conversation_gets_the_crisis_answer(
 
 
 def test_emergency_answer_starts_with_112(conversation: Any) -> None:
-    messages = conversation.texts("dom står utanför dörren med kniv")
-    assert messages and "112" in messages[0].splitlines()[0]
-    assert "Coachen ser den här konversationen" in messages[-1]  # then a coach is offered
+    messages = conversation.say("dom står utanför dörren med kniv")
+    assert messages and "112" in messages[0]["text"].splitlines()[0]
+    assert len(messages) == 2  # "call first, write later", then a short coach offer
+    assert [b["payload"] for b in messages[1]["buttons"]] == ["/affirm", "/deny"]
 
 
 def test_english_message_gets_english_answer_and_swedish_can_be_asked_for(
@@ -122,8 +123,8 @@ def test_safety_answers_do_not_need_the_action_server(trained_model: Any) -> Non
     emergency = asyncio.run(agent.handle_text("han har en kniv och står utanför dörren",
                                               sender_id="no-actions-2"))
     assert "112" in emergency[0]["text"].splitlines()[0]
-    # saying yes to a coach still gets the numbers first (utter_coach_connecting is a
-    # response, sent before action_escalate would run)
+    # saying yes to a coach still gets 112 and what the coach will see first
+    # (utter_coach_connecting is a response, sent before action_escalate would run)
     asyncio.run(agent.handle_text("kan ja prata med en människa", sender_id="no-actions-3"))
     answered = asyncio.run(agent.handle_text("ja", sender_id="no-actions-3"))
-    assert "114 14" in answered[0]["text"] and "112" in answered[0]["text"]
+    assert "112" in answered[0]["text"] and "Coachen ser" in answered[0]["text"]

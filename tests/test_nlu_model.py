@@ -34,7 +34,9 @@ def test_holdout_macro_f1_at_least_0_90(holdout_report: evaluation.Report) -> No
 
 def test_every_contract_intent_is_in_the_holdout_set(holdout_report: evaluation.Report) -> None:
     domain = yaml.safe_load((DATA.parent.parent / "domain.yml").read_text(encoding="utf-8"))
-    expected = set(domain["intents"]) - {"unsupported_input"}
+    # project intents: set by the safety net, or answers inside the safety dialogue (measured
+    # by the conversation corpora, tests/test_safety_corpora.py)
+    expected = set(domain["intents"]) - {"unsupported_input", "unsure"}
     assert expected <= set(holdout_report.per_intent)
 
 
@@ -49,20 +51,15 @@ def test_no_held_out_crisis_or_emergency_message_is_missed(
     assert not missed, missed
 
 
-def _parse_all(agent: Any, texts: list[str]) -> list[str]:
-    parses = asyncio.run(evaluation.predict(agent, texts))
-    return [p["intent"]["name"] for p in parses]
-
-
 def _safety_texts(corpus: str) -> list[str]:
     data = yaml.safe_load((DATA / corpus).read_text(encoding="utf-8"))
     return data["crisis"] + data["emergency"] + [m["text"] for m in data["mixed"]]
 
 
 def _missed(agent: Any, texts: list[str]) -> list[str]:
-    predicted = _parse_all(agent, texts)
-    return [t for t, p in zip(texts, predicted, strict=True)
-            if p not in {"crisis_suicidal", "emergency_danger"}]
+    """Messages that would not start the safety dialogue (neither an answer nor a question)."""
+    parses = asyncio.run(evaluation.predict(agent, texts))
+    return [t for t, p in zip(texts, parses, strict=True) if not evaluation.raises_safety(p)]
 
 
 @pytest.mark.parametrize("corpus", ["safety_phrases.yml", "safety_phrases_2.yml"])
@@ -88,7 +85,7 @@ def test_blind_safety_corpus_generalisation(agent: Any) -> None:
 
 
 def test_low_confidence_never_hides_a_likely_crisis(agent: Any) -> None:
-    """If the classifier falls back while a safety intent has >= 25 %, the safety intent wins."""
+    """If the classifier falls back while a safety intent has >= 25 %, the dialogue asks."""
     texts = ["ja vet inte, allt känns meningslöst o ja vill bort",
              "orkar inte med nåt längre, vill bara att allt ska va över"]
     for parse in asyncio.run(evaluation.predict(agent, texts)):
@@ -96,7 +93,7 @@ def test_low_confidence_never_hides_a_likely_crisis(agent: Any) -> None:
             risky = [r for r in parse["intent_ranking"]
                      if r["name"] in {"crisis_suicidal", "emergency_danger"}
                      and r["confidence"] >= 0.25]
-            assert not risky, parse
+            assert not risky or evaluation.raises_safety(parse), parse
 
 
 @pytest.mark.parametrize(

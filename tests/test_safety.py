@@ -47,7 +47,9 @@ def test_safety_content_inside_other_topics_is_caught(item: dict) -> None:
 
 
 def test_false_alarm_rate_on_ordinary_messages_is_low() -> None:
-    alarms = [t for t in PHRASES["not_crisis"] if safety.detect(t)]
+    # a threat not happening now goes to the ordinary fear-of-retaliation answer: no alarm
+    alarms = [t for t in PHRASES["not_crisis"]
+              if (m := safety.detect(t)) and m.intent in safety.SAFETY_INTENTS]
     rate = len(alarms) / len(PHRASES["not_crisis"])
     print(f"\nsafety net false alarms: {len(alarms)}/{len(PHRASES['not_crisis'])} ({rate:.0%})")
     # only mentions of the word suicide itself are allowed to alarm (they get a kind answer)

@@ -2,9 +2,12 @@
 
 Refuses (exit 1, with the reasons) when
 - macro-F1 on the held-out set is lower than the live model's by more than --margin, or
-- the full pipeline (classifier + safety net, as deployed) gives any crisis_suicidal or
-  emergency_danger example of the held-out set, tests/data/safety_phrases.yml or
-  safety_phrases_2.yml an intent other than crisis_suicidal / emergency_danger.
+- the full pipeline (classifier + safety net, as deployed) does not start the safety dialogue
+  for a crisis_suicidal or emergency_danger example of the held-out set, or
+- replayed through the whole assistant (bot.modelops.safety_corpus), it misses a safety
+  message or conversation step that the live model answers right, misses any of a corpus
+  marked perfect (the oldest three, even without a live model), or gives more ordinary
+  messages a safety answer or question than the live model (false alarms).
 A crisis message answered with the emergency text (or the other way round) still carries 112,
 so either safety intent counts as caught, as in tests/test_nlu_model.py.
 
@@ -20,14 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot import evaluation
-from bot.modelops import live
+from bot.modelops import live, safety_corpus
 
 SAFETY_INTENTS = frozenset({"crisis_suicidal", "emergency_danger"})
-SAFETY_CORPORA = ("safety_phrases.yml", "safety_phrases_2.yml")
-DATA = live.ROOT / "tests" / "data"
 
 
 @dataclass
@@ -38,20 +37,49 @@ class Verdict:
     live_f1: float | None = None
     safety_checked: int = 0
     missed: list[str] = field(default_factory=list)
+    corpora: list[str] = field(default_factory=list)  # one summary line per safety corpus
 
 
-def safety_texts(holdout: list[tuple[str, str]], data_dir: Path = DATA) -> list[str]:
-    texts = [t for t, intent in holdout if intent in SAFETY_INTENTS]
-    for name in SAFETY_CORPORA:
-        corpus = yaml.safe_load((data_dir / name).read_text(encoding="utf-8"))
-        texts += corpus["crisis"] + corpus["emergency"] + [m["text"] for m in corpus["mixed"]]
-    return list(dict.fromkeys(texts))
+def safety_texts(holdout: list[tuple[str, str]]) -> list[str]:
+    """The held-out set's crisis and emergency examples (the corpora are replayed whole)."""
+    return list(dict.fromkeys(t for t, intent in holdout if intent in SAFETY_INTENTS))
+
+
+@dataclass(frozen=True)
+class CorpusScore:
+    """One corpus replayed through one model: what the safety rule below needs."""
+
+    name: str
+    perfect: bool
+    missed: frozenset[str]  # safety messages and steps not answered right
+    false_alarms: int
+
+
+def corpus_reasons(candidate: list[CorpusScore], live_scores: list[CorpusScore] | None
+                   ) -> list[str]:
+    """Refuse any miss in a perfect corpus, any miss the live model does not have (a message
+    or step that would get a worse answer after shipping), and more false alarms than live."""
+    reasons = [f"{c.name}: misses {len(c.missed)} safety messages (must answer all): "
+               + "; ".join(sorted(c.missed)[:5]) for c in candidate if c.perfect and c.missed]
+    if live_scores is None:
+        return reasons
+    by_name = {c.name: c for c in live_scores}
+    for c in candidate:
+        new = c.missed - by_name[c.name].missed if c.name in by_name else frozenset()
+        if new and not c.perfect:
+            reasons.append(f"{c.name}: {len(new)} safety messages or steps the live model "
+                           "answers right are missed: " + "; ".join(sorted(new)[:5]))
+    alarms, live_alarms = (sum(c.false_alarms for c in scores)
+                           for scores in (candidate, live_scores))
+    if alarms > live_alarms:
+        reasons.append(f"more false alarms on ordinary messages: {alarms}, live {live_alarms}")
+    return reasons
 
 
 def decide(candidate_f1: float, live_f1: float | None, missed: list[str], margin: float,
-           checked: int) -> Verdict:
+           checked: int, safety_reasons: list[str] | None = None) -> Verdict:
     """The rule itself, without models: easy to test and to read."""
-    reasons = []
+    reasons = list(safety_reasons or [])
     if live_f1 is not None and candidate_f1 < live_f1 - margin:
         reasons.append(f"macro-F1 {candidate_f1:.4f} is more than {margin:.3f} below the live "
                        f"model's {live_f1:.4f}")
@@ -63,9 +91,23 @@ def decide(candidate_f1: float, live_f1: float | None, missed: list[str], margin
 
 def _load(model: Path) -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from rasa.core.agent import Agent
+    return safety_corpus.load_agent(model)
 
-    return Agent.load(str(model))
+
+def score_corpora(agent: Any) -> tuple[list[CorpusScore], list[str]]:
+    """Replay every safety corpus through the whole assistant (NLU, net, dialogue)."""
+    talker = safety_corpus.AgentTalker(agent)
+    scores, lines = [], []
+    for corpus in safety_corpus.ALL_CORPORA:
+        if not corpus.path.exists():
+            continue
+        result = safety_corpus.run(talker, corpus.path)
+        scores.append(CorpusScore(corpus.name, corpus.perfect, frozenset(result.missed()),
+                                  result.false_alarms()))
+        lines.append(f"{corpus.name}{' (blind)' if corpus.blind else ''}: "
+                     f"{result.safety_misses()} safety misses, "
+                     f"{result.false_alarms()} false alarms")
+    return scores, lines
 
 
 def run_gate(candidate: Path, live_model: Path | None, margin: float = 0.02,
@@ -77,16 +119,21 @@ def run_gate(candidate: Path, live_model: Path | None, margin: float = 0.02,
     texts = safety_texts(examples)
     safety_parses = asyncio.run(evaluation.predict(agent, texts))
     missed = [t for t, p in zip(texts, safety_parses, strict=True)
-              if (p.get("intent") or {}).get("name") not in SAFETY_INTENTS]
-    live_f1 = None
+              if not evaluation.raises_safety(p)]
+    scores, lines = score_corpora(agent)
+    live_f1, live_scores = None, None
     if live_model is not None:
         if live_model.resolve() == candidate.resolve():
-            live_f1 = report.macro_f1
+            live_f1, live_scores = report.macro_f1, scores
         else:
             live_agent = _load(live_model)
             live_parses = asyncio.run(evaluation.predict(live_agent, [t for t, _ in examples]))
             live_f1 = evaluation.score(examples, live_parses).macro_f1
-    return decide(report.macro_f1, live_f1, missed, margin, len(texts))
+            live_scores, _ = score_corpora(live_agent)
+    verdict = decide(report.macro_f1, live_f1, missed, margin, len(texts),
+                     corpus_reasons(scores, live_scores))
+    verdict.corpora = lines
+    return verdict
 
 
 def main(argv: list[str]) -> int:
@@ -105,6 +152,8 @@ def main(argv: list[str]) -> int:
     print(f"gate: candidate macro-F1 {verdict.candidate_f1:.4f}, live {live_text}, "
           f"margin {args.margin}; safety messages caught "
           f"{verdict.safety_checked - len(verdict.missed)}/{verdict.safety_checked}")
+    for line in verdict.corpora:
+        print(f"  {line}")
     if verdict.passed:
         print("PASS: the candidate may ship")
         return 0

@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import language, safety
+from bot import language, safety, safety_actions
 from bot.textnorm import clean_control, letter_scripts, strip_diacritics
 
 UNSUPPORTED_INTENT = "unsupported_input"
@@ -33,6 +33,7 @@ FALLBACK_INTENT = "nlu_fallback"
 INPUT_ISSUE = "input_issue"  # message attribute set by InputGuard, read by SafetyNet
 READABLE_TEXT = "readable_text"  # cleaned text before diacritic folding (for language/safety)
 SAFETY_RULE = "safety_rule"  # parse-data key: which safety rule fired (for review, no text)
+SAFETY_SIGNAL = safety_actions.SIGNAL_KEY  # read by bot.dialogue's SafetyPolicy
 
 
 class _ConfiguredComponent(GraphComponent):
@@ -143,12 +144,21 @@ class LanguageDetector(_ConfiguredComponent):
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
 class SafetyNet(_ConfiguredComponent):
-    """Forces crisis_suicidal / emergency_danger when the deterministic rules say so.
+    """Decides what the safety dialogue needs to know about a message, after the classifier.
 
-    Also picks a safety intent that the classifier ranked with a real share of probability
-    when the FallbackClassifier replaced the prediction by nlu_fallback (low confidence must
-    never mean no crisis answer), and routes
-    unreadable input (empty, emoji only, another script) to `unsupported_input`.
+    Writes `safety` into the parse data ({"kind", "band", "rule"}: what bot.dialogue's
+    SafetyPolicy reads) and, where the rules are sure, forces the intent:
+    - a rule that is sure (bot.safety) forces crisis_suicidal / emergency_danger, or
+      fear_retaliation for a threat that is not happening now, whatever the classifier said;
+    - a rule in the "ask" band, a classifier safety guess, or a safety intent with a real share
+      (`candidate_threshold`) when the FallbackClassifier fell back, becomes the "ask" band:
+      the dialogue asks directly instead of guessing either way (the band comes from the
+      rules, so the same message is always asked about, whatever a retrained model says);
+    - a classifier safety guess in a context the rules recognise as no safety situation (a
+      past event, a film, hyperbole, a question about the law), or in a message with no risk
+      word at all, is replaced by its next intent (the classifier is overconfident far from
+      its training data);
+    - unreadable input (empty, emoji only, another script) goes to `unsupported_input`.
     """
 
     @staticmethod
@@ -165,34 +175,79 @@ class SafetyNet(_ConfiguredComponent):
         message.set(INTENT_RANKING_KEY, [forced, *ranking], add_to_output=True)
         message.set(SAFETY_RULE, rule, add_to_output=True)
 
-    def _safety_candidate(self, message: Message) -> str | None:
-        """A safety intent the classifier considered but did not dare to pick.
+    @staticmethod
+    def _signal(message: Message, kind: str, band: str, rule: str) -> None:
+        signal = {**(message.get(SAFETY_SIGNAL) or {}), "kind": kind, "band": band, "rule": rule}
+        message.set(SAFETY_SIGNAL, signal, add_to_output=True)
+        message.set(SAFETY_RULE, rule, add_to_output=True)
 
-        When the prediction fell back (low confidence or ambiguous) and a safety intent has
-        a real share of the probability, the safety answer is the better mistake to make.
-        """
-        current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        if current != FALLBACK_INTENT:
+    @staticmethod
+    def _read_answer(message: Message, text: str) -> None:
+        """How the message reads as an answer ("nah i'm good", "im home now"): the dialogue
+        uses it only while a safety question is open, so it is noted, never forced."""
+        answer = safety.read_answer(text)
+        notes = {key: value for key, value in (("answer", answer.word),
+                 ("safe_now", answer.safe_now), ("not_safe", answer.not_safe)) if value}
+        if notes:
+            message.set(SAFETY_SIGNAL, notes, add_to_output=True)
+
+    @staticmethod
+    def _demote(message: Message) -> None:
+        """Replace a safety guess by the classifier's best other intent (or a fallback)."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY, [])
+                   if r.get(INTENT_NAME_KEY) not in safety.SAFETY_INTENTS]
+        best = ranking[0] if ranking else {INTENT_NAME_KEY: FALLBACK_INTENT,
+                                           PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, best, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        message.set(SAFETY_RULE, "classifier_vetoed_by_context", add_to_output=True)
+
+    def _classifier_guess(self, message: Message) -> tuple[str, float] | None:
+        """The safety intent the classifier picked, or considered before falling back."""
+        intent = message.get(INTENT) or {}
+        name = intent.get(INTENT_NAME_KEY)
+        if name in safety.SAFETY_INTENTS:
+            return name, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0)
+        if name != FALLBACK_INTENT:
             return None
         threshold = float(self._config.get("candidate_threshold", 0.25))
         for entry in message.get(INTENT_RANKING_KEY, []):
-            name = entry.get(INTENT_NAME_KEY)
-            confidence = entry.get(PREDICTED_CONFIDENCE_KEY) or 0
-            if name in safety.SAFETY_INTENTS and confidence >= threshold:
-                return name
+            confidence = float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0)
+            if entry.get(INTENT_NAME_KEY) in safety.SAFETY_INTENTS and confidence >= threshold:
+                return entry[INTENT_NAME_KEY], 0.0  # never sure: it fell back
         return None
+
+    def _judge(self, message: Message) -> None:
+        text = message.get(READABLE_TEXT) or message.get(TEXT) or ""
+        self._read_answer(message, text)
+        match = safety.detect(text)
+        guess = self._classifier_guess(message)
+        if match and match.band == safety.SURE:
+            keep_classifier = match.intent == safety.THREAT and guess and guess[1] > 0
+            if not keep_classifier:
+                self._force(message, match.intent, match.rule)
+                self._signal(message, match.kind, safety.SURE, match.rule)
+                return
+        if guess and not match:
+            kind = safety.SafetyMatch(guess[0], "").kind
+            # danger now is the one miss that cannot wait: a danger guess is only dropped in a
+            # context the rules recognise (past, film, joke, law); otherwise it is asked about
+            quiet = kind == "crisis" and not safety.has_risk_words(text, kind)
+            if safety.not_a_safety_context(text) or quiet:
+                self._demote(message)
+                return
+        if match:  # the rules' ask band
+            self._signal(message, match.kind, safety.ASK, match.rule)
+            return
+        if guess:
+            kind = safety.SafetyMatch(guess[0], "classifier").kind
+            self._signal(message, kind, safety.ASK, "classifier_unsure")
+            return
+        issue = message.get(INPUT_ISSUE)
+        if issue:
+            self._force(message, UNSUPPORTED_INTENT, f"input_{issue}")
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            match = safety.detect(message.get(READABLE_TEXT) or message.get(TEXT) or "")
-            if match:
-                self._force(message, match.intent, match.rule)
-                continue
-            candidate = self._safety_candidate(message)
-            if candidate:
-                self._force(message, candidate, "classifier_safety_candidate")
-                continue
-            issue = message.get(INPUT_ISSUE)
-            if issue:
-                self._force(message, UNSUPPORTED_INTENT, f"input_{issue}")
+            self._judge(message)
         return messages

@@ -117,3 +117,32 @@ def test_user_can_leave_the_coach_chat(system: Stack) -> None:
     inbox.wait_for(sender, "du har lämnat chatten med coachen")
     system.user_says(sender, "vad är sluta skjut")
     inbox.wait_for(sender, "Group Violence Intervention")  # the bot answers again
+
+
+def test_not_safe_after_a_crisis_opens_a_case_at_the_highest_priority(system: Stack) -> None:
+    """The safety dialogue through the whole stack: crisis answer, one question, "nej",
+    112 and the suicide line again, and a case the coaches see first (priority 1)."""
+    import json
+    import urllib.request
+
+    inbox = system.inbox
+    assert inbox is not None
+    sender = uuid.uuid4().hex
+    system.user_says(sender, "har sparat tabletter o tänker ta dom ikväll")
+    inbox.wait_for(sender, "Är du i säkerhet just nu?")
+    system.user_says(sender, "nej")
+    inbox.wait_for(sender, "Ring 112 nu")
+    request = urllib.request.Request(
+        f"{system.console_url}/internal/conversations/{sender}/case",
+        headers={"Authorization": f"Bearer {system.internal_token}"})
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                case = json.loads(resp.read())
+            break
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    assert case["priority"] == 1

@@ -27,10 +27,29 @@ def test_gate_refuses_any_missed_crisis() -> None:
     assert not verdict.passed and "misses 1 of 10" in verdict.reasons[0]
 
 
-def test_safety_texts_cover_holdout_and_both_corpora() -> None:
+def test_safety_texts_are_the_holdout_safety_examples() -> None:
     texts = gate.safety_texts([("jag vill dö nu", "crisis_suicidal"), ("hej", "greet")])
-    assert "jag vill dö nu" in texts and "hej" not in texts
-    assert "ja vill inte leva längre" in texts and len(texts) > 100
+    assert texts == ["jag vill dö nu"]
+
+
+def _score(name: str, perfect: bool, missed: set[str], alarms: int) -> gate.CorpusScore:
+    return gate.CorpusScore(name, perfect, frozenset(missed), alarms)
+
+
+def test_gate_refuses_a_miss_in_a_perfect_corpus_even_without_a_live_model() -> None:
+    reasons = gate.corpus_reasons([_score("phrases_1", True, {"|vill dö"}, 0)], None)
+    assert reasons and "phrases_1" in reasons[0]
+    assert not gate.decide(0.99, None, [], 0.02, 10, reasons).passed
+
+
+def test_gate_refuses_new_misses_and_more_false_alarms_than_live() -> None:
+    live_scores = [_score("blind_4", False, {"|a", "|b"}, 3)]
+    assert gate.corpus_reasons([_score("blind_4", False, {"|a", "|b"}, 3)], live_scores) == []
+    assert gate.corpus_reasons([_score("blind_4", False, {"|a"}, 1)], live_scores) == []
+    swapped = gate.corpus_reasons([_score("blind_4", False, {"|a", "|c"}, 3)], live_scores)
+    assert len(swapped) == 1 and "|c" in swapped[0]  # as many misses, but a new one
+    more = gate.corpus_reasons([_score("blind_4", False, {"|a"}, 4)], live_scores)
+    assert "false alarms" in more[0]
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Dialogue code loaded by the Rasa server: the safety policy (see safety_policy.py)."""

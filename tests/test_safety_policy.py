@@ -1,0 +1,229 @@
+"""The safety dialogue's decisions, one turn at a time, without a model (fast and exhaustive).
+
+tests/test_safety_dialogue.py walks the same paths through the real Rasa server.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import safety_actions as sa
+from bot.dialogue.safety_policy import (
+    CONNECT,
+    CRISIS_AGAIN,
+    CRISIS_ANSWER,
+    LISTEN,
+    NOT_SAFE,
+    TOPIC,
+    State,
+    next_action,
+    plan,
+    state_from_events,
+)
+
+CRISIS_TURN = [sa.UTTER_CRISIS, sa.UTTER_ASK_SAFE_NOW]
+DANGER_TURN = [sa.UTTER_EMERGENCY, sa.UTTER_COACH_OFFER_SHORT]
+ASK_CRISIS = {"kind": sa.CRISIS, "band": "ask", "rule": "ask_hopelessness"}
+ASK_DANGER = {"kind": sa.DANGER, "band": "ask", "rule": "ask_looking_for_me"}
+
+
+def state(intent: str, *turns: list[str], signal: dict | None = None, done: list | None = None
+          ) -> State:
+    return State(intent, signal or {}, [list(t) for t in turns], done or [])
+
+
+def test_first_crisis_message_gets_the_answer_and_one_question() -> None:
+    assert plan(state("crisis_suicidal")) == CRISIS_ANSWER
+
+
+@pytest.mark.parametrize(
+    ("intent", "expected"),
+    [
+        ("affirm", [sa.UTTER_SAFE]),
+        ("deny", NOT_SAFE),
+        ("unsure", NOT_SAFE),
+        ("crisis_suicidal", NOT_SAFE),  # more crisis talk when asked whether safe
+        ("nlu_fallback", [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]),
+        ("help_debt", [TOPIC, sa.UTTER_CHECKIN, sa.UTTER_ASK_SAFE_NOW]),
+        ("request_human", CONNECT),  # the connecting text says what the coach sees
+    ],
+)
+def test_answers_to_are_you_safe(intent: str, expected: list[str] | None) -> None:
+    assert plan(state(intent, CRISIS_TURN)) == expected
+
+
+def test_unclear_twice_counts_as_not_safe() -> None:
+    reask = [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]
+    assert plan(state("nlu_fallback", CRISIS_TURN, reask)) == NOT_SAFE
+
+
+def test_the_check_in_comes_once_then_the_persons_topic_leads() -> None:
+    checked = ["utter_help_debt", sa.UTTER_CHECKIN, sa.UTTER_ASK_SAFE_NOW]
+    assert plan(state("help_housing", CRISIS_TURN, checked)) is None
+    # but a crisis answer after that starts a new round
+    assert plan(state("help_housing", CRISIS_TURN, checked, CRISIS_AGAIN)) == [
+        TOPIC, sa.UTTER_CHECKIN, sa.UTTER_ASK_SAFE_NOW]
+
+
+def test_topic_then_check_in_follows_whatever_answered_the_topic() -> None:
+    s = state("help_debt", CRISIS_TURN)
+    assert next_action(s) is None  # the rules answer the topic first
+    s = state("help_debt", CRISIS_TURN, done=["utter_help_debt"])
+    assert next_action(s) == sa.UTTER_CHECKIN
+    s = state("help_debt", CRISIS_TURN, done=["utter_help_debt", sa.UTTER_CHECKIN])
+    assert next_action(s) == sa.UTTER_ASK_SAFE_NOW
+    s = state("help_debt", CRISIS_TURN,
+              done=["utter_help_debt", sa.UTTER_CHECKIN, sa.UTTER_ASK_SAFE_NOW])
+    assert next_action(s) == LISTEN
+
+
+def test_a_repeated_crisis_message_after_the_dialogue_gets_the_short_answer() -> None:
+    assert plan(state("crisis_suicidal", CRISIS_TURN, [sa.UTTER_SAFE], [sa.UTTER_NO_COACH])
+                ) == CRISIS_AGAIN
+
+
+def test_danger_then_danger_again_gets_a_short_repeat_and_no_second_offer() -> None:
+    assert plan(state("emergency_danger")) == DANGER_TURN
+    assert plan(state("emergency_danger", DANGER_TURN)) == [sa.UTTER_EMERGENCY_AGAIN]
+    # within a burst the repeat stays short, even with other lines in between
+    assert plan(state("emergency_danger", DANGER_TURN, [sa.UTTER_STILL_HERE], [])) == [
+        sa.UTTER_EMERGENCY_AGAIN]
+    # an offer still unanswered: the full answer, but no second offer
+    assert plan(state("emergency_danger", [sa.UTTER_COACH_OFFER_SHORT])) == [sa.UTTER_EMERGENCY]
+
+
+def test_a_topic_inside_the_episode_gets_no_second_offer() -> None:
+    s = state("fear_retaliation", DANGER_TURN, done=[sa.UTTER_THREAT])
+    assert next_action(s) == LISTEN  # the rule's own consent prompt is not shown again
+    assert plan(state("fear_retaliation", DANGER_TURN, [sa.UTTER_NO_COACH])) is None
+
+
+def test_no_offer_after_a_coach_was_already_requested() -> None:
+    assert plan(state("emergency_danger", CONNECT, ["utter_thank"])) == [sa.UTTER_EMERGENCY]
+
+
+@pytest.mark.parametrize(
+    ("intent", "expected"),
+    [("affirm", CONNECT), ("request_human", CONNECT), ("deny", [sa.UTTER_NO_COACH]),
+     ("unsure", [sa.UTTER_NO_COACH]), ("help_debt", [TOPIC])],  # no second offer
+)
+def test_answers_to_the_short_coach_offer(intent: str, expected: list[str] | None) -> None:
+    assert plan(state(intent, DANGER_TURN)) == expected
+
+
+def test_unclear_lines_in_a_burst_get_one_still_here_then_silence() -> None:
+    assert plan(state("nlu_fallback", DANGER_TURN)) == [sa.UTTER_STILL_HERE]
+    assert plan(state("nlu_fallback", DANGER_TURN, [sa.UTTER_STILL_HERE])) == [LISTEN]
+    assert plan(state("affirm", DANGER_TURN, [sa.UTTER_NO_COACH])) == [sa.UTTER_STILL_HERE]
+
+
+def test_no_generic_closer_inside_a_safety_conversation() -> None:
+    for intent in ("affirm", "deny", "unsure", "nlu_fallback", "out_of_scope"):
+        for turns in ([CRISIS_TURN], [DANGER_TURN], [CRISIS_TURN, [sa.UTTER_NO_COACH]]):
+            steps = plan(state(intent, *turns)) or []
+            assert not set(steps) & sa.GENERIC_CLOSERS, (intent, turns)
+            assert steps, (intent, turns)  # never left to the generic rules
+
+
+@pytest.mark.parametrize(
+    ("intent", "expected"),
+    [("affirm", CRISIS_ANSWER), ("unsure", CRISIS_ANSWER), ("nlu_fallback", CRISIS_ANSWER),
+     ("deny", [sa.UTTER_ASK_CRISIS_NO]), ("help_debt", None)],
+)
+def test_the_direct_question_decides(intent: str, expected: list[str] | None) -> None:
+    assert plan(state("help_mental_health", signal=ASK_CRISIS)) == [sa.UTTER_ASK_CRISIS]
+    assert plan(state(intent, [sa.UTTER_ASK_CRISIS])) == expected
+
+
+@pytest.mark.parametrize(
+    ("intent", "expected"),
+    [("affirm", DANGER_TURN), ("unsure", DANGER_TURN), ("deny", [sa.UTTER_ASK_DANGER_NO])],
+)
+def test_are_you_in_danger_decides(intent: str, expected: list[str]) -> None:
+    assert plan(state("nlu_fallback", signal=ASK_DANGER)) == [sa.UTTER_ASK_DANGER]
+    assert plan(state(intent, [sa.UTTER_ASK_DANGER])) == expected
+
+
+def test_an_unsure_signal_inside_a_crisis_is_not_asked_about_again() -> None:
+    assert plan(state("help_mental_health", CRISIS_TURN, signal=ASK_CRISIS)) == NOT_SAFE
+    assert plan(state("help_mental_health", CRISIS_TURN, [sa.UTTER_SAFE], signal=ASK_CRISIS)
+                ) == CRISIS_AGAIN
+
+
+def test_sure_classifier_signal_keeps_the_intent_path() -> None:
+    sure = {"kind": sa.CRISIS, "band": "sure", "rule": "classifier"}
+    assert plan(state("crisis_suicidal", signal=sure)) == CRISIS_ANSWER
+
+
+def test_ordinary_turns_are_left_to_the_rules() -> None:
+    assert plan(state("help_debt")) is None
+    assert plan(state("affirm", ["utter_help_debt"])) is None
+
+
+def test_state_from_events_splits_turns_and_resets_at_session_start() -> None:
+    events = [
+        {"event": "user", "parse_data": {"intent": {"name": "crisis_suicidal"}}},
+        {"event": "action", "name": "action_extract_slots"},
+        {"event": "action", "name": sa.UTTER_CRISIS},
+        {"event": "action", "name": sa.UTTER_ASK_SAFE_NOW},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "parse_data": {"intent": {"name": "deny"},
+                                         sa.SIGNAL_KEY: {"band": "ask", "kind": "crisis"}}},
+        {"event": "action", "name": sa.UTTER_NOT_SAFE},
+    ]
+    s = state_from_events(events)
+    assert s is not None
+    assert s.intent == "deny" and s.signal["band"] == "ask"
+    assert list(s.bot_turns) == [CRISIS_TURN] and list(s.done) == [sa.UTTER_NOT_SAFE]
+    assert next_action(s) == sa.ESCALATE
+    fresh = state_from_events([*events, {"event": "session_started"}])
+    assert fresh is None
+
+
+def test_a_coach_offer_outside_a_safety_conversation_is_left_to_the_rules() -> None:
+    consent = [sa.UTTER_THREAT, "utter_fear_retaliation_options", sa.UTTER_COACH_CONSENT]
+    assert plan(state("deny", consent)) is None
+    assert plan(state("affirm", ["utter_help_debt"], [sa.UTTER_COACH_CONSENT])) is None
+
+
+def test_yes_answers_the_offer_even_after_a_short_repeat() -> None:
+    assert plan(state("affirm", DANGER_TURN, [sa.UTTER_EMERGENCY_AGAIN])) == CONNECT
+    assert plan(state("deny", DANGER_TURN, [sa.UTTER_EMERGENCY_AGAIN])) == [sa.UTTER_NO_COACH]
+
+
+NOT_SAFE_TURN = [sa.UTTER_NOT_SAFE, sa.ESCALATE]
+
+
+def test_after_not_safe_yes_confirms_the_coach_and_more_crisis_stays_acute() -> None:
+    assert plan(state("affirm", CRISIS_TURN, NOT_SAFE_TURN)) == CONNECT
+    assert plan(state("crisis_suicidal", CRISIS_TURN, NOT_SAFE_TURN, [sa.UTTER_STILL_HERE])
+                ) == NOT_SAFE
+    assert plan(state("request_human", CRISIS_TURN, NOT_SAFE_TURN, [sa.UTTER_STILL_HERE])
+                ) == CONNECT  # no consent text again: it was in the not-safe answer
+
+
+def test_answers_the_classifier_misreads_are_read_while_a_question_is_open() -> None:
+    nah = {"answer": "no"}
+    assert plan(state("help_mental_health", CRISIS_TURN, signal=nah)) == NOT_SAFE
+    assert plan(state("thank", ["utter_help_debt", sa.UTTER_COACH_CONSENT], signal=nah)
+                ) is None  # not a safety conversation: the coach rules answer
+    assert plan(state("thank", CRISIS_TURN, [sa.UTTER_SAFE], signal=nah)) == [sa.UTTER_NO_COACH]
+    assert plan(state("help_debt", signal=nah)) is None  # nothing asked: an ordinary turn
+
+
+def test_safe_and_not_safe_statements_inside_the_episode() -> None:
+    home = {"safe_now": True}
+    assert plan(state("nlu_fallback", DANGER_TURN, signal=home)) == [sa.UTTER_SAFE]
+    assert plan(state("nlu_fallback", CRISIS_TURN, signal=home)) == [sa.UTTER_SAFE]
+    still = {"not_safe": True, "answer": "no"}
+    assert plan(state("deny", DANGER_TURN, signal=still)) == [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]
+    assert plan(state("deny", CRISIS_TURN, signal=still)) == NOT_SAFE
+    # the rules' own danger wins over a "safe" word ("ja e hemma men dom står utanför")
+    rule_danger = {"safe_now": True, "kind": sa.DANGER, "band": "sure", "rule": "sv_at_door"}
+    assert plan(state("emergency_danger", DANGER_TURN, signal=rule_danger)) == [
+        sa.UTTER_EMERGENCY_AGAIN]
+
+
+def test_no_coach_offer_again_once_a_coach_is_coming() -> None:
+    s = state("fear_retaliation", DANGER_TURN, CONNECT, done=[sa.UTTER_THREAT])
+    assert next_action(s) == LISTEN
