@@ -20,7 +20,8 @@ from bot import content
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
 _INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "bot/safety.py", "bot/language.py",
-           "bot/textnorm.py")
+           "bot/textnorm.py", "tests/data/safety", "tests/data/safety_phrases.yml",
+           "tests/data/safety_phrases_2.yml", "tests/data/safety_phrases_blind.yml")
 
 
 def _input_files(root: Path) -> list[Path]:

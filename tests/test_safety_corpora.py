@@ -16,17 +16,15 @@ import pytest
 
 from bot.modelops import safety_corpus
 
-pytestmark = pytest.mark.model
-
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of this round (./dev safety-eval, model db820dec02dd)
+# as measured at the end of this round (./dev safety-eval, model a17f303ccb4c)
 MEASURED = {
-    "phrases_3": (1.000, None, 0.036),
-    "blind_4": (0.997, 0.936, 0.028),
-    "blind_5": (0.983, 0.738, 0.043),
-    "blind_6": (0.851, 0.741, 0.112),
-    "blind_7": (0.847, 0.743, 0.183),
+    "phrases_3": (1.000, None, 0.000),
+    "blind_4": (0.995, 0.941, 0.000),
+    "blind_5": (0.998, 0.801, 0.008),
+    "blind_6": (0.973, 0.804, 0.051),
+    "blind_7": (0.929, 0.770, 0.147),  # the newest blind corpus: never read, never trained on
 }
 
 
@@ -53,6 +51,7 @@ def _alarm_rate(result: safety_corpus.Result) -> float:
     return result.false_alarms() / result.rate("ordinary")[1]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("corpus", [c for c in safety_corpus.ALL_CORPORA if c.perfect],
                          ids=lambda c: c.name)
 def test_the_oldest_corpora_are_answered_right_everywhere(
@@ -63,6 +62,7 @@ def test_the_oldest_corpora_are_answered_right_everywhere(
     assert result.false_alarms() == 0, [m for m in result.misses if m.get("label") == "ordinary"]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("name", sorted(MEASURED))
 def test_no_corpus_falls_below_what_it_measured(
     results: dict[str, safety_corpus.Result], name: str
@@ -75,3 +75,15 @@ def test_no_corpus_falls_below_what_it_measured(
     assert _alarm_rate(result) <= alarms + MARGIN
     if steps is not None:
         assert _steps_right(result) >= steps - MARGIN
+
+
+def test_the_safety_classifier_never_trains_on_a_blind_corpus() -> None:
+    """The blind protocol, enforced: config.yml may list only corpora already learned from."""
+    import yaml
+
+    config = yaml.safe_load((safety_corpus.ROOT / "config.yml").read_text(encoding="utf-8"))
+    component = next(c for c in config["pipeline"] if c["name"].endswith("SafetyClassifier"))
+    trained_on = {(safety_corpus.ROOT / path).resolve() for path in component["corpora"]}
+    blind = {c.path.resolve() for c in safety_corpus.ALL_CORPORA if c.blind}
+    assert trained_on and not trained_on & blind
+    assert all(path.exists() for path in trained_on)

@@ -26,6 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import language, safety, safety_actions
+from bot.nlu.safety_classifier import SAFETY_P
 from bot.textnorm import clean_control, letter_scripts, strip_diacritics
 
 UNSUPPORTED_INTENT = "unsupported_input"
@@ -163,7 +164,7 @@ class SafetyNet(_ConfiguredComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"candidate_threshold": 0.25}
+        return {"candidate_threshold": 0.25, "ask_threshold": 0.5}
 
     @staticmethod
     def _force(message: Message, intent: str, rule: str) -> None:
@@ -228,6 +229,10 @@ class SafetyNet(_ConfiguredComponent):
                 self._force(message, match.intent, match.rule)
                 self._signal(message, match.kind, safety.SURE, match.rule)
                 return
+        second = message.get(SAFETY_P)
+        if second is not None and not match:
+            self._second_opinion(message, text, second, guess)
+            return
         if guess and not match:
             kind = safety.SafetyMatch(guess[0], "").kind
             # danger now is the one miss that cannot wait: a danger guess is only dropped in a
@@ -246,6 +251,20 @@ class SafetyNet(_ConfiguredComponent):
         issue = message.get(INPUT_ISSUE)
         if issue:
             self._force(message, UNSUPPORTED_INTENT, f"input_{issue}")
+
+    def _second_opinion(self, message: Message, text: str, second: dict[str, float],
+                        guess: tuple[str, float] | None) -> None:
+        """With the SafetyClassifier in the pipeline, its probability replaces DIET's guess:
+        at `ask_threshold` or more (and no veto) the dialogue asks; otherwise a safety intent
+        DIET picked alone is replaced by its next intent."""
+        kind, p = max(second.items(), key=lambda item: item[1]) if second else ("crisis", 0.0)
+        if p >= float(self._config.get("ask_threshold", 0.5)) \
+                and not safety.not_a_safety_context(text):
+            self._signal(message, kind, safety.ASK, "safety_classifier")
+        elif guess:
+            self._demote(message)
+        elif message.get(INPUT_ISSUE):
+            self._force(message, UNSUPPORTED_INTENT, f"input_{message.get(INPUT_ISSUE)}")
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

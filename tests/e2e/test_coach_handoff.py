@@ -10,7 +10,10 @@ Screenshots go to artifacts/e2e/ (not committed).
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,9 +125,6 @@ def test_user_can_leave_the_coach_chat(system: Stack) -> None:
 def test_not_safe_after_a_crisis_opens_a_case_at_the_highest_priority(system: Stack) -> None:
     """The safety dialogue through the whole stack: crisis answer, one question, "nej",
     112 and the suicide line again, and a case the coaches see first (priority 1)."""
-    import json
-    import urllib.request
-
     inbox = system.inbox
     assert inbox is not None
     sender = uuid.uuid4().hex
