@@ -92,7 +92,7 @@ def bench_swap(model: Path, users: int) -> dict[str, float]:
         url = f"http://127.0.0.1:{port}"
         log = (work / "rasa.log").open("wb")
         proc = subprocess.Popen(
-            [rasa_executable(), "run", "--enable-api", "--auth-token", token, "--model", str(a),
+            [rasa_executable(), "run", "--enable-api", f"--auth-token={token}", "--model", str(a),
              "--endpoints", str(work / "endpoints.yml"), "--credentials",
              str(ROOT / "credentials.yml"), "-i", "127.0.0.1", "-p", str(port)],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **UNTHROTTLED})

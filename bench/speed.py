@@ -167,7 +167,7 @@ class Server:
                **UNTHROTTLED, **self.env}
         self._started = time.monotonic()
         self.proc = subprocess.Popen(
-            [RASA, "run", "--enable-api", "--auth-token", uuid.uuid4().hex,
+            [RASA, "run", "--enable-api", f"--auth-token={uuid.uuid4().hex}",
              "--model", str(self.model), "--endpoints", str(endpoints),
              "--credentials", str(self.credentials), "-i", "127.0.0.1", "-p", str(port)],
             cwd=self.cwd, env=env, stdout=(self.workdir / "rasa.log").open("wb"),

@@ -269,7 +269,7 @@ class ProductionProfile:
                                               "--host", "127.0.0.1", "--port", str(port)],
                           f"http://127.0.0.1:{port}/healthz"))
         for i, port in enumerate(self.ports.rasa_instances, 1):
-            specs.append((f"rasa-{i}", [rasa, "run", "--enable-api", "--auth-token", token,
+            specs.append((f"rasa-{i}", [rasa, "run", "--enable-api", f"--auth-token={token}",
                                         "--model", str(self.model), "--endpoints",
                                         str(ENDPOINTS), "--credentials", str(self.credentials),
                                         "-i", "127.0.0.1", "-p", str(port)],

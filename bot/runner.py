@@ -67,7 +67,7 @@ def process_specs(settings: RunSettings, model: Path) -> list[ProcessSpec]:
         ),
         ProcessSpec(
             "rasa",
-            [rasa, "run", "--enable-api", "--auth-token", settings.rasa_token,
+            [rasa, "run", "--enable-api", f"--auth-token={settings.rasa_token}",
              "--model", str(model), "--endpoints", "endpoints.yml",
              "--credentials", "credentials.yml", "-i", settings.rasa_host,
              "-p", str(settings.rasa_port)],

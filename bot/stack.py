@@ -155,7 +155,7 @@ class Stack:
             "escalation": ([sys.executable, "-m", "bot", "escalation"], "/healthz"),
             "actions": ([sys.executable, "-m", "bot", "actions", "-p",
                          str(self.ports["actions"])], "/health"),
-            "rasa": ([rasa, "run", "--enable-api", "--auth-token", self.rasa_token,
+            "rasa": ([rasa, "run", "--enable-api", f"--auth-token={self.rasa_token}",
                       "--model", str(self.model), "--endpoints",
                       str(self.workdir / "endpoints.yml"), "--credentials",
                       str(self.workdir / "credentials.yml"), "-i", "127.0.0.1", "-p",

@@ -131,7 +131,7 @@ def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     log = (workdir / "rasa.log").open("wb")
     rasa = str(Path(sys.executable).with_name("rasa"))
     proc = subprocess.Popen(
-        [rasa, "run", "--enable-api", "--auth-token", token, "--model", str(trained_model),
+        [rasa, "run", "--enable-api", f"--auth-token={token}", "--model", str(trained_model),
          "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
          "-i", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,

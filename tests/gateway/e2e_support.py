@@ -221,7 +221,7 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
         "gateway": ([sys.executable, "-c",
                      "import sys; from bot.gateway.cli import serve; sys.exit(serve([]))"],
                     "/healthz"),
-        "rasa": ([rasa, "run", "--enable-api", "--auth-token", rasa_token, "--model",
+        "rasa": ([rasa, "run", "--enable-api", f"--auth-token={rasa_token}", "--model",
                   str(model), "--endpoints", str(work / "endpoints.yml"),
                   "--credentials", str(work / "credentials.yml"), "-i", "127.0.0.1",
                   "-p", str(ports["rasa"])], "/"),

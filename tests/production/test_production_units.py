@@ -83,3 +83,16 @@ def test_nginx_config_balances_both_upstreams(tmp_path: Path) -> None:
     check = subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c",
                             str(tmp_path / "nginx.conf")], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_a_token_that_starts_with_a_dash_still_reaches_rasa(tmp_path: Path) -> None:
+    """secrets.token_urlsafe() begins with "-" once in 64 tokens: Rasa's own argument parser
+    must read it as the token, not as an unknown option (it made the fault tests flaky)."""
+    from rasa.__main__ import create_argument_parser
+
+    token = "-dash-first-token-0123456789abcdefghijklmnop"
+    profile = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path,
+                                env={"RASA_TOKEN": token, "ACTION_SERVER_TOKEN": "x" * 40})
+    rasa_args = next(cmd for name, cmd, _ in profile.specs() if name == "rasa-1")
+    parsed = create_argument_parser().parse_args(rasa_args[1:])
+    assert parsed.auth_token == token
