@@ -19,6 +19,7 @@ import yaml
 
 from bot import safety
 from bot.modelops import safety_corpus
+from bot.nlu import safety_classifier as classifier
 from bot.nlu.safety_classifier import INTENT_KIND, LABEL_KIND, build_model
 
 
@@ -35,12 +36,10 @@ def nlu_examples() -> list[tuple[str, str]]:
 
 
 def corpus_examples(names: Iterable[str]) -> list[tuple[str, str]]:
+    """The component's own loader, by corpus name instead of path."""
     by_name = {c.name: c for c in safety_corpus.ALL_CORPORA}
-    out = []
-    for name in names:
-        messages, _ = safety_corpus.load_corpus(by_name[name].path)
-        out += [(m["text"], LABEL_KIND.get(m["label"], "other")) for m in messages]
-    return out
+    return classifier.corpus_examples(
+        [str(by_name[name].path.relative_to(safety_corpus.ROOT)) for name in names])
 
 
 def rules_kind(text: str) -> str:
