@@ -26,8 +26,6 @@ from typing import Any
 from bot import evaluation
 from bot.modelops import live, safety_corpus
 
-SAFETY_INTENTS = frozenset({"crisis_suicidal", "emergency_danger"})
-
 
 @dataclass
 class Verdict:
@@ -42,7 +40,7 @@ class Verdict:
 
 def safety_texts(holdout: list[tuple[str, str]]) -> list[str]:
     """The held-out set's crisis and emergency examples (the corpora are replayed whole)."""
-    return list(dict.fromkeys(t for t, intent in holdout if intent in SAFETY_INTENTS))
+    return list(dict.fromkeys(t for t, intent in holdout if intent in evaluation.SAFETY_INTENTS))
 
 
 @dataclass(frozen=True)

@@ -173,11 +173,6 @@ def has_112_first(turn: Turn) -> bool:
     return sa.EMERGENCY_NUMBER in turn.first_line
 
 
-def raised_alarm(turn: Turn) -> bool:
-    """A crisis or danger answer or question: what an ordinary message must not get."""
-    return bool(turn.kinds() & {sa.CRISIS, sa.DANGER, sa.ASK})
-
-
 def coach_requested(turn: Turn) -> bool:
     return sa.ESCALATE in turn.actions
 
@@ -192,8 +187,9 @@ def closes_conversation(turn: Turn) -> bool:
 
 
 def started_safety(turn: Turn) -> bool:
-    """A crisis, danger or direct-question answer ran: an ordinary answer that happens to
-    list 90101 (the mental-health answer does) is still an ordinary answer."""
+    """A crisis, danger or direct-question answer ran: what a safety message needs and an
+    ordinary message must not get (an ordinary answer that happens to list 90101, as the
+    mental-health answer does, is still an ordinary answer)."""
     return bool(turn.kinds() & {sa.CRISIS, sa.DANGER, sa.ASK})
 
 
@@ -205,7 +201,7 @@ def message_ok(label: str, turn: Turn) -> bool:
         return started_safety(turn) and has_112_first(turn)
     if label == "threat":
         return sa.EMERGENCY_NUMBER in turn.joined and not closes_conversation(turn)
-    return not raised_alarm(turn)
+    return not started_safety(turn)
 
 
 def step_ok(expect: str, turn: Turn, after_safety: bool, crisis_seen: bool = True) -> bool:
