@@ -15,6 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.settings import process_env
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).with_name("rasa"))
 # The benchmarks drive up to 50 simulated users from 127.0.0.1, each sending again as soon as
@@ -69,8 +71,8 @@ def start_rasa(model: Path, workdir: Path, extra_endpoints: str = "") -> tuple[s
         [RASA, "run", "--model", str(model), "--endpoints", str(endpoints), "--credentials",
          str(ROOT / "credentials.yml"), "-i", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, stdout=(workdir / "rasa.log").open("wb"), stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
-             **UNTHROTTLED},
+        env=process_env(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="2",
+                        **UNTHROTTLED),
     )
     url = f"http://127.0.0.1:{port}"
     ready = asyncio.run(_wait_answer(url, proc))

@@ -43,7 +43,7 @@ from bot.escalation.settings import (
     is_production,
 )
 from bot.runner import wait_ready
-from bot.settings import ROOT
+from bot.settings import ROOT, process_env
 from bot.supervisor import Supervisor
 
 DEFAULT_SERVER_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
@@ -224,7 +224,7 @@ class ProductionProfile:
         redis = urlsplit(self.redis_url)
         redis_db = (redis.path or "/0").lstrip("/") or "0"
         lock_prefix = re.sub(r"[^A-Za-z0-9]", "", self.redis_prefix) or "slutaskjut"
-        return {
+        return process_env({
             **self.env,
             "PYTHONWARNINGS": "ignore",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -249,7 +249,7 @@ class ProductionProfile:
             "REDIS_PASSWORD": redis.password or "",
             "REDIS_LOCK_DB": redis_db,
             "REDIS_LOCK_PREFIX": lock_prefix,
-        }
+        })
 
     def specs(self) -> list[tuple[str, list[str], str]]:
         """(name, command, ready URL) of every process, in start order; nginx last."""

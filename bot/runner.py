@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import ROOT, RunSettings
+from bot.settings import ROOT, RunSettings, process_env
 from bot.supervisor import Supervisor
 from bot.training import rasa_executable, train
 
@@ -110,7 +110,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
 def launch(spec: ProcessSpec) -> subprocess.Popen[bytes]:
     """Start one process, its output appended to var/log/<name>.log."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+    env = process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     with (LOG_DIR / f"{spec.name}.log").open("ab") as log:
         return subprocess.Popen(spec.cmd, cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
@@ -202,7 +202,7 @@ def shell(argv: list[str]) -> int:
         return subprocess.call(
             [rasa_executable(), "shell", "--model", str(model), "--endpoints", "endpoints.yml",
              *argv],
-            cwd=ROOT,
+            cwd=ROOT, env=process_env(os.environ),
         )
     finally:
         stop(procs)

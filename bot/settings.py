@@ -7,10 +7,22 @@ or command line, so no module depends on a shared global configuration object.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Rasa reports usage to Rasa's servers unless told otherwise; a service for anonymous young
+# people sends nothing anywhere, so every Rasa process the project starts gets this.
+NO_TELEMETRY = {"RASA_TELEMETRY_ENABLED": "false"}
+
+
+def process_env(base: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """The environment for a process the project starts: `base` and `extra`, telemetry off.
+
+    Applied last, so neither .env nor a caller can switch Rasa's telemetry back on.
+    """
+    return {**base, **extra, **NO_TELEMETRY}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.runner import wait_ready
+from bot.settings import process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 ALWAYS_OPEN = ",".join(f"{d}=00:00-23:59" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
@@ -111,7 +112,7 @@ class Stack:
     def __enter__(self) -> Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ports = {n: free_port() for n in ("rasa", "actions", "escalation", "inbox")}
-        self.env = {
+        self.env = process_env({
             **os.environ,
             "PYTHONWARNINGS": "ignore",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -125,7 +126,7 @@ class Stack:
             "COACH_HOURS": ALWAYS_OPEN,
             "COACH_CLOSED_ON_HOLIDAYS": "0",
             "ESCALATION_SWEEP_INTERVAL_SECONDS": "1",
-        }
+        })
         (self.workdir / "endpoints.yml").write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports["actions"]}/webhook"\n'
             "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bot import content
+from bot.settings import process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
@@ -79,7 +80,7 @@ def train(
     cmd += ["--data", "data"]
     print(f"training {'NLU ' if nlu_only else ''}model {target.name} ...", flush=True)
     started = time.monotonic()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+    env = process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=quiet, text=True)
     if result.returncode != 0 or not target.exists():
         if quiet:

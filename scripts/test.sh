@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# no usage reports from any Rasa process of the tests (also set by ./dev and tests/conftest.py)
+export RASA_TELEMETRY_ENABLED=false
 
 ensure_postgres() {
   if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then

@@ -22,9 +22,12 @@ from typing import Any
 
 import pytest
 
+from bot.settings import NO_TELEMETRY, process_env
+
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+os.environ.update(NO_TELEMETRY)  # Rasa loaded in the test process reports nothing either
 
 
 def free_port() -> int:
@@ -137,8 +140,8 @@ def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         # the default limit per conversation; every test talks from 127.0.0.1, so the
         # address limit is out of the way (tests/test_channel_limits.py covers it)
-        env={**os.environ, "PYTHONWARNINGS": "ignore", "REST_RATE_PER_CONVERSATION": "20/60",
-             "REST_RATE_PER_ADDRESS": "100000/60"},
+        env=process_env(os.environ, PYTHONWARNINGS="ignore", REST_RATE_PER_CONVERSATION="20/60",
+                        REST_RATE_PER_ADDRESS="100000/60"),
     )
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import process_env
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.model
 
@@ -20,7 +22,7 @@ def test_every_flow_in_the_test_stories_is_predicted(trained_model: Path, tmp_pa
          str(ROOT / "tests" / "stories"), "--out", str(tmp_path), "--fail-on-prediction-errors",
          "--no-plot"],
         cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"},
+        env=process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore"),
     )
     failed = tmp_path / "failed_test_stories.yml"
     detail = failed.read_text(encoding="utf-8") if failed.exists() else result.stdout[-3000:]

@@ -24,6 +24,7 @@ import yaml
 from bot import training
 from bot.modelops import live
 from bot.review.nlu_files import read_intents
+from bot.settings import process_env
 
 
 def _model_intents(model: Path) -> set[str] | None:
@@ -65,7 +66,7 @@ def finetune(base: Path, epoch_fraction: float = 0.3, quiet: bool = False) -> Pa
            "domain.yml", "--data", "data", "--out", str(training.MODELS_DIR),
            "--fixed-model-name", target.name.removesuffix(".tar.gz"),
            "--finetune", str(base), "--epoch-fraction", str(epoch_fraction)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+    env = process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     result = subprocess.run(cmd, cwd=training.ROOT, env=env, capture_output=quiet, text=True)
     if result.returncode != 0 or not target.exists():
         raise RuntimeError(f"fine-tuning failed with exit code {result.returncode}")

@@ -24,6 +24,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from bot.runner import wait_ready
+from bot.settings import process_env
 from tests.conftest import ROOT, free_port
 from tests.gateway.helpers import (
     ELKS_PASSWORD,
@@ -173,7 +174,7 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
     names = ("rasa", "actions", "escalation", "gateway", "provider", "neutral")
     ports = {name: free_port() for name in names}
     rasa_token, internal = "e2e-rasa-token", "e2e-internal-token"
-    env = {
+    env = process_env({
         **os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_URL": f"http://127.0.0.1:{ports['rasa']}", "RASA_TOKEN": rasa_token,
         "ESCALATION_URL": f"http://127.0.0.1:{ports['escalation']}",
@@ -193,7 +194,7 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
         "ELKS_WEBHOOK_SECRET": ELKS_SECRET,
         "ELKS_API_URL": f"http://127.0.0.1:{ports['provider']}/a1",
         **(gateway_env or {}),
-    }
+    })
     broker = ("event_broker:\n  type: bot.relay_broker.EscalationRelayBroker\n"
               f'  url: "http://127.0.0.1:{ports["escalation"]}"\n') if escalation else ""
     (work / "endpoints.yml").write_text(
