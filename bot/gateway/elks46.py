@@ -9,6 +9,7 @@ for why one way out).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 
 import aiohttp
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from bot.gateway import keys
 from bot.gateway.settings import ElksSettings
-from bot.gateway.sms import SmsSendError, inbound_from_form, read_form
+from bot.gateway.sms import SmsSendError, inbound_from_form, provider_failure, read_form
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -47,9 +48,11 @@ def make_sender(cfg: ElksSettings):  # -> Sender
         try:
             async with http.post(url, data=data, auth=auth) as resp:
                 if resp.status != 200:
-                    raise SmsSendError(f"46elks answered {resp.status}: "
-                                       f"{(await resp.text())[:200]}")
+                    body = await resp.text(errors="replace")
+                    raise SmsSendError(await asyncio.to_thread(
+                        provider_failure, "46elks", resp.status, body))
         except aiohttp.ClientError as exc:
-            raise SmsSendError(f"46elks unreachable: {exc!r}") from exc
+            reason = await asyncio.to_thread(provider_failure, "46elks", None, type(exc).__name__)
+            raise SmsSendError(reason) from exc
 
     return send

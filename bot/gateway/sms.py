@@ -12,6 +12,7 @@ choices ("Svara 1, 2 eller 3."), and an answer "2" sends the second button's pay
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from bot.gateway.conversation import CoachTracker
 from bot.gateway.rasa import RasaGateway, RasaUnavailable
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
+from bot.privacy import scrub
 from bot.ratelimit import RateLimiter, TokenBuckets
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,35 @@ Sender = Callable[[aiohttp.ClientSession, str, str, str], Awaitable[None]]
 
 
 class SmsSendError(Exception):
-    """The provider's API refused or could not be reached."""
+    """The provider's API refused or could not be reached (the message is safe to log)."""
+
+
+# any run of 5+ digits, however grouped: a number the provider echoes back in its error
+_DIGIT_RUN = re.compile(r"\+?\d(?:[\s().-]*\d){4,}")
+MAX_REASON = 120
+
+
+def provider_failure(provider: str, status: int | None, body: str) -> str:
+    """A loggable line for a provider's refusal: status, error code, scrubbed short reason.
+
+    Providers echo the recipient's number (and sometimes the text) in their error bodies, so
+    the body is never logged as it is: only Twilio's numeric `code` and a reason with
+    personal data scrubbed and every long digit run masked.
+    """
+    code: object = None
+    reason = body or ""
+    try:
+        data = json.loads(reason)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        code = data.get("code") if isinstance(data.get("code"), int) else None
+        reason = str(data.get("message") or data.get("error") or "")
+    reason = " ".join(reason.split())[:400]
+    reason = _DIGIT_RUN.sub("[nummer]", scrub(reason))[:MAX_REASON]
+    head = f"{provider} answered {status}" if status is not None else f"{provider} unreachable"
+    return head + (f" (code {code})" if code is not None else "") + (
+        f": {reason}" if reason else "")
 
 
 @dataclass(frozen=True)

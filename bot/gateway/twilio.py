@@ -10,13 +10,16 @@ own RequestValidator checks signatures.
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from bot.gateway import keys
 from bot.gateway.settings import TwilioSettings
-from bot.gateway.sms import SmsSendError, inbound_from_form, read_form
+from bot.gateway.sms import SmsSendError, inbound_from_form, provider_failure, read_form
+from bot.gateway.vault import pseudonym
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -42,7 +45,20 @@ async def webhook(request: web.Request) -> web.Response:
     if form.get("AccountSid", cfg.account_sid) != cfg.account_sid:
         raise web.HTTPForbidden(text="wrong account")
     sms = inbound_from_form("twilio", form.get("From"), form.get("To"), form.get("Body"))
-    await request.app[keys.SMS].handle_inbound(sms)
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not sid or len(sid) > 64:
+        raise web.HTTPBadRequest(text="missing or invalid MessageSid")
+    # Twilio retries a webhook it thinks failed, and a signed request can be replayed: the
+    # same MessageSid is answered 200 and handled once
+    vault = request.app[keys.VAULT]
+    key = pseudonym(settings.secret, sid, "twilio-")
+    if not await asyncio.to_thread(vault.first_sight, key):
+        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+    try:
+        await request.app[keys.SMS].handle_inbound(sms)
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(vault.unsee, key))  # let the retry through
+        raise
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
 
@@ -56,9 +72,11 @@ def make_sender(cfg: TwilioSettings):  # -> Sender
         try:
             async with http.post(url, data=data, auth=auth) as resp:
                 if resp.status not in (200, 201):
-                    raise SmsSendError(f"Twilio answered {resp.status}: "
-                                       f"{(await resp.text())[:200]}")
+                    body = await resp.text(errors="replace")
+                    raise SmsSendError(await asyncio.to_thread(
+                        provider_failure, "Twilio", resp.status, body))
         except aiohttp.ClientError as exc:
-            raise SmsSendError(f"Twilio unreachable: {exc!r}") from exc
+            reason = await asyncio.to_thread(provider_failure, "Twilio", None, type(exc).__name__)
+            raise SmsSendError(reason) from exc
 
     return send

@@ -39,6 +39,15 @@ contacts = Table(
     Column("buttons", Text, nullable=True),  # JSON list of the last choices' payloads
     Column("last_active", Float, nullable=False),
 )
+# Provider message ids already handled (keyed hash, not the id): a replayed or retried webhook
+# is answered and not processed twice. Kept SEEN_TTL_SECONDS, then swept.
+seen_messages = Table(
+    "sms_seen_messages",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("seen_at", Float, nullable=False),
+)
+SEEN_TTL_SECONDS = 30 * 24 * 3600
 
 
 def normalise_number(raw: str) -> str | None:
@@ -121,6 +130,23 @@ class Vault:
             conn.execute(contacts.update().where(contacts.c.sender_id == sender_id).values(
                 buttons=json.dumps(payloads) if payloads else None))
 
+    def first_sight(self, key: str, now: float | None = None) -> bool:
+        """Record a provider message id; False if it was already recorded (a replay)."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "sqlite":
+                stmt = sqlite_insert(seen_messages).values(key=key, seen_at=now)
+                return bool(conn.execute(stmt.on_conflict_do_nothing()).rowcount)
+            if conn.execute(select(seen_messages.c.key).where(seen_messages.c.key == key)).first():
+                return False
+            conn.execute(seen_messages.insert().values(key=key, seen_at=now))
+            return True
+
+    def unsee(self, key: str) -> None:
+        """Forget a message id whose handling failed, so the provider's retry is processed."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(seen_messages).where(seen_messages.c.key == key))
+
     def forget(self, sender_id: str) -> bool:
         with self.engine.begin() as conn:
             return bool(conn.execute(
@@ -130,6 +156,8 @@ class Vault:
         """Delete numbers inactive longer than the TTL; returns how many."""
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
+            conn.execute(delete(seen_messages).where(
+                seen_messages.c.seen_at < now - SEEN_TTL_SECONDS))
             return int(conn.execute(
                 delete(contacts).where(contacts.c.last_active < now - self.ttl)).rowcount)
 

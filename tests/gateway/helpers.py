@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -135,7 +136,8 @@ class FakeProviders:
 def twilio_post(url: str, number: str, body: str, token: str = TWILIO_TOKEN,
                 extra: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
     """A Twilio-style webhook request signed with the twilio package's RequestValidator."""
-    params = {"AccountSid": TWILIO_SID, "MessageSid": "SM" + "2" * 32, "From": number,
+    # a fresh MessageSid per message, as Twilio sends (the gateway drops repeated ones)
+    params = {"AccountSid": TWILIO_SID, "MessageSid": "SM" + uuid.uuid4().hex, "From": number,
               "To": OUR_NUMBER, "Body": body, "NumMedia": "0", **(extra or {})}
     signature = RequestValidator(token).compute_signature(url, params)
     return urlencode(params).encode(), {
