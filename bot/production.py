@@ -42,7 +42,7 @@ from bot.escalation.settings import (
     check_production_secrets,
     is_production,
 )
-from bot.runner import wait_ready
+from bot.runner import private_data_dir, wait_ready
 from bot.settings import ROOT, process_env
 from bot.supervisor import Supervisor
 
@@ -308,6 +308,7 @@ class ProductionProfile:
 
     def start(self, timeout: float = 300) -> None:
         nginx = self.prepare()
+        private_data_dir()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.base_env()
         specs = self.specs()

@@ -28,6 +28,12 @@ from bot.training import rasa_executable, train
 LOG_DIR = ROOT / "var" / "log"
 
 
+def private_data_dir() -> None:
+    """var/ holds the databases and logs: readable by the owner only."""
+    (ROOT / "var").mkdir(mode=0o700, exist_ok=True)
+    os.chmod(ROOT / "var", 0o700)
+
+
 def run_retention() -> None:
     """Delete what is past retention (hourly while the system runs; see bot.retention)."""
     from bot.retention import Databases, purge
@@ -109,6 +115,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
 
 def launch(spec: ProcessSpec) -> subprocess.Popen[bytes]:
     """Start one process, its output appended to var/log/<name>.log."""
+    private_data_dir()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     env = process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     with (LOG_DIR / f"{spec.name}.log").open("ab") as log:

@@ -77,6 +77,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from bot.db.engine import private_sqlite_file, sqlite_privacy_pragmas
+
 log = logging.getLogger(__name__)
 
 MAX_SPOOLED_EVENTS = 10_000  # ~1,000 turns, some tens of MB at most
@@ -122,6 +124,8 @@ class SQLTrackerStore(RasaSQLTrackerStore):
     events of a database outage kept and stored when it answers again."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("dialect") == "sqlite" and kwargs.get("db"):
+            private_sqlite_file(str(kwargs["db"]))  # owner-only before Rasa creates it
         super().__init__(*args, **kwargs)
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = contextlib.nullcontext()
         if self.engine.dialect.name == "sqlite":
@@ -511,3 +515,4 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    sqlite_privacy_pragmas(dbapi_connection)

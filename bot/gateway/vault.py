@@ -16,13 +16,25 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, delete, select
+from sqlalchemy import (
+    Column,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    select,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
+
+from bot.db.engine import private_sqlite_file, sqlite_privacy_pragmas
 
 SMS_PREFIX = "sms-"
 WEB_PREFIX = "web-"
@@ -80,7 +92,10 @@ def make_vault_engine(url: str) -> Engine:
         return create_engine("sqlite://", poolclass=StaticPool,
                              connect_args={"check_same_thread": False}, future=True)
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(url.removeprefix("sqlite:///"))
+        engine = create_engine(url, future=True, pool_pre_ping=True)
+        event.listen(engine, "connect", lambda conn, _record: sqlite_privacy_pragmas(conn))
+        return engine
     return create_engine(url, future=True, pool_pre_ping=True)
 
 

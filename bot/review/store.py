@@ -32,6 +32,16 @@ def text_key(text: str) -> str:
     return hashlib.sha256(normalise(text).encode()).hexdigest()
 
 
+def clean_text(text: str) -> str:
+    """What the inbox stores for a raw message: scrubbed and capped."""
+    return scrub(text.strip())[:MAX_TEXT]
+
+
+def raw_text_key(text: str) -> str:
+    """The key the inbox would file a raw message under (forget finds its items with it)."""
+    return text_key(clean_text(text))
+
+
 @dataclass(frozen=True)
 class ReviewRow:
     """What the inbox shows (a plain copy: no lazy loading outside the session)."""
@@ -67,7 +77,7 @@ class ReviewStore:
 
         Returns (id, created).
         """
-        clean = scrub(text.strip())[:MAX_TEXT]
+        clean = clean_text(text)
         key = text_key(clean)
         with self.sessions.begin() as s:
             existing = s.execute(
