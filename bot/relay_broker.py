@@ -25,6 +25,10 @@ duplicate: better than a message the coach never sees).
 It also feeds the review inbox (POST /internal/review): a user message whose intent is
 nlu_fallback or whose confidence is below REVIEW_CONFIDENCE_THRESHOLD, or that the bot answered
 with a rephrase request, is sent without the sender id; the service scrubs it before storing.
+Only messages of a conversation without an open coach case go there: what a young person
+writes to a coach is read by the coach, never by maintainers. The relay of the same message
+tells which it is (202: a case is open, 404: none), so a review post waits for that answer and
+is dropped when a case is open or when the answer could not be had.
 
 Posts run in one background worker per process, so messages reach the coach in order.
 """
@@ -58,6 +62,9 @@ RELAY_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 # no live instance behind the load balancer (502-504), or the service's database is down (500)
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_PENDING_REVIEW = 1000  # last user message per sender, kept until the bot's next action
+EVENT_KEY = "_event"  # a user event to relay, with the review post that depends on its answer
+# what the last relay of a sender's message found
+CASE_OPEN, NO_CASE, UNKNOWN = "open", "none", "unknown"
 
 
 def review_reason(parse_data: dict[str, Any], threshold: float) -> str | None:
@@ -114,6 +121,8 @@ class EscalationRelayBroker(EventBroker):
         # senders whose action_escalate just ran: its bot message must follow
         self._escalating: set[str] = set()
         self._fallbacks: set[asyncio.Task[None]] = set()
+        # sender -> what the relay of its last user message found (CASE_OPEN, NO_CASE, UNKNOWN)
+        self._case_state: OrderedDict[str, str] = OrderedDict()
 
     @classmethod
     async def from_endpoint_config(
@@ -134,11 +143,13 @@ class EscalationRelayBroker(EventBroker):
         )
 
     def publish(self, event: dict[str, Any]) -> None:
-        self._note_for_review(event)
+        review = self._note_for_review(event)
         self._note_escalation(event)
-        if event.get("event") != "user" or not event.get("sender_id"):
-            return
-        self._enqueue(event)
+        sender = str(event.get("sender_id") or "")
+        if event.get("event") == "user" and sender:
+            self._enqueue({EVENT_KEY: event, REVIEW_KEY: review})
+        elif review is not None:  # a rephrase request: the message was relayed before
+            self._enqueue({REVIEW_KEY: review, "sender": sender})
 
     def _enqueue(self, item: dict[str, Any]) -> None:
         if self._queue is None:
@@ -146,25 +157,27 @@ class EscalationRelayBroker(EventBroker):
             self._worker = asyncio.get_event_loop().create_task(self._run())
         self._queue.put_nowait(item)
 
-    def _note_for_review(self, event: dict[str, Any]) -> None:
-        """Queue a review post for a missed message; remember others until the bot acts."""
+    def _note_for_review(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The review post a missed message calls for (None if none); remember other user
+        messages until the bot acts, as a rephrase request makes them missed too."""
         sender = event.get("sender_id")
         if not sender:
-            return
+            return None
         sender = str(sender)
         if event.get("event") == "user":
             self._pending_review.pop(sender, None)
             reason = review_reason(event.get("parse_data") or {}, self.review_threshold)
             if reason is not None:
-                self._enqueue({REVIEW_KEY: review_payload(event, reason)})
-            elif (event.get("text") or "").strip() and not str(event.get("text")).startswith("/"):
+                return review_payload(event, reason)
+            if (event.get("text") or "").strip() and not str(event.get("text")).startswith("/"):
                 self._pending_review[sender] = event
                 while len(self._pending_review) > MAX_PENDING_REVIEW:
                     self._pending_review.popitem(last=False)
         elif event.get("event") == "action":
             pending = self._pending_review.pop(sender, None)
             if pending is not None and event.get("name") in REPHRASE_ACTIONS:
-                self._enqueue({REVIEW_KEY: review_payload(pending, "rephrase")})
+                return review_payload(pending, "rephrase")
+        return None
 
     def _note_escalation(self, event: dict[str, Any]) -> None:
         """action_escalate followed by anything but a bot message failed: run it here."""
@@ -223,21 +236,33 @@ class EscalationRelayBroker(EventBroker):
     async def _run(self) -> None:
         assert self._queue is not None
         while True:
-            event = await self._queue.get()
+            item = await self._queue.get()
             try:
-                if REVIEW_KEY in event:
-                    await self._post_review(event[REVIEW_KEY])
-                    continue
-                await self._relay(event)
+                if EVENT_KEY in item:
+                    sender = str(item[EVENT_KEY]["sender_id"])
+                    self._remember_case_state(sender, UNKNOWN)
+                    self._remember_case_state(sender, await self._relay(item[EVENT_KEY]))
+                else:
+                    sender = str(item.get("sender") or "")
+                # in queue order, so the state is that of the message this review is about
+                if item.get(REVIEW_KEY) is not None and self._case_state.get(sender) == NO_CASE:
+                    await self._post_review(item[REVIEW_KEY])
             except Exception:  # never let one failure stop the relay
                 log.exception("relaying a user message failed")
+
+    def _remember_case_state(self, sender: str, state: str) -> None:
+        self._case_state[sender] = state
+        self._case_state.move_to_end(sender)
+        while len(self._case_state) > MAX_PENDING_REVIEW:
+            self._case_state.popitem(last=False)
 
     async def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
-    async def _relay(self, event: dict[str, Any]) -> None:
+    async def _relay(self, event: dict[str, Any]) -> str:
+        """Post the message to the conversation's case; what the service said about the case."""
         sender = str(event["sender_id"])
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         if intent in SAFETY_ANSWERS and await self._is_paused(sender):
@@ -252,19 +277,22 @@ class EscalationRelayBroker(EventBroker):
                           "timestamp": event.get("timestamp")},
                     headers={"Authorization": f"Bearer {self.internal_token}"},
                 ) as resp:
-                    if resp.status in (202, 404):
-                        return
+                    if resp.status == 202:
+                        return CASE_OPEN
+                    if resp.status == 404:
+                        return NO_CASE
                     problem = f"escalation service answered {resp.status} for a user message"
                     if resp.status not in RETRY_STATUSES:
                         log.warning(problem)
-                        return
+                        return UNKNOWN
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 problem = f"escalation service unreachable: {exc!r}"
             if wait is None:
                 # the message stays in the tracker: the coach sees it in the transcript
                 log.warning("%s; given up", problem)
-                return
+                return UNKNOWN
             await asyncio.sleep(wait)
+        return UNKNOWN
 
     async def _post_review(self, payload: dict[str, Any]) -> None:
         session = await self._http()

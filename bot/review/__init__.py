@@ -1,5 +1,5 @@
 """Review inbox: what the assistant did not understand, turned into training data.
 
-Capture (relay broker -> POST /internal/review, coach flags from the case page), a
+Capture (relay broker -> POST /internal/review, never from a coach case), a
 maintainer's inbox grouped by similarity, and writing assigned examples into data/nlu.
 """

@@ -2,7 +2,9 @@
 
 - POST /internal/review (Bearer internal token): the relay broker reports a message the
   assistant did not understand. No sender id is accepted; the text is scrubbed before storage.
-- POST /api/cases/{case_id}/events/{event_id}/flag: a coach flags a user message of a case.
+- POST /api/cases/{case_id}/events/{event_id}/flag: 410. A message written in a coach case is
+  for the coach only (the chat promises that only a coach reads it, and only on request), so
+  nothing of a case reaches the maintainers' inbox.
 - GET /review, POST /review/action: the maintainer's inbox, grouped by similarity.
 - GET /admin/stats, /admin/stats/{chart}.png, /admin/stats.csv: anonymous aggregates (admin).
 """
@@ -18,14 +20,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.db.engine import make_engine
-from bot.db.models import CaseEvent
-from bot.escalation import keys, service
+from bot.escalation import keys
 from bot.escalation.common import (
     ApiError,
-    can_read,
     field_str,
     read_json_object,
     require_admin,
@@ -108,26 +107,10 @@ async def internal_review(request: web.Request) -> web.Response:
 
 
 async def flag_event(request: web.Request) -> web.Response:
-    """A coach flags a user message of a case they can read; 201 {id, created}."""
-    coach = require_coach(request)
-    case = await service.load_case(request.app, request.match_info["case_id"])
-    if not can_read(coach, case):
-        raise ApiError(403, "forbidden", "Ärendet har en annan coach")
-    store = request.app[keys.STORE]
-
-    def load() -> CaseEvent | None:
-        with store.sessions() as s:
-            return s.execute(select(CaseEvent).where(
-                CaseEvent.id == int(request.match_info["event_id"]),
-                CaseEvent.case_id == case.id)).scalar_one_or_none()
-
-    event = await asyncio.to_thread(load)
-    if event is None or event.kind != "user":
-        raise ApiError(404, "not_found", "Okänt användarmeddelande")
-    item_id, created = await asyncio.to_thread(
-        review_store(request.app).add_item, event.text, "flagged", event.intent, None,
-        case.language, event.created_at.date())
-    return web.json_response({"id": item_id, "created": created}, status=201)
+    """Flagging a case message for review is gone: what is written to a coach stays there."""
+    require_coach(request)
+    raise ApiError(410, "gone", "Meddelanden i ett coachärende skickas inte till granskning: "
+                   "bara coachen läser dem.")
 
 
 # ---- maintainer inbox ----------------------------------------------------------------------

@@ -122,7 +122,8 @@ async def test_new_intent_and_dismiss(env, nlu_copy: Path) -> None:
     assert (await client.post("/review/action", data={"action": "dismiss"})).status == 403
 
 
-async def test_coach_flags_a_user_message_of_a_case(env) -> None:
+async def test_a_case_message_cannot_be_flagged_for_review(env) -> None:
+    """What is written to a coach stays with the coach: flagging answers 410, stores nothing."""
     await env.create_coach("anna")
     client = await env.make_client()
     opened = await env.open_case(client, "conv-flag")
@@ -133,13 +134,9 @@ async def test_coach_flags_a_user_message_of_a_case(env) -> None:
     user_event = next(e for e in events if e["kind"] == "user")
     resp = await client.post(f"/api/cases/{opened['case_id']}/events/{user_event['id']}/flag",
                              headers={"X-CSRF-Token": csrf})
-    assert resp.status == 201
-    item = review_store(env.app).open_items()[0]
-    assert item.source == "flagged" and item.text == "ja heter [namn] o e rädd"
-    assert item.predicted_intent == "fear_retaliation"
-    missing = await client.post(f"/api/cases/{opened['case_id']}/events/999999/flag",
-                                headers={"X-CSRF-Token": csrf})
-    assert missing.status == 404
+    assert resp.status == 410
+    assert "coachen" in (await resp.json())["message"]
+    assert review_store(env.app).open_items() == []
 
 
 def _tracker(db: Path, rows: list[tuple[str, str, float, str | None, str | None, dict]]) -> None:

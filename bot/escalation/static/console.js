@@ -195,25 +195,6 @@
     return li;
   }
 
-  // A coach flags a user message the bot misunderstood: it goes, scrubbed, to the review inbox.
-  function addFlagButton(li, ev) {
-    if (!li || !document.body.dataset.caseId) return;
-    const btn = document.createElement("button");
-    btn.type = "button";
-    btn.className = "flag";
-    btn.textContent = "Flagga för granskning";
-    btn.addEventListener("click", async function () {
-      btn.disabled = true;
-      const r = await api("POST", "/api/cases/" + encodeURIComponent(document.body.dataset.caseId)
-        + "/events/" + ev.id + "/flag");
-      if (r.ok) { btn.textContent = "Flaggad"; } else {
-        btn.disabled = false;
-        notice((r.json && r.json.message) || "Kunde inte flagga meddelandet", true);
-      }
-    });
-    li.querySelector(".who").appendChild(btn);
-  }
-
   function shortTime(iso) {
     if (!iso) return "";
     const d = new Date(iso);
@@ -230,7 +211,6 @@
       const warn = ev.kind === "system" && ev.data && ev.data.warning;
       const label = ev.kind === "coach" && ev.coach ? "Coach " + ev.coach : (warn ? "Varning" : null);
       const li = addMessage("live", ev.kind, ev.text, label, shortTime(ev.created_at));
-      if (ev.kind === "user") addFlagButton(li, ev);
     }
   }
 
