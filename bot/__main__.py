@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rollback": ("bot.modelops.ship", "rollback_main", "put the previous model live again"),
     "retention": ("bot.retention", "main", "delete conversations/cases past retention"),
     "forget": ("bot.retention", "forget_main", "delete one conversation everywhere, now"),
+    "scrub-eval": ("bot.privacy_eval", "main", "measure the PII scrubber on a blind corpus"),
     "coach": ("bot.escalation.cli", "main", "manage coach accounts"),
     "escalation": ("bot.escalation.cli", "serve", "run the escalation service and console"),
     "gateway": ("bot.gateway.cli", "serve", "run the web chat and SMS gateway"),
