@@ -1,8 +1,10 @@
 """Masking of personal data before text is stored outside Rasa's tracker.
 
-Case summaries for coaches, the review inbox and logs get scrubbed text: names, phone numbers,
-personnummer, e-mail and IP addresses and street addresses are replaced by a tag, so no
-identifier travels further than the conversation itself.
+Case summaries for coaches, the review inbox and logs get scrubbed text: names, phone numbers
+(Swedish and international), personnummer and samordningsnummer, e-mail addresses (also
+written "namn(at)gmail.com" or "namn snabel-a live punkt se"), IP addresses, street addresses,
+apartment numbers and postcodes, registration plates and social-media handles ("min snap är
+…") are replaced by a tag, so no identifier travels further than the conversation itself.
 
 Two layers, because a miss here is a privacy leak and a false hit only costs a word:
 
@@ -10,8 +12,14 @@ Two layers, because a miss here is a privacy leak and a false hit only costs a w
    `Matcher` patterns. Token patterns see what a regex cannot easily see: a name after
    "jag heter" / "mitt namn är", a capitalised or well-known first name, an address whose
    number is a separate token ("Drottninggatan 12 B"), a phone number typed in groups.
-2. The character regexes below, run afterwards over the result: they catch identifiers the
-   tokenizer split in unexpected ways (and work even if spaCy cannot be loaded).
+2. The character regexes below, run before (identifiers with a format of their own, so that
+   "omar at gmail dot com" is one e-mail, not a name) and afterwards over the result: they
+   catch identifiers the tokenizer split in unexpected ways (and work even if spaCy cannot be
+   loaded), and extend a masked first name over the surname that follows it.
+
+The patterns describe forms (how numbers are grouped, what a handle looks like, which words
+announce a name or a plate), not a list of examples; `python -m bot scrub-eval` measures them
+on a blind corpus (docs/privacy.md).
 
 `scrub(text) -> str` is the only public API that other modules rely on.
 """
@@ -22,8 +30,9 @@ import functools
 import re
 from typing import Any
 
-NAME, PHONE, PNR, EMAIL, IP, ADDRESS = (
-    "[namn]", "[telefon]", "[personnummer]", "[e-post]", "[ip]", "[adress]",
+NAME, PHONE, PNR, EMAIL, IP, ADDRESS, PLATE, HANDLE = (
+    "[namn]", "[telefon]", "[personnummer]", "[e-post]", "[ip]", "[adress]", "[regnr]",
+    "[användarnamn]",
 )
 
 _STREET_SUFFIX = (
@@ -31,18 +40,70 @@ _STREET_SUFFIX = (
     r"|backen|plan|leden|esplanaden|promenaden|parken|gången|gangen|kajen|vallen|street|road)"
 )
 
+# --- e-mail, also spelled out: "(at)", "[at]", " at ", "snabel-a", "(dot)", " punkt ", ","
+_TLD = r"(?:com|se|net|org|nu|io|info|eu|co\.uk|uk|co|de|fi|no|dk|me|edu)"
+_AT = (r"(?:\s*@\s*|\s*[(\[{]\s*(?:at|a|@)\s*[)\]}]\s*"
+       r"|\s+(?:at|snabel-?a|snabel\s+a)\s+)")
+_DOT = r"(?:\s*\.\s*|\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*|\s+(?:dot|punkt)\s+)"
+_SPELLED_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w+-]+(?:" + _DOT + r"[\w+-]+)*" + _AT + r"[\w-]+(?:" + _DOT + r"[\w-]+)*?"
+    + r"(?:" + _DOT + r"|,)" + _TLD + r"\b", re.IGNORECASE)
+# --- personnummer and samordningsnummer (day + 60)
+_PNR = re.compile(r"\b(?:19|20)?\d{2}[01]\d(?:[0-3]\d|[6-9]\d)[-+ ]?\d{4}\b")
+# --- phone numbers: any run of digit groups; what it starts with decides (see _phone)
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|00)?[\d(][\d\s().\-/–—]{4,26}\d(?![\w])")
+# --- registration plates: ABC 123 / ABC 12D (no I, Q, V); in lower case only after a cue
+_PLATE_LETTERS = "A-HJ-PR-UW-Z"
+_PLATE = re.compile(rf"\b[{_PLATE_LETTERS}]{{3}}\s?\d{{2}}[{_PLATE_LETTERS}\d]\b")
+_PLATE_CUE = re.compile(
+    r"\b(?:regg?(?:nr|nummer|istreringsnummer)?|registreringsnummer|skylt(?:en)?"
+    r"|nummerplåt(?:en)?|plate|number plate)\W{0,3}(?:(?:e|är|was|is)\s+)?"
+    rf"([{_PLATE_LETTERS.lower()}]{{3}}\s?\d{{2}}[{_PLATE_LETTERS.lower()}\d])\b",
+    re.IGNORECASE)
+# --- addresses
+_STREET_PREFIX = r"(?:södra|norra|östra|västra|gamla|nya|stora|lilla|st\.?|s:t|sankt)"
+_STREET = re.compile(
+    r"\b(?:" + _STREET_PREFIX + r"\s+[A-ZÅÄÖa-zåäöé]*|[A-ZÅÄÖa-zåäöé]{2,})" + _STREET_SUFFIX
+    + r"\s+(?:nr\.?\s*)?\d{1,4}(?:\s?[A-Za-z](?![\w]))?", re.IGNORECASE)
+_EN_STREET = re.compile(
+    r"\b\d{1,4}[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave"
+    r"|Drive|Dr|Close|Way|Place|Pl|Court|Ct|Gardens|Terrace|Crescent|Boulevard|Blvd|Square"
+    r"|Sq|Hill|Row|Walk|Grove)\b\.?")
+_APARTMENT = re.compile(r"\b(?:lgh|lägenhet(?:snummer)?)\.?\s*(?:nr\.?\s*)?\d{4}\b",
+                        re.IGNORECASE)
+_POSTCODE = r"[1-9]\d{2}\s?\d{2}"
+_POSTCODE_CUE = re.compile(
+    r"(\b(?:post\s?nr|postnummer|postnumret|postkod|postadress(?:en)?|zip)\W{0,3}"
+    r"(?:(?:e|är|is)\s+)?)(?:SE-?)?" + _POSTCODE + r"\b", re.IGNORECASE)
+_POSTCODE_TOWN = re.compile(r"\b(?:SE-?)?" + _POSTCODE + r"(?=\s+[A-ZÅÄÖ][a-zåäö]+)")
+_POSTCODE_SE = re.compile(r"\bSE-?" + _POSTCODE + r"\b")
+_POSTCODE_AFTER = re.compile(r"(\[adress\],?\s*)" + _POSTCODE + r"\b")
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+# --- social-media handles: after a platform, or with a form only handles have
+_PLATFORMS = (r"(?:snap(?:chat)?|snapa|sc|insta(?:gram)?|ig|tik\s?tok(?:en)?|discord|kik"
+              r"|telegram|twitter(?:/x)?|yt|youtube|twitch|steam|facebook|fb|whatsapp"
+              r"|threads|reddit|roblox|psn|xbox|epic)")
+_HANDLE_AFTER_PLATFORM = re.compile(
+    r"\b" + _PLATFORMS + r"(?:-?namn(?:et)?|\s+kanal|\s+name|\s+account|\s+konto)?"
+    r"(?P<link>(?:\s+mig)?[\s,]*(?:(?:e|är|ä|is|heter|namnet)\s+)?(?:[:=]\s*)?)"
+    r"(?P<quote>[\"'“”]?)(?P<handle>@?[\w.#-]*\w)", re.IGNORECASE)
+_AT_HANDLE = re.compile(r"(?<![\w.@])@[\w.]*\w")
+_UNDERSCORE_HANDLE = re.compile(r"(?<![\w@])[^\W\d_]\w*_\w*")
+_DISCORD_TAG = re.compile(r"\b\w{2,}#\d{4}\b")
+_NOT_HANDLES = frozenset(
+    """och men eller som det den du jag ja han hon vi ni dom de e är ä is the a an and but or
+    to of on in at me mig min mitt och så nu privat längre igen också inte""".split())
+# --- names: a masked first name takes the capitalised surname(s) right after it
+_SURNAME = re.compile(
+    r"\[namn\]((?:-[A-ZÅÄÖ]?[a-zåäöéü]+)?(?:\s+(?!(?:Jag|Och|Men|Han|Hon|Vi|Det|Hej|The|And)\b)"
+    r"[A-ZÅÄÖÉ][a-zåäöéü']+(?:-[A-ZÅÄÖ][a-zåäöéü]+)?)*)")
+
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (EMAIL, re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    (EMAIL, _SPELLED_EMAIL),
+    # starts only where a word starts: linear on a 10 000-character run of letters
+    (EMAIL, re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     (IP, re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")),
-    (PNR, re.compile(r"\b(?:19|20)?\d{2}[01]\d[0-3]\d[-+ ]?\d{4}\b")),
-    (PHONE, re.compile(r"(?<!\w)(?:\+46|0046|0)[\s-]?\d(?:[\s-]?\d){5,11}\b")),
-    (
-        ADDRESS,
-        re.compile(
-            r"\b[A-ZÅÄÖa-zåäö]{2,}" + _STREET_SUFFIX + r"\s+\d{1,4}\s?[A-Za-z]?\b",
-            re.IGNORECASE,
-        ),
-    ),
+    (PNR, _PNR),
 ]
 
 # Common first names in Sweden (SCB top lists, and names common among young people in
@@ -69,7 +130,19 @@ _AMBIGUOUS_NAMES = frozenset(
     & _FIRST_NAMES
 ) | frozenset({"bo", "mats", "ola", "kim", "siv", "kent", "ulf", "sten", "rut"})
 # Words that introduce a name: "jag heter X", "han heter X", "mitt namn är X", "kalla mig X".
-_NAME_CUES = ("heter", "kallas", "kallad")
+_NAME_CUES = ("heter", "kallas", "kallad", "namnet")
+_FILLERS = ("typ", "bara", "liksom", "ba")  # "ja heter typ Alex"
+# Words after which a capitalised word is a person: "min bror Yusuf", "pappa Reza",
+# "ms Andersson", "mvh Thomas", "hälsningar, Gunilla".
+_PERSON_CUES = frozenset(
+    """bror brorsan brodern syster systern syrran mamma morsan pappa farsan kompis kompisen
+    polare polaren vän vännen flickvän flickvännen pojkvän pojkvännen tjej tjejen kille killen
+    tränare tränaren lärare läraren mentor mentorn rektor rektorn kurator kuratorn granne
+    grannen farbror morbror faster moster mormor morfar farmor farfar kusin kusinen dotter
+    dottern son sonen styvpappa styvmamma styvbror styvsyster lillebror lillasyster storebror
+    storasyster ex exet sambo brother sister mom mum dad mother father friend boyfriend
+    girlfriend teacher cousin uncle aunt son daughter coach mr mrs ms miss fröken herr fru
+    mvh hälsningar hälsning vänliga regards cheers kram""".split())
 _NOT_NAMES = frozenset(
     """inte int nt ingenting inget inga nån någon nåt något typ bara ju väl då nu så och men
     eller som jag ja du han hon vi ni dom de det den en ett att är e va vad hur var när vem
@@ -107,13 +180,22 @@ def _nlp_and_matcher() -> tuple[Any, Any] | None:
         [{"LOWER": {"REGEX": r"^[a-zåäöé]{2,}" + _STREET_SUFFIX + r"$"}},
          {"TEXT": {"REGEX": r"^\d{1,4}[A-Za-z]?$"}}],
     ])
-    word = {"LOWER": {"NOT_IN": sorted(_NOT_NAMES)}, "IS_ALPHA": True}
+    word = {"LOWER": {"NOT_IN": sorted(_NOT_NAMES)},
+            "TEXT": {"REGEX": r"^[^\W\d_]+(?:-[^\W\d_]+)*$"}}
+    filler = {"LOWER": {"IN": list(_FILLERS)}, "OP": "?"}
+    title = {"IS_TITLE": True, **word}
     matcher.add("CUE_NAME", [
-        [{"LOWER": {"IN": list(_NAME_CUES)}}, word],
+        [{"LOWER": {"IN": list(_NAME_CUES)}}, filler, word],
         [{"LOWER": {"IN": ["mitt", "my"]}}, {"LOWER": {"IN": ["namn", "name"]}},
          {"LOWER": {"IN": ["är", "e", "ä", "is", "är:"]}}, word],
         [{"LOWER": {"IN": ["kalla", "call"]}}, {"LOWER": {"IN": ["mig", "mej", "me"]}}, word],
-        [{"LOWER": {"IN": ["i'm", "im"]}}, {"IS_TITLE": True, **word}],
+        # "alla kallar mig Soffan" is a name, "dom kallar mig golare" an insult: capitals only
+        [{"LOWER": {"IN": ["kallar", "calls", "called"]}},
+         {"LOWER": {"IN": ["mig", "mej", "me", "honom", "henne", "him", "her"]}}, title],
+        [{"LOWER": {"IN": ["i'm", "im"]}}, title],
+        [{"LOWER": "i"}, {"LOWER": "am"}, title],
+        [{"LOWER": {"IN": sorted(_PERSON_CUES)}}, {"TEXT": {"IN": [",", ":"]}, "OP": "?"},
+         title],
     ])
     matcher.add("KNOWN_NAME", [[{"LOWER": {"IN": sorted(_FIRST_NAMES - _AMBIGUOUS_NAMES)}}]])
     matcher.add("TITLE_KNOWN_NAME", [[{"IS_TITLE": True,
@@ -173,15 +255,57 @@ def scrub_tokens(text: str) -> str:
     return "".join(out)
 
 
+def _phone(match: re.Match[str]) -> str:
+    """A digit run is a phone number by how it starts and how many digits it has: + or 00
+    and 8-15 digits (any country), 0 and 8-11 (Swedish), 46 and 11 digits written together.
+    Short numbers (112, 1177, 116 111, 90101), years, dates and times never qualify."""
+    raw = match.group(0)
+    digits = sum(c.isdigit() for c in raw)
+    if raw.startswith(("+", "00")):
+        ok = 8 <= digits <= 15
+    elif raw.startswith("0"):
+        ok = 8 <= digits <= 11
+    elif raw.startswith("46"):
+        ok = digits == 11 and raw.isdigit()
+    else:
+        ok = False
+    return PHONE if ok else raw
+
+
+def _handle(match: re.Match[str]) -> str:
+    """The handle after a platform name, if it looks like one: announced by ':' or '=',
+    quoted, starting with @, or with a digit, '_', '.' or '#' in it."""
+    handle = match.group("handle")
+    announced = ":" in match.group("link") or "=" in match.group("link") or match.group("quote")
+    looks_like = handle.startswith("@") or any(c in handle for c in "_.#0123456789")
+    if handle.lower() in _NOT_HANDLES or handle.startswith("[") or not (announced or looks_like):
+        return match.group(0)
+    return match.group(0)[: match.start("handle") - match.start(0)] + HANDLE
+
+
+def _formats(text: str) -> str:
+    """Identifiers with a format of their own, before the token rules see the text."""
+    for tag, pattern in _PATTERNS:
+        text = pattern.sub(tag, text)
+    text = _PHONE_CANDIDATE.sub(_phone, text)
+    text = _HANDLE_AFTER_PLATFORM.sub(_handle, text)
+    for pattern in (_AT_HANDLE, _UNDERSCORE_HANDLE, _DISCORD_TAG):
+        text = pattern.sub(HANDLE, text)
+    text = _PLATE.sub(PLATE, text)
+    text = _PLATE_CUE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + PLATE, text)
+    for pattern in (_EN_STREET, _STREET, _APARTMENT, _POSTCODE_SE, _POSTCODE_TOWN, _UK_POSTCODE):
+        text = pattern.sub(ADDRESS, text)
+    text = _POSTCODE_CUE.sub(lambda m: m.group(1) + ADDRESS, text)
+    return _POSTCODE_AFTER.sub(lambda m: m.group(1) + ADDRESS, text)
+
+
 def scrub(text: str) -> str:
     """Replace personal identifiers in `text` with neutral tags."""
     if not text:
         return text
-    # regex first for identifiers with a strict format (so "a.b@c.se" is one tag), then the
-    # token rules for names and loosely typed numbers, then the regexes once more
-    for tag, pattern in _PATTERNS[:3]:
-        text = pattern.sub(tag, text)
+    # formats first (so "a.b@c.se" is one tag and "omar at gmail dot com" no name), then the
+    # token rules for names and loosely typed numbers, then the formats once more
+    text = _formats(text)
     text = scrub_tokens(text)
-    for tag, pattern in _PATTERNS:
-        text = pattern.sub(tag, text)
-    return text
+    text = _formats(text)
+    return _SURNAME.sub(NAME, text)

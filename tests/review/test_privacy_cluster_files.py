@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
         ("ja träffa Per igår", "Per", "[namn]"),
         ("bor på Drottninggatan 12 B", "12", "[adress]"),
         ("vi ses på storgatan 5", "storgatan", "[adress]"),
-        ("adda mig @jonte_99", "jonte", "[namn]"),
+        ("adda mig @jonte_99", "jonte", "[användarnamn]"),
     ],
 )
 def test_scrub_masks_personal_data(text: str, gone: str, tag: str) -> None:
