@@ -82,6 +82,14 @@ def clean_example(text: str) -> str:
     return text.replace("](", "] (").replace("]{", "] {")
 
 
+def prepare_example(text: str) -> str:
+    """Exactly what goes into the training file: scrubbed again with today's scrubber (the
+    inbox text was scrubbed when it arrived, perhaps by an older one), then cleaned."""
+    from bot.privacy import scrub
+
+    return clean_example(scrub(text))
+
+
 def _insert(lines: list[str], intent: str, new: list[str]) -> list[str] | None:
     """Lines with `new` examples after the intent's last example; None if the intent is absent."""
     head = re.compile(r"^(\s*)-\s+intent:\s*['\"]?" + re.escape(intent) + r"['\"]?\s*(#.*)?$")
@@ -143,7 +151,7 @@ def add_examples(intent: str, texts: list[str], nlu_dir: Path | None = None,
     result = WriteResult()
     fresh: list[str] = []
     for raw in texts:
-        text = clean_example(raw)
+        text = prepare_example(raw)  # nothing reaches data/nlu unscrubbed
         if not text:
             continue
         key = normalise(_plain(text))

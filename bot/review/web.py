@@ -5,7 +5,9 @@
 - POST /api/cases/{case_id}/events/{event_id}/flag: 410. A message written in a coach case is
   for the coach only (the chat promises that only a coach reads it, and only on request), so
   nothing of a case reaches the maintainers' inbox.
-- GET /review, POST /review/action: the maintainer's inbox, grouped by similarity.
+- GET /review, POST /review/action: the maintainer's inbox, grouped by similarity. Assigning
+  shows the texts exactly as they will be written (scrubbed again) and writes only when the
+  maintainer confirms (`confirm=yes`).
 - GET /admin/stats, /admin/stats/{chart}.png, /admin/stats.csv: anonymous aggregates (admin).
 """
 
@@ -157,15 +159,25 @@ async def review_action(request: web.Request) -> web.Response:
     items = {i.id: i for i in await asyncio.to_thread(store.items, ids) if i.status == "open"}
     if not items:
         return _back("Meddelandena är redan hanterade.")
+    prepared = {i.id: await asyncio.to_thread(nlu_files.prepare_example, i.text)
+                for i in items.values()}
+    if form.get("confirm") != "yes":  # show what would be written; nothing is saved yet
+        files, _ = await asyncio.to_thread(nlu_files.read_intents, nlu_dir(request.app))
+        if intent not in files and action == "assign":
+            return _back(f"Inget skrevs: ingen träningsfil har avsikten {intent}.")
+        rows = [{"id": i.id, "stored": i.text, "saved": prepared[i.id]} for i in items.values()]
+        target = files[intent].name if intent in files else nlu_files.NEW_INTENTS_FILE
+        return _render(request, "review_confirm.html", rows=rows, intent=intent,
+                       action=action, file=target)
     async with request.app[NLU_LOCK]:  # one writer per file at a time
         try:
             result = await asyncio.to_thread(
-                nlu_files.add_examples, intent, [i.text for i in items.values()],
+                nlu_files.add_examples, intent, list(prepared.values()),
                 nlu_dir(request.app), action == "new")
         except ValueError as exc:
             return _back(f"Inget skrevs: {exc}")
     conflicted = {text for text, _ in result.conflicts}
-    done = [i.id for i in items.values() if nlu_files.clean_example(i.text) not in conflicted]
+    done = [i for i, text in prepared.items() if text not in conflicted]
     await asyncio.to_thread(store.resolve, done, "assigned" if action == "assign" else
                             "new_intent", intent, coach.id)
     parts = [f"{len(result.added)} exempel tillagda i {result.file or '–'} ({intent})"]

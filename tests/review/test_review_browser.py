@@ -82,12 +82,15 @@ def test_maintainer_reviews_the_inbox_in_a_browser(tmp_path: Path) -> None:
             tjabba = groups.filter(has_text="tjabba tjena mannen")
             tjabba.locator("select[name=intent]").select_option("greet")
             tjabba.locator("button[value=assign]").click()
+            expect(page.locator(".to-save")).to_have_count(2)  # what will be written, first
+            page.click("button[name=save]")
             expect(page.locator(".notice").last).to_contain_text("tillagda i chitchat.yml")
             expect(page.locator(".review-group")).to_have_count(1)
             page.screenshot(path=str(ARTIFACTS / "2-after-assign.png"), full_page=True)
             bus = page.locator(".review-group").first
             bus.locator("input[name=new_intent]").fill("ask_bus_price")
             bus.locator("button[value=new]").click()
+            page.click("button[name=save]")
             expect(page.locator("#empty")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "3-empty.png"), full_page=True)
             assert not errors, errors

@@ -92,8 +92,13 @@ async def test_inbox_groups_and_assign_writes_the_nlu_file(env, nlu_copy: Path) 
     html = await (await client.get("/review")).text()
     assert html.count('class="card review-group"') == 2  # the two "tjabba" are one group
     ids = [i.id for i in review_store(env.app).open_items() if i.text.startswith("tjabba")]
-    resp = await client.post("/review/action", data={"csrf_token": csrf, "action": "assign",
-                             "intent": "greet", "item": [str(i) for i in ids]})
+    form = {"csrf_token": csrf, "action": "assign", "intent": "greet",
+            "item": [str(i) for i in ids]}
+    before = (nlu_copy / "chitchat.yml").read_text()
+    preview = await client.post("/review/action", data=form)
+    assert preview.status == 200 and "Spara i data/nlu/chitchat.yml" in await preview.text()
+    assert (nlu_copy / "chitchat.yml").read_text() == before  # nothing saved yet
+    resp = await client.post("/review/action", data={**form, "confirm": "yes"})
     assert resp.status == 200  # redirected back to the inbox with a notice
     assert "2 exempel tillagda i chitchat.yml" in await resp.text()
     greet = next(i for i in yaml.safe_load((nlu_copy / "chitchat.yml").read_text())["nlu"]
@@ -109,7 +114,8 @@ async def test_new_intent_and_dismiss(env, nlu_copy: Path) -> None:
     client, csrf = await _maintainer(env)
     items = {i.text: i.id for i in review_store(env.app).open_items()}
     await client.post("/review/action", data={"csrf_token": csrf, "action": "new",
-                      "new_intent": "ask_bus_price", "item": str(items["vad kostar bussen"])})
+                      "new_intent": "ask_bus_price", "item": str(items["vad kostar bussen"]),
+                      "confirm": "yes"})
     assert "ask_bus_price" in (nlu_copy / "new_intents.yml").read_text()
     bad = await client.post("/review/action", data={"csrf_token": csrf, "action": "new",
                             "new_intent": "Bad Name", "item": str(items["vad kostar bussen"])})

@@ -32,8 +32,18 @@ from tests.escalation.conftest import (  # noqa: F401  (fixtures)
     env,
     fake_rasa,
     fast_password_hashing,
-    settings_overrides,
 )
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture
+def settings_overrides(tmp_path: Path) -> dict[str, Any]:
+    """The service writes assigned examples into a copy of data/nlu, never the repository's."""
+    import shutil
+
+    shutil.copytree(ROOT / "data" / "nlu", tmp_path / "nlu")
+    return {"nlu_dir": str(tmp_path / "nlu")}
 
 
 def _user(sender: str, text: str, intent: str, conf: float) -> dict[str, Any]:
@@ -147,3 +157,37 @@ def test_review_item_retention_boundary(tmp_path: Path, age: int) -> None:
                          received_on=date.today() - timedelta(days=age), seen_count=1))
     engine.dispose()
     assert purge(dbs, 30)["review_items"] == (1 if age > 30 else 0)
+
+
+async def test_texts_written_to_nlu_are_scrubbed_and_shown_first(env: Any,  # noqa: F811
+                                                                  tmp_path: Path) -> None:
+    """An inbox item stored before the scrubber knew a form is scrubbed again on its way to
+    data/nlu, and the maintainer sees the saved text before anything is written."""
+    import re
+
+    from escalation_helpers import login
+
+    nlu = tmp_path / "nlu"
+    raw = "min snap är bigboy_99 och jag heter Kalle Anka, ring +358 40 123 4567"
+    with env.store.sessions.begin() as s:  # as an older scrubber left it
+        s.add(ReviewItem(text=raw, text_key="old", source="fallback", status="open",
+                         received_on=date.today(), seen_count=1))
+    await env.create_coach("mia", role="maintainer")
+    client = await env.make_client()
+    csrf = await login(client, "mia")
+    item = review_store(env.app).open_items()[0]
+    before = {p.name: p.read_text() for p in nlu.iterdir()}
+    form = {"csrf_token": csrf, "action": "assign", "intent": "greet", "item": str(item.id)}
+    preview = await (await client.post("/review/action", data=form)).text()
+    shown = re.search(r'class="review-text to-save">.*?>([^<]*)</td>', preview, re.S)
+    assert shown is not None
+    print("stored in the inbox:", raw)
+    print("shown to the maintainer as what will be saved:", shown.group(1).strip())
+    assert {p.name: p.read_text() for p in nlu.iterdir()} == before  # nothing written yet
+    resp = await client.post("/review/action", data={**form, "confirm": "yes"})
+    assert "1 exempel tillagda" in await resp.text()
+    written = (nlu / "chitchat.yml").read_text()
+    for piece in ("bigboy_99", "Kalle", "Anka", "4567"):
+        assert piece not in shown.group(1) and piece not in written, piece
+    assert shown.group(1).strip() in written
+    print("written to chitchat.yml:", shown.group(1).strip(), "- nothing personal got through")
