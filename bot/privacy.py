@@ -146,7 +146,7 @@ _PERSON_CUES = frozenset(
 _NOT_NAMES = frozenset(
     """inte int nt ingenting inget inga nån någon nåt något typ bara ju väl då nu så och men
     eller som jag ja du han hon vi ni dom de det den en ett att är e va vad hur var när vem
-    the a an is not""".split()
+    till på in om för av med me ut upp hit dit saker the a an is not out up back""".split()
 )
 
 

@@ -422,8 +422,9 @@ class SQLTrackerStore(RasaSQLTrackerStore):
         except Exception as error:
             if is_outage(error):
                 raise
+            # the error's text can quote the statement's parameters (the messages): type only
             log.error("Dropping %d spooled events of %s that the database refuses: %s",
-                      len(rows), sender_id, error)
+                      len(rows), sender_id, type(error).__name__)
         self._discard(sender_id, rows)
 
     def _discard(self, sender_id: str, rows: list[_Row]) -> None:
@@ -448,7 +449,8 @@ class SQLTrackerStore(RasaSQLTrackerStore):
                         await self._flush(sender)
                 except Exception as error:
                     if not is_outage(error):
-                        log.exception("Writing the spooled events of %s failed", sender)
+                        log.error("Writing the spooled events of %s failed: %s", sender,
+                                  type(error).__name__)
                     break  # still down: try again in FLUSH_INTERVAL
                 written.add(sender)
         log.warning("Tracker database answers again: every spooled event is stored (%d "
