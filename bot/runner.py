@@ -40,9 +40,13 @@ def run_retention() -> None:
 
     try:
         days = int(os.environ.get("RETENTION_DAYS", "30"))
-        counts = purge(Databases.from_env(), days)
+        dbs = Databases.from_env()
+        counts = purge(dbs, days)
         if any(counts.values()):
             print(f"retention: deleted {counts}", flush=True)
+        if dbs.unchecked:  # readers kept the WAL busy: the next hourly run truncates it
+            print("retention: WAL not truncated yet for " + ", ".join(dbs.unchecked),
+                  flush=True)
     except Exception as exc:  # a failed purge must not stop the assistant; it retries
         print(f"retention failed, will retry in an hour: {exc}", flush=True)
 
