@@ -132,7 +132,7 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "sv_shooting": r"\b(?:skjuter|skjuta|skjot|skot) (?:pa|mot)\b|\b(?:dom|de|nan|nagon|han|nagra)"
     r" (?:skjuter|har skjutit)\b(?! upp)|\bhor(?:de)? (?:skott|smallar|pang)|\bskjuts\b(?! upp)"
     r"|\bskjuter (?:dom|de|han|nan|nagon|nagra|har|utanfor)\b|\b(?:skot|skjot) (?:\w+ )?(?:pa|mot) (?:mig|oss|honom|henne)",
-    "sv_bleeding": r"\b(?:bloder|blodar|blöder|blodande|blod overallt|blodet sprutar|mycket blod)\b",
+    "sv_bleeding": r"\bslutar (?:inte|int) (?:att )?bloda\b|\b(?:bloder|blodar|blöder|blodande|blod overallt|blodet sprutar|mycket blod)\b",
     "threat_now": r"\b(?:hotar|hotad|hotade|threatening|threatened)\b(?:\s+\w+){0,6}\s+(?:just nu|nu|right now)\b",
     "choking": r"\b(?:stryper|stryptag|strypa|stryp|choking|strangling|strangles)\b",
     "taken_away": r"\b(?:bakluckan|i bagaget|trunk of)\b|\b(?:put|got|took|tog|har) (?:me|us|him|her|my \w+|min \w+|mig|honom|henne)"
@@ -183,7 +183,7 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "sv_kidnapped": r"\b(?:kidnappad|kidnappat|kidnappade|tvingade in mig|inlast|inlåst|kidnapped)\b",
     "en_shot_stabbed": r"\b(?:got|was|been|is|being|just got) (?:\w+ )?(?:shot|stabbed|attacked|jumped)\b",
     "en_shooting": r"\b(?:shooting at|shots fired|hear(?:d)? (?:shots|gunshots|gunfire))\b",
-    "en_bleeding": r"\b(?:bleeding|blood everywhere)\b",
+    "en_bleeding": r"\b(?:won t|wont|doesn t|does not) stop bleeding\b|\b(?:bleeding|blood everywhere)\b",
     "en_chased": r"\b(?:chasing|following) (?:me|us)\b|\bbeing (?:chased|followed)\b",
     "en_at_door": r"\b(?:outside|at) (?:my|min|mitt|our|var) (?:door|house|flat|apartment|window|dorr|dorren|fonster)\b",
     "en_kill_me_now": r"\b(?:going to|gonna|gon|will|about to|trying to) (?:kill|shoot|stab) (?:me|us)\b"
@@ -229,10 +229,10 @@ _PAST_OR_FICTION = re.compile(
     r"\b(?:forra (?:aret|aaret|manaden|veckan|sommaren|vintern|hosten|varen|terminen|helgen|gangen)|ifjol|i fjol"
     r"|for \w+ (?:ar|manader|veckor|dagar) (?:sedan|sen)|for lange sedan|nar (?:jag|ja) var liten"
     r"|i filmen|i serien|pa nyheterna|pa tv|i boken|i spelet|i en film|i en serie|las(?:te)? om"
-    r"|last (?:year|month|week|summer|term|semester|time)|years ago|months ago|in the movie|on the news|in a game"
+    r"|(?<!my )(?<!her )(?<!his )(?<!their )(?<!our )(?<!your )last (?:year|month|week|summer|term|semester|time)|years ago|months ago|in the movie|on the news|in a game"
     r"|in the show|in a film|forra helgen|last weekend|cod|warzone|fortnite|gta|valorant|csgo|pubg|apex"
     r"|minecraft|spelet|spela|spelade|gaming|game|lol|haha|xd|back in (?:19|20)\d\d|ar (?:19|20)\d\d|in (?:19|20)\d\d"
-    r"|i somras|i vintras|i varas|i hostas|igar|i gar|igarkvall|yesterday|last night|i (?:sjuan|attan|nian|sexan|femman|fyran|trean)|in (?:year|grade) \d+"
+    r"|i somras|i vintras|i varas|i hostas|igar|i gar|igarkvall|yesterday|(?<!my )(?<!her )(?<!his )(?<!their )(?<!our )(?<!your )last night|i (?:sjuan|attan|nian|sexan|femman|fyran|trean)|in (?:year|grade) \d+"
     r"|used to|nar (?:ja|jag) va(?:r)? \d+|sen flera ar|for flera ar sen|pa \d+ ?talet|\d+ ?talet|for (?:\w+ ){1,2}(?:ar|manader|veckor) (?:sedan|sen)"
     r"|filmen|serien|movie|film|the show|last summer|last winter|ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
     r"|dream|pa mal)\b"
@@ -359,6 +359,12 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     r"|\bhur man hanger sig\b|\bhow to hang\b",
     "traffic": r"\b(?:oncoming traffic|motande trafik|motande bil\w*|into oncoming)\b|\bkora in i (?:nat|nagot|en vagg|ett trad)\b",
     "means_here": rf"\b(?:har|have|got|has)\b(?:\s+\w+){{0,2}}\s+{_MEANS}\s+(?:har|here|hos mig|with me|on me|bredvid mig)\b",
+    # someone else at a height, on the tracks or by water now ("she's at the bridge")
+    "other_at_height": rf"\b(?:she|he|hon|han) (?:s|is|e|ar|star|sitter) (?:at|on|by|pa|vid|uppe pa) (?:the |a )?"
+    rf"(?:{_HEIGHT}|{_WATER}|tracks|the tracks|sparet|ralsen|\w+bron)\b",
+    # "hoppa från p-huset", "jump off the 5th floor": a building is a height wherever it is named
+    "jump_from_building": rf"\b{_INTENT}\b(?:\s+\w+){{0,3}}\s+(?:hoppa|hoppar|jump|jumping)\s+(?:ner |ut |off )?(?:fran|off|from)"
+    r"\s+(?:the |a |ett |en |det )?(?:\w+\s+)?(?:\w*huset|hus|building|vaningen|floor|parking (?:garage|deck|lot roof))\b",
     "means_time": rf"\b{_MEANS}\b(?:\s+\w+){{0,6}}\s+{_TIME}\b|\b{_TIME}\b(?:\s+\w+){{0,6}}\s+{_MEANS}\b",
     "take_pills": r"\b(?:ska|tanker|kommer|gonna|going to|will) (?:att )?(?:ta|svalja|take|swallow) (?:\w+ ){0,2}" + _PILLS + r"\b"
     r"|\bta (?:dom|dem|de|them) alla\b|\btake them all\b",
@@ -427,6 +433,9 @@ _CRISIS_CONCEPTS: dict[str, str] = {
 }
 _CRISIS_ASK: dict[str, str] = {
     "hopelessness": _HOPELESS,
+    # an intent to jump from somewhere not named as a height: asked about, never guessed
+    "jump_from": rf"\b{_INTENT}\b(?:\s+\w+){{0,2}}\s+(?:hoppa|jump)\s+(?:ner |ut )?(?:fran|off|from)\b"
+    r"(?!\s+(?:\w+\s+)?(?:tian|femman|trean|sjuan|trampolin\w*|hopptorn\w*|svikt\w*|diving board|high dive|the board))",
     "why_exist": r"\bvarfor (?:ja|jag) (?:ens )?(?:finns|lever|existerar)\b|\bwhy (?:do )?i (?:even )?(?:exist|live)\b",
     "nothing_left": r"\b(?:har|have) (?:inget|ingenting|nothing) kvar\b|\bnothing left\b|\borkar (?:inte |int )?en dag (?:till|mer)\b"
     r"|\bcan t do another day\b|\bcant do another day\b",
@@ -763,7 +772,9 @@ def read_answer(text: str) -> Answer:
     short = len(folded.split()) <= 3
     word = ("unsure" if _UNSURE.search(folded) else "no" if _NO.search(folded)
             else "yes" if (short and _YES.search(folded)) or _YES_PHRASE.search(folded) else None)
-    return Answer(word, bool(_SAFE_NOW.search(folded)) and not not_safe, not_safe)
+    # "idk, typ ja e hemma nu": an unsure answer is read as unsure, whatever follows it
+    safe_now = bool(_SAFE_NOW.search(folded)) and not not_safe and word != "unsure"
+    return Answer(word, safe_now, not_safe)
 
 
 # --- when the classifier may raise an alarm -------------------------------------------------

@@ -94,3 +94,33 @@ def test_spelling_variants(text: str, intent: str) -> None:
 def test_not_a_safety_message(text: str) -> None:
     match = safety.detect(text)
     assert match is None or (text.startswith("dom kommer") and match.intent != safety.CRISIS)
+
+
+@pytest.mark.parametrize(("text", "rule", "band"), [
+    ("ska hoppa från p-huset", "concept_jump_from_building", "sure"),
+    ("i'm gonna jump off the 5th floor", "concept_jump_from_building", "sure"),
+    ("my friend says she's at the bridge and it's her last night", "concept_other_at_height",
+     "sure"),
+    ("ja vill hoppa från nåt", "ask_jump_from", "ask"),
+    ("skar mig o de slutar inte blöda", "sv_bleeding", "sure"),
+])
+def test_method_place_and_someone_else_at_a_height(text: str, rule: str, band: str) -> None:
+    """A building is a height; "her last night" is no past event; bleeding that will not
+    stop is danger now, before the crisis answer."""
+    match = safety.detect(text)
+    assert match is not None and (match.rule, match.band) == (rule, band)
+
+
+@pytest.mark.parametrize("text", [
+    "ska hoppa från tian i simhallen imorn, nervös",
+    "last night we watched a film about a bridge",
+])
+def test_diving_boards_and_last_night_are_no_alarm(text: str) -> None:
+    assert safety.detect(text) is None
+
+
+def test_an_unsure_answer_is_not_read_as_safe() -> None:
+    """The cautious reading of "are you safe?": "vet inte" wins over "hemma nu" after it."""
+    assert safety.read_answer("ja e hemma nu").safe_now
+    answer = safety.read_answer("idk, typ ja e hemma nu")
+    assert answer.word == "unsure" and not answer.safe_now

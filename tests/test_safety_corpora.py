@@ -18,13 +18,14 @@ from bot.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of this round (./dev safety-eval, model a17f303ccb4c)
+# as measured at the end of this round (./dev safety-eval, model 6afb72564dca)
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
     "blind_4": (0.995, 0.941, 0.000),
-    "blind_5": (0.998, 0.801, 0.008),
+    "blind_5": (0.998, 0.806, 0.008),
     "blind_6": (0.973, 0.804, 0.051),
-    "blind_7": (0.929, 0.770, 0.147),  # the newest blind corpus: never read, never trained on
+    "blind_7": (0.964, 0.804, 0.107),
+    "blind_8": (0.927, 0.861, 0.064),  # the newest blind corpus: never read, never trained on
 }
 
 
