@@ -249,6 +249,40 @@ _CALM_NOW = re.compile(
     r"|\b(?:e|ar|is|s) (?:\w+ )?(?:okej|ok|bra|frisk|fine|safe|lugn|lugnt|hel|battre|alright) (?:nu|now)\b"
 )
 
+# Over, and said to be over: "för fem år sen ... nu mår ja bra", "i used to ... clean 2 years".
+# Only a past frame together with one of these; "igen"/"again" keeps it about now.
+_PAST_FRAME = re.compile(
+    r"\b(?:for (?:\w+ ){1,2}(?:ar|manader) (?:sedan|sen)|used to|years ago|as a (?:teen|kid|child)|nar (?:ja|jag) var"
+    r"|in (?:\d+th|\d+st|\d+nd|\d+rd|middle|high) (?:grade|school)|i (?:hogstadiet|mellanstadiet|sjuan|attan|nian)"
+    r"|(?:19|20)\d\d|forra aret|ifjol|i fjol)\b"
+)
+_OVER_NOW = re.compile(
+    r"\b(?:nu (?:mar|ma) (?:ja|jag) bra|mar bra nu|ma bra nu|(?:e|ar) (?:de|det) (?:lost|over|bra)(?: nu)?|been clean"
+    r"|clean (?:for )?\d+|i m (?:fine|ok|okay|good) now|doing (?:fine|well|ok|better) now|har jobb nu|has a job now"
+    r"|just proud|proud of (?:myself|me)|scars?|arr(?:en)?|how do i explain|hur forklarar)\b"
+)
+_AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back|som da|like then|nu ocksa)\b")
+# A subject studied or worked with, not lived now: a school essay, a course, a job.
+_TOPIC = re.compile(
+    r"\b(?:skolarbete|skoluppgift|uppsats|essay|arbete om|projekt om|project on|course|kurs(?:en)?|module|modul"
+    r"|statistik|statistics|research|forskning|resources|kalla(?:n|or)? till|cite|handledning"
+    r"|som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
+    r"|as a (?:nurse|teacher|guard|doctor|counsellor|counselor|social worker)|(?:ja|jag) (?:e|ar|jobbar som)"
+    r" (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|polis|lakare|kurator)|i m a (?:nurse|teacher|guard)"
+    r"|jobbar (?:pa|som) (?:psyk|akuten|sjukhus\w*|bvc|skolan)|works? (?:at|in) (?:a |the )?(?:hospital|psych|er|school))\b"
+)
+# An everyday reason for what looks like preparation or a farewell: moving, selling, a last
+# day at school or work, a last swim, a climbing rope, going to sleep.
+_EVERYDAY_REASON = re.compile(
+    r"\b(?:flyttar|flytta|flyttat|moving|move to|second hand|loppis\w*|salja|saljer|selling|sell|blocket"
+    r"|sista (?:dagen|veckan|lektionen|passet|badet|matchen) (?:pa|i|innan|pa jobbet|i skolan)?"
+    r"|last (?:day|week|shift|class|match|game) (?:of|at|on|before)|sommarlov\w*|summer break|semester"
+    r"|klattring\w*|klatterhall\w*|climbing|bada|badet|simma|swim\w*|fota|fotar|photo\w*|solnedgang\w*|sunset"
+    r"|before i go to (?:sleep|bed)|innan (?:ja|jag) (?:somnar|sover|lagger mig)|go to (?:sleep|bed)|then bed"
+    r"|flyttkartong\w*|nya (?:jobbet|skolan|lagenheten)|new (?:job|school|flat|apartment))\b"
+)
+_EVERYDAY_CONCEPTS = {"preparation", "farewell", "means_time", "means_present", "rope_kept", "finality_time"}
+
 # --- concepts (facts.md "Recognising risk") ------------------------------------------------
 _I = r"(?:jag|ja|jaa|i|im|i m|ive|i ve|ill|i ll|id|i d)"
 _INTENT = (  # first-person will, plan or readiness, in Swedish and English
@@ -663,6 +697,13 @@ def _word_only(folded: str, elsewhere: bool) -> SafetyMatch | None:
     return None
 
 
+def _over_or_topic(folded: str) -> bool:
+    """Something over and said to be over, or a subject studied or worked with: the words of
+    a crisis without the person being in one now."""
+    over = _PAST_FRAME.search(folded) and _OVER_NOW.search(folded) and not _AGAIN.search(folded)
+    return bool(over or (_TOPIC.search(folded) and not _FIRST_PERSON_NOW.search(folded)))
+
+
 def not_a_safety_context(text: str) -> bool:
     """A past event, a film or game, hyperbole, a parent's "kill", a question about the law:
     alarming words that by themselves are no safety situation (facts.md). The SafetyNet uses
@@ -673,7 +714,8 @@ def not_a_safety_context(text: str) -> bool:
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
     return bool(past or _not_about_self_now(folded) or _PARENT_KILL.search(folded)
                 or _QUESTION_ABOUT_LAW.search(folded) or _LIFE_WISH.search(folded)
-                or _NORMAL_QUESTION.search(folded) or _JOKING.search(text or ""))
+                or _NORMAL_QUESTION.search(folded) or _JOKING.search(text or "")
+                or _over_or_topic(folded))
 
 
 def detect(text: str) -> SafetyMatch | None:
@@ -689,17 +731,20 @@ def detect(text: str) -> SafetyMatch | None:
     rule = _emergency_rule(folded)
     if rule:
         return SafetyMatch(EMERGENCY, rule)
-    rule = _crisis_rule(folded)
+    over_or_topic = _over_or_topic(folded)
+    rule = None if over_or_topic else _crisis_rule(folded)
     if rule:
         return SafetyMatch(CRISIS, rule)
     calm_past = _PAST_OR_FICTION.search(folded) and _CALM_NOW.search(folded)
-    elsewhere = bool(_not_about_self_now(folded) or calm_past)
+    elsewhere = bool(_not_about_self_now(folded) or calm_past or over_or_topic)
     joking = bool(_JOKING.search(text))  # "lol": asked about, never ignored
     word = _word_only(folded, elsewhere)
     if word:
         return word
     concepts_text = _LEAVE_GANG.sub(" lamna ", folded)  # "hoppa av" is leaving, not jumping
     rule = None if elsewhere else _first(_CONCEPT_RE, concepts_text)
+    if rule in _EVERYDAY_CONCEPTS and _EVERYDAY_REASON.search(folded):
+        rule = None
     if rule:
         return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))

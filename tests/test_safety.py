@@ -124,3 +124,29 @@ def test_an_unsure_answer_is_not_read_as_safe() -> None:
     assert safety.read_answer("ja e hemma nu").safe_now
     answer = safety.read_answer("idk, typ ja e hemma nu")
     assert answer.word == "unsure" and not answer.safe_now
+
+
+@pytest.mark.parametrize("text", [
+    "för tre år sen skar jag mig men nu mår jag bra, hur får man bort ärren?",
+    "i used to self harm in middle school, been clean for 4 years now",
+    "jag skriver en uppsats om självmord bland unga, finns det statistik?",
+    "as a teacher, how do i talk to a class after a student's suicide?",
+    "säljer min cykel och ger bort mina gamla spel för jag flyttar till malmö",
+    "ska bada från bryggan ikväll, sista badet innan hösten",
+    "this is my last message before i go to bed, thanks!",
+])
+def test_over_studied_or_everyday_is_no_alarm(text: str) -> None:
+    """Something over and said to be over, a subject studied or worked with, an everyday
+    reason for a goodbye or a giveaway: the words of a crisis with no one in one now."""
+    assert safety.detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "för tre år sen försökte jag ta mitt liv och nu vill jag igen",
+    "i used to cut and now i'm doing it again",
+    "ger bort alla mina grejer, behöver dom inte mer",
+    "har sparat tabletter, ikväll tar jag dom",
+])
+def test_the_same_words_about_now_still_raise_it(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.kind == "crisis"
