@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,9 +66,20 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
 # ---- login / logout -----------------------------------------------------------------------
 
 
+_UNSAFE_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect after login would help phishing."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: an open redirect after login would help phishing.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    "/\t/evil.example" becomes "//evil.example" (another host): any control character,
+    space or backslash, a second leading slash, or a scheme or host makes it "/queue".
+    """
+    if not target or _UNSAFE_NEXT.search(target) or not target.startswith("/"):
+        return "/queue"
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
         return "/queue"
     return target
 
