@@ -115,8 +115,12 @@ class Store:
             return True
 
     def set_password_hash(self, coach_id: int, password_hash: str) -> None:
+        """New password; every session of the coach ends at once (a stolen cookie or an
+        open console with the old password must not outlive the change)."""
         with self.sessions.begin() as s:
-            s.execute(update(Coach).where(Coach.id == coach_id).values(password_hash=password_hash))
+            s.execute(update(Coach).where(Coach.id == coach_id)
+                      .values(password_hash=password_hash, presence="offline"))
+            s.execute(delete(CoachSession).where(CoachSession.coach_id == coach_id))
 
     def set_presence(self, coach_id: int, presence: str) -> None:
         with self.sessions.begin() as s:
