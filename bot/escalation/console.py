@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import time
+from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +28,7 @@ from bot.escalation.common import (
     require_coach,
     text_ok,
 )
+from bot.escalation.hub import CLOSE_FORBIDDEN, FINISHED, Ending, Guard
 from bot.escalation.rasa_client import RasaError
 from bot.escalation.store import NotFound
 
@@ -319,10 +322,14 @@ async def api_case(request: web.Request) -> web.Response:
 
 
 async def api_transcript(request: web.Request) -> web.Response:
-    """The conversation so far from Rasa's tracker (includes what the bot said before)."""
+    """The conversation from Rasa's tracker (what the bot said before the case, which the
+    user agreed to show), up to the moment the case was closed or handed back."""
     _, case = await _readable_case(request)
+    until = None
+    if case.closed_at is not None:
+        until = case.closed_at.replace(tzinfo=timezone.utc).timestamp()
     try:
-        transcript = await request.app[keys.RASA].transcript(case.conversation_id)
+        transcript = await request.app[keys.RASA].transcript(case.conversation_id, until)
     except RasaError as exc:
         log.warning("transcript unavailable: %s", exc)
         raise ApiError(502, "rasa_unavailable", "Samtalshistoriken kunde inte hämtas") from exc
@@ -403,12 +410,16 @@ def _check_ws_request(request: web.Request) -> CoachInfo:
 
 
 async def _ws_loop(
-    request: web.Request, ws: web.WebSocketResponse, coach: CoachInfo, case_id: str | None
+    request: web.Request, ws: web.WebSocketResponse, coach: CoachInfo, case_id: str | None,
+    guard: Guard, ending: Ending,
 ) -> None:
     store = request.app[keys.STORE]
     async for msg in ws:
         if msg.type != WSMsgType.TEXT:
             continue
+        if not await guard():
+            ending.end(CLOSE_FORBIDDEN, "Åtkomst nekad")
+            return
         try:
             data = json.loads(msg.data)
         except ValueError:
@@ -427,6 +438,66 @@ async def _ws_loop(
             await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
 
 
+def _access_guard(request: web.Request, coach: CoachInfo, case_id: str | None) -> Guard:
+    """Is the socket's session still valid (not logged out, no new password, account still
+    active) and, for a case socket, may its coach still read the case? Read fresh from the
+    database each time, so a change on any instance or by the CLI counts at once."""
+    store = request.app[keys.STORE]
+
+    async def allowed() -> bool:
+        loaded = await store.run(store.load_session, coach.session_hash)
+        if loaded is None:
+            return False
+        sess, row = loaded
+        current = CoachInfo(row.id, row.username, row.role, row.presence, sess.csrf_token,
+                            coach.session_hash)
+        if not current.can_coach:
+            return False
+        if case_id is None:
+            return True
+        try:
+            case = await store.run(store.get_case, case_id)
+        except NotFound:
+            return False
+        return can_read(current, case)
+
+    return allowed
+
+
+async def _watch(guard: Guard, ending: Ending, every: float) -> None:
+    """End the socket when its access ends, even if no message is sent to it."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            ok = await guard()
+        except Exception:
+            ok = False
+        if not ok:
+            ending.end(CLOSE_FORBIDDEN, "Åtkomst nekad")
+            return
+
+
+async def _serve_socket(request: web.Request, ws: web.WebSocketResponse, coach: CoachInfo,
+                        case_id: str | None, guard: Guard, ending: Ending) -> None:
+    """Read the socket until the client leaves or `ending` is set; then this task (the
+    socket's own) closes it with the ending's code, which the console does not retry."""
+    every = request.app[keys.SETTINGS].ws_recheck_seconds
+    tasks = [asyncio.ensure_future(_ws_loop(request, ws, coach, case_id, guard, ending)),
+             asyncio.ensure_future(_watch(guard, ending, every)),
+             asyncio.ensure_future(ending.event.wait())]
+    try:
+        await asyncio.wait([tasks[0], tasks[2]], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    if ending.event.is_set() and not ws.closed:
+        with contextlib.suppress(Exception):
+            await ws.close(code=ending.code, message=ending.reason.encode())
+
+
 async def ws_queue(request: web.Request) -> web.WebSocketResponse:
     coach = _check_ws_request(request)
     settings = request.app[keys.SETTINGS]
@@ -435,7 +506,8 @@ async def ws_queue(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[keys.HUB]
     hub.queue_sockets.add(ws)
     try:
-        await _ws_loop(request, ws, coach, None)
+        await _serve_socket(request, ws, coach, None, _access_guard(request, coach, None),
+                            Ending())
     finally:
         hub.queue_sockets.discard(ws)
     return ws
@@ -446,14 +518,17 @@ async def ws_case(request: web.Request) -> web.WebSocketResponse:
     case = await service.load_case(request.app, request.match_info["case_id"])
     if not can_read(coach, case):
         raise ApiError(403, "forbidden", "Ärendet har en annan coach")
+    if case.status in FINISHED:  # nothing more will stream; the page loads it over HTTP
+        raise ApiError(409, "case_closed", "Ärendet är avslutat")
     settings = request.app[keys.SETTINGS]
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=settings.client_max_size)
     await ws.prepare(request)
     hub = request.app[keys.HUB]
-    hub.join_case(case.id, ws)
+    guard, ending = _access_guard(request, coach, case.id), Ending()
+    hub.join_case(case.id, ws, guard, ending)
     try:
         await ws.send_json({"type": "ready", "case_id": case.id})
-        await _ws_loop(request, ws, coach, case.id)
+        await _serve_socket(request, ws, coach, case.id, guard, ending)
     finally:
         hub.leave_case(case.id, ws)
     return ws

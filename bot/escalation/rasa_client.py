@@ -89,20 +89,28 @@ class RasaClient:
             [{"event": "resume"}, LISTEN, {"event": "bot", "text": text}],
         )
 
-    async def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
-        """User, bot and coach texts of the conversation, oldest first."""
+    async def transcript(self, conversation_id: str,
+                         until: float | None = None) -> list[dict[str, Any]]:
+        """User, bot and coach texts of the conversation, oldest first; with `until` (a
+        Unix time) only what was said up to then."""
         tracker = await self._request("GET", self._url(conversation_id, "tracker"))
         if not isinstance(tracker, dict):
             raise RasaError("Rasa tracker is not a JSON object")
-        return transcript_from_events(tracker.get("events") or [])
+        return transcript_from_events(tracker.get("events") or [], until)
 
 
-def transcript_from_events(events: list[Any]) -> list[dict[str, Any]]:
-    """Reduce tracker events to what a coach needs to read."""
+def transcript_from_events(events: list[Any], until: float | None = None) -> list[dict[str, Any]]:
+    """Reduce tracker events to what a coach needs to read; with `until`, an event after it
+    (or without a time) is left out: what the user writes after the case ended is not the
+    coach's to read."""
     out: list[dict[str, Any]] = []
     for ev in events:
         if not isinstance(ev, dict) or ev.get("event") not in {"user", "bot"}:
             continue
+        if until is not None:
+            ts = ev.get("timestamp")
+            if isinstance(ts, bool) or not isinstance(ts, (int, float)) or ts > until:
+                continue
         text = ev.get("text")
         if not isinstance(text, str) or not text:
             continue

@@ -70,6 +70,8 @@ class Settings:
     rasa_timeout_seconds: float = 10.0
     auto_migrate: bool = True
     cookie_secure: bool = False
+    # an open console socket re-checks its session and case this often (and on every event)
+    ws_recheck_seconds: float = 10.0
     # review inbox and statistics (issue 5)
     nlu_dir: str = ""  # "" = the project's data/nlu
     tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
@@ -106,6 +108,7 @@ class Settings:
             client_max_size=_int(env, "ESCALATION_MAX_BODY_BYTES", 64 * 1024),
             sweep_interval_seconds=_float(env, "ESCALATION_SWEEP_INTERVAL_SECONDS", 5.0),
             presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
+            ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
             auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
             cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE", url.startswith("https://")),
             nlu_dir=env.get("REVIEW_NLU_DIR", ""),
