@@ -142,9 +142,10 @@ class Settings:
 MIN_SECRET_LENGTH = 24
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-")
 # every secret the production profile shares between its processes; the action server's token
-# is checked there and by `python -m bot actions` itself
+# is checked there and by `python -m bot actions` itself, the callback token (Rasa → gateway)
+# there and by the gateway
 SERVICE_SECRETS = ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN", "RASA_TOKEN",
-                   "ACTION_SERVER_TOKEN")
+                   "ACTION_SERVER_TOKEN", "GATEWAY_CALLBACK_TOKEN")
 
 
 class InsecureSecrets(SystemExit):

@@ -3,9 +3,10 @@
 Rasa's stock CallbackOutput builds each posted message from text/buttons/image only, so a
 coach message (a BotUttered with metadata {"coach": true}, appended by the escalation
 service) reaches the gateway looking like any bot message. This subclass keeps the same
-name ("callback"), URL (/webhooks/callback/webhook) and credentials (`url`, optional `token`
-etc.), and adds `"coach": true` to the posted JSON, so the page can label coach messages
-and SMS can prefix them. Enable in credentials.yml as
+name ("callback"), URL (/webhooks/callback/webhook) and credentials (`url`, `headers`
+etc.), adds `"coach": true` to the posted JSON, so the page can label coach messages and
+SMS can prefix them, and sends GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token
+header on every post (the gateway refuses posts without it). Enable in credentials.yml as
 `bot.gateway.rasa_channel.GatewayCallbackInput:` in place of `callback:`.
 
 Its /webhook has the REST channel's validation (4xx, not Rasa's 500, for a malformed body)
@@ -19,12 +20,18 @@ the client's address) is limited per address like the REST channel.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from rasa.core.channels.callback import CallbackInput, CallbackOutput
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.utils.endpoints import EndpointConfig
 
 from bot.channels.rest import GuardedChannel
+from bot.gateway.settings import CALLBACK_HEADER
+
+log = logging.getLogger(__name__)
 
 
 class GatewayCallbackOutput(CallbackOutput):
@@ -53,6 +60,22 @@ class GatewayCallbackInput(GuardedChannel, CallbackInput):
     @classmethod
     def name(cls) -> str:
         return "callback"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Rasa's EndpointConfig, plus the gateway's shared secret as a header: from
+        credentials.yml's `headers` if given there, else from GATEWAY_CALLBACK_TOKEN (so a
+        credentials file needs no secret, and Rasa starts without one; the gateway then
+        refuses every callback)."""
+        config = dict(credentials or {})
+        headers = dict(config.get("headers") or {})
+        token = os.environ.get("GATEWAY_CALLBACK_TOKEN", "").strip()
+        if CALLBACK_HEADER not in headers and token:
+            headers[CALLBACK_HEADER] = token
+        if CALLBACK_HEADER not in headers:
+            log.warning("GATEWAY_CALLBACK_TOKEN is not set: the gateway will refuse callbacks")
+        config["headers"] = headers
+        return cls(EndpointConfig.from_dict(config))
 
     def get_output_channel(self) -> OutputChannel:
         return GatewayCallbackOutput(self.callback_endpoint)

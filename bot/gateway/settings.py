@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from bot.ratelimit import parse_rate as _rate
 
 DEV_SECRET = "change-me-gateway-secret"
+# the header that carries GATEWAY_CALLBACK_TOKEN from Rasa's callback channel to the gateway
+CALLBACK_HEADER = "X-Gateway-Callback-Token"
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class GatewaySettings:
     fernet_key: str = field(default_factory=lambda: base64.urlsafe_b64encode(
         secrets.token_bytes(32)).decode())
     fernet_key_is_ephemeral: bool = True
-    callback_token: str = ""  # if set, Rasa's callback must carry ?token=... (credentials.yml)
+    # shared secret Rasa's callback channel sends in CALLBACK_HEADER; unset: every callback
+    # is refused (behind a proxy on this host every request comes from loopback)
+    callback_token: str = ""
     public_url: str = ""  # external base URL, for Twilio's signature (behind a proxy)
     exit_url: str = "https://www.google.se/"
     trust_proxy: bool = False  # take the client address from X-Forwarded-For (reverse proxy)

@@ -31,6 +31,7 @@ class FakeRasa:
     to the gateway's callback URL before the webhook answers (as Rasa does)."""
 
     callback_url: str = ""
+    callback_headers: dict[str, str] = field(default_factory=dict)  # as Rasa's channel sends
     received: list[tuple[str, str]] = field(default_factory=list)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     delay: float = 0.0
@@ -67,7 +68,7 @@ class FakeRasa:
             for reply in self.replies(text):
                 events.append({"event": "bot", "text": reply["text"],
                                "data": {"buttons": reply.get("buttons")}, "metadata": {}})
-                async with http.post(self.callback_url,
+                async with http.post(self.callback_url, headers=self.callback_headers,
                                      json={"recipient_id": sender, **reply}) as resp:
                     assert resp.status == 200, await resp.text()
         return web.Response(text="success")
@@ -83,8 +84,8 @@ class FakeRasa:
             body["coach"] = True
         self.events.setdefault(sender, []).append(
             {"event": "bot", "text": text, "metadata": {"coach": coach}})
-        async with aiohttp.ClientSession() as http, http.post(self.callback_url,
-                                                              json=body) as resp:
+        async with aiohttp.ClientSession() as http, http.post(
+                self.callback_url, json=body, headers=self.callback_headers) as resp:
             assert resp.status == 200
 
 
