@@ -15,6 +15,8 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from bot.escalation import keys
+
 SESSION_COOKIE = "coach_session"
 LOGIN_CSRF_COOKIE = "login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -115,10 +117,16 @@ def set_cookie(
     )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare hook: every response, errors and static files included."""
+    """on_response_prepare hook: every response, errors and static files included. In
+    production (served over TLS) HSTS too, so a browser never falls back to plain HTTP."""
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
+    if request.app[keys.SETTINGS].production:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
 

@@ -95,6 +95,7 @@ class Settings:
         """Read settings from `env` (default: os.environ); missing keys get dev defaults."""
         env = os.environ if env is None else env
         url = env.get("ESCALATION_URL", cls.escalation_url)
+        production = is_production(env)
         return cls(
             escalation_url=url,
             internal_token=env.get("ESCALATION_INTERNAL_TOKEN", cls.internal_token),
@@ -110,7 +111,9 @@ class Settings:
             presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
             ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
             auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
-            cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE", url.startswith("https://")),
+            # production sits behind TLS (nginx or a load balancer): Secure cookies by default
+            cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE",
+                                production or url.startswith("https://")),
             nlu_dir=env.get("REVIEW_NLU_DIR", ""),
             tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
             stats_days=_int(env, "STATS_DAYS", 90),

@@ -59,6 +59,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if not request.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "no-store")
+    if request.app[keys.SETTINGS].production:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def create_app(settings: GatewaySettings | None = None) -> web.Application:

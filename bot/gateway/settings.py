@@ -63,6 +63,7 @@ class GatewaySettings:
     rate_address: tuple[int, float] = (120, 60.0)
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
+    production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
@@ -108,6 +109,7 @@ class GatewaySettings:
             rate_address=_rate(env.get("GATEWAY_RATE_ADDRESS"), cls.rate_address),
             twilio=twilio,
             elks=elks,
+            production=env.get("APP_ENV", "").strip().lower() == "production",
         )
 
     @property
