@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import re
-import time
 from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +30,8 @@ from bot.escalation.common import (
 from bot.escalation.hub import CLOSE_FORBIDDEN, FINISHED, Ending, Guard
 from bot.escalation.rasa_client import RasaError
 from bot.escalation.store import NotFound
+from bot.escalation.throttle import DEVICE_COOKIE, DEVICE_MAX_AGE
+from bot.ratelimit import client_address
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ STATUS_LABELS = {
     "closed": "Avslutat",
     "handed_back": "Tillbaka hos boten",
 }
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW_SECONDS = 300
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
@@ -108,22 +107,12 @@ async def login_page(request: web.Request) -> web.Response:
     return resp
 
 
-def _too_many_failures(app: web.Application, username: str) -> bool:
-    """Slow down password guessing per username (in memory: one service process)."""
-    now = time.monotonic()
-    book = app[keys.LOGIN_FAILURES]
-    if len(book) > 10_000:  # bounded memory under a flood of made-up usernames
-        for name in [n for n, ts in book.items() if not ts or now - ts[-1] > LOGIN_WINDOW_SECONDS]:
-            del book[name]
-    failures = [
-        t for t in app[keys.LOGIN_FAILURES].get(username, []) if now - t < LOGIN_WINDOW_SECONDS
-    ]
-    app[keys.LOGIN_FAILURES][username] = failures
-    return len(failures) >= LOGIN_MAX_FAILURES
-
-
 async def login(request: web.Request) -> web.Response:
-    """POST /login (form). The CSRF middleware has already checked the double-submit token."""
+    """POST /login (form). The CSRF middleware has already checked the double-submit token.
+
+    Throttled per account and per client address (bot/escalation/throttle.py): a browser
+    where this coach logged in before is not kept out by someone else's wrong guesses.
+    """
     form = await request.post()
     username = str(form.get("username", "")).strip()[:64]
     if not text_ok(username):
@@ -131,6 +120,8 @@ async def login(request: web.Request) -> web.Response:
     password = str(form.get("password", ""))[:1024]
     next_url = _safe_next(str(form.get("next", "")))
     app, store, settings = request.app, request.app[keys.STORE], request.app[keys.SETTINGS]
+    throttle = app[keys.THROTTLE]
+    address = client_address(request.remote, request.headers)
 
     def fail(message: str, status: int) -> web.Response:
         token = security.new_token()
@@ -142,18 +133,24 @@ async def login(request: web.Request) -> web.Response:
         )
         return resp
 
-    if _too_many_failures(app, username):
-        return fail("För många misslyckade försök. Vänta några minuter och försök igen.", 429)
     coach = await store.run(store.coach_by_username, username) if username else None
+    device = throttle.device_of(request.cookies.get(DEVICE_COOKIE),
+                                coach.id if coach is not None else None)
+    wait = await throttle.wait_seconds(address, username, device)
+    if wait:
+        resp = fail("För många misslyckade försök. Vänta "
+                    f"{wait} sekunder och försök igen.", 429)
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     if coach is None or not coach.active:
         await asyncio.to_thread(security.dummy_verify, password)
         ok = False
     else:
         ok = await asyncio.to_thread(security.verify_password, coach.password_hash, password)
     if not ok or coach is None:
-        app[keys.LOGIN_FAILURES].setdefault(username, []).append(time.monotonic())
+        await throttle.failed(address, username, device)
         return fail("Fel användarnamn eller lösenord.", 401)
-    app[keys.LOGIN_FAILURES].pop(username, None)
+    await throttle.succeeded(username, device)
     token, csrf = security.new_token(), security.new_token()
     await store.run(
         store.create_session,
@@ -170,6 +167,9 @@ async def login(request: web.Request) -> web.Response:
         secure=settings.cookie_secure,
         max_age=settings.session_max_age_seconds,
     )
+    if device is None:  # remember this browser: its coach is not delayed by others' guesses
+        security.set_cookie(resp, DEVICE_COOKIE, throttle.new_device_cookie(coach.id),
+                            secure=settings.cookie_secure, max_age=DEVICE_MAX_AGE)
     resp.del_cookie(security.LOGIN_CSRF_COOKIE, path="/")
     await app[keys.HUB].queue_changed()
     raise resp
