@@ -70,6 +70,10 @@ class Settings:
     rasa_timeout_seconds: float = 10.0
     auto_migrate: bool = True
     cookie_secure: bool = False
+    # limits against filling the queue: new cases per conversation in 24 hours, open cases
+    # per client (a daily pseudonym of the client's address that Rasa's channel adds)
+    max_cases_per_conversation: int = 3
+    max_open_cases_per_client: int = 3
     # an open console socket re-checks its session and case this often (and on every event)
     ws_recheck_seconds: float = 10.0
     # review inbox and statistics (issue 5)
@@ -110,6 +114,8 @@ class Settings:
             sweep_interval_seconds=_float(env, "ESCALATION_SWEEP_INTERVAL_SECONDS", 5.0),
             presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
             ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
+            max_cases_per_conversation=_int(env, "ESCALATION_MAX_CASES_PER_CONVERSATION", 3),
+            max_open_cases_per_client=_int(env, "ESCALATION_MAX_OPEN_CASES_PER_CLIENT", 3),
             auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
             # production sits behind TLS (nginx or a load balancer): Secure cookies by default
             cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE",

@@ -207,6 +207,7 @@ class Store:
         intents_seen: list[str],
         summary: str,
         notified: bool = False,
+        client: str | None = None,
     ) -> OpenResult:
         """Open a case, or return the open one for this conversation (raising its priority).
 
@@ -217,7 +218,8 @@ class Store:
         for attempt in range(3):
             try:
                 return self._open_case_once(
-                    conversation_id, channel, language, trigger, intents_seen, summary, notified
+                    conversation_id, channel, language, trigger, intents_seen, summary, notified,
+                    client,
                 )
             except IntegrityError:
                 # a concurrent request opened it first: the next attempt returns that case
@@ -234,6 +236,7 @@ class Store:
         intents_seen: list[str],
         summary: str,
         notified: bool,
+        client: str | None = None,
     ) -> OpenResult:
         prio = priority_for(trigger)
         with self.sessions.begin() as s:
@@ -275,10 +278,35 @@ class Store:
             s.flush()
             s.add(
                 _status_event(
-                    case.id, "opened", {"trigger": trigger, "user_told_unavailable": notified}, now
+                    case.id,
+                    "opened",
+                    {"trigger": trigger, "user_told_unavailable": notified,
+                     **({"client": client} if client else {})},
+                    now,
                 )
             )
         return OpenResult(case, created=True, priority_raised=False)
+
+    def cases_since(self, conversation_id: str, since: datetime) -> int:
+        """How many cases this conversation has opened since `since`."""
+        with self.sessions() as s:
+            return int(s.execute(
+                select(func.count(Case.id)).where(Case.conversation_id == conversation_id,
+                                                  Case.created_at >= since)
+            ).scalar_one())
+
+    def open_cases_of_client(self, client: str) -> int:
+        """Open cases whose request came from this client key (kept in the 'opened' event;
+        the open cases are few, so they are filtered here rather than in JSON SQL)."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(CaseEvent.data)
+                .join(Case, Case.id == CaseEvent.case_id)
+                .where(Case.status.in_(OPEN_STATUSES), CaseEvent.kind == "status",
+                       CaseEvent.text == "opened")
+            ).scalars()
+            return sum(1 for data in rows
+                       if isinstance(data, dict) and data.get("client") == client)
 
     def open_case_for(self, conversation_id: str) -> Case | None:
         with self.sessions() as s:

@@ -70,7 +70,7 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
                           middlewares=[error_middleware])
     app[keys.SETTINGS] = settings
     app[keys.RASA] = RasaGateway(settings.rasa_url, settings.rasa_token,
-                                 settings.rasa_timeout_seconds)
+                                 settings.rasa_timeout_seconds, settings.callback_token)
     app[keys.HUB] = WebHub()
     app[keys.COACH] = CoachTracker()
     app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)

@@ -9,15 +9,20 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.gateway.settings import CALLBACK_HEADER
+
 
 class RasaUnavailable(Exception):
     """Rasa did not accept the message (down, timeout or error status)."""
 
 
 class RasaGateway:
-    def __init__(self, base_url: str, token: str, timeout_seconds: float = 30.0) -> None:
+    def __init__(self, base_url: str, token: str, timeout_seconds: float = 30.0,
+                 callback_token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        # sent with every message, so Rasa's callback channel takes the gateway's client key
+        self.callback_token = callback_token
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
@@ -37,13 +42,18 @@ class RasaGateway:
             raise RuntimeError("RasaGateway.start() was not awaited")
         return self._session
 
-    async def send(self, sender_id: str, text: str) -> None:
+    async def send(self, sender_id: str, text: str, client: str | None = None) -> None:
         """POST to Rasa's callback channel; returns once Rasa has handled the message (every
-        reply has then been POSTed to the gateway's callback URL)."""
+        reply has then been POSTed to the gateway's callback URL). `client` names the real
+        client (a daily pseudonym): the escalation service limits open cases per client."""
+        body: dict[str, Any] = {"sender": sender_id, "message": text}
+        headers = {}
+        if client and self.callback_token:
+            body["metadata"] = {"client": client}
+            headers[CALLBACK_HEADER] = self.callback_token
         try:
             async with self.session.post(
-                f"{self.base_url}/webhooks/callback/webhook",
-                json={"sender": sender_id, "message": text},
+                f"{self.base_url}/webhooks/callback/webhook", json=body, headers=headers,
             ) as resp:
                 await resp.read()
                 if resp.status != 200:

@@ -56,6 +56,7 @@ class GatewayCallbackInput(GuardedChannel, CallbackInput):
     """The callback channel whose output keeps the coach flag, with validation and limits."""
 
     limit_loopback_addresses = False
+    trusts_gateway_client = True
 
     @classmethod
     def name(cls) -> str:
