@@ -69,8 +69,8 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.client_max_size,
                           middlewares=[error_middleware])
     app[keys.SETTINGS] = settings
-    app[keys.RASA] = RasaGateway(settings.rasa_url, settings.rasa_token,
-                                 settings.rasa_timeout_seconds, settings.callback_token)
+    app[keys.RASA] = RasaGateway(settings.rasa_url, settings.callback_token,
+                                 settings.rasa_timeout_seconds)
     app[keys.HUB] = WebHub()
     app[keys.COACH] = CoachTracker()
     app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)

@@ -27,8 +27,7 @@ def serve(argv: list[str]) -> int:
 
     if is_production():  # refuse placeholder secrets (and an ephemeral phone-number key)
         check_production_secrets(
-            {"GATEWAY_SECRET": settings.secret, "RASA_TOKEN": settings.rasa_token,
-             "GATEWAY_CALLBACK_TOKEN": settings.callback_token,
+            {"GATEWAY_SECRET": settings.secret, "GATEWAY_CALLBACK_TOKEN": settings.callback_token,
              "GATEWAY_FERNET_KEY": None if settings.fernet_key_is_ephemeral else "x" * 44},
             component="gateway",
         )

@@ -1,11 +1,12 @@
 """The gateway's two uses of Rasa: send a user message on the callback channel, and read a
-conversation's tracker to rebuild the web transcript after a reload."""
+web conversation's events to rebuild its transcript after a reload. Both go to the callback
+channel with GATEWAY_CALLBACK_TOKEN; the gateway holds no RASA_TOKEN (the HTTP API token
+could replace the model and rewrite any conversation)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
@@ -17,11 +18,11 @@ class RasaUnavailable(Exception):
 
 
 class RasaGateway:
-    def __init__(self, base_url: str, token: str, timeout_seconds: float = 30.0,
-                 callback_token: str = "") -> None:
+    def __init__(self, base_url: str, callback_token: str,
+                 timeout_seconds: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
-        # sent with every message, so Rasa's callback channel takes the gateway's client key
+        # sent with every request: Rasa's callback channel then takes the gateway's client key
+        # and answers /transcript
         self.callback_token = callback_token
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
@@ -62,11 +63,11 @@ class RasaGateway:
             raise RasaUnavailable(repr(exc)) from exc
 
     async def events(self, sender_id: str) -> list[dict[str, Any]]:
-        """The conversation's tracker events (Rasa HTTP API, token from RASA_TOKEN)."""
-        url = f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker"
+        """The web conversation's user and bot events (the callback channel's /transcript)."""
+        url = f"{self.base_url}/webhooks/callback/transcript"
         try:
-            async with self.session.get(url, params={"token": self.token,
-                                                     "include_events": "ALL"}) as resp:
+            async with self.session.get(url, params={"sender": sender_id}, headers={
+                    CALLBACK_HEADER: self.callback_token}) as resp:
                 if resp.status != 200:
                     raise RasaUnavailable(f"Rasa tracker answered {resp.status}")
                 data = await resp.json()

@@ -22,16 +22,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.callback import CallbackInput, CallbackOutput
-from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.utils.endpoints import EndpointConfig
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
-from bot.channels.rest import GuardedChannel
+from bot.channels.rest import GuardedChannel, from_gateway
 from bot.gateway.settings import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
+TRANSCRIPT_PREFIX = "web-"  # = bot.gateway.vault.WEB_PREFIX: only web chats are rebuilt
 
 
 class GatewayCallbackOutput(CallbackOutput):
@@ -80,3 +85,27 @@ class GatewayCallbackInput(GuardedChannel, CallbackInput):
 
     def get_output_channel(self) -> OutputChannel:
         return GatewayCallbackOutput(self.callback_endpoint)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The callback webhook, plus GET /transcript for the gateway."""
+        blueprint = super().blueprint(on_new_message)
+
+        @blueprint.route("/transcript", methods=["GET"])
+        async def transcript(request: Request) -> HTTPResponse:
+            """What the web chat shows after a reload: the user and bot events of one web
+            conversation. Needs the gateway's secret (GATEWAY_CALLBACK_TOKEN), so the
+            gateway needs no RASA_TOKEN, which could also replace the model or rewrite any
+            conversation through Rasa's HTTP API."""
+            if not from_gateway(request):
+                return response.json({"error": "forbidden"}, status=403)
+            sender = request.args.get("sender", "")
+            if not sender.startswith(TRANSCRIPT_PREFIX) or len(sender) > 128:
+                return response.json({"error": "sender must be a web conversation"},
+                                     status=400)
+            store = request.app.ctx.agent.tracker_store
+            tracker = await store.retrieve_full_tracker(sender)
+            events = [] if tracker is None else [
+                event.as_dict() for event in tracker.events if event.type_name in ("user", "bot")]
+            return response.json({"sender_id": sender, "events": events})
+
+        return blueprint

@@ -39,7 +39,6 @@ class GatewaySettings:
     host: str = "127.0.0.1"
     port: int = 8090
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = "change-me-rasa-token"
     rasa_timeout_seconds: float = 30.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
     secret: str = DEV_SECRET
@@ -47,8 +46,10 @@ class GatewaySettings:
     fernet_key: str = field(default_factory=lambda: base64.urlsafe_b64encode(
         secrets.token_bytes(32)).decode())
     fernet_key_is_ephemeral: bool = True
-    # shared secret Rasa's callback channel sends in CALLBACK_HEADER; unset: every callback
-    # is refused (behind a proxy on this host every request comes from loopback)
+    # shared secret between the gateway and Rasa's callback channel, both ways (CALLBACK_HEADER):
+    # Rasa sends it with every bot message, the gateway with its requests; unset: every
+    # callback is refused (behind a proxy on this host every request comes from loopback).
+    # The gateway has no RASA_TOKEN.
     callback_token: str = ""
     public_url: str = ""  # external base URL, for Twilio's signature (behind a proxy)
     exit_url: str = "https://www.google.se/"
@@ -91,7 +92,6 @@ class GatewaySettings:
             host=env.get("GATEWAY_HOST", cls.host),
             port=int(env.get("GATEWAY_PORT", cls.port)),
             rasa_url=rasa_url.rstrip("/"),
-            rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
             secret=env.get("GATEWAY_SECRET", cls.secret),
             fernet_key=fernet_key or base.fernet_key,
             fernet_key_is_ephemeral=not fernet_key,

@@ -119,7 +119,7 @@ async def test_escalation_console_paths_never_answer_5xx(escalation: TestClient,
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[TestClient]:
     settings = GatewaySettings(
-        rasa_url="http://127.0.0.1:9", rasa_token="t", secret="fuzz-gateway-secret",
+        rasa_url="http://127.0.0.1:9", secret="fuzz-gateway-secret",
         callback_token="fuzz-callback-token",
         vault_url=f"sqlite:///{tmp_path}/vault.db", rasa_timeout_seconds=1,
         twilio=TwilioSettings("ACfuzz", "fuzz-twilio-token", "", "http://127.0.0.1:9"),

@@ -43,7 +43,7 @@ class GatewayEnv:
 
 def base_settings(rasa_url: str, providers_url: str, vault_path: Path) -> GatewaySettings:
     return GatewaySettings(
-        rasa_url=rasa_url, rasa_token="t", secret="test-gateway-secret",
+        rasa_url=rasa_url, secret="test-gateway-secret",
         callback_token="test-callback-token",
         vault_url=f"sqlite:///{vault_path}", rasa_timeout_seconds=5,
         twilio=TwilioSettings(TWILIO_SID, TWILIO_TOKEN, "", providers_url),

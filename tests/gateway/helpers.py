@@ -15,6 +15,8 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from bot.gateway.settings import CALLBACK_HEADER
+
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-auth-token"
 ELKS_USER = "u0123456789"
@@ -40,7 +42,7 @@ class FakeRasa:
     def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/webhooks/callback/webhook", self._webhook)
-        app.router.add_get("/conversations/{cid}/tracker", self._tracker)
+        app.router.add_get("/webhooks/callback/transcript", self._transcript)
         return app
 
     @staticmethod
@@ -73,8 +75,11 @@ class FakeRasa:
                     assert resp.status == 200, await resp.text()
         return web.Response(text="success")
 
-    async def _tracker(self, request: web.Request) -> web.Response:
-        cid = request.match_info["cid"]
+    async def _transcript(self, request: web.Request) -> web.Response:
+        if self.callback_headers and request.headers.get(CALLBACK_HEADER) != \
+                self.callback_headers.get(CALLBACK_HEADER):
+            return web.json_response({"error": "forbidden"}, status=403)
+        cid = request.query.get("sender", "")
         return web.json_response({"sender_id": cid, "events": self.events.get(cid, [])})
 
     async def push(self, sender: str, text: str, coach: bool = False) -> None:
