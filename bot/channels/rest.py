@@ -250,3 +250,8 @@ class ValidatedRestInput(GuardedChannel, RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def _extract_input_channel(self, req: Request) -> str:
+        """Always "rest": a body's `input_channel` would make Rasa send this conversation's
+        coach messages to another channel (and name statistics rows)."""
+        return self.name()

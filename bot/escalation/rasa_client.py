@@ -13,6 +13,16 @@ log = logging.getLogger(__name__)
 
 
 LISTEN = {"event": "action", "name": "action_listen"}
+# channels that can push a message to the user at any time (the gateway behind "callback");
+# "rest" only answers the user's own request, so a message sent later reaches nobody
+PUSH_CHANNELS = frozenset({"callback"})
+
+
+def delivery_channel(case_channel: str) -> str | None:
+    """Where messages of a case go: the case's own channel if it can push, else nowhere
+    (stored in the tracker only). Never "latest": a request on another channel with the same
+    conversation id must not redirect the coach's messages."""
+    return case_channel if case_channel in PUSH_CHANNELS else None
 
 
 class RasaError(Exception):
@@ -56,29 +66,35 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaError(f"Rasa unreachable: {exc!r}") from exc
 
-    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
-        """Append events and let Rasa deliver bot messages on the user's latest channel."""
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]],
+                            channel: str | None = "latest") -> None:
+        """Append events; Rasa delivers bot messages on `channel` (a registered input
+        channel's name; None: stored in the tracker only, delivered nowhere)."""
+        params = {"execute_side_effects": "true"}
+        if channel:
+            params["output_channel"] = channel
         await self._request(
-            "POST",
-            self._url(conversation_id, "tracker/events"),
-            params={"execute_side_effects": "true", "output_channel": "latest"},
-            json=events,
+            "POST", self._url(conversation_id, "tracker/events"), params=params, json=events,
         )
 
-    async def send_coach_message(self, conversation_id: str, text: str) -> None:
+    async def send_coach_message(self, conversation_id: str, text: str,
+                                 channel: str | None = "latest") -> None:
         await self.append_events(
-            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}]
+            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}],
+            channel,
         )
 
-    async def send_bot_message(self, conversation_id: str, text: str) -> None:
+    async def send_bot_message(self, conversation_id: str, text: str,
+                               channel: str | None = "latest") -> None:
         """A service message (e.g. the claim timeout notice); not from a coach."""
-        await self.append_events(conversation_id, [{"event": "bot", "text": text}])
+        await self.append_events(conversation_id, [{"event": "bot", "text": text}], channel)
 
     async def pause(self, conversation_id: str) -> None:
         """Pause the bot (ConversationPaused) so it stays silent while a coach talks."""
         await self.append_events(conversation_id, [{"event": "pause"}])
 
-    async def resume(self, conversation_id: str, text: str) -> None:
+    async def resume(self, conversation_id: str, text: str,
+                     channel: str | None = "latest") -> None:
         """Hand the conversation back to the bot (hand back and close both end like this).
 
         A paused Rasa never ran `action_listen` after the action that paused it; adding it
@@ -87,6 +103,7 @@ class RasaClient:
         await self.append_events(
             conversation_id,
             [{"event": "resume"}, LISTEN, {"event": "bot", "text": text}],
+            channel,
         )
 
     async def transcript(self, conversation_id: str,

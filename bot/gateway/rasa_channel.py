@@ -40,7 +40,18 @@ TRANSCRIPT_PREFIX = "web-"  # = bot.gateway.vault.WEB_PREFIX: only web chats are
 
 
 class GatewayCallbackOutput(CallbackOutput):
-    """CallbackOutput that forwards the `coach` metadata flag."""
+    """CallbackOutput that forwards the `coach` metadata flag, and does not hide a coach
+    message the gateway refused: Rasa's CallbackOutput only logs a 4xx/5xx, so the tracker
+    kept the message and the escalation service told the coach it was sent. Raising makes
+    Rasa's tracker API fail (nothing stored) and the coach sees that it was not delivered."""
+
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        if not message.get("coach"):
+            await super()._persist_message(message)
+            return
+        self.messages.append(message)
+        await self.callback_endpoint.request("post", content_type="application/json",
+                                             json=message)  # raises on 4xx/5xx
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in text.strip().split("\n\n"):
