@@ -76,3 +76,28 @@ def test_production_gateway_refuses_a_weak_token(token: str) -> None:
     tried(f"APP_ENV=production gateway with GATEWAY_CALLBACK_TOKEN={token!r}",
           f"exit {proc.returncode}")
     assert proc.returncode != 0 and "GATEWAY_CALLBACK_TOKEN" in proc.stderr
+
+
+def test_launchers_pass_a_callback_secret(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    """`./dev run` makes one for the run (Rasa and the gateway inherit it); the production
+    launcher refuses to start without a strong one."""
+    from bot.escalation.settings import InsecureSecrets
+    from bot.production import ProductionProfile
+    from bot.runner import ensure_action_server_token
+
+    monkeypatch.delenv("GATEWAY_CALLBACK_TOKEN", raising=False)
+    ensure_action_server_token()
+    made = os.environ.get("GATEWAY_CALLBACK_TOKEN", "")
+    tried("./dev run without GATEWAY_CALLBACK_TOKEN in .env", f"{len(made)} characters")
+    assert len(made) >= 32
+    strong = {k: "s" * 40 for k in ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN",
+                                    "RASA_TOKEN", "ACTION_SERVER_TOKEN")}
+    for token in ("", "change-me-callback", "short"):
+        env = {**strong, "APP_ENV": "production", "GATEWAY_CALLBACK_TOKEN": token}
+        with pytest.raises(InsecureSecrets) as exc:
+            ProductionProfile(Path("m.tar.gz"), workdir=tmp_path, env=env).check_secrets()
+        tried(f"production profile with GATEWAY_CALLBACK_TOKEN={token!r}", "refused")
+        assert "GATEWAY_CALLBACK_TOKEN" in str(exc.value)
+    env = {**strong, "APP_ENV": "production", "GATEWAY_CALLBACK_TOKEN": "c" * 40}
+    ProductionProfile(Path("m.tar.gz"), workdir=tmp_path, env=env).check_secrets()
