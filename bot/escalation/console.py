@@ -322,14 +322,19 @@ async def api_case(request: web.Request) -> web.Response:
 
 
 async def api_transcript(request: web.Request) -> web.Response:
-    """The conversation from Rasa's tracker (what the bot said before the case, which the
-    user agreed to show), up to the moment the case was closed or handed back."""
+    """The conversation from Rasa's tracker within the case's time window: from the end of
+    the conversation's previous case (else its start: what the bot said before the case,
+    which the user agreed to show) to the moment this case was closed or handed back."""
     _, case = await _readable_case(request)
-    until = None
+    until = since = None
     if case.closed_at is not None:
         until = case.closed_at.replace(tzinfo=timezone.utc).timestamp()
+    store = request.app[keys.STORE]
+    previous = await store.run(store.previous_case_end, case)
+    if previous is not None:
+        since = previous.replace(tzinfo=timezone.utc).timestamp()
     try:
-        transcript = await request.app[keys.RASA].transcript(case.conversation_id, until)
+        transcript = await request.app[keys.RASA].transcript(case.conversation_id, until, since)
     except RasaError as exc:
         log.warning("transcript unavailable: %s", exc)
         raise ApiError(502, "rasa_unavailable", "Samtalshistoriken kunde inte hämtas") from exc

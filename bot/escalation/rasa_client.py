@@ -106,27 +106,30 @@ class RasaClient:
             channel,
         )
 
-    async def transcript(self, conversation_id: str,
-                         until: float | None = None) -> list[dict[str, Any]]:
-        """User, bot and coach texts of the conversation, oldest first; with `until` (a
-        Unix time) only what was said up to then."""
+    async def transcript(self, conversation_id: str, until: float | None = None,
+                         since: float | None = None) -> list[dict[str, Any]]:
+        """User, bot and coach texts of the conversation, oldest first; with `since` /
+        `until` (Unix times) only what was said after / up to then."""
         tracker = await self._request("GET", self._url(conversation_id, "tracker"))
         if not isinstance(tracker, dict):
             raise RasaError("Rasa tracker is not a JSON object")
-        return transcript_from_events(tracker.get("events") or [], until)
+        return transcript_from_events(tracker.get("events") or [], until, since)
 
 
-def transcript_from_events(events: list[Any], until: float | None = None) -> list[dict[str, Any]]:
-    """Reduce tracker events to what a coach needs to read; with `until`, an event after it
-    (or without a time) is left out: what the user writes after the case ended is not the
-    coach's to read."""
+def transcript_from_events(events: list[Any], until: float | None = None,
+                           since: float | None = None) -> list[dict[str, Any]]:
+    """Reduce tracker events to what a coach needs to read, within the case's time window:
+    an event after `until` (the case ended) or before `since` (an earlier case of the same
+    conversation ended), or without a time when a window applies, is left out."""
     out: list[dict[str, Any]] = []
     for ev in events:
         if not isinstance(ev, dict) or ev.get("event") not in {"user", "bot"}:
             continue
-        if until is not None:
+        if until is not None or since is not None:
             ts = ev.get("timestamp")
-            if isinstance(ts, bool) or not isinstance(ts, (int, float)) or ts > until:
+            if isinstance(ts, bool) or not isinstance(ts, (int, float)):
+                continue
+            if (until is not None and ts > until) or (since is not None and ts <= since):
                 continue
         text = ev.get("text")
         if not isinstance(text, str) or not text:

@@ -308,6 +308,16 @@ class Store:
             return sum(1 for data in rows
                        if isinstance(data, dict) and data.get("client") == client)
 
+    def previous_case_end(self, case: Case) -> datetime | None:
+        """When the conversation's previous case ended (closed or handed back before this
+        one was opened), else None: what the user told that case is not this case's."""
+        with self.sessions() as s:
+            return s.execute(
+                select(func.max(Case.closed_at)).where(
+                    Case.conversation_id == case.conversation_id, Case.id != case.id,
+                    Case.closed_at.is_not(None), Case.closed_at <= case.created_at)
+            ).scalar_one_or_none()
+
     def open_case_for(self, conversation_id: str) -> Case | None:
         with self.sessions() as s:
             return s.execute(

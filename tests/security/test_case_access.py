@@ -136,3 +136,26 @@ async def test_cli_ends_sessions_and_sockets_at_once(env: Env, command: str,
     assert page.status == 401
     assert queue_code is not None and case_code is not None
 
+
+
+async def test_a_new_case_does_not_show_what_was_said_in_the_previous_one(env: Env) -> None:
+    anna, csrf_a = await _coach(env, "anna")
+    bo, csrf_b = await _coach(env, "bo")
+    first = (await env.open_case(anna, "conv-twice"))["case_id"]
+    assert (await _post(anna, f"/api/cases/{first}/claim", csrf_a)).status == 200
+    tracker = env.rasa.trackers.setdefault("conv-twice", [])
+    tracker.append({"event": "user", "text": "till Anna: jag heter Kim", "timestamp": time.time()})
+    await asyncio.sleep(0.05)
+    closed = await _post(anna, f"/api/cases/{first}/close", csrf_a, {"outcome": "other"})
+    assert closed.status == 200
+    await asyncio.sleep(0.05)
+    tracker.append({"event": "user", "text": "ja vill prata me nån igen",
+                    "timestamp": time.time()})
+    second = (await env.open_case(bo, "conv-twice"))["case_id"]
+    assert second != first
+    assert (await _post(bo, f"/api/cases/{second}/claim", csrf_b)).status == 200
+    texts = [m["text"] for m in (await (await bo.get(
+        f"/api/cases/{second}/transcript")).json())["transcript"]]
+    tried("bo reads the second case of a conversation", texts)
+    assert "ja vill prata me nån igen" in texts
+    assert "till Anna: jag heter Kim" not in texts
