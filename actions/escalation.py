@@ -106,9 +106,18 @@ def summary_for(tracker: Tracker, seen: list[str]) -> str:
     return " ".join(parts)[:1000] or "Ingen sammanfattning."
 
 
+def client_of(tracker: Tracker) -> str | None:
+    """The client key Rasa's channel put on the latest message (bot/channels/rest.py)."""
+    metadata = _dict(_dict(tracker.latest_message).get("metadata"))
+    client = metadata.get("client")
+    return client if isinstance(client, str) and 0 < len(client) <= 64 else None
+
+
 def case_request(tracker: Tracker) -> dict[str, Any]:
     seen = intents_seen(tracker)
+    client = client_of(tracker)
     return {
+        **({"client": client} if client else {}),
         "conversation_id": tracker.sender_id,
         "channel": _text(tracker.get_latest_input_channel()) or "unknown",
         "language": "en" if tracker.get_slot("language") == "en" else "sv",
@@ -120,6 +129,11 @@ def case_request(tracker: Tracker) -> dict[str, Any]:
 
 class EscalationUnavailable(Exception):
     """The escalation service did not accept the request."""
+
+
+class CaseRefused(Exception):
+    """The service refused the case on purpose (limit of open cases per client or
+    conversation): queueing it for later would only fill the queue later."""
 
 
 async def open_case(payload: dict[str, Any], attempts: int = 2) -> dict[str, Any]:
@@ -136,6 +150,8 @@ async def open_case(payload: dict[str, Any], attempts: int = 2) -> dict[str, Any
             ) as resp:
                 if resp.status in (200, 201):
                     return await resp.json()
+                if resp.status == 429:  # too many cases from this client: not for the outbox
+                    raise CaseRefused(f"status 429: {(await resp.text())[:200]}")
                 last = EscalationUnavailable(f"status {resp.status}: {(await resp.text())[:200]}")
                 if resp.status < 500:
                     break  # our request is wrong; retrying will not help
@@ -165,6 +181,10 @@ class ActionEscalate(Action):
         lang = payload["language"]
         try:
             result = await open_case(payload)
+        except CaseRefused as exc:
+            log.warning("case refused by the escalation service: %s", exc)
+            dispatcher.utter_message(text=content.text("utter_coach_unavailable", lang))
+            return []
         except EscalationUnavailable as exc:
             log.warning("escalation service unavailable, request queued: %s", exc)
             try:

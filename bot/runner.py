@@ -51,11 +51,17 @@ def run_retention() -> None:
         print(f"retention failed, will retry in an hour: {exc}", flush=True)
 
 
+# secrets shared only between processes this launcher starts: without one in .env, a random
+# one for this run (every process inherits it)
+RUN_SECRETS = ("ACTION_SERVER_TOKEN", "GATEWAY_CALLBACK_TOKEN")
+
+
 def ensure_action_server_token() -> None:
-    """Rasa (endpoints.yml) and the action server read ACTION_SERVER_TOKEN; without one in
-    .env, a random one for this run (both processes inherit it)."""
-    if not os.environ.get("ACTION_SERVER_TOKEN", "").strip():
-        os.environ["ACTION_SERVER_TOKEN"] = secrets.token_urlsafe(32)
+    """Rasa (endpoints.yml) and the action server read ACTION_SERVER_TOKEN; Rasa's callback
+    channel and the gateway read GATEWAY_CALLBACK_TOKEN."""
+    for name in RUN_SECRETS:
+        if not os.environ.get(name, "").strip():
+            os.environ[name] = secrets.token_urlsafe(32)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,18 @@ with a clear 4xx before Rasa sees them, and answers floods with a 429 (per conve
 per client address; the address is only used as a rotating in-memory HMAC, see
 bot/ratelimit.py). Enabled in credentials.yml as `bot.channels.rest.ValidatedRestInput`.
 
+Payloads: a message that starts with "/" makes Rasa skip NLU and take the intent named
+after it ("/emergency_danger" would open a priority-1 coach case). A payload is passed on
+only if the bot offered it as a button in its last turn of that conversation (or it is a
+language switch); anything else loses its leading "/" and goes through NLU as text.
+
+Client key: every message gets `metadata.client`, a pseudonym of the client that the
+escalation service counts open cases by (ESCALATION_MAX_OPEN_CASES_PER_CLIENT): HMAC of the
+client address with a key derived from ACTION_SERVER_TOKEN and the UTC date (so it changes
+daily and is the same on every Rasa instance). A client cannot choose it: a `client` in the
+body's metadata is replaced, except on the callback channel when the request carries the
+gateway's secret (the gateway then names its own client, see bot/gateway/rasa.py).
+
 Limits come from the environment as "COUNT/SECONDS": REST_RATE_PER_CONVERSATION (default
 20/60, a fast typist) and REST_RATE_PER_ADDRESS (default 120/60, a few people behind one
 address). Each Rasa process keeps its own buckets, so N instances behind nginx allow up to N
@@ -15,7 +27,12 @@ times the limit per address.
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
+import hashlib
+import hmac
 import json
+import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache, partial
@@ -30,6 +47,15 @@ from sanic.response import HTTPResponse
 
 from bot.ratelimit import RateLimiter, client_address, is_loopback, parse_rate
 
+log = logging.getLogger(__name__)
+
+# always allowed: the language switches the web chat sends (they change no intent of note)
+ALWAYS_ALLOWED_PAYLOADS = frozenset({"/switch_to_english", "/switch_to_swedish"})
+CLIENT_HEADER = "X-Gateway-Callback-Token"  # = bot.gateway.settings.CALLBACK_HEADER
+MAX_CLIENT_CHARS = 64
+# the current request's metadata, for channels whose webhook passes none (Rasa's callback)
+_REQUEST_METADATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "request_metadata", default=None)
 MAX_MESSAGE_CHARS = 20_000
 MAX_SENDER_CHARS = 128
 DEFAULT_PER_CONVERSATION = (20, 60.0)
@@ -125,21 +151,94 @@ class ChannelGuard:
         return None
 
 
+def client_key(address: str | None, env: Mapping[str, str] | None = None) -> str:
+    """A daily pseudonym of the client address (see the module docstring)."""
+    env = os.environ if env is None else env
+    secret = (env.get("ACTION_SERVER_TOKEN") or env.get("RASA_TOKEN") or "dev").encode()
+    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return "a-" + hmac.new(secret, f"client:{day}:{address or '?'}".encode(),
+                           hashlib.sha256).hexdigest()[:32]
+
+
+def from_gateway(request: Request) -> bool:
+    """The request carries the gateway's shared secret (GATEWAY_CALLBACK_TOKEN)."""
+    token = os.environ.get("GATEWAY_CALLBACK_TOKEN", "").strip()
+    given = request.headers.get(CLIENT_HEADER) or ""
+    return bool(token) and hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                               token.encode())
+
+
+def offered_payloads(events: list[Any]) -> set[str]:
+    """Button payloads of the bot's messages since the user's last message."""
+    offered: set[str] = set()
+    for event in reversed(events):
+        name = getattr(event, "type_name", None)
+        if name == "user":
+            break
+        if name == "bot":
+            for button in (getattr(event, "data", None) or {}).get("buttons") or []:
+                if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                    offered.add(button["payload"].strip())
+    return offered
+
+
+async def gate_payload(request: Request, body: dict[str, Any]) -> None:
+    """Turn a "/intent" message the bot did not offer into plain text (NLU decides)."""
+    message = body.get("message")
+    if not isinstance(message, str) or not message.lstrip().startswith("/"):
+        return
+    payload = message.strip()
+    if payload in ALWAYS_ALLOWED_PAYLOADS:
+        return
+    sender = body.get("sender") or DEFAULT_SENDER
+    offered: set[str] = set()
+    agent = getattr(request.app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is not None:
+        try:
+            tracker = await store.retrieve(sender)
+            offered = offered_payloads(list(tracker.events)) if tracker is not None else set()
+        except Exception as exc:  # no tracker: nothing was offered
+            log.warning("payload check: tracker unavailable (%r)", exc)
+    if payload not in offered:
+        body["message"] = message.lstrip().lstrip("/")
+
+
 class GuardedChannel:
-    """Mixin for a Rasa channel built on RestInput: its /webhook gets a ChannelGuard."""
+    """Mixin for a Rasa channel built on RestInput: its /webhook gets a ChannelGuard, the
+    payload check, and the client key in the message metadata."""
 
     limit_loopback_addresses = True
+    trusts_gateway_client = False  # the callback channel: the gateway names its client
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        body = request.json if isinstance(request.json, dict) else {}
+        given = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        client = given.get("client")
+        if not (self.trusts_gateway_client and from_gateway(request)
+                and isinstance(client, str) and 0 < len(client) <= MAX_CLIENT_CHARS):
+            client = client_key(client_address(request.ip, request.headers))
+        return {"client": client}
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        blueprint: Blueprint = super().blueprint(on_new_message)  # type: ignore[misc]
+        async def with_metadata(message: UserMessage) -> Any:
+            if message.metadata is None:
+                message.metadata = _REQUEST_METADATA.get()
+            return await on_new_message(message)
+
+        blueprint: Blueprint = super().blueprint(with_metadata)  # type: ignore[misc]
         guard = ChannelGuard.from_env(limit_loopback=self.limit_loopback_addresses)
 
         @blueprint.middleware("request")
         async def guard_webhook(request: Request) -> HTTPResponse | None:
             if request.method == "POST" and request.path.endswith("/webhook"):
-                return guard.check(request)
+                refused = guard.check(request)
+                if refused is not None:
+                    return refused
+                await gate_payload(request, request.json)
+                _REQUEST_METADATA.set(self.get_metadata(request))
             return None
 
         return blueprint
@@ -151,3 +250,8 @@ class ValidatedRestInput(GuardedChannel, RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def _extract_input_channel(self, req: Request) -> str:
+        """Always "rest": a body's `input_channel` would make Rasa send this conversation's
+        coach messages to another channel (and name statistics rows)."""
+        return self.name()

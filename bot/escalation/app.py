@@ -20,6 +20,7 @@ from bot.escalation.routes import setup_routes
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 from bot.escalation.sweeper import sweeper_ctx
+from bot.escalation.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -137,48 +138,6 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-def _login_username(form: object) -> str:
-    return str(form.get("username", "")).strip()[:64]  # type: ignore[attr-defined]
-
-
-@web.middleware
-async def shared_login_throttle_middleware(
-    request: web.Request, handler: Handler
-) -> web.StreamResponse:
-    """Several instances: failed logins are counted in Redis, so the limit holds across them.
-
-    Runs after the CSRF check (a forged form is not a password guess). The console's own
-    per-process count still applies too; this adds the shared one.
-    """
-    throttle = request.app.get(THROTTLE)
-    if throttle is None or request.path != "/login" or request.method != "POST":
-        return await handler(request)
-    from bot.escalation.console import render  # the console imports this module's keys
-
-    username = _login_username(await request.post())
-    if await throttle.blocked(username):
-        settings = request.app[keys.SETTINGS]
-        token = security.new_token()
-        resp = render(
-            request, "login.html", status=429, login_csrf=token, next="/queue",
-            error="För många misslyckade försök. Vänta några minuter och försök igen.",
-        )
-        security.set_cookie(resp, security.LOGIN_CSRF_COOKIE, token,
-                            secure=settings.cookie_secure, max_age=3600)
-        return resp
-    try:
-        response = await handler(request)
-    except web.HTTPFound:  # logged in
-        await throttle.succeeded(username)
-        raise
-    if response.status == 401:
-        await throttle.failed(username)
-    return response
-
-
-THROTTLE = web.AppKey("shared_login_throttle", security.SharedLoginThrottle)
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -195,7 +154,6 @@ def create_app(
             internal_auth_middleware,
             session_middleware,
             csrf_middleware,
-            shared_login_throttle_middleware,
         ],
     )
     app[keys.SETTINGS] = settings
@@ -204,7 +162,8 @@ def create_app(
     )
     app[keys.HUB] = Hub(settings.redis_url, settings.redis_prefix)
     app[keys.CLOCK] = clock or (lambda: datetime.now(timezone.utc))
-    app[keys.LOGIN_FAILURES] = {}
+    app[keys.THROTTLE] = LoginThrottle(settings.session_secret, settings.redis_url,
+                                       settings.redis_prefix)
     app[keys.TEMPLATES] = Environment(
         loader=PackageLoader("bot.escalation", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -228,11 +187,8 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.SWEEP_WAKE] = asyncio.Event()
     await app[keys.RASA].start()
     await app[keys.HUB].start()  # REDIS_URL set: subscribe to the fan-out channel
-    if settings.redis_url:
-        app[THROTTLE] = security.SharedLoginThrottle(settings.redis_url, settings.redis_prefix)
     yield
-    if THROTTLE in app:
-        await app[THROTTLE].close()
+    await app[keys.THROTTLE].close()
     await app[keys.HUB].close_all()
     await app[keys.RASA].close()
     engine.dispose()

@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     disable.add_argument("username")
     enable = sub.add_parser("enable", help="aktivera ett avstängt konto")
     enable.add_argument("username")
-    setpw = sub.add_parser("set-password", help="byt lösenord")
+    setpw = sub.add_parser("set-password", help="byt lösenord (loggar ut kontot)")
     setpw.add_argument("username")
     setpw.add_argument("--password-stdin", action="store_true")
     args = parser.parse_args(argv)
@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
             print(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.", file=sys.stderr)
             return 2
         store.set_password_hash(coach.id, hash_password(password))
-        print(f"Nytt lösenord för {args.username}.")
+        print(f"Nytt lösenord för {args.username}; alla inloggningar är avslutade.")
         return 0
     return 2
 

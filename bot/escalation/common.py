@@ -160,8 +160,14 @@ MAINTAINER_PATHS = ("/review", "/logout", "/api/review")
 
 
 def can_read(coach: CoachInfo, case: Case) -> bool:
-    """Waiting cases are open to every coach; a claimed one only to its coach and admins."""
-    return coach.is_admin or case.claimed_by is None or case.claimed_by == coach.id
+    """Who may read a case: a waiting one every coach (to decide whether to take it); a
+    claimed, closed or handed-back one only the coach who claimed it and admins. A case
+    closed before anyone claimed it is for admins only: no coach talked to that user."""
+    if coach.is_admin:
+        return True
+    if case.status == "waiting":
+        return True
+    return case.claimed_by is not None and case.claimed_by == coach.id
 
 
 def require_coach(request: web.Request) -> CoachInfo:

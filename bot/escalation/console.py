@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-import time
+import re
+from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +27,11 @@ from bot.escalation.common import (
     require_coach,
     text_ok,
 )
+from bot.escalation.hub import CLOSE_FORBIDDEN, FINISHED, Ending, Guard
 from bot.escalation.rasa_client import RasaError
 from bot.escalation.store import NotFound
+from bot.escalation.throttle import DEVICE_COOKIE, DEVICE_MAX_AGE
+from bot.ratelimit import client_address
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +49,6 @@ STATUS_LABELS = {
     "closed": "Avslutat",
     "handed_back": "Tillbaka hos boten",
 }
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW_SECONDS = 300
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
@@ -65,9 +68,20 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
 # ---- login / logout -----------------------------------------------------------------------
 
 
+_UNSAFE_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect after login would help phishing."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: an open redirect after login would help phishing.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    "/\t/evil.example" becomes "//evil.example" (another host): any control character,
+    space or backslash, a second leading slash, or a scheme or host makes it "/queue".
+    """
+    if not target or _UNSAFE_NEXT.search(target) or not target.startswith("/"):
+        return "/queue"
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
         return "/queue"
     return target
 
@@ -93,22 +107,12 @@ async def login_page(request: web.Request) -> web.Response:
     return resp
 
 
-def _too_many_failures(app: web.Application, username: str) -> bool:
-    """Slow down password guessing per username (in memory: one service process)."""
-    now = time.monotonic()
-    book = app[keys.LOGIN_FAILURES]
-    if len(book) > 10_000:  # bounded memory under a flood of made-up usernames
-        for name in [n for n, ts in book.items() if not ts or now - ts[-1] > LOGIN_WINDOW_SECONDS]:
-            del book[name]
-    failures = [
-        t for t in app[keys.LOGIN_FAILURES].get(username, []) if now - t < LOGIN_WINDOW_SECONDS
-    ]
-    app[keys.LOGIN_FAILURES][username] = failures
-    return len(failures) >= LOGIN_MAX_FAILURES
-
-
 async def login(request: web.Request) -> web.Response:
-    """POST /login (form). The CSRF middleware has already checked the double-submit token."""
+    """POST /login (form). The CSRF middleware has already checked the double-submit token.
+
+    Throttled per account and per client address (bot/escalation/throttle.py): a browser
+    where this coach logged in before is not kept out by someone else's wrong guesses.
+    """
     form = await request.post()
     username = str(form.get("username", "")).strip()[:64]
     if not text_ok(username):
@@ -116,6 +120,8 @@ async def login(request: web.Request) -> web.Response:
     password = str(form.get("password", ""))[:1024]
     next_url = _safe_next(str(form.get("next", "")))
     app, store, settings = request.app, request.app[keys.STORE], request.app[keys.SETTINGS]
+    throttle = app[keys.THROTTLE]
+    address = client_address(request.remote, request.headers)
 
     def fail(message: str, status: int) -> web.Response:
         token = security.new_token()
@@ -127,18 +133,24 @@ async def login(request: web.Request) -> web.Response:
         )
         return resp
 
-    if _too_many_failures(app, username):
-        return fail("För många misslyckade försök. Vänta några minuter och försök igen.", 429)
     coach = await store.run(store.coach_by_username, username) if username else None
+    device = throttle.device_of(request.cookies.get(DEVICE_COOKIE),
+                                coach.id if coach is not None else None)
+    wait = await throttle.wait_seconds(address, username, device)
+    if wait:
+        resp = fail("För många misslyckade försök. Vänta "
+                    f"{wait} sekunder och försök igen.", 429)
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     if coach is None or not coach.active:
         await asyncio.to_thread(security.dummy_verify, password)
         ok = False
     else:
         ok = await asyncio.to_thread(security.verify_password, coach.password_hash, password)
     if not ok or coach is None:
-        app[keys.LOGIN_FAILURES].setdefault(username, []).append(time.monotonic())
+        await throttle.failed(address, username, device)
         return fail("Fel användarnamn eller lösenord.", 401)
-    app[keys.LOGIN_FAILURES].pop(username, None)
+    await throttle.succeeded(username, device)
     token, csrf = security.new_token(), security.new_token()
     await store.run(
         store.create_session,
@@ -155,6 +167,9 @@ async def login(request: web.Request) -> web.Response:
         secure=settings.cookie_secure,
         max_age=settings.session_max_age_seconds,
     )
+    if device is None:  # remember this browser: its coach is not delayed by others' guesses
+        security.set_cookie(resp, DEVICE_COOKIE, throttle.new_device_cookie(coach.id),
+                            secure=settings.cookie_secure, max_age=DEVICE_MAX_AGE)
     resp.del_cookie(security.LOGIN_CSRF_COOKIE, path="/")
     await app[keys.HUB].queue_changed()
     raise resp
@@ -307,10 +322,19 @@ async def api_case(request: web.Request) -> web.Response:
 
 
 async def api_transcript(request: web.Request) -> web.Response:
-    """The conversation so far from Rasa's tracker (includes what the bot said before)."""
+    """The conversation from Rasa's tracker within the case's time window: from the end of
+    the conversation's previous case (else its start: what the bot said before the case,
+    which the user agreed to show) to the moment this case was closed or handed back."""
     _, case = await _readable_case(request)
+    until = since = None
+    if case.closed_at is not None:
+        until = case.closed_at.replace(tzinfo=timezone.utc).timestamp()
+    store = request.app[keys.STORE]
+    previous = await store.run(store.previous_case_end, case)
+    if previous is not None:
+        since = previous.replace(tzinfo=timezone.utc).timestamp()
     try:
-        transcript = await request.app[keys.RASA].transcript(case.conversation_id)
+        transcript = await request.app[keys.RASA].transcript(case.conversation_id, until, since)
     except RasaError as exc:
         log.warning("transcript unavailable: %s", exc)
         raise ApiError(502, "rasa_unavailable", "Samtalshistoriken kunde inte hämtas") from exc
@@ -391,12 +415,16 @@ def _check_ws_request(request: web.Request) -> CoachInfo:
 
 
 async def _ws_loop(
-    request: web.Request, ws: web.WebSocketResponse, coach: CoachInfo, case_id: str | None
+    request: web.Request, ws: web.WebSocketResponse, coach: CoachInfo, case_id: str | None,
+    guard: Guard, ending: Ending,
 ) -> None:
     store = request.app[keys.STORE]
     async for msg in ws:
         if msg.type != WSMsgType.TEXT:
             continue
+        if not await guard():
+            ending.end(CLOSE_FORBIDDEN, "Åtkomst nekad")
+            return
         try:
             data = json.loads(msg.data)
         except ValueError:
@@ -415,6 +443,66 @@ async def _ws_loop(
             await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
 
 
+def _access_guard(request: web.Request, coach: CoachInfo, case_id: str | None) -> Guard:
+    """Is the socket's session still valid (not logged out, no new password, account still
+    active) and, for a case socket, may its coach still read the case? Read fresh from the
+    database each time, so a change on any instance or by the CLI counts at once."""
+    store = request.app[keys.STORE]
+
+    async def allowed() -> bool:
+        loaded = await store.run(store.load_session, coach.session_hash)
+        if loaded is None:
+            return False
+        sess, row = loaded
+        current = CoachInfo(row.id, row.username, row.role, row.presence, sess.csrf_token,
+                            coach.session_hash)
+        if not current.can_coach:
+            return False
+        if case_id is None:
+            return True
+        try:
+            case = await store.run(store.get_case, case_id)
+        except NotFound:
+            return False
+        return can_read(current, case)
+
+    return allowed
+
+
+async def _watch(guard: Guard, ending: Ending, every: float) -> None:
+    """End the socket when its access ends, even if no message is sent to it."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            ok = await guard()
+        except Exception:
+            ok = False
+        if not ok:
+            ending.end(CLOSE_FORBIDDEN, "Åtkomst nekad")
+            return
+
+
+async def _serve_socket(request: web.Request, ws: web.WebSocketResponse, coach: CoachInfo,
+                        case_id: str | None, guard: Guard, ending: Ending) -> None:
+    """Read the socket until the client leaves or `ending` is set; then this task (the
+    socket's own) closes it with the ending's code, which the console does not retry."""
+    every = request.app[keys.SETTINGS].ws_recheck_seconds
+    tasks = [asyncio.ensure_future(_ws_loop(request, ws, coach, case_id, guard, ending)),
+             asyncio.ensure_future(_watch(guard, ending, every)),
+             asyncio.ensure_future(ending.event.wait())]
+    try:
+        await asyncio.wait([tasks[0], tasks[2]], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    if ending.event.is_set() and not ws.closed:
+        with contextlib.suppress(Exception):
+            await ws.close(code=ending.code, message=ending.reason.encode())
+
+
 async def ws_queue(request: web.Request) -> web.WebSocketResponse:
     coach = _check_ws_request(request)
     settings = request.app[keys.SETTINGS]
@@ -423,7 +511,8 @@ async def ws_queue(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[keys.HUB]
     hub.queue_sockets.add(ws)
     try:
-        await _ws_loop(request, ws, coach, None)
+        await _serve_socket(request, ws, coach, None, _access_guard(request, coach, None),
+                            Ending())
     finally:
         hub.queue_sockets.discard(ws)
     return ws
@@ -434,14 +523,17 @@ async def ws_case(request: web.Request) -> web.WebSocketResponse:
     case = await service.load_case(request.app, request.match_info["case_id"])
     if not can_read(coach, case):
         raise ApiError(403, "forbidden", "Ärendet har en annan coach")
+    if case.status in FINISHED:  # nothing more will stream; the page loads it over HTTP
+        raise ApiError(409, "case_closed", "Ärendet är avslutat")
     settings = request.app[keys.SETTINGS]
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=settings.client_max_size)
     await ws.prepare(request)
     hub = request.app[keys.HUB]
-    hub.join_case(case.id, ws)
+    guard, ending = _access_guard(request, coach, case.id), Ending()
+    hub.join_case(case.id, ws, guard, ending)
     try:
         await ws.send_json({"type": "ready", "case_id": case.id})
-        await _ws_loop(request, ws, coach, case.id)
+        await _serve_socket(request, ws, coach, case.id, guard, ending)
     finally:
         hub.leave_case(case.id, ws)
     return ws

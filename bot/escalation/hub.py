@@ -27,6 +27,7 @@ import logging
 import os
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -34,11 +35,36 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+# close codes a console does not reconnect after (4000-4999: the application's own)
+CLOSE_FORBIDDEN = 4403  # the session ended or the case is no longer this coach's
+CLOSE_FINISHED = 4000  # the case was closed or handed back: nothing more will stream
+FINISHED = frozenset({"closed", "handed_back"})
+
+# re-checks, on every message, that the socket's coach may still read the case
+Guard = Callable[[], Awaitable[bool]]
+
+
+class Ending:
+    """Asks a socket's own handler to close it with a code. Closing an aiohttp socket from
+    another task while its handler reads drops the connection without the close frame
+    (the browser sees 1006 and reconnects); the handler closes it properly instead."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.code = 1000
+        self.reason = ""
+
+    def end(self, code: int, reason: str) -> None:
+        if not self.event.is_set():
+            self.code, self.reason = code, reason
+            self.event.set()
 
 
 class Hub:
     def __init__(self, redis_url: str = "", prefix: str = "sluta-skjut") -> None:
         self.case_sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self.guards: dict[web.WebSocketResponse, Guard] = {}
+        self.endings: dict[web.WebSocketResponse, Ending] = {}
         self.queue_sockets: set[web.WebSocketResponse] = set()
         self.redis_url = redis_url
         self.channel = f"{prefix}:hub"
@@ -112,8 +138,7 @@ class Hub:
 
     async def _deliver(self, message: dict[str, Any]) -> None:
         if message.get("kind") == "case":
-            await self._send(self.case_sockets.get(str(message.get("case_id")), set()),
-                             message.get("payload") or {})
+            await self._send_case(str(message.get("case_id")), message.get("payload") or {})
         elif message.get("kind") == "queue":
             await self._send(self.queue_sockets, {"type": "queue_changed"})
 
@@ -130,10 +155,19 @@ class Hub:
 
     # ---- sockets ---------------------------------------------------------------------------
 
-    def join_case(self, case_id: str, ws: web.WebSocketResponse) -> None:
+    def join_case(self, case_id: str, ws: web.WebSocketResponse,
+                  guard: Guard | None = None, ending: Ending | None = None) -> None:
+        """`guard` runs before every message to this socket: False ends the socket (through
+        `ending`, which its handler waits on)."""
         self.case_sockets[case_id].add(ws)
+        if guard is not None:
+            self.guards[ws] = guard
+        if ending is not None:
+            self.endings[ws] = ending
 
     def leave_case(self, case_id: str, ws: web.WebSocketResponse) -> None:
+        self.guards.pop(ws, None)
+        self.endings.pop(ws, None)
         sockets = self.case_sockets.get(case_id)
         if sockets is not None:
             sockets.discard(ws)
@@ -152,12 +186,47 @@ class Hub:
         if sockets:
             await asyncio.gather(*(one(ws) for ws in list(sockets)))
 
+    async def _send_case(self, case_id: str, payload: dict[str, Any]) -> None:
+        """Deliver to the case's sockets whose coach may still read it; end the others.
+
+        The right to read is checked on every message, not only at connect: a case claimed
+        by another coach, a session ended (logout, new password, account disabled) or a
+        case closed or handed back ends the socket, so nothing the user writes afterwards
+        reaches a console that should no longer see it.
+        """
+        sockets = set(self.case_sockets.get(case_id, set()))
+        allowed: set[web.WebSocketResponse] = set()
+        for ws in sockets:
+            guard = self.guards.get(ws)
+            try:
+                ok = guard is None or await guard()
+            except Exception as exc:  # the database is away: fail closed
+                log.warning("hub: access check failed (%r); ending the socket", exc)
+                ok = False
+            if ok:
+                allowed.add(ws)
+            else:
+                await self._end(ws, CLOSE_FORBIDDEN, "Åtkomst nekad")
+        await self._send(allowed, payload)
+        case = payload.get("case") if payload.get("type") == "case" else None
+        if isinstance(case, dict) and case.get("status") in FINISHED:
+            for ws in allowed:
+                await self._end(ws, CLOSE_FINISHED, "Ärendet är avslutat")
+
+    async def _end(self, ws: web.WebSocketResponse, code: int, reason: str) -> None:
+        ending = self.endings.get(ws)
+        if ending is not None:
+            ending.end(code, reason)
+            return
+        with contextlib.suppress(Exception):
+            await ws.close(code=code, message=reason.encode())
+
     async def send_case(self, case_id: str, payload: dict[str, Any]) -> None:
         if self._redis is not None and await self._publish(
             {"kind": "case", "case_id": case_id, "payload": payload}
         ):
             return
-        await self._send(self.case_sockets.get(case_id, set()), payload)
+        await self._send_case(case_id, payload)
 
     async def queue_changed(self) -> None:
         """Tell queue pages to refetch; they fetch through the API, which checks permissions."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from bot.db.models import Case
+from bot.db.models import Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import (
     ApiError,
@@ -67,6 +68,7 @@ class CaseRequest:
     trigger: str
     intents_seen: list[str]
     summary: str
+    client: str | None = None  # pseudonym of the client (Rasa's channel), for the limits
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ def parse_case_request(data: dict[str, Any]) -> CaseRequest:
     ):
         raise ApiError(400, "invalid_field", "'intents_seen' must be a list of short strings")
     summary = field_str(data, "summary", max_len=1000, allow_empty=True)
+    client = field_str(data, "client", max_len=64, required=False)
     assert conversation_id is not None and channel is not None and summary is not None
-    return CaseRequest(conversation_id, channel, language, trigger, list(intents), summary)
+    return CaseRequest(conversation_id, channel, language, trigger, list(intents), summary,
+                       client)
 
 
 async def create_case(
@@ -121,6 +125,16 @@ async def create_case(
     Accepting: the sweeper sends one timeout notice if nobody claims the case in time.
     """
     store, settings = app[keys.STORE], app[keys.SETTINGS]
+    existing = await store.run(store.open_case_for, req.conversation_id)
+    if existing is None:  # a new case: within the limits per conversation and per client
+        recent = await store.run(store.cases_since, req.conversation_id,
+                                 utcnow() - timedelta(hours=24))
+        if recent >= settings.max_cases_per_conversation:
+            raise ApiError(429, "too_many_cases",
+                           "This conversation has opened too many cases in 24 hours")
+        if req.client and await store.run(store.open_cases_of_client, req.client) \
+                >= settings.max_open_cases_per_client:
+            raise ApiError(429, "too_many_cases", "Too many open cases from this client")
     online, open_now = await _availability(app)
     accepting = online > 0 and open_now
     result = await store.run(
@@ -132,6 +146,7 @@ async def create_case(
         req.intents_seen,
         req.summary,
         notified=not accepting,
+        client=req.client,
     )
     estimate: int | None = None
     if accepting:

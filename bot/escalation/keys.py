@@ -13,6 +13,7 @@ from bot.escalation.hub import Hub
 from bot.escalation.rasa_client import RasaClient
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
+from bot.escalation.throttle import LoginThrottle
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
@@ -21,4 +22,4 @@ HUB = web.AppKey("hub", Hub)
 TEMPLATES = web.AppKey("templates", Environment)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 SWEEP_WAKE = web.AppKey("sweep_wake", asyncio.Event)
-LOGIN_FAILURES = web.AppKey("login_failures", dict)
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)

@@ -98,6 +98,10 @@ async def drain_once(app: Any) -> int:
             continue
         try:
             opened = await create_case(app, req, from_outbox=True)
+        except ApiError as exc:  # over the limits per conversation or client: not retried
+            log.warning("outbox entry %s dropped: %s", entry.id, exc.message)
+            await store.run(store.outbox_delete, entry.id)
+            continue
         except Exception as exc:  # database trouble: keep it, try again on the next pass
             log.exception(
                 "outbox entry %s not opened yet (attempt %s)", entry.id, entry.attempts + 1

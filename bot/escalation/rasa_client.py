@@ -13,6 +13,16 @@ log = logging.getLogger(__name__)
 
 
 LISTEN = {"event": "action", "name": "action_listen"}
+# channels that can push a message to the user at any time (the gateway behind "callback");
+# "rest" only answers the user's own request, so a message sent later reaches nobody
+PUSH_CHANNELS = frozenset({"callback"})
+
+
+def delivery_channel(case_channel: str) -> str | None:
+    """Where messages of a case go: the case's own channel if it can push, else nowhere
+    (stored in the tracker only). Never "latest": a request on another channel with the same
+    conversation id must not redirect the coach's messages."""
+    return case_channel if case_channel in PUSH_CHANNELS else None
 
 
 class RasaError(Exception):
@@ -56,29 +66,35 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaError(f"Rasa unreachable: {exc!r}") from exc
 
-    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
-        """Append events and let Rasa deliver bot messages on the user's latest channel."""
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]],
+                            channel: str | None = "latest") -> None:
+        """Append events; Rasa delivers bot messages on `channel` (a registered input
+        channel's name; None: stored in the tracker only, delivered nowhere)."""
+        params = {"execute_side_effects": "true"}
+        if channel:
+            params["output_channel"] = channel
         await self._request(
-            "POST",
-            self._url(conversation_id, "tracker/events"),
-            params={"execute_side_effects": "true", "output_channel": "latest"},
-            json=events,
+            "POST", self._url(conversation_id, "tracker/events"), params=params, json=events,
         )
 
-    async def send_coach_message(self, conversation_id: str, text: str) -> None:
+    async def send_coach_message(self, conversation_id: str, text: str,
+                                 channel: str | None = "latest") -> None:
         await self.append_events(
-            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}]
+            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}],
+            channel,
         )
 
-    async def send_bot_message(self, conversation_id: str, text: str) -> None:
+    async def send_bot_message(self, conversation_id: str, text: str,
+                               channel: str | None = "latest") -> None:
         """A service message (e.g. the claim timeout notice); not from a coach."""
-        await self.append_events(conversation_id, [{"event": "bot", "text": text}])
+        await self.append_events(conversation_id, [{"event": "bot", "text": text}], channel)
 
     async def pause(self, conversation_id: str) -> None:
         """Pause the bot (ConversationPaused) so it stays silent while a coach talks."""
         await self.append_events(conversation_id, [{"event": "pause"}])
 
-    async def resume(self, conversation_id: str, text: str) -> None:
+    async def resume(self, conversation_id: str, text: str,
+                     channel: str | None = "latest") -> None:
         """Hand the conversation back to the bot (hand back and close both end like this).
 
         A paused Rasa never ran `action_listen` after the action that paused it; adding it
@@ -87,22 +103,34 @@ class RasaClient:
         await self.append_events(
             conversation_id,
             [{"event": "resume"}, LISTEN, {"event": "bot", "text": text}],
+            channel,
         )
 
-    async def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
-        """User, bot and coach texts of the conversation, oldest first."""
+    async def transcript(self, conversation_id: str, until: float | None = None,
+                         since: float | None = None) -> list[dict[str, Any]]:
+        """User, bot and coach texts of the conversation, oldest first; with `since` /
+        `until` (Unix times) only what was said after / up to then."""
         tracker = await self._request("GET", self._url(conversation_id, "tracker"))
         if not isinstance(tracker, dict):
             raise RasaError("Rasa tracker is not a JSON object")
-        return transcript_from_events(tracker.get("events") or [])
+        return transcript_from_events(tracker.get("events") or [], until, since)
 
 
-def transcript_from_events(events: list[Any]) -> list[dict[str, Any]]:
-    """Reduce tracker events to what a coach needs to read."""
+def transcript_from_events(events: list[Any], until: float | None = None,
+                           since: float | None = None) -> list[dict[str, Any]]:
+    """Reduce tracker events to what a coach needs to read, within the case's time window:
+    an event after `until` (the case ended) or before `since` (an earlier case of the same
+    conversation ended), or without a time when a window applies, is left out."""
     out: list[dict[str, Any]] = []
     for ev in events:
         if not isinstance(ev, dict) or ev.get("event") not in {"user", "bot"}:
             continue
+        if until is not None or since is not None:
+            ts = ev.get("timestamp")
+            if isinstance(ts, bool) or not isinstance(ts, (int, float)):
+                continue
+            if (until is not None and ts > until) or (since is not None and ts <= since):
+                continue
         text = ev.get("text")
         if not isinstance(text, str) or not text:
             continue

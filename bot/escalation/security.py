@@ -6,7 +6,6 @@ token plus an HMAC with SESSION_SECRET so that forged cookies are rejected witho
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
@@ -14,6 +13,8 @@ import secrets
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from bot.escalation import keys
 
 SESSION_COOKIE = "coach_session"
 LOGIN_CSRF_COOKIE = "login_csrf"
@@ -115,60 +116,15 @@ def set_cookie(
     )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare hook: every response, errors and static files included."""
+    """on_response_prepare hook: every response, errors and static files included. In
+    production (served over TLS) HSTS too, so a browser never falls back to plain HTTP."""
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
+    if request.app[keys.SETTINGS].production:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
-
-
-# ---- login throttling shared between instances (Redis) ---------------------------------------
-
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW_SECONDS = 300
-
-
-class SharedLoginThrottle:
-    """Failed logins per username, counted in Redis so that every instance sees them.
-
-    Fixed window: the first failure starts a LOGIN_WINDOW_SECONDS window (Redis key TTL);
-    LOGIN_MAX_FAILURES failures inside it block that username on every instance until it
-    expires. A successful login clears the count. The key holds a SHA-256 of the username,
-    never the name. Redis unreachable: the check lets the login through (the console's own
-    per-process throttle still applies), so a Redis outage does not lock coaches out.
-    """
-
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        import redis.asyncio as aioredis
-
-        self._redis = aioredis.from_url(redis_url, socket_timeout=2)
-        self._prefix = f"{prefix}:login-failures:"
-
-    def _key(self, username: str) -> str:
-        return self._prefix + hashlib.sha256(username.casefold().encode()).hexdigest()
-
-    async def blocked(self, username: str) -> bool:
-        try:
-            count = await self._redis.get(self._key(username))
-        except Exception:
-            return False
-        return count is not None and int(count) >= LOGIN_MAX_FAILURES
-
-    async def failed(self, username: str) -> None:
-        key = self._key(username)
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.set(key, 0, ex=LOGIN_WINDOW_SECONDS, nx=True)  # the window starts
-                pipe.incr(key)
-                await pipe.execute()
-        except Exception:
-            pass  # best effort: see the class docstring
-
-    async def succeeded(self, username: str) -> None:
-        with contextlib.suppress(Exception):
-            await self._redis.delete(self._key(username))
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._redis.close()

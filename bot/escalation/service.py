@@ -17,7 +17,7 @@ from bot import content
 from bot.db.models import COACH_OUTCOMES, Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import ApiError, CoachInfo, case_for_coach, event_json, text_ok
-from bot.escalation.rasa_client import RasaError
+from bot.escalation.rasa_client import RasaError, delivery_channel
 from bot.escalation.store import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -119,19 +119,29 @@ async def send_coach_message(
     _ensure_open(case)
     if case.status != "claimed" or case.claimed_by != coach.id:
         raise ApiError(403, "forbidden", "Ta ärendet innan du skriver till användaren")
+    channel = delivery_channel(case.channel)
     try:
-        await app[keys.RASA].send_coach_message(case.conversation_id, text.strip())
+        await app[keys.RASA].send_coach_message(case.conversation_id, text.strip(), channel)
     except RasaError as exc:
         log.warning("coach message not delivered: %s", exc)
         raise ApiError(
             502,
             "rasa_unavailable",
-            "Meddelandet kunde inte skickas (chattboten svarar inte). Försök igen.",
+            "Meddelandet kunde inte levereras till användaren (chattboten eller webbchatten "
+            "svarar inte). Det är inte skickat; försök igen.",
         ) from exc
     store = app[keys.STORE]
-    ev = await store.run(store.add_event, case.id, "coach", text.strip(), coach.id)
+    ev = await store.run(store.add_event, case.id, "coach", text.strip(), coach.id,
+                         {"delivered": channel is not None})
     payload = event_json(ev, {coach.id: coach.username})
     await app[keys.HUB].send_case(case.id, {"type": "event", "event": payload})
+    if channel is None:  # stored, but this channel cannot push it: the coach must know
+        warning = await store.run(
+            store.add_event, case.id, "system",
+            texts.NOT_DELIVERED.format(channel=case.channel), None,
+            {"warning": "not_delivered"})
+        await app[keys.HUB].send_case(case.id, {"type": "event",
+                                                "event": event_json(warning, {})})
     return payload
 
 
@@ -148,7 +158,7 @@ async def finish(
     name = "utter_coach_closed" if close else "utter_coach_handed_back"
     text = await user_text(name, case.language)
     try:
-        await app[keys.RASA].resume(case.conversation_id, text)
+        await app[keys.RASA].resume(case.conversation_id, text, delivery_channel(case.channel))
     except RasaError as exc:
         log.warning("resume failed: %s", exc)
         raise ApiError(
@@ -178,7 +188,8 @@ async def user_left(app: web.Application, case: Case, word: str) -> Case | None:
     store, hub = app[keys.STORE], app[keys.HUB]
     try:
         await app[keys.RASA].resume(
-            case.conversation_id, await user_text("utter_coach_user_left", case.language)
+            case.conversation_id, await user_text("utter_coach_user_left", case.language),
+            delivery_channel(case.channel),
         )
     except RasaError as exc:
         log.warning("user left case %s but the bot could not be resumed: %s", case.id, exc)

@@ -70,6 +70,12 @@ class Settings:
     rasa_timeout_seconds: float = 10.0
     auto_migrate: bool = True
     cookie_secure: bool = False
+    # limits against filling the queue: new cases per conversation in 24 hours, open cases
+    # per client (a daily pseudonym of the client's address that Rasa's channel adds)
+    max_cases_per_conversation: int = 3
+    max_open_cases_per_client: int = 3
+    # an open console socket re-checks its session and case this often (and on every event)
+    ws_recheck_seconds: float = 10.0
     # review inbox and statistics (issue 5)
     nlu_dir: str = ""  # "" = the project's data/nlu
     tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
@@ -93,6 +99,7 @@ class Settings:
         """Read settings from `env` (default: os.environ); missing keys get dev defaults."""
         env = os.environ if env is None else env
         url = env.get("ESCALATION_URL", cls.escalation_url)
+        production = is_production(env)
         return cls(
             escalation_url=url,
             internal_token=env.get("ESCALATION_INTERNAL_TOKEN", cls.internal_token),
@@ -106,8 +113,13 @@ class Settings:
             client_max_size=_int(env, "ESCALATION_MAX_BODY_BYTES", 64 * 1024),
             sweep_interval_seconds=_float(env, "ESCALATION_SWEEP_INTERVAL_SECONDS", 5.0),
             presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
+            ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
+            max_cases_per_conversation=_int(env, "ESCALATION_MAX_CASES_PER_CONVERSATION", 3),
+            max_open_cases_per_client=_int(env, "ESCALATION_MAX_OPEN_CASES_PER_CLIENT", 3),
             auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
-            cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE", url.startswith("https://")),
+            # production sits behind TLS (nginx or a load balancer): Secure cookies by default
+            cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE",
+                                production or url.startswith("https://")),
             nlu_dir=env.get("REVIEW_NLU_DIR", ""),
             tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
             stats_days=_int(env, "STATS_DAYS", 90),
@@ -139,9 +151,10 @@ class Settings:
 MIN_SECRET_LENGTH = 24
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-")
 # every secret the production profile shares between its processes; the action server's token
-# is checked there and by `python -m bot actions` itself
+# is checked there and by `python -m bot actions` itself, the callback token (Rasa → gateway)
+# there and by the gateway
 SERVICE_SECRETS = ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN", "RASA_TOKEN",
-                   "ACTION_SERVER_TOKEN")
+                   "ACTION_SERVER_TOKEN", "GATEWAY_CALLBACK_TOKEN")
 
 
 class InsecureSecrets(SystemExit):

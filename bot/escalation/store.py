@@ -115,8 +115,12 @@ class Store:
             return True
 
     def set_password_hash(self, coach_id: int, password_hash: str) -> None:
+        """New password; every session of the coach ends at once (a stolen cookie or an
+        open console with the old password must not outlive the change)."""
         with self.sessions.begin() as s:
-            s.execute(update(Coach).where(Coach.id == coach_id).values(password_hash=password_hash))
+            s.execute(update(Coach).where(Coach.id == coach_id)
+                      .values(password_hash=password_hash, presence="offline"))
+            s.execute(delete(CoachSession).where(CoachSession.coach_id == coach_id))
 
     def set_presence(self, coach_id: int, presence: str) -> None:
         with self.sessions.begin() as s:
@@ -203,6 +207,7 @@ class Store:
         intents_seen: list[str],
         summary: str,
         notified: bool = False,
+        client: str | None = None,
     ) -> OpenResult:
         """Open a case, or return the open one for this conversation (raising its priority).
 
@@ -213,7 +218,8 @@ class Store:
         for attempt in range(3):
             try:
                 return self._open_case_once(
-                    conversation_id, channel, language, trigger, intents_seen, summary, notified
+                    conversation_id, channel, language, trigger, intents_seen, summary, notified,
+                    client,
                 )
             except IntegrityError:
                 # a concurrent request opened it first: the next attempt returns that case
@@ -230,6 +236,7 @@ class Store:
         intents_seen: list[str],
         summary: str,
         notified: bool,
+        client: str | None = None,
     ) -> OpenResult:
         prio = priority_for(trigger)
         with self.sessions.begin() as s:
@@ -271,10 +278,45 @@ class Store:
             s.flush()
             s.add(
                 _status_event(
-                    case.id, "opened", {"trigger": trigger, "user_told_unavailable": notified}, now
+                    case.id,
+                    "opened",
+                    {"trigger": trigger, "user_told_unavailable": notified,
+                     **({"client": client} if client else {})},
+                    now,
                 )
             )
         return OpenResult(case, created=True, priority_raised=False)
+
+    def cases_since(self, conversation_id: str, since: datetime) -> int:
+        """How many cases this conversation has opened since `since`."""
+        with self.sessions() as s:
+            return int(s.execute(
+                select(func.count(Case.id)).where(Case.conversation_id == conversation_id,
+                                                  Case.created_at >= since)
+            ).scalar_one())
+
+    def open_cases_of_client(self, client: str) -> int:
+        """Open cases whose request came from this client key (kept in the 'opened' event;
+        the open cases are few, so they are filtered here rather than in JSON SQL)."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(CaseEvent.data)
+                .join(Case, Case.id == CaseEvent.case_id)
+                .where(Case.status.in_(OPEN_STATUSES), CaseEvent.kind == "status",
+                       CaseEvent.text == "opened")
+            ).scalars()
+            return sum(1 for data in rows
+                       if isinstance(data, dict) and data.get("client") == client)
+
+    def previous_case_end(self, case: Case) -> datetime | None:
+        """When the conversation's previous case ended (closed or handed back before this
+        one was opened), else None: what the user told that case is not this case's."""
+        with self.sessions() as s:
+            return s.execute(
+                select(func.max(Case.closed_at)).where(
+                    Case.conversation_id == case.conversation_id, Case.id != case.id,
+                    Case.closed_at.is_not(None), Case.closed_at <= case.created_at)
+            ).scalar_one_or_none()
 
     def open_case_for(self, conversation_id: str) -> Case | None:
         with self.sessions() as s:

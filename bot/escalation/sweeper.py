@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.db.models import utcnow
 from bot.escalation import keys, outbox, texts
 from bot.escalation.common import event_json
-from bot.escalation.rasa_client import RasaError
+from bot.escalation.rasa_client import RasaError, delivery_channel
 from bot.escalation.service import user_text
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ async def sweep_once(app: web.Application) -> int:
             continue  # another pass already took it
         try:
             text = await user_text("utter_coach_timeout", case.language)
-            await rasa.send_bot_message(case.conversation_id, text)
+            await rasa.send_bot_message(case.conversation_id, text,
+                                        delivery_channel(case.channel))
         except RasaError as exc:
             log.warning("could not notify case %s, will retry: %s", case.id, exc)
             await store.run(store.unmark_notified, case.id)

@@ -32,3 +32,8 @@ USER_LEFT_RESUME_FAILED = (
     "Ärendet är kvar öppet: avsluta det när boten svarar igen, så får användaren tillbaka "
     "chattboten."
 )
+NOT_DELIVERED = (
+    "Varning: meddelandet sparades i samtalet men kunde inte levereras direkt. Användaren "
+    "skriver via kanalen ”{channel}”, som bara svarar när hen själv skriver; hen ser det "
+    "inte förrän då, kanske aldrig."
+)

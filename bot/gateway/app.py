@@ -59,6 +59,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if not request.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "no-store")
+    if request.app[keys.SETTINGS].production:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def create_app(settings: GatewaySettings | None = None) -> web.Application:
@@ -67,7 +69,7 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.client_max_size,
                           middlewares=[error_middleware])
     app[keys.SETTINGS] = settings
-    app[keys.RASA] = RasaGateway(settings.rasa_url, settings.rasa_token,
+    app[keys.RASA] = RasaGateway(settings.rasa_url, settings.callback_token,
                                  settings.rasa_timeout_seconds)
     app[keys.HUB] = WebHub()
     app[keys.COACH] = CoachTracker()

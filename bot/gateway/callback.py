@@ -3,33 +3,34 @@
 That includes replies to the user's own message, a coach's live messages and service
 notices that the escalation service appends through Rasa's HTTP API. The recipient id says
 the channel: `web-…` goes to the browser tabs of that conversation (with "coach joined/left"
-notices), `sms-…` to the SMS outbox. If GATEWAY_CALLBACK_TOKEN is set, Rasa must send it
-(`token:` in credentials.yml adds ?token=...); otherwise only loopback may post.
+notices), `sms-…` to the SMS outbox.
+
+Every post must carry GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token header (Rasa's
+channel, bot.gateway.rasa_channel, adds it). The peer address proves nothing: behind a
+reverse proxy on the same host every request comes from loopback. Without a configured
+token every callback is refused (and APP_ENV=production does not start).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
 
 from aiohttp import web
 
+from bot.escalation.security import tokens_equal
 from bot.gateway import keys
+from bot.gateway.settings import CALLBACK_HEADER
 from bot.gateway.vault import SMS_PREFIX, WEB_PREFIX
 
 log = logging.getLogger(__name__)
-LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 def _authorised(request: web.Request) -> bool:
+    """The shared secret in the header, compared in constant time; never the address."""
     token = request.app[keys.SETTINGS].callback_token
-    if token:
-        given = request.query.get("token") or request.headers.get("Authorization", "").removeprefix(
-            "Bearer ")
-        return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode())
-    return request.remote in LOOPBACK
+    return bool(token) and tokens_equal(request.headers.get(CALLBACK_HEADER), token)
 
 
 def web_payload(message: dict[str, Any]) -> dict[str, Any]:

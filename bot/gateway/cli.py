@@ -27,12 +27,15 @@ def serve(argv: list[str]) -> int:
 
     if is_production():  # refuse placeholder secrets (and an ephemeral phone-number key)
         check_production_secrets(
-            {"GATEWAY_SECRET": settings.secret, "RASA_TOKEN": settings.rasa_token,
+            {"GATEWAY_SECRET": settings.secret, "GATEWAY_CALLBACK_TOKEN": settings.callback_token,
              "GATEWAY_FERNET_KEY": None if settings.fernet_key_is_ephemeral else "x" * 44},
             component="gateway",
         )
     if settings.secret == DEV_SECRET:
         logging.warning("GATEWAY_SECRET is the development default; set it in .env")
+    if not settings.callback_token:
+        logging.error("GATEWAY_CALLBACK_TOKEN is not set: every message from Rasa is refused "
+                      "(set it in .env; `./dev run` makes one per run)")
     if settings.fernet_key_is_ephemeral:
         logging.warning("GATEWAY_FERNET_KEY is not set: stored phone numbers become "
                         "unreadable at restart (SMS replies to them stop)")

@@ -1,13 +1,16 @@
 """The gateway's two uses of Rasa: send a user message on the callback channel, and read a
-conversation's tracker to rebuild the web transcript after a reload."""
+web conversation's events to rebuild its transcript after a reload. Both go to the callback
+channel with GATEWAY_CALLBACK_TOKEN; the gateway holds no RASA_TOKEN (the HTTP API token
+could replace the model and rewrite any conversation)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
+
+from bot.gateway.settings import CALLBACK_HEADER
 
 
 class RasaUnavailable(Exception):
@@ -15,9 +18,12 @@ class RasaUnavailable(Exception):
 
 
 class RasaGateway:
-    def __init__(self, base_url: str, token: str, timeout_seconds: float = 30.0) -> None:
+    def __init__(self, base_url: str, callback_token: str,
+                 timeout_seconds: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
+        # sent with every request: Rasa's callback channel then takes the gateway's client key
+        # and answers /transcript
+        self.callback_token = callback_token
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
@@ -37,13 +43,18 @@ class RasaGateway:
             raise RuntimeError("RasaGateway.start() was not awaited")
         return self._session
 
-    async def send(self, sender_id: str, text: str) -> None:
+    async def send(self, sender_id: str, text: str, client: str | None = None) -> None:
         """POST to Rasa's callback channel; returns once Rasa has handled the message (every
-        reply has then been POSTed to the gateway's callback URL)."""
+        reply has then been POSTed to the gateway's callback URL). `client` names the real
+        client (a daily pseudonym): the escalation service limits open cases per client."""
+        body: dict[str, Any] = {"sender": sender_id, "message": text}
+        headers = {}
+        if client and self.callback_token:
+            body["metadata"] = {"client": client}
+            headers[CALLBACK_HEADER] = self.callback_token
         try:
             async with self.session.post(
-                f"{self.base_url}/webhooks/callback/webhook",
-                json={"sender": sender_id, "message": text},
+                f"{self.base_url}/webhooks/callback/webhook", json=body, headers=headers,
             ) as resp:
                 await resp.read()
                 if resp.status != 200:
@@ -52,11 +63,11 @@ class RasaGateway:
             raise RasaUnavailable(repr(exc)) from exc
 
     async def events(self, sender_id: str) -> list[dict[str, Any]]:
-        """The conversation's tracker events (Rasa HTTP API, token from RASA_TOKEN)."""
-        url = f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker"
+        """The web conversation's user and bot events (the callback channel's /transcript)."""
+        url = f"{self.base_url}/webhooks/callback/transcript"
         try:
-            async with self.session.get(url, params={"token": self.token,
-                                                     "include_events": "ALL"}) as resp:
+            async with self.session.get(url, params={"sender": sender_id}, headers={
+                    CALLBACK_HEADER: self.callback_token}) as resp:
                 if resp.status != 200:
                     raise RasaUnavailable(f"Rasa tracker answered {resp.status}")
                 data = await resp.json()

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from bot.ratelimit import parse_rate as _rate
 
 DEV_SECRET = "change-me-gateway-secret"
+# the header that carries GATEWAY_CALLBACK_TOKEN from Rasa's callback channel to the gateway
+CALLBACK_HEADER = "X-Gateway-Callback-Token"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,6 @@ class GatewaySettings:
     host: str = "127.0.0.1"
     port: int = 8090
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = "change-me-rasa-token"
     rasa_timeout_seconds: float = 30.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
     secret: str = DEV_SECRET
@@ -45,7 +46,11 @@ class GatewaySettings:
     fernet_key: str = field(default_factory=lambda: base64.urlsafe_b64encode(
         secrets.token_bytes(32)).decode())
     fernet_key_is_ephemeral: bool = True
-    callback_token: str = ""  # if set, Rasa's callback must carry ?token=... (credentials.yml)
+    # shared secret between the gateway and Rasa's callback channel, both ways (CALLBACK_HEADER):
+    # Rasa sends it with every bot message, the gateway with its requests; unset: every
+    # callback is refused (behind a proxy on this host every request comes from loopback).
+    # The gateway has no RASA_TOKEN.
+    callback_token: str = ""
     public_url: str = ""  # external base URL, for Twilio's signature (behind a proxy)
     exit_url: str = "https://www.google.se/"
     trust_proxy: bool = False  # take the client address from X-Forwarded-For (reverse proxy)
@@ -59,6 +64,7 @@ class GatewaySettings:
     rate_address: tuple[int, float] = (120, 60.0)
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
+    production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
@@ -86,7 +92,6 @@ class GatewaySettings:
             host=env.get("GATEWAY_HOST", cls.host),
             port=int(env.get("GATEWAY_PORT", cls.port)),
             rasa_url=rasa_url.rstrip("/"),
-            rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
             secret=env.get("GATEWAY_SECRET", cls.secret),
             fernet_key=fernet_key or base.fernet_key,
             fernet_key_is_ephemeral=not fernet_key,
@@ -104,6 +109,7 @@ class GatewaySettings:
             rate_address=_rate(env.get("GATEWAY_RATE_ADDRESS"), cls.rate_address),
             twilio=twilio,
             elks=elks,
+            production=env.get("APP_ENV", "").strip().lower() == "production",
         )
 
     @property

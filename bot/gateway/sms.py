@@ -265,7 +265,7 @@ class SmsOutbox:
         self._inflight[sender] = self._inflight.get(sender, 0) + 1
         self._buffers.setdefault(sender, [])
         try:
-            await self.rasa.send(sender, text)
+            await self.rasa.send(sender, text, client=sender[:40])  # one phone, one client
         except RasaUnavailable as exc:
             log.warning("SMS not delivered to Rasa: %s", exc)
             self._buffers[sender].append(

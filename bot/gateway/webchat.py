@@ -10,6 +10,9 @@ transcript is not stored by the gateway: after a reload it is rebuilt from Rasa'
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -42,6 +45,14 @@ def client_address(request: web.Request) -> str | None:
         if forwarded:
             return forwarded.split(",")[-1].strip()
     return request.remote
+
+
+def client_key(secret: str, address: str | None) -> str:
+    """A daily pseudonym of the browser's address, for the escalation service's limit on open
+    cases per client (never the address itself)."""
+    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return "w-" + hmac.new(secret.encode(), f"client:{day}:{address or '?'}".encode(),
+                           hashlib.sha256).hexdigest()[:32]
 
 
 async def page(request: web.Request) -> web.Response:
@@ -171,7 +182,8 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
     hub = app[keys.HUB]
     await hub.send(session.sender_id, {"type": "typing", "on": True})
     try:
-        await app[keys.RASA].send(session.sender_id, text)
+        await app[keys.RASA].send(session.sender_id, text,
+                                  client_key(app[keys.SETTINGS].secret, address))
     except RasaUnavailable as exc:
         log.warning("web message not delivered to Rasa: %s", exc)
         await ws.send_json({"type": "notice_text", "code": "unavailable",

@@ -3,7 +3,8 @@
 Sources: Rasa's SQL tracker store (`events` table: one row per tracker event) and the
 escalation tables (`cases`). Nothing is counted on the side, so the figures cannot drift from
 what happened. No figure may identify a person: every count below `MIN_COUNT` is suppressed
-("<5" in tables and CSV, left out of charts), and no sender id or text leaves this module.
+("<5" in tables, left out of the CSV and the charts); channel and intent names that are
+not the project's own are counted as "annan", and no sender id or text leaves this module.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
+import yaml
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,8 +27,40 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.db.models import Case
 
 MIN_COUNT = 5
+# the project's own channels (credentials.yml; "cmdline" is `./dev shell`). A REST client
+# chooses `input_channel` itself, so any other name is counted as OTHER, never shown.
+KNOWN_CHANNELS = frozenset({"rest", "callback", "cmdline"})
+OTHER = "annan"
+# a spreadsheet runs a cell that starts with one of these as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
 REPHRASE_ACTIONS = frozenset({"utter_ask_rephrase", "action_default_fallback"})
+
+
+@lru_cache(maxsize=1)
+def known_intents() -> frozenset[str]:
+    """The domain's intents: a typed "/anything" payload must not add a key of its own."""
+    from bot.content import DOMAIN_PATH
+
+    try:
+        domain = yaml.safe_load(DOMAIN_PATH.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return frozenset()
+    names = [i if isinstance(i, str) else next(iter(i), "") for i in domain.get("intents") or []]
+    return frozenset(str(n) for n in names if n)
+
+
+def grouped_intent(intent: str) -> str:
+    return intent if intent in known_intents() or intent in FALLBACK_INTENTS else OTHER
+
+
+def grouped_channel(channel: str) -> str:
+    return channel if channel in KNOWN_CHANNELS else OTHER
+
+
+def cell(value: str) -> str:
+    """A CSV cell that no spreadsheet runs as a formula (OWASP: prefix with ')."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def shown(n: int) -> str:
@@ -104,14 +139,14 @@ def _tracker_figures(engine: Engine, stats: Stats) -> None:
                 continue
             stats.user_messages += 1
             if intent:
-                stats.intents[intent] += 1
+                stats.intents[grouped_intent(str(intent))] += 1
             if intent in FALLBACK_INTENTS:
                 stats.fallbacks += 1
             try:
-                channel = (json.loads(data or "{}") or {}).get("input_channel") or "okänd"
-            except ValueError:
-                channel = "okänd"
-            seen.add((_day(float(ts)), str(channel), str(sender)))
+                channel = (json.loads(data or "{}") or {}).get("input_channel") or OTHER
+            except (ValueError, AttributeError):
+                channel = OTHER
+            seen.add((_day(float(ts)), grouped_channel(str(channel)), str(sender)))
     counts: Counter[tuple[str, str]] = Counter((day, ch) for day, ch, _ in seen)
     stats.conversations = dict(counts)
 
@@ -137,31 +172,36 @@ def _case_figures(engine: Engine, stats: Stats) -> None:
 
 
 def csv_rows(stats: Stats) -> list[list[str]]:
-    """One long table: figure, day, key, value. Counts below 5 are '<5'."""
+    """One long table: figure, day, key, value. A row whose count is below 5 is left out
+    (its key alone could single someone out); totals below 5 read '<5'."""
     rows = [["figur", "dag", "nyckel", "värde"]]
     for (day, channel), n in sorted(stats.conversations.items()):
-        rows.append(["samtal", day, channel, shown(n)])
+        if n >= MIN_COUNT:
+            rows.append(["samtal", day, channel, str(n)])
     for intent, n in stats.intents.most_common():
-        rows.append(["avsikt", "", intent, shown(n)])
+        if n >= MIN_COUNT:
+            rows.append(["avsikt", "", intent, str(n)])
     rows.append(["meddelanden", "", "alla", shown(stats.user_messages)])
     rows.append(["meddelanden", "", "nlu_fallback", shown(stats.fallbacks)])
     rate = stats.fallback_rate
     rows.append(["fallback_andel", "", "", "" if rate is None else f"{rate:.3f}"])
     rows.append(["omformulera", "", "utter_ask_rephrase", shown(stats.rephrases)])
     for (day, trigger), n in sorted(stats.escalations.items()):
-        rows.append(["eskaleringar", day, trigger, shown(n)])
+        if n >= MIN_COUNT:
+            rows.append(["eskaleringar", day, trigger, str(n)])
     ttc = stats.time_to_coach()
     if ttc:
         rows.append(["tid_till_coach_min", "", "median", str(ttc["median"])])
         rows.append(["tid_till_coach_min", "", "p90", str(ttc["p90"])])
     for outcome, n in stats.outcomes.most_common():
-        rows.append(["utfall", "", outcome, shown(n)])
+        if n >= MIN_COUNT:
+            rows.append(["utfall", "", outcome, str(n)])
     return rows
 
 
 def to_csv(stats: Stats) -> str:
     buf = io.StringIO()
-    csv.writer(buf).writerows(csv_rows(stats))
+    csv.writer(buf).writerows([[cell(c) for c in row] for row in csv_rows(stats)])
     return buf.getvalue()
 
 

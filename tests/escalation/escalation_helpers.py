@@ -117,6 +117,7 @@ class Env:
         trigger: str = "request_human",
         language: str = "sv",
         summary: str = "Vill prata med någon",
+        channel: str = "callback",  # the web/SMS gateway's channel: coach messages are pushed
     ) -> dict[str, Any]:
         resp = await self.internal(
             client,
@@ -124,7 +125,7 @@ class Env:
             "/internal/cases",
             {
                 "conversation_id": conversation_id,
-                "channel": "rest",
+                "channel": channel,
                 "language": language,
                 "trigger": trigger,
                 "intents_seen": ["greet", trigger],

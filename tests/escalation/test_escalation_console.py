@@ -284,7 +284,7 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
     assert post["query"] == {
         "token": RASA_TOKEN,
         "execute_side_effects": "true",
-        "output_channel": "latest",
+        "output_channel": "callback",  # the case's own channel, never "latest"
     }
     assert post["json"] == [
         {"event": "bot", "text": "Hej, jag heter Anna och är coach.", "metadata": {"coach": True}}

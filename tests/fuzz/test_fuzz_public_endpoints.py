@@ -29,7 +29,12 @@ from bot.escalation.app import create_app as create_escalation
 from bot.escalation.hours import parse_coach_hours
 from bot.escalation.settings import Settings
 from bot.gateway.app import create_app as create_gateway
-from bot.gateway.settings import ElksSettings, GatewaySettings, TwilioSettings
+from bot.gateway.settings import (
+    CALLBACK_HEADER,
+    ElksSettings,
+    GatewaySettings,
+    TwilioSettings,
+)
 from bot.textnorm import fold
 from tests.sanic_channels import Served, serve_channels, serve_sanic
 
@@ -114,7 +119,8 @@ async def test_escalation_console_paths_never_answer_5xx(escalation: TestClient,
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[TestClient]:
     settings = GatewaySettings(
-        rasa_url="http://127.0.0.1:9", rasa_token="t", secret="fuzz-gateway-secret",
+        rasa_url="http://127.0.0.1:9", secret="fuzz-gateway-secret",
+        callback_token="fuzz-callback-token",
         vault_url=f"sqlite:///{tmp_path}/vault.db", rasa_timeout_seconds=1,
         twilio=TwilioSettings("ACfuzz", "fuzz-twilio-token", "", "http://127.0.0.1:9"),
         elks=ElksSettings("u", "p", "fuzz-elks-secret", "", "http://127.0.0.1:9/a1"),
@@ -154,7 +160,8 @@ async def test_sms_webhooks_reject_or_answer_never_5xx(gateway: TestClient, form
 async def test_rasa_callback_receiver_never_answers_5xx(gateway: TestClient, body: bytes) -> None:
     TRIED["gateway /rasa/callback"] += 1
     resp = await gateway.post("/rasa/callback", data=body,
-                              headers={"Content-Type": "application/json"})
+                              headers={"Content-Type": "application/json",
+                                       CALLBACK_HEADER: "fuzz-callback-token"})
     assert resp.status < 500, await resp.text()
 
 

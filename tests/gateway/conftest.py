@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.gateway import keys
 from bot.gateway.app import create_app
-from bot.gateway.settings import ElksSettings, GatewaySettings, TwilioSettings
+from bot.gateway.settings import CALLBACK_HEADER, ElksSettings, GatewaySettings, TwilioSettings
 from tests.gateway.helpers import (
     ELKS_PASSWORD,
     ELKS_SECRET,
@@ -43,7 +43,8 @@ class GatewayEnv:
 
 def base_settings(rasa_url: str, providers_url: str, vault_path: Path) -> GatewaySettings:
     return GatewaySettings(
-        rasa_url=rasa_url, rasa_token="t", secret="test-gateway-secret",
+        rasa_url=rasa_url, secret="test-gateway-secret",
+        callback_token="test-callback-token",
         vault_url=f"sqlite:///{vault_path}", rasa_timeout_seconds=5,
         twilio=TwilioSettings(TWILIO_SID, TWILIO_TOKEN, "", providers_url),
         elks=ElksSettings(ELKS_USER, ELKS_PASSWORD, ELKS_SECRET, "", f"{providers_url}/a1"),
@@ -70,7 +71,7 @@ async def gw(tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterato
     await client.start_server()
     rasa.callback_url = str(client.make_url("/rasa/callback"))
     if settings.callback_token:
-        rasa.callback_url += f"?token={settings.callback_token}"
+        rasa.callback_headers = {CALLBACK_HEADER: settings.callback_token}
     try:
         yield GatewayEnv(client, rasa, providers, settings, vault_path)
     finally:

@@ -206,8 +206,8 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
     (work / "credentials.yml").write_text(
         "bot.channels.rest.ValidatedRestInput:\n"
         "bot.gateway.rasa_channel.GatewayCallbackInput:\n"
-        f'  url: "http://127.0.0.1:{ports["gateway"]}/rasa/callback"\n'
-        f'  token: "{CALLBACK_TOKEN}"\n', encoding="utf-8")
+        f'  url: "http://127.0.0.1:{ports["gateway"]}/rasa/callback"\n',
+        encoding="utf-8")  # the channel sends GATEWAY_CALLBACK_TOKEN from the environment
     if escalation:
         subprocess.run(
             [sys.executable, "-m", "bot", "coach", "create", "--username", "gwcoach", "--role",

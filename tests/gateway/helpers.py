@@ -16,6 +16,8 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from bot.gateway.settings import CALLBACK_HEADER
+
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-auth-token"
 ELKS_USER = "u0123456789"
@@ -32,6 +34,7 @@ class FakeRasa:
     to the gateway's callback URL before the webhook answers (as Rasa does)."""
 
     callback_url: str = ""
+    callback_headers: dict[str, str] = field(default_factory=dict)  # as Rasa's channel sends
     received: list[tuple[str, str]] = field(default_factory=list)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     delay: float = 0.0
@@ -40,7 +43,7 @@ class FakeRasa:
     def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/webhooks/callback/webhook", self._webhook)
-        app.router.add_get("/conversations/{cid}/tracker", self._tracker)
+        app.router.add_get("/webhooks/callback/transcript", self._transcript)
         return app
 
     @staticmethod
@@ -68,13 +71,16 @@ class FakeRasa:
             for reply in self.replies(text):
                 events.append({"event": "bot", "text": reply["text"],
                                "data": {"buttons": reply.get("buttons")}, "metadata": {}})
-                async with http.post(self.callback_url,
+                async with http.post(self.callback_url, headers=self.callback_headers,
                                      json={"recipient_id": sender, **reply}) as resp:
                     assert resp.status == 200, await resp.text()
         return web.Response(text="success")
 
-    async def _tracker(self, request: web.Request) -> web.Response:
-        cid = request.match_info["cid"]
+    async def _transcript(self, request: web.Request) -> web.Response:
+        if self.callback_headers and request.headers.get(CALLBACK_HEADER) != \
+                self.callback_headers.get(CALLBACK_HEADER):
+            return web.json_response({"error": "forbidden"}, status=403)
+        cid = request.query.get("sender", "")
         return web.json_response({"sender_id": cid, "events": self.events.get(cid, [])})
 
     async def push(self, sender: str, text: str, coach: bool = False) -> None:
@@ -84,8 +90,8 @@ class FakeRasa:
             body["coach"] = True
         self.events.setdefault(sender, []).append(
             {"event": "bot", "text": text, "metadata": {"coach": coach}})
-        async with aiohttp.ClientSession() as http, http.post(self.callback_url,
-                                                              json=body) as resp:
+        async with aiohttp.ClientSession() as http, http.post(
+                self.callback_url, json=body, headers=self.callback_headers) as resp:
             assert resp.status == 200
 
 

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from bot.gateway import texts
+from bot.gateway.settings import CALLBACK_HEADER
 from bot.gateway.vault import WEB_PREFIX, pseudonym
 from tests.gateway.conftest import GatewayEnv
 
@@ -163,11 +164,14 @@ async def test_rasa_down_is_a_polite_notice(gw: GatewayEnv) -> None:
 @pytest.mark.parametrize("settings_overrides", [{"callback_token": "cb-secret"}])
 async def test_callback_needs_its_token_and_a_recipient(gw: GatewayEnv) -> None:
     body = {"recipient_id": "web-x", "text": "hej"}
+    good = {CALLBACK_HEADER: "cb-secret"}
     assert (await gw.client.post("/rasa/callback", json=body)).status == 403
-    assert (await gw.client.post("/rasa/callback?token=nope", json=body)).status == 403
-    ok = await gw.client.post("/rasa/callback?token=cb-secret", json=body)
+    assert (await gw.client.post("/rasa/callback?token=cb-secret", json=body)).status == 403
+    assert (await gw.client.post("/rasa/callback", json=body,
+                                 headers={CALLBACK_HEADER: "nope"})).status == 403
+    ok = await gw.client.post("/rasa/callback", json=body, headers=good)
     assert ok.status == 200
-    bad = await gw.client.post("/rasa/callback?token=cb-secret", data=b"\xff{")
+    bad = await gw.client.post("/rasa/callback", data=b"\xff{", headers=good)
     assert bad.status == 400
-    missing = await gw.client.post("/rasa/callback?token=cb-secret", json={"text": "x"})
+    missing = await gw.client.post("/rasa/callback", json={"text": "x"}, headers=good)
     assert missing.status == 400

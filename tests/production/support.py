@@ -35,6 +35,8 @@ def profile_env(keys: dict[str, str], **extra: str) -> dict[str, str]:
         "COACH_CLOSED_ON_HOLIDAYS": "0",
         "ESCALATION_SWEEP_INTERVAL_SECONDS": "1",
         "ESCALATION_CLAIM_TIMEOUT_SECONDS": "3600",  # no timeout notice in the middle
+        # production cookies are Secure; these tests talk plain HTTP to loopback (no TLS)
+        "ESCALATION_COOKIE_SECURE": "0",
         **extra,
     }
 

@@ -47,7 +47,13 @@
         try { data = JSON.parse(ev.data); } catch (e) { return; }
         onMessage(data);
       });
-      ws.addEventListener("close", function () {
+      ws.addEventListener("close", function (ev) {
+        // 4000-4999: the server ended it on purpose (case finished, access ended): stay closed
+        if (ev.code >= 4000 && ev.code < 5000) {
+          closedByUs = true;
+          if (ev.reason) notice(ev.reason, ev.code !== 4000);
+          return;
+        }
         if (!closedByUs) setTimeout(connect, 2000);
       });
     }
@@ -246,10 +252,12 @@
       if (msg.type === "event") showEvent(msg.event);
       else if (msg.type === "case") showCase(msg.case);
       else if (msg.type === "error") notice(msg.message, true);
-    }, async function () {
+    }, loadCase);
+    async function loadCase() {
       const r = await api("GET", base);
       if (r.ok) { r.json.events.forEach(showEvent); showCase(r.json.case); }
-    });
+    }
+    loadCase();  // also for a finished case, whose socket the server refuses
 
     const form = document.getElementById("send-form");
     const box = document.getElementById("message");

@@ -1,0 +1,105 @@
+"""Login throttling through the real console: a growing delay per account and per client
+address (password spraying), and the real coach's own browser is never kept out by
+someone else's wrong guesses; shared between instances through Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from escalation_helpers import CSRF_INPUT, Env, make_settings
+
+from bot.escalation.app import create_app
+from bot.escalation.throttle import ACCOUNT_LIMIT, ADDRESS_LIMIT
+from tests.security.conftest import tried
+
+RIGHT = "correct horse battery"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+
+async def attempt(client: TestClient, username: str, password: str, address: str) -> int:
+    """One login through the form, as a browser behind nginx at `address` would send it
+    (a browser that logged in before keeps its cookies, except the session: logged out)."""
+    client.session.cookie_jar.clear(lambda morsel: morsel.key == "coach_session")
+    page = await client.get("/login")
+    token = CSRF_INPUT.search(await page.text())
+    assert token
+    resp = await client.post("/login", data={
+        "username": username, "password": password, "csrf_token": token.group(1),
+        "next": "/queue"}, headers={"X-Forwarded-For": address}, allow_redirects=False)
+    return resp.status
+
+
+async def test_guessing_does_not_lock_the_coach_out_of_her_own_browser(env: Env) -> None:
+    await env.create_coach("anna")
+    annas_browser = await env.make_client()
+    assert await attempt(annas_browser, "anna", RIGHT, "198.51.100.7") == 302
+    attacker = await env.make_client()
+    statuses = [await attempt(attacker, "anna", f"guess {n}", "203.0.113.9")
+                for n in range(ACCOUNT_LIMIT + 3)]
+    tried(f"{len(statuses)} wrong passwords for anna from another address", statuses)
+    assert statuses[:ACCOUNT_LIMIT] == [401] * ACCOUNT_LIMIT
+    assert set(statuses[ACCOUNT_LIMIT:]) == {429}
+    # the attacker is now delayed even with the right password (an unknown browser)
+    stranger = await attempt(attacker, "anna", RIGHT, "203.0.113.9")
+    tried("the right password from the attacker's browser", stranger)
+    assert stranger == 429
+    own = await attempt(annas_browser, "anna", RIGHT, "198.51.100.7")
+    tried("the right password from anna's own browser", own)
+    assert own == 302
+    same_nat = await attempt(annas_browser, "anna", RIGHT, "203.0.113.9")
+    tried("anna's browser behind the attacker's address", same_nat)
+    assert same_nat == 302
+
+
+async def test_a_stolen_device_cookie_does_not_give_unlimited_guesses(env: Env) -> None:
+    await env.create_coach("anna")
+    browser = await env.make_client()
+    assert await attempt(browser, "anna", RIGHT, "198.51.100.7") == 302
+    statuses = [await attempt(browser, "anna", f"guess {n}", "198.51.100.7")
+                for n in range(ACCOUNT_LIMIT + 2)]
+    tried("wrong passwords from a browser with anna's device cookie", statuses)
+    assert 429 in statuses
+
+
+async def test_password_spraying_from_one_address_is_delayed(env: Env) -> None:
+    for n in range(ADDRESS_LIMIT + 5):
+        await env.create_coach(f"coach{n}")
+    sprayer = await env.make_client()
+    statuses = [await attempt(sprayer, f"coach{n}", "Sommar2026!", "203.0.113.50")
+                for n in range(ADDRESS_LIMIT + 3)]
+    tried(f"one common password on {len(statuses)} accounts from one address",
+          f"{statuses.count(401)}x401, {statuses.count(429)}x429")
+    assert statuses[:ADDRESS_LIMIT] == [401] * ADDRESS_LIMIT
+    assert set(statuses[ADDRESS_LIMIT:]) == {429}
+    # a fresh account, right password, same address, unknown browser: still delayed
+    last = await attempt(sprayer, f"coach{ADDRESS_LIMIT + 4}", RIGHT, "203.0.113.50")
+    tried("then a right password from that address", last)
+    assert last == 429
+    # another address is not affected
+    other = await env.make_client()
+    assert await attempt(other, f"coach{ADDRESS_LIMIT + 4}", RIGHT, "198.51.100.8") == 302
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
+async def test_counts_are_shared_between_instances_in_redis(
+        db_url: str, fake_rasa: Any, aiohttp_server: Any, aiohttp_client: Any) -> None:
+    prefix = f"sec-test-{uuid.uuid4().hex[:8]}"
+    settings = make_settings(db_url, fake_rasa[1], redis_url=REDIS_URL, redis_prefix=prefix)
+    apps = [create_app(settings), create_app(settings)]
+    servers = [await aiohttp_server(app) for app in apps]
+    clients = [await aiohttp_client(server) for server in servers]
+    from bot.escalation import keys, security
+
+    store = apps[0][keys.STORE]
+    for n in range(ADDRESS_LIMIT + 1):
+        await store.run(store.create_coach, f"coach{n}", security.hash_password(RIGHT), "coach")
+    statuses = [await attempt(clients[n % 2], f"coach{n}", "Sommar2026!", "203.0.113.51")
+                for n in range(ADDRESS_LIMIT + 1)]
+    tried("spraying alternately over two instances sharing Redis",
+          f"{statuses.count(401)}x401, {statuses.count(429)}x429")
+    assert statuses[:ADDRESS_LIMIT] == [401] * ADDRESS_LIMIT and statuses[-1] == 429
