@@ -787,13 +787,19 @@ _SAFE_NOW = re.compile(
     r" (?:here|har|hit)|(?:hittat|found) (?:honom|henne|him|her)|(?:pa|at the|in) (?:sjukhuset|hospital)|(?:han|hon|he|she) lever"
     r"|(?:sitter|sitting|e|am|is) (?:med|me|hos|with) (?:min|mitt|mamma|pappa|her|him|my|grannen)|hos (?:\w+ )?(?:grannen|kompisen)"
     r"|(?:laste|locked) (?:dorren|the door)|(?:at|hos) (?:her|his|hennes|hans) (?:mum s|mom s|mums|mamma|pappa|dad s)"
-    r"|is with (?:her|him|me)|stannar (?:har|hos mig)|(?:la|lagt|kastat|slangt|put|threw) (?:dom|de|them|tabletterna|the pills)"
+    r"|is with (?:her|him|me)|(?:i m|im|i am|ja e|jag ar) (?:with|med|hos) (?:her|him|honom|henne)"
+    # someone else now with family or within reach: "she's with her mom now", "i can hear him"
+    r"|(?:is|s|e|ar) (?:with|med|hos) (?:her|his|my|min|sin|hennes|hans) (?:\w+ )?(?:mom|mum|mamma|pappa|dad|father|mother"
+    r"|family|familj|sister|brother|syster|bror)|i can hear (?:him|her)"
+    r"|(?:ja|jag) hor (?:honom|henne)|(?:he|she) s in (?:his|her) room|(?:han|hon) (?:e|ar) pa sitt rum"
+    r"|stannar (?:har|hos mig)|(?:la|lagt|kastat|slangt|put|threw) (?:dom|de|them|tabletterna|the pills)"
     r" (?:i|in|away|bort))\b"
 )
 _NOT_SAFE = re.compile(
     r"\b(?:(?:inte|int|not|isn t|aint|ain t) (?:saker|safe|i sakerhet)|osaker pa om|unsafe|not okay|inte okej"
     r"|(?:dom|de|han|they|he) (?:e|ar|are|is|re) (?:kvar|fortfarande har|still here|still outside|still there)"
     # someone at risk cannot be reached: for a worried parent or friend that is acute
+    r"|(?:still|fortfarande) (?:have|got|har) (?:them|dom|de|it|den|det|the pills|tabletterna|kniven|the knife)"
     r"|(?:svarar|oppnar|answers|answering|opens) (?:inte|int|not)|(?:won t|will not|doesn t|does not|wont) (?:answer|open|pick up)"
     r"|(?:vet|know) (?:inte|int|not) (?:var|where) (?:han|hon|she|he) (?:ar|e|is)|(?:kan|can) (?:inte|int|t|not) (?:na|reach)"
     r" (?:honom|henne|him|her)|(?:e|ar|is) (?:forsvunnen|missing))\b"

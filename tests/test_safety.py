@@ -150,3 +150,18 @@ def test_over_studied_or_everyday_is_no_alarm(text: str) -> None:
 def test_the_same_words_about_now_still_raise_it(text: str) -> None:
     match = safety.detect(text)
     assert match is not None and match.kind == "crisis"
+
+
+@pytest.mark.parametrize(("text", "safe_now", "not_safe"), [
+    ("she's with her mom now", True, False),
+    ("han e hos sin pappa nu", True, False),
+    ("he's in his room, i can hear him", True, False),
+    ("she's with her boyfriend and they are fighting", False, False),
+    ("i still have them on me", False, True),
+])
+def test_a_relative_or_friend_answering_are_they_safe(text: str, safe_now: bool,
+                                                      not_safe: bool) -> None:
+    """A worried parent or friend answers for someone else: with family or within reach is
+    safe now; still holding the means is not; a partner is not family."""
+    answer = safety.read_answer(text)
+    assert (answer.safe_now, answer.not_safe) == (safe_now, not_safe)

@@ -18,14 +18,15 @@ from bot.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of this round (./dev safety-eval, model 6afb72564dca)
+# as measured at the end of this round (./dev safety-eval, model 162cb50533eb)
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
     "blind_4": (0.995, 0.941, 0.000),
-    "blind_5": (0.998, 0.806, 0.008),
-    "blind_6": (0.973, 0.804, 0.051),
-    "blind_7": (0.964, 0.804, 0.107),
-    "blind_8": (0.927, 0.861, 0.064),  # the newest blind corpus: never read, never trained on
+    "blind_5": (0.998, 0.827, 0.008),
+    "blind_6": (0.973, 0.820, 0.049),
+    "blind_7": (0.964, 0.824, 0.065),
+    "blind_8": (0.977, 0.881, 0.039),
+    "blind_9": (0.887, 0.865, 0.116),  # the newest blind corpus: never read, never trained on
 }
 
 
