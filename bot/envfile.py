@@ -50,6 +50,7 @@ def write_dev_env(example: Path = ROOT / ".env.example", target: Path = ROOT / "
 
 
 if __name__ == "__main__":
-    if write_dev_env():
+    # `./dev` runs this from the checkout it lives in, which need not be the installed one
+    if write_dev_env(Path(".env.example"), Path(".env")):
         print(".env written from .env.example with random secrets")
     sys.exit(0)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -35,7 +36,12 @@ def private_sqlite_file(database: str) -> None:
         os.chmod(directory, 0o700)
     if path.parent.name == "var":
         os.chmod(path.parent, 0o700)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if not path.exists():
+        # never open a file SQLite may already have open in this process: closing any
+        # descriptor of it drops every POSIX lock the process holds on it (a second tracker
+        # store after Rasa's PUT /model lost all later writes that way)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.exists():
             os.chmod(file, 0o600)
