@@ -51,6 +51,7 @@ from tests.production.support import (
     Coach,
     callback_credentials,
     create_coaches,
+    gateway_headers,
     login,
     production_secrets,
     profile_env,
@@ -358,6 +359,7 @@ class Scenario:
             async with self.http.post(
                     f"{self.profile.rasa_url}/webhooks/callback/webhook",
                     json={"sender": sender, "message": text},
+                    headers=gateway_headers(self.system.secrets),
                     timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT)) as resp:
                 await resp.read()
                 return resp.status
