@@ -266,7 +266,9 @@ class GuardedChannel:
 
         @blueprint.middleware("request")
         async def guard_webhook(request: Request) -> HTTPResponse | None:
-            if request.method == "POST" and request.path.endswith("/webhook"):
+            # every POST of the blueprint: /webhook is its only POST route, and Sanic also
+            # routes /webhook/ there (a path test let that spelling past every check)
+            if request.method == "POST":
                 # first: a stranger's post costs nothing and fills no user's rate bucket
                 if walled and not from_gateway(request):
                     return forbidden()

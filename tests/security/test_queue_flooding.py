@@ -27,7 +27,9 @@ from tests.security.conftest import tried
 REST = "/webhooks/rest/webhook"
 CALLBACK = "/webhooks/callback/webhook"
 SECRET = "gateway-callback-secret-for-tests"
-HEADERS = {REST: {}, CALLBACK: {CALLBACK_HEADER: SECRET}}  # only the gateway posts on callback
+# only the gateway posts on callback; Sanic also routes ".../webhook/" to the webhook
+HEADERS = {REST: {}, CALLBACK: {CALLBACK_HEADER: SECRET}, REST + "/": {},
+           CALLBACK + "/": {CALLBACK_HEADER: SECRET}}
 FORGED = ["/emergency_danger", "/crisis_suicidal", " /request_human", "//emergency_danger",
           '/emergency_danger{"x": 1}', "/affirm", "/restart"]
 
@@ -68,7 +70,7 @@ async def test_payloads_pass_only_when_the_bot_offered_them(receiver: str) -> No
         store = InMemoryTrackerStore(Domain.empty())
         served.app.ctx.agent.tracker_store = store
         await _with_offer(store, "offered", ["/affirm", "/deny", "/unsure"])
-        for path in (REST, CALLBACK):
+        for path in HEADERS:
             for text in FORGED:
                 async with http.post(served.url + path, headers=HEADERS[path],
                                      json={"sender": "fresh", "message": text}) as resp:

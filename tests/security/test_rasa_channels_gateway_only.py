@@ -94,12 +94,13 @@ async def test_the_callback_webhook_takes_messages_only_from_the_gateway(receive
     async with channels(GatewayCallbackInput(EndpointConfig(receiver))) as (served, store), \
             aiohttp.ClientSession() as http:
         for what, headers in STRANGERS:
-            for forwarded in ({}, {"X-Forwarded-For": "203.0.113.7"}):
-                sender = f"victim-{len(what)}-{len(forwarded)}"
-                status, body = await post(http, served.url + CALLBACK, sender,
+            for forwarded, path in (({}, CALLBACK), ({"X-Forwarded-For": "203.0.113.7"}, CALLBACK),
+                                    ({}, CALLBACK + "/"), ({}, CALLBACK + "?stream=true")):
+                sender = f"victim-{len(what)}-{len(forwarded)}-{len(path)}"
+                status, body = await post(http, served.url + path, sender,
                                           {**headers, **forwarded})
                 stored = await user_events(store, sender)
-                tried(f"POST {CALLBACK} {what}{' via nginx' if forwarded else ''}",
+                tried(f"POST {path} {what}{' via nginx' if forwarded else ''}",
                       f"{status}, user events in the tracker: {stored}")
                 assert status == 403 and "forbidden" in body["error"]
                 assert stored == 0
@@ -132,9 +133,10 @@ async def test_the_rest_webhook_is_gateway_only_with_the_flag(
     monkeypatch.setenv("RASA_REST_GATEWAY_ONLY", "1")
     async with channels(ValidatedRestInput()) as (served, store), aiohttp.ClientSession() as http:
         for what, headers in STRANGERS:
-            status, _ = await post(http, served.url + REST, "rest-victim", headers)
-            tried(f"RASA_REST_GATEWAY_ONLY=1, POST {REST} {what}", status)
-            assert status == 403
+            for path in (REST, REST + "/"):
+                status, _ = await post(http, served.url + path, "rest-victim", headers)
+                tried(f"RASA_REST_GATEWAY_ONLY=1, POST {path} {what}", status)
+                assert status == 403
         assert await user_events(store, "rest-victim") == 0
         status, _ = await post(http, served.url + REST, "rest-victim", GATEWAY)
         tried(f"RASA_REST_GATEWAY_ONLY=1, POST {REST} with the secret", status)
