@@ -59,6 +59,13 @@ def gateway_headers(keys: dict[str, str]) -> dict[str, str]:
     return {CALLBACK_HEADER: keys["GATEWAY_CALLBACK_TOKEN"]}
 
 
+def gateway_message(sender: str, text: str) -> dict[str, object]:
+    """A message as the gateway posts it: with the client it names (one per test user, as
+    real users on their own devices; else every user here is loopback, one client, and the
+    limit on open cases per client would refuse the sixth coach case)."""
+    return {"sender": sender, "message": text, "metadata": {"client": f"test-{sender}"[:64]}}
+
+
 def create_coaches(profile: ProductionProfile, coaches: dict[str, str]) -> None:
     from bot.db.engine import make_engine
     from bot.escalation.security import hash_password

@@ -52,6 +52,7 @@ from tests.production.support import (
     callback_credentials,
     create_coaches,
     gateway_headers,
+    gateway_message,
     login,
     production_secrets,
     profile_env,
@@ -358,7 +359,7 @@ class Scenario:
         try:
             async with self.http.post(
                     f"{self.profile.rasa_url}/webhooks/callback/webhook",
-                    json={"sender": sender, "message": text},
+                    json=gateway_message(sender, text),
                     headers=gateway_headers(self.system.secrets),
                     timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT)) as resp:
                 await resp.read()

@@ -42,6 +42,7 @@ from tests.production.support import (
     callback_credentials,
     create_coaches,
     gateway_headers,
+    gateway_message,
     login,
     production_secrets,
     profile_env,
@@ -129,7 +130,7 @@ class Driver:
 
     async def say(self, sender: str, text: str) -> None:
         async with self.http.post(f"{self.profile.rasa_url}/webhooks/callback/webhook",
-                                  json={"sender": sender, "message": text},
+                                  json=gateway_message(sender, text),
                                   headers=gateway_headers(self.run.secrets)) as resp:
             assert resp.status == 200, await resp.text()
 
