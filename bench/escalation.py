@@ -92,7 +92,8 @@ class Coach:
 
 async def user_says(session: aiohttp.ClientSession, stack: Stack, sender: str, text: str) -> None:
     async with session.post(f"{stack.rasa_url}/webhooks/callback/webhook",
-                            json={"sender": sender, "message": text}) as resp:
+                            json={"sender": sender, "message": text},
+                            headers=stack.gateway_headers) as resp:
         resp.raise_for_status()
 
 

@@ -141,6 +141,7 @@ class Server:
     url: str = ""
     ready_s: float = 0.0
     workdir: Path | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every message
 
     def start(self, base: Path) -> None:
         self.workdir = base / self.name
@@ -231,6 +232,8 @@ class ProductionServer:
     profile: Any = None
     url: str = ""
     ready_s: float = 0.0
+    # its Rasa's REST channel takes messages only from the gateway (RASA_REST_GATEWAY_ONLY=1)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def start(self, base: Path) -> None:
         from bot.production import Ports, ProductionProfile
@@ -243,6 +246,9 @@ class ProductionServer:
         from bot.escalation.settings import SERVICE_SECRETS
 
         secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in SERVICE_SECRETS}
+        from bot.gateway.settings import CALLBACK_HEADER
+
+        self.headers = {CALLBACK_HEADER: secrets["GATEWAY_CALLBACK_TOKEN"]}
         env = {**os.environ, **secrets, "APP_ENV": "production", **UNTHROTTLED, **self.env}
         ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
                       (free_port(), free_port()))
@@ -363,6 +369,7 @@ async def run_level(server: Server | ProductionServer, users: int, total: int, m
             t0 = time.perf_counter()
             try:
                 async with session.post(f"{server.url}/webhooks/rest/webhook",
+                                        headers=server.headers,
                                         json={"sender": sender,
                                               "message": messages[index % len(messages)]}) as r:
                     body = await r.read()

@@ -13,12 +13,14 @@ Starts, all on loopback:
 PostgreSQL gets two databases of its own, created if missing: `<PROD_DATABASE>` for cases
 and coaches (migrated once here, before the instances start) and `<PROD_DATABASE>_tracker`
 for Rasa's trackers. With APP_ENV=production nothing starts while a secret is a default or a
-placeholder. Stop with Ctrl-C (SIGINT/SIGTERM): every process is stopped.
+placeholder. Rasa's REST and callback channels take messages only from the gateway (the
+GATEWAY_CALLBACK_TOKEN it sends; RASA_REST_GATEWAY_ONLY=1 unless .env sets it). Stop with
+Ctrl-C (SIGINT/SIGTERM): every process is stopped.
 
 Environment (.env): DATABASE_SERVER_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432),
 PROD_DATABASE (sluta_skjut), REDIS_URL (redis://127.0.0.1:6379/0), REDIS_PREFIX, RASA_TOKEN,
-ACTION_SERVER_TOKEN, ESCALATION_INTERNAL_TOKEN, SESSION_SECRET, APP_ENV, and the usual
-COACH_HOURS etc.
+ACTION_SERVER_TOKEN, GATEWAY_CALLBACK_TOKEN, ESCALATION_INTERNAL_TOKEN, SESSION_SECRET,
+APP_ENV, RASA_REST_GATEWAY_ONLY, and the usual COACH_HOURS etc.
 """
 
 from __future__ import annotations
@@ -251,6 +253,15 @@ class ProductionProfile:
             "REDIS_LOCK_PREFIX": lock_prefix,
         })
 
+    def env_for(self, name: str) -> dict[str, str]:
+        """A process's environment: base_env(); Rasa's REST channel, like its callback
+        channel, takes posts only from the gateway (RASA_REST_GATEWAY_ONLY=1) unless the
+        operator set that variable (.env)."""
+        env = self.base_env()
+        if name.startswith("rasa-") and not env.get("RASA_REST_GATEWAY_ONLY", "").strip():
+            env["RASA_REST_GATEWAY_ONLY"] = "1"
+        return env
+
     def specs(self) -> list[tuple[str, list[str], str]]:
         """(name, command, ready URL) of every process, in start order; nginx last."""
         rasa = str(Path(sys.executable).with_name("rasa"))
@@ -260,6 +271,9 @@ class ProductionProfile:
         if not self.base_env().get("ACTION_SERVER_TOKEN", "").strip():
             raise RuntimeError("ACTION_SERVER_TOKEN is not set (.env): the action server and "
                                "endpoints.prod.yml need it")
+        if not self.base_env().get("GATEWAY_CALLBACK_TOKEN", "").strip():
+            raise RuntimeError("GATEWAY_CALLBACK_TOKEN is not set (.env): Rasa's channels take "
+                               "messages only from the gateway, which sends it")
         # the action server behind its token (bot/action_server.py), not plain rasa-sdk
         specs = [("actions", [sys.executable, "-m", "bot", "actions", "-p",
                               str(self.ports.actions)],
@@ -310,14 +324,13 @@ class ProductionProfile:
         nginx = self.prepare()
         private_data_dir()
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = self.base_env()
         specs = self.specs()
         started = time.monotonic()
         try:
             for name, cmd, _ in specs:
                 log = (self.log_dir / f"{name}.log").open("ab")
-                self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                                    stderr=subprocess.STDOUT)
+                self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env_for(name),
+                                                    stdout=log, stderr=subprocess.STDOUT)
             for name, _, url in specs:
                 self._wait(name, url, started + timeout)
                 print(f"  {name:<13} ready after {time.monotonic() - started:5.1f} s", flush=True)
@@ -405,18 +418,20 @@ class ProductionProfile:
             raise KeyError(f"no process named {name!r}")
         _, cmd, url = spec
         with (self.log_dir / f"{name}.log").open("ab") as log:
-            self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.base_env(), stdout=log,
-                                                stderr=subprocess.STDOUT)
+            self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env_for(name),
+                                                stdout=log, stderr=subprocess.STDOUT)
         self._wait(name, url, started + timeout)
         return time.monotonic() - started
 
     def urls(self) -> str:
         p = self.ports
+        rest = self.env_for("rasa-1")["RASA_REST_GATEWAY_ONLY"]
         return (
             "\nSluta skjut assistant, production profile:\n"
-            f"  REST channel   POST {self.rasa_url}/webhooks/rest/webhook\n"
+            f"  REST channel   POST {self.rasa_url}/webhooks/rest/webhook  "
+            f"(RASA_REST_GATEWAY_ONLY={rest})\n"
             f"  Callback       POST {self.rasa_url}/webhooks/callback/webhook  "
-            f"(replies to the url in {self.credentials.name})\n"
+            f"(gateway only; replies to the url in {self.credentials.name})\n"
             f"  Rasa HTTP API  {self.rasa_url}/  (token: RASA_TOKEN)\n"
             f"  Coach console  {self.escalation_url}/\n"
             f"  behind nginx:  rasa {', '.join(map(str, p.rasa_instances))}; escalation "

@@ -3,13 +3,16 @@
 Starts the escalation service, the action server and the Rasa server (SQLite everywhere, the
 relay event broker, the REST and callback channels) exactly as `python -m bot run` wires
 them, plus a callback inbox that plays the young person's device: it receives every bot and
-coach message Rasa sends on the callback channel.
+coach message Rasa sends on the callback channel. The stack plays the gateway too: it posts
+the user's messages on the callback channel with a GATEWAY_CALLBACK_TOKEN made for this
+stack (the channel refuses posts without it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -22,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bot.gateway.settings import CALLBACK_HEADER
 from bot.runner import wait_ready
 from bot.settings import process_env
 
@@ -96,6 +100,8 @@ class Stack:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     inbox: Inbox | None = None
     _inbox_server: ThreadingHTTPServer | None = None
+    # the gateway's secret: Rasa's callback webhook takes only posts that carry it
+    callback_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     rasa_token = "stack-rasa-token"
     internal_token = "stack-internal-token"
@@ -109,6 +115,11 @@ class Stack:
     def console_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['escalation']}"
 
+    @property
+    def gateway_headers(self) -> dict[str, str]:
+        """What the gateway sends with each post to Rasa's callback webhook."""
+        return {CALLBACK_HEADER: self.callback_token}
+
     def __enter__(self) -> Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ports = {n: free_port() for n in ("rasa", "actions", "escalation", "inbox")}
@@ -121,6 +132,7 @@ class Stack:
             "ESCALATION_URL": self.console_url,
             "ESCALATION_INTERNAL_TOKEN": self.internal_token,
             "ACTION_SERVER_TOKEN": self.action_token,
+            "GATEWAY_CALLBACK_TOKEN": self.callback_token,
             "DATABASE_URL": f"sqlite:///{self.workdir}/app.db",
             "SESSION_SECRET": "stack-session-secret",
             "COACH_HOURS": ALWAYS_OPEN,
@@ -197,7 +209,7 @@ class Stack:
         request = urllib.request.Request(
             f"{self.rasa_url}/webhooks/callback/webhook",
             data=json.dumps({"sender": sender, "message": text}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **self.gateway_headers},
         )
         with urllib.request.urlopen(request, timeout=60) as resp:
             if resp.status != 200:

@@ -17,11 +17,14 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.channels.rest import ValidatedRestInput
 from bot.gateway.rasa_channel import GatewayCallbackInput
+from bot.gateway.settings import CALLBACK_HEADER
 from bot.ratelimit import client_address
 from tests.sanic_channels import serve_channels
 
 REST = "/webhooks/rest/webhook"
 CALLBACK = "/webhooks/callback/webhook"
+SECRET = "gateway-callback-secret-for-the-limit-tests"
+GATEWAY = {CALLBACK_HEADER: SECRET}  # only the gateway posts on the callback channel
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: Any,
@@ -112,19 +115,24 @@ async def test_callback_channel_limits_conversations_and_outside_addresses(
 ) -> None:
     monkeypatch.setenv("REST_RATE_PER_CONVERSATION", "3/60")
     monkeypatch.setenv("REST_RATE_PER_ADDRESS", "2/60")
+    monkeypatch.setenv("GATEWAY_CALLBACK_TOKEN", SECRET)
     channel = GatewayCallbackInput(EndpointConfig(inbox[0]))
     async with serve_channels([channel]) as served, aiohttp.ClientSession() as http:
         url = served.url + CALLBACK
         # the gateway on this machine: many users, one address, not limited per address
-        assert [(await post(http, url, {"sender": f"g{i}", "message": "hej"}))[0]
+        assert [(await post(http, url, {"sender": f"g{i}", "message": "hej"}, GATEWAY))[0]
                 for i in range(5)] == [200] * 5
         # but each conversation is
-        assert [(await post(http, url, {"sender": "g0", "message": "hej"}))[0]
+        assert [(await post(http, url, {"sender": "g0", "message": "hej"}, GATEWAY))[0]
                 for _ in range(3)] == [200, 200, 429]
-        # someone from outside (through nginx) is limited per address
-        outside = {"X-Forwarded-For": "203.0.113.9"}
+        # a post without the secret is refused before it counts against the conversation
+        assert [(await post(http, url, {"sender": "g4", "message": "hej"}))[0]
+                for _ in range(4)] == [403] * 4
+        assert (await post(http, url, {"sender": "g4", "message": "hej"}, GATEWAY))[0] == 200
+        # a caller with the secret from outside (through nginx) is limited per address
+        outside = {"X-Forwarded-For": "203.0.113.9", **GATEWAY}
         assert [(await post(http, url, {"sender": f"o{i}", "message": "hej"}, outside))[0]
                 for i in range(3)] == [200, 200, 429]
         # a malformed body is a 400, not Rasa's 500
-        assert (await post(http, url, b"[]"))[0] == 400
-    assert len(inbox[1]) == 5 + 2 + 2  # one answer per accepted message
+        assert (await post(http, url, b"[]", GATEWAY))[0] == 400
+    assert len(inbox[1]) == 5 + 2 + 1 + 2  # one answer per accepted message

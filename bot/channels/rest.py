@@ -19,6 +19,12 @@ daily and is the same on every Rasa instance). A client cannot choose it: a `cli
 body's metadata is replaced, except on the callback channel when the request carries the
 gateway's secret (the gateway then names its own client, see bot/gateway/rasa.py).
 
+Gateway only: the callback channel takes a POST to its /webhook only with the gateway's
+secret (GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token header); anything else gets a
+403 before any rate limit, payload check, NLU or tracker write, and with no secret configured
+every post is refused. The REST channel gets the same wall when RASA_REST_GATEWAY_ONLY=1 (the
+production launcher sets it); without it (`./dev run`, tests) the REST channel stays open.
+
 Limits come from the environment as "COUNT/SECONDS": REST_RATE_PER_CONVERSATION (default
 20/60, a fast typist) and REST_RATE_PER_ADDRESS (default 120/60, a few people behind one
 address). Each Rasa process keeps its own buckets, so N instances behind nginx allow up to N
@@ -160,9 +166,21 @@ def client_key(address: str | None, env: Mapping[str, str] | None = None) -> str
                            hashlib.sha256).hexdigest()[:32]
 
 
+def gateway_callback_token(env: Mapping[str, str] | None = None) -> str:
+    """The secret shared by the gateway and Rasa's channels ("" when not configured)."""
+    env = os.environ if env is None else env
+    return env.get("GATEWAY_CALLBACK_TOKEN", "").strip()
+
+
+def rest_gateway_only(env: Mapping[str, str] | None = None) -> bool:
+    """RASA_REST_GATEWAY_ONLY=1: the REST channel, too, takes posts only from the gateway."""
+    env = os.environ if env is None else env
+    return env.get("RASA_REST_GATEWAY_ONLY", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def from_gateway(request: Request) -> bool:
     """The request carries the gateway's shared secret (GATEWAY_CALLBACK_TOKEN)."""
-    token = os.environ.get("GATEWAY_CALLBACK_TOKEN", "").strip()
+    token = gateway_callback_token()
     given = request.headers.get(CLIENT_HEADER) or ""
     return bool(token) and hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
                                                token.encode())
@@ -204,12 +222,22 @@ async def gate_payload(request: Request, body: dict[str, Any]) -> None:
         body["message"] = message.lstrip().lstrip("/")
 
 
+def forbidden() -> HTTPResponse:
+    return response.json({"error": "forbidden: this webhook takes messages only from the "
+                                   "gateway (X-Gateway-Callback-Token)"}, status=403)
+
+
 class GuardedChannel:
-    """Mixin for a Rasa channel built on RestInput: its /webhook gets a ChannelGuard, the
-    payload check, and the client key in the message metadata."""
+    """Mixin for a Rasa channel built on RestInput: its /webhook gets the gateway-only wall
+    (if the channel has one), a ChannelGuard, the payload check, and the client key in the
+    message metadata."""
 
     limit_loopback_addresses = True
     trusts_gateway_client = False  # the callback channel: the gateway names its client
+
+    def gateway_only(self) -> bool:
+        """Whether a POST to /webhook needs the gateway's secret."""
+        return False
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         body = request.json if isinstance(request.json, dict) else {}
@@ -230,10 +258,20 @@ class GuardedChannel:
 
         blueprint: Blueprint = super().blueprint(with_metadata)  # type: ignore[misc]
         guard = ChannelGuard.from_env(limit_loopback=self.limit_loopback_addresses)
+        walled = self.gateway_only()
+        if walled and not gateway_callback_token():
+            log.warning("GATEWAY_CALLBACK_TOKEN is not set: /webhooks/%s/webhook refuses "
+                        "every post (only the gateway, with that secret, may post there)",
+                        self.name())  # type: ignore[attr-defined]
 
         @blueprint.middleware("request")
         async def guard_webhook(request: Request) -> HTTPResponse | None:
-            if request.method == "POST" and request.path.endswith("/webhook"):
+            # every POST of the blueprint: /webhook is its only POST route, and Sanic also
+            # routes /webhook/ there (a path test let that spelling past every check)
+            if request.method == "POST":
+                # first: a stranger's post costs nothing and fills no user's rate bucket
+                if walled and not from_gateway(request):
+                    return forbidden()
                 refused = guard.check(request)
                 if refused is not None:
                     return refused
@@ -255,3 +293,6 @@ class ValidatedRestInput(GuardedChannel, RestInput):
         """Always "rest": a body's `input_channel` would make Rasa send this conversation's
         coach messages to another channel (and name statistics rows)."""
         return self.name()
+
+    def gateway_only(self) -> bool:
+        return rest_gateway_only()

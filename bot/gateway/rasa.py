@@ -48,10 +48,10 @@ class RasaGateway:
         reply has then been POSTed to the gateway's callback URL). `client` names the real
         client (a daily pseudonym): the escalation service limits open cases per client."""
         body: dict[str, Any] = {"sender": sender_id, "message": text}
-        headers = {}
+        # the callback webhook refuses every post without the secret (403)
+        headers = {CALLBACK_HEADER: self.callback_token} if self.callback_token else {}
         if client and self.callback_token:
             body["metadata"] = {"client": client}
-            headers[CALLBACK_HEADER] = self.callback_token
         try:
             async with self.session.post(
                 f"{self.base_url}/webhooks/callback/webhook", json=body, headers=headers,

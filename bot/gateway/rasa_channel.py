@@ -9,19 +9,21 @@ SMS can prefix them, and sends GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-
 header on every post (the gateway refuses posts without it). Enable in credentials.yml as
 `bot.gateway.rasa_channel.GatewayCallbackInput:` in place of `callback:`.
 
-Its /webhook has the REST channel's validation (4xx, not Rasa's 500, for a malformed body)
-and flood limits (bot.channels.rest.GuardedChannel): per conversation always, per address
-only for callers that are not on this machine. The gateway, its legitimate caller, runs on
-this machine and already limits per conversation and per real client address; Rasa only
-sees the gateway's own address, so limiting that would throttle every web and SMS user
-together. A request that reaches this channel from elsewhere (through nginx, which passes
-the client's address) is limited per address like the REST channel.
+Its /webhook takes messages only from the gateway: a POST without GATEWAY_CALLBACK_TOKEN in
+the X-Gateway-Callback-Token header gets a 403 before anything else (no NLU, nothing in the
+tracker), and with no secret configured every post is refused. It also has the REST
+channel's validation (4xx, not Rasa's 500, for a malformed body) and flood limits
+(bot.channels.rest.GuardedChannel): per conversation always, per address only for callers
+that are not on this machine. The gateway, its legitimate caller, runs on this machine and
+already limits per conversation and per real client address; Rasa only sees the gateway's
+own address, so limiting that would throttle every web and SMS user together. A request
+that reaches this channel from elsewhere (through nginx, which passes the client's address)
+is limited per address like the REST channel.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,7 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.rest import GuardedChannel, from_gateway
+from bot.channels.rest import GuardedChannel, from_gateway, gateway_callback_token
 from bot.gateway.settings import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,9 @@ class GatewayCallbackInput(GuardedChannel, CallbackInput):
     limit_loopback_addresses = False
     trusts_gateway_client = True
 
+    def gateway_only(self) -> bool:
+        return True
+
     @classmethod
     def name(cls) -> str:
         return "callback"
@@ -86,7 +91,7 @@ class GatewayCallbackInput(GuardedChannel, CallbackInput):
         refuses every callback)."""
         config = dict(credentials or {})
         headers = dict(config.get("headers") or {})
-        token = os.environ.get("GATEWAY_CALLBACK_TOKEN", "").strip()
+        token = gateway_callback_token()
         if CALLBACK_HEADER not in headers and token:
             headers[CALLBACK_HEADER] = token
         if CALLBACK_HEADER not in headers:

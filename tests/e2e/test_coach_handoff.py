@@ -4,7 +4,8 @@ a real headless Chromium.
 bot.stack starts the Rasa server with the trained model (SQLite tracker store, escalation
 relay broker), the action server and the escalation service on loopback. The young person is
 simulated on Rasa's callback channel: they POST to /webhooks/callback/webhook and receive
-every bot and coach message at a callback URL, as the web/SMS gateway does.
+every bot and coach message at a callback URL, as the web/SMS gateway does (with its secret,
+GATEWAY_CALLBACK_TOKEN: the channel refuses everyone else).
 Screenshots go to artifacts/e2e/ (not committed).
 """
 
@@ -146,3 +147,23 @@ def test_not_safe_after_a_crisis_opens_a_case_at_the_highest_priority(system: St
                 raise
             time.sleep(0.2)
     assert case["priority"] == 1
+
+
+def test_the_real_rasa_refuses_callback_posts_without_the_gateways_secret(system: Stack) -> None:
+    """`rasa run` with the project's callback channel: a post without the secret, or with a
+    wrong one, is a 403 and leaves no user event in the conversation's tracker."""
+    sender = uuid.uuid4().hex
+    for headers in ({}, {"X-Gateway-Callback-Token": "guessed"}):
+        request = urllib.request.Request(
+            f"{system.rasa_url}/webhooks/callback/webhook",
+            data=json.dumps({"sender": sender, "message": "/emergency_danger"}).encode(),
+            headers={"Content-Type": "application/json", **headers})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)
+        print(f"  tried: callback post with headers {headers} -> {refused.value.code}")
+        assert refused.value.code == 403
+    tracker = urllib.request.Request(
+        f"{system.rasa_url}/conversations/{sender}/tracker?token={system.rasa_token}")
+    with urllib.request.urlopen(tracker, timeout=60) as resp:
+        events = json.loads(resp.read()).get("events") or []
+    assert not [e for e in events if e.get("event") == "user"]

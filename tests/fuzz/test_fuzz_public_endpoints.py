@@ -418,6 +418,9 @@ async def test_web_chat_socket_never_fails(gateway: TestClient, frame: str,
         await ws.close()
 
 
+RASA_CALLBACK_TOKEN = "fuzz-rasa-callback-token-0123456789"
+
+
 @pytest.fixture
 async def rasa_channels(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served]:
     """Rasa's REST and callback channels (real blueprints, real Sanic server); the callback
@@ -430,6 +433,8 @@ async def rasa_channels(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served
 
     monkeypatch.setenv("REST_RATE_PER_CONVERSATION", "1000000/60")  # limits: see
     monkeypatch.setenv("REST_RATE_PER_ADDRESS", "1000000/60")  # tests/test_channel_limits.py
+    monkeypatch.setenv("GATEWAY_CALLBACK_TOKEN", RASA_CALLBACK_TOKEN)
+    monkeypatch.delenv("RASA_REST_GATEWAY_ONLY", raising=False)
 
     async def receive(request: web.Request) -> web.Response:
         await request.read()
@@ -463,12 +468,15 @@ GOOD_MESSAGE = st.fixed_dictionaries(
        query=st.dictionaries(st.sampled_from(["stream", "token", "x"]), st.text(max_size=20),
                              max_size=2),
        content_type=st.sampled_from(["application/json", "text/plain", ""]) | HEADER_VALUE,
-       forwarded=HEADER_VALUE)
+       forwarded=HEADER_VALUE,
+       secret=st.sampled_from([RASA_CALLBACK_TOKEN, None, ""]) | HEADER_VALUE)
 async def test_rasa_rest_and_callback_channels_never_answer_5xx(
         rasa_channels: Served, body: bytes, query: dict[str, str], content_type: str,
-        forwarded: str) -> None:
+        forwarded: str, secret: str | None) -> None:
     TRIED["Rasa REST + callback channels (real blueprints)"] += 1
     headers = {"Content-Type": content_type, "X-Forwarded-For": forwarded}
+    if secret is not None:
+        headers[CALLBACK_HEADER] = secret
     async with aiohttp.ClientSession() as http:
         for path in ("/webhooks/rest/webhook", "/webhooks/callback/webhook"):
             before = len(rasa_channels.agent.received)
@@ -477,6 +485,8 @@ async def test_rasa_rest_and_callback_channels_never_answer_5xx(
                 text = await resp.text()
                 status = answered("Rasa REST + callback channels (real blueprints)", resp.status)
                 assert status < 500, (path, body, text)
+            if path.startswith("/webhooks/callback") and secret != RASA_CALLBACK_TOKEN:
+                assert status == 403, (path, secret, status)  # only the gateway posts there
             # a message reaches the assistant exactly when the channel accepted it
             assert len(rasa_channels.agent.received) == before + (resp.status == 200), \
                 (path, resp.status, text)

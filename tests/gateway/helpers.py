@@ -60,6 +60,9 @@ class FakeRasa:
     async def _webhook(self, request: web.Request) -> web.Response:
         if self.fail:
             return web.Response(status=500)
+        if self.callback_headers and request.headers.get(CALLBACK_HEADER) != \
+                self.callback_headers.get(CALLBACK_HEADER):
+            return web.json_response({"error": "forbidden"}, status=403)  # as Rasa's channel
         data = await request.json()
         sender, text = data["sender"], data["message"]
         self.received.append((sender, text))

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.escalation.settings import SERVICE_SECRETS
+from bot.gateway.settings import CALLBACK_HEADER
 from bot.production import ProductionProfile
 from bot.stack import ALWAYS_OPEN
 
@@ -42,12 +43,27 @@ def profile_env(keys: dict[str, str], **extra: str) -> dict[str, str]:
 
 
 def callback_credentials(workdir: Path, inbox_port: int) -> Path:
-    """credentials.yml whose callback channel posts to the test inbox (the users' devices)."""
+    """credentials.yml with the project's channels (as in production: the callback channel
+    takes messages only from the gateway), whose answers go to the test inbox (the users'
+    devices)."""
     path = workdir / "credentials.yml"
     path.write_text(
         "bot.channels.rest.ValidatedRestInput:\n"
-        f'callback:\n  url: "http://127.0.0.1:{inbox_port}/callback"\n', encoding="utf-8")
+        "bot.gateway.rasa_channel.GatewayCallbackInput:\n"
+        f'  url: "http://127.0.0.1:{inbox_port}/callback"\n', encoding="utf-8")
     return path
+
+
+def gateway_headers(keys: dict[str, str]) -> dict[str, str]:
+    """What the gateway sends with each post to Rasa's callback webhook: its secret."""
+    return {CALLBACK_HEADER: keys["GATEWAY_CALLBACK_TOKEN"]}
+
+
+def gateway_message(sender: str, text: str) -> dict[str, object]:
+    """A message as the gateway posts it: with the client it names (one per test user, as
+    real users on their own devices; else every user here is loopback, one client, and the
+    limit on open cases per client would refuse the sixth coach case)."""
+    return {"sender": sender, "message": text, "metadata": {"client": f"test-{sender}"[:64]}}
 
 
 def create_coaches(profile: ProductionProfile, coaches: dict[str, str]) -> None:

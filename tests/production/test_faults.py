@@ -51,6 +51,8 @@ from tests.production.support import (
     Coach,
     callback_credentials,
     create_coaches,
+    gateway_headers,
+    gateway_message,
     login,
     production_secrets,
     profile_env,
@@ -357,7 +359,8 @@ class Scenario:
         try:
             async with self.http.post(
                     f"{self.profile.rasa_url}/webhooks/callback/webhook",
-                    json={"sender": sender, "message": text},
+                    json=gateway_message(sender, text),
+                    headers=gateway_headers(self.system.secrets),
                     timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT)) as resp:
                 await resp.read()
                 return resp.status

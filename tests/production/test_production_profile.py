@@ -41,6 +41,8 @@ from tests.production.support import (
     Coach,
     callback_credentials,
     create_coaches,
+    gateway_headers,
+    gateway_message,
     login,
     production_secrets,
     profile_env,
@@ -128,7 +130,8 @@ class Driver:
 
     async def say(self, sender: str, text: str) -> None:
         async with self.http.post(f"{self.profile.rasa_url}/webhooks/callback/webhook",
-                                  json={"sender": sender, "message": text}) as resp:
+                                  json=gateway_message(sender, text),
+                                  headers=gateway_headers(self.run.secrets)) as resp:
             assert resp.status == 200, await resp.text()
 
     async def wait_inbox(self, sender: str, needle: str, timeout: float = 60) -> None:
@@ -336,3 +339,21 @@ async def test_fifty_conversations_over_two_instances_each_message_once_in_order
     assert len(escalation) == 2, escalation
     assert coach_to_user == escalated * ROUNDS and user_to_coach == escalated * ROUNDS
     assert not profile.dead()
+
+
+async def test_rasa_behind_nginx_takes_messages_only_from_the_gateway(running: Running) -> None:
+    """The launcher's Rasa processes: callback and REST (RASA_REST_GATEWAY_ONLY=1 set by the
+    launcher) refuse a post without the gateway's secret, through nginx as from outside."""
+    url = running.profile.rasa_url
+    sender = f"prod-wall-{uuid.uuid4().hex[:10]}"
+    gateway = gateway_headers(running.secrets)
+    tries = [("no header", {}, 403), ("wrong secret", {"X-Gateway-Callback-Token": "guessed"}, 403),
+             ("the gateway's secret", gateway, 200)]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+        for channel in ("callback", "rest"):
+            for what, headers, expected in tries:
+                async with http.post(f"{url}/webhooks/{channel}/webhook", headers=headers,
+                                     json={"sender": sender, "message": "hej"}) as resp:
+                    await resp.read()
+                    print(f"  tried: {channel} through nginx, {what} -> {resp.status}")
+                    assert resp.status == expected

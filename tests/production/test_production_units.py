@@ -14,7 +14,8 @@ from bot.escalation.settings import SERVICE_SECRETS
 from bot.production import ENDPOINTS, Ports, ProductionProfile, find_nginx, render_nginx
 
 WEAK = {"APP_ENV": "production", "RASA_TOKEN": "change-me-rasa-token",
-        "ESCALATION_INTERNAL_TOKEN": "change-me-internal-token", "SESSION_SECRET": "short"}
+        "ESCALATION_INTERNAL_TOKEN": "change-me-internal-token", "SESSION_SECRET": "short",
+        "GATEWAY_CALLBACK_TOKEN": "short-callback"}
 
 
 def test_run_prod_refuses_default_secrets_before_starting_anything(
@@ -27,7 +28,7 @@ def test_run_prod_refuses_default_secrets_before_starting_anything(
     err = capsys.readouterr().err
     assert "APP_ENV=production" in err
     assert all(name in err for name in ("RASA_TOKEN", "ESCALATION_INTERNAL_TOKEN",
-                                        "SESSION_SECRET"))
+                                        "SESSION_SECRET", "GATEWAY_CALLBACK_TOKEN"))
 
 
 def test_the_profile_checks_secrets_only_in_production(tmp_path: Path) -> None:
@@ -92,7 +93,27 @@ def test_a_token_that_starts_with_a_dash_still_reaches_rasa(tmp_path: Path) -> N
 
     token = "-dash-first-token-0123456789abcdefghijklmnop"
     profile = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path,
-                                env={"RASA_TOKEN": token, "ACTION_SERVER_TOKEN": "x" * 40})
+                                env={"RASA_TOKEN": token, "ACTION_SERVER_TOKEN": "x" * 40,
+                                     "GATEWAY_CALLBACK_TOKEN": "g" * 40})
     rasa_args = next(cmd for name, cmd, _ in profile.specs() if name == "rasa-1")
     parsed = create_argument_parser().parse_args(rasa_args[1:])
     assert parsed.auth_token == token
+
+
+def test_rasa_takes_messages_only_from_the_gateway_in_the_profile(tmp_path: Path) -> None:
+    """The launcher gives Rasa GATEWAY_CALLBACK_TOKEN and RASA_REST_GATEWAY_ONLY=1 (unless the
+    operator chose), and does not start without the token."""
+    secrets = {"RASA_TOKEN": "r" * 40, "ACTION_SERVER_TOKEN": "a" * 40,
+               "GATEWAY_CALLBACK_TOKEN": "g" * 40}
+    profile = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path, env=secrets)
+    rasa = profile.env_for("rasa-1")
+    assert rasa["RASA_REST_GATEWAY_ONLY"] == "1"
+    assert rasa["GATEWAY_CALLBACK_TOKEN"] == "g" * 40
+    assert "RASA_REST_GATEWAY_ONLY" not in profile.env_for("escalation-1")
+    for chosen, kept in (("0", "0"), ("", "1"), ("1", "1")):
+        env = {**secrets, "RASA_REST_GATEWAY_ONLY": chosen}
+        got = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path, env=env).env_for("rasa-2")
+        assert got["RASA_REST_GATEWAY_ONLY"] == kept, chosen
+    no_token = {k: v for k, v in secrets.items() if k != "GATEWAY_CALLBACK_TOKEN"}
+    with pytest.raises(RuntimeError, match="GATEWAY_CALLBACK_TOKEN"):
+        ProductionProfile(Path("m.tar.gz"), workdir=tmp_path, env=no_token).specs()

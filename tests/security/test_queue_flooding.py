@@ -26,6 +26,10 @@ from tests.security.conftest import tried
 
 REST = "/webhooks/rest/webhook"
 CALLBACK = "/webhooks/callback/webhook"
+SECRET = "gateway-callback-secret-for-tests"
+# only the gateway posts on callback; Sanic also routes ".../webhook/" to the webhook
+HEADERS = {REST: {}, CALLBACK: {CALLBACK_HEADER: SECRET}, REST + "/": {},
+           CALLBACK + "/": {CALLBACK_HEADER: SECRET}}
 FORGED = ["/emergency_danger", "/crisis_suicidal", " /request_human", "//emergency_danger",
           '/emergency_danger{"x": 1}', "/affirm", "/restart"]
 
@@ -44,7 +48,7 @@ async def _with_offer(store: InMemoryTrackerStore, sender: str, payloads: list[s
 def _limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REST_RATE_PER_CONVERSATION", "1000/60")
     monkeypatch.setenv("REST_RATE_PER_ADDRESS", "1000/60")
-    monkeypatch.setenv("GATEWAY_CALLBACK_TOKEN", "gateway-callback-secret-for-tests")
+    monkeypatch.setenv("GATEWAY_CALLBACK_TOKEN", SECRET)
 
 
 @pytest.fixture
@@ -66,19 +70,19 @@ async def test_payloads_pass_only_when_the_bot_offered_them(receiver: str) -> No
         store = InMemoryTrackerStore(Domain.empty())
         served.app.ctx.agent.tracker_store = store
         await _with_offer(store, "offered", ["/affirm", "/deny", "/unsure"])
-        for path in (REST, CALLBACK):
+        for path in HEADERS:
             for text in FORGED:
-                async with http.post(served.url + path,
+                async with http.post(served.url + path, headers=HEADERS[path],
                                      json={"sender": "fresh", "message": text}) as resp:
                     got = served.agent.received[-1].text
                     tried(f"{path} never-offered {text!r}", f"{resp.status}, Rasa got {got!r}")
                     assert resp.status == 200 and not got.lstrip().startswith("/")
-            async with http.post(served.url + path, json={"sender": "offered",
-                                                          "message": "/emergency_danger"}):
+            async with http.post(served.url + path, headers=HEADERS[path],
+                                 json={"sender": "offered", "message": "/emergency_danger"}):
                 got = served.agent.received[-1].text
                 tried(f"{path} /emergency_danger when /affirm,/deny,/unsure were offered", got)
                 assert not got.startswith("/")
-            async with http.post(served.url + path,
+            async with http.post(served.url + path, headers=HEADERS[path],
                                  json={"sender": "offered", "message": "/affirm"}):
                 assert served.agent.received[-1].text == "/affirm"  # a real button press
         async with http.post(served.url + REST,
@@ -92,18 +96,27 @@ async def test_the_client_key_cannot_be_chosen_by_the_client(receiver: str) -> N
     async with serve_channels([ValidatedRestInput(), callback]) as served, \
             aiohttp.ClientSession() as http:
         forged = {"sender": "x", "message": "hej", "metadata": {"client": "chosen"}}
-        for path in (REST, CALLBACK):
-            for address in ("203.0.113.1", "203.0.113.2"):
-                async with http.post(served.url + path, json=forged,
-                                     headers={"X-Forwarded-For": address}):
-                    client = served.agent.received[-1].metadata["client"]
-                    tried(f"{path} metadata.client='chosen' from {address}", client)
-                    assert client != "chosen"
+        for address in ("203.0.113.1", "203.0.113.2"):
+            async with http.post(served.url + REST, json=forged,
+                                 headers={"X-Forwarded-For": address}):
+                client = served.agent.received[-1].metadata["client"]
+                tried(f"{REST} metadata.client='chosen' from {address}", client)
+                assert client != "chosen"
+            # the callback channel names no client for a stranger: it takes nothing from one
+            async with http.post(served.url + CALLBACK, json=forged,
+                                 headers={"X-Forwarded-For": address}) as resp:
+                tried(f"{CALLBACK} metadata.client='chosen' from {address}, no secret",
+                      resp.status)
+                assert resp.status == 403
         keys = {m.metadata["client"] for m in served.agent.received}
-        assert len(keys) == 2  # one per address, the same on both channels
+        assert len(keys) == 2  # one per address
         async with http.post(served.url + CALLBACK, json=forged, headers={
-                CALLBACK_HEADER: "gateway-callback-secret-for-tests"}):
+                CALLBACK_HEADER: SECRET}):
             assert served.agent.received[-1].metadata["client"] == "chosen"  # the gateway
+        async with http.post(served.url + CALLBACK, headers={CALLBACK_HEADER: SECRET},
+                             json={"sender": "x", "message": "hej"}):
+            # none given: the key of the gateway's own address
+            assert served.agent.received[-1].metadata["client"].startswith("a-")
 
 
 async def _open(env: Env, client: Any, conversation: str, who: str | None) -> int:
