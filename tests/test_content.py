@@ -46,7 +46,7 @@ def test_unsourced_local_items_are_flagged_for_verification() -> None:
 @pytest.mark.skipif(not FACTS_MD.exists(), reason="shared/domain/facts.md not beside the repo")
 def test_every_number_shown_to_users_comes_from_facts_md(domain_responses: dict) -> None:
     allowed = {re.sub(r"\D", "", m) for m in PHONE.findall(FACTS_MD.read_text(encoding="utf-8"))}
-    # durations we state about this service itself (README): 30 days retention, age 18
+    # durations we state about this service itself (docs/privacy.md): 30 days retention, age 18
     allowed |= {"30", "18"}
     for name, variations in domain_responses.items():
         for variation in variations:

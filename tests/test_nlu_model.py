@@ -74,14 +74,14 @@ def test_full_pipeline_never_misses_a_safety_message(agent: Any, corpus: str) ->
 def test_blind_safety_corpus_generalisation(agent: Any) -> None:
     """The blind corpus was never used for tuning: it measures generalisation.
 
-    A miss here is a finding for the next blind round (README "Safety net"), not something
+    A miss here is a finding for the next blind round (docs/safety.md), not something
     to patch against this corpus; the floor guards against regressions meanwhile.
     """
     texts = _safety_texts("safety_phrases_blind.yml")
     missed = _missed(agent, texts)
     rate = (len(texts) - len(missed)) / len(texts)
     print(f"\nblind safety corpus: {len(texts) - len(missed)}/{len(texts)} caught ({rate:.1%})")
-    assert rate >= 0.90  # measured 92.9 % (158/170) when the corpus arrived; see README
+    assert rate >= 0.90  # measured 92.9 % (158/170) when the corpus arrived; see docs/safety.md
 
 
 def test_low_confidence_never_hides_a_likely_crisis(agent: Any) -> None:

@@ -1,6 +1,6 @@
 """The deterministic safety net on its own: crisis and emergency phrasings must be caught.
 
-Protocol (README "Safety net"): every corpus was written by someone who had not seen the
+Protocol (docs/safety.md): every corpus was written by someone who had not seen the
 rules, measured once as blind, and only then used to improve the rules, after which it
 becomes a regression corpus here. tests/data/safety_phrases.yml and safety_phrases_2.yml are
 such corpora; safety_phrases_blind.yml has never been used for tuning and is only measured

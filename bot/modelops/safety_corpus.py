@@ -45,7 +45,7 @@ SAFETY_LABELS = ("crisis", "danger", "threat")
 
 @dataclass(frozen=True)
 class Corpus:
-    """A safety corpus and where it stands in the blind protocol (README "Safety")."""
+    """A safety corpus and where it stands in the blind protocol (docs/safety.md)."""
 
     name: str
     path: Path
