@@ -76,12 +76,18 @@ def _raw_bytes(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def test_forget_leaves_no_bytes_on_disk_sqlite(tmp_path: Path) -> None:
-    var = tmp_path / "data" / "var"
+def _sqlite_stores(var: Path) -> tuple[Databases, Any, Vault]:
+    """The three SQLite databases under `var`, the tracker store and the SMS vault on them."""
     dbs = Databases(f"sqlite:///{var}/rasa_tracker.db", f"sqlite:///{var}/app.db",
                     f"sqlite:///{var}/gateway_vault.db")
     store = _tracker_store(dbs.tracker_url)
     vault = Vault(make_vault_engine(dbs.vault_url or ""), Fernet.generate_key().decode(), 3600)
+    return dbs, store, vault
+
+
+def test_forget_leaves_no_bytes_on_disk_sqlite(tmp_path: Path) -> None:
+    var = tmp_path / "data" / "var"
+    dbs, store, vault = _sqlite_stores(var)
     gone, kept = f"sms-{uuid.uuid4().hex}", f"sms-{uuid.uuid4().hex}"
     cipher = _write_everywhere(dbs, store, vault, gone, "zebrakvist")
     _write_everywhere(dbs, store, vault, kept, "ugglemoln")
@@ -119,10 +125,7 @@ def test_forget_leaves_no_bytes_on_disk_sqlite(tmp_path: Path) -> None:
 
 def test_data_files_are_owner_only(tmp_path: Path) -> None:
     var = tmp_path / "fresh" / "var"
-    dbs = Databases(f"sqlite:///{var}/rasa_tracker.db", f"sqlite:///{var}/app.db",
-                    f"sqlite:///{var}/gateway_vault.db")
-    store = _tracker_store(dbs.tracker_url)
-    vault = Vault(make_vault_engine(dbs.vault_url or ""), Fernet.generate_key().decode(), 3600)
+    dbs, store, vault = _sqlite_stores(var)
     _write_everywhere(dbs, store, vault, "conv-perm", "x")
     modes = {p.relative_to(tmp_path).as_posix(): stat.S_IMODE(p.stat().st_mode)
              for p in [var.parent, var, *var.iterdir()]}

@@ -9,7 +9,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from escalation_helpers import Env, case_payload
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
@@ -49,18 +48,6 @@ def _limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REST_RATE_PER_CONVERSATION", "1000/60")
     monkeypatch.setenv("REST_RATE_PER_ADDRESS", "1000/60")
     monkeypatch.setenv("GATEWAY_CALLBACK_TOKEN", SECRET)
-
-
-@pytest.fixture
-async def receiver(aiohttp_server: Any) -> str:
-    """Where the callback channel posts the bot's answers (the gateway's place)."""
-    app = web.Application()
-
-    async def ok(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app.router.add_post("/rasa/callback", ok)
-    return str((await aiohttp_server(app)).make_url("/rasa/callback"))
 
 
 async def test_payloads_pass_only_when_the_bot_offered_them(receiver: str) -> None:

@@ -17,7 +17,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
@@ -45,18 +44,6 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REST_RATE_PER_ADDRESS", "1000/60")
     monkeypatch.setenv("GATEWAY_CALLBACK_TOKEN", SECRET)
     monkeypatch.delenv("RASA_REST_GATEWAY_ONLY", raising=False)
-
-
-@pytest.fixture
-async def receiver(aiohttp_server: Any) -> str:
-    """Where the callback channel posts the bot's answers (the gateway's place)."""
-    app = web.Application()
-
-    async def ok(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app.router.add_post("/rasa/callback", ok)
-    return str((await aiohttp_server(app)).make_url("/rasa/callback"))
 
 
 @asynccontextmanager
