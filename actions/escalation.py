@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any
 
 import aiohttp
@@ -22,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import content, safety_actions
 from bot.privacy import scrub
+from bot.settings import load
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +138,10 @@ class CaseRefused(Exception):
 
 async def open_case(payload: dict[str, Any], attempts: int = 2) -> dict[str, Any]:
     """POST /internal/cases, retrying once quickly; raises EscalationUnavailable."""
-    url = os.environ.get("ESCALATION_URL", "http://127.0.0.1:8080").rstrip("/")
-    token = os.environ.get("ESCALATION_INTERNAL_TOKEN", "change-me-internal-token")
-    timeout = aiohttp.ClientTimeout(total=float(os.environ.get("ESCALATION_TIMEOUT", "5")))
+    settings = load()
+    url = settings.escalation_url.rstrip("/")
+    token = settings.escalation_internal_token
+    timeout = aiohttp.ClientTimeout(total=settings.escalation_timeout_seconds)
     last: Exception | None = None
     for attempt in range(attempts):
         try:
@@ -165,7 +166,7 @@ def save_for_later(payload: dict[str, Any]) -> None:
     """Put the request in the outbox that the escalation service drains when it is back."""
     from bot.escalation.outbox import enqueue
 
-    enqueue(os.environ.get("DATABASE_URL", "sqlite:///var/app.db"), payload)
+    enqueue(load().database_url, payload)
 
 
 class ActionEscalate(Action):

@@ -243,7 +243,7 @@ class ProductionServer:
         workdir.mkdir(parents=True)
         credentials = workdir / "credentials.yml"
         credentials.write_text("bot.channels.rest.ValidatedRestInput:\n", encoding="utf-8")
-        from bot.escalation.settings import SERVICE_SECRETS
+        from bot.settings import SERVICE_SECRETS
 
         secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in SERVICE_SECRETS}
         from bot.gateway.settings import CALLBACK_HEADER

@@ -7,12 +7,11 @@ importing lazily so that a quick command does not pay for loading Rasa or Tensor
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 from dotenv import load_dotenv
 
-from bot.settings import NO_TELEMETRY
+from bot.settings import NO_TELEMETRY, set_env
 
 # command -> (module, function, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     """Dispatch to the command's module; exit code is the command's return value."""
     argv = list(sys.argv[1:] if argv is None else argv)
     load_dotenv()
-    os.environ.update(NO_TELEMETRY)  # inherited by every process a command starts
+    set_env(**NO_TELEMETRY)  # inherited by every process a command starts
     if not argv or argv[0] in {"-h", "--help", "help"} or argv[0] not in COMMANDS:
         print("usage: python -m bot <command> [args]\n")
         for name, (_, _, text) in COMMANDS.items():

@@ -18,7 +18,6 @@ import argparse
 import hmac
 import json
 import logging
-import os
 import sys
 import zlib
 from collections.abc import Mapping
@@ -28,6 +27,8 @@ from sanic import Sanic, response
 from sanic.exceptions import InvalidUsage, SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.settings import load
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,9 @@ class MissingToken(SystemExit):
 
 def token_from_env(env: Mapping[str, str] | None = None) -> str:
     """ACTION_SERVER_TOKEN; in production also checked against placeholders and length."""
-    from bot.escalation.settings import check_production_secrets, is_production
+    from bot.settings import check_production_secrets, is_production
 
-    env = os.environ if env is None else env
-    token = env.get("ACTION_SERVER_TOKEN", "").strip()
+    token = load(env).action_server_token
     if is_production(env):
         check_production_secrets({"ACTION_SERVER_TOKEN": token}, component="action server")
     if not token:
@@ -155,16 +155,16 @@ def main(argv: list[str]) -> int:
         prog="python -m bot actions",
         description="Run the action server (rasa-sdk) behind ACTION_SERVER_TOKEN.")
     parser.add_argument("--actions", default="actions", help="package with the actions")
-    parser.add_argument("--host", default=os.environ.get("ACTION_HOST", DEFAULT_HOST))
-    parser.add_argument("-p", "--port", type=int,
-                        default=int(os.environ.get("ACTION_PORT", DEFAULT_PORT)))
+    settings = load()
+    parser.add_argument("--host", default=settings.action_host)
+    parser.add_argument("-p", "--port", type=int, default=settings.action_port)
     args = parser.parse_args(argv)
     try:
         token = token_from_env()
     except SystemExit as exc:  # MissingToken or InsecureSecrets: say why, exit non-zero
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+    logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(token, args.actions)
     log.info("action server on http://%s:%d (token required for /webhook)", args.host,

@@ -22,7 +22,8 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.settings import ROOT
+
 CONTENT_PATH = ROOT / "data" / "content" / "content.yml"
 DOMAIN_PATH = ROOT / "domain.yml"
 MARKER = "# ---- GENERATED BELOW:"

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.settings import ROOT, set_env_default
+
 HOLDOUT = ROOT / "tests" / "data" / "nlu_holdout.yml"
 RESULTS = ROOT / "results"
 
@@ -148,7 +148,7 @@ def print_report(report: Report) -> None:
 
 def evaluate_model(model: Path, data: Path = HOLDOUT, out_dir: Path = RESULTS) -> Report:
     """Load the model, evaluate, write results/ files, return the report."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    set_env_default("TF_CPP_MIN_LOG_LEVEL", "2")
     import logging
 
     from rasa.core.agent import Agent

@@ -38,18 +38,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.escalation.settings import (
-    SERVICE_SECRETS,
-    InsecureSecrets,
-    check_production_secrets,
-    is_production,
-)
 from bot.runner import private_data_dir, wait_ready
-from bot.settings import ROOT, process_env
+from bot.settings import (
+    ROOT,
+    InsecureSecrets,
+    Settings,
+    check_production_secrets,
+    environ,
+    is_production,
+    load,
+    process_env,
+    service_secrets,
+    set_env,
+)
 from bot.supervisor import Supervisor
 
-DEFAULT_SERVER_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_SERVER_URL = Settings.database_server_url
+DEFAULT_REDIS_URL = Settings.prod_redis_url
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 ENDPOINTS = ROOT / "endpoints.prod.yml"
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
@@ -93,7 +98,7 @@ def ensure_nginx() -> str:
         policy.write_text("#!/bin/sh\nexit 101\n")
         policy.chmod(0o755)
     try:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        env = process_env(None, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=False,
                        stdout=subprocess.DEVNULL)
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
@@ -187,11 +192,11 @@ class ProductionProfile:
     workdir: Path = ROOT / "var" / "prod"
     ports: Ports = field(default_factory=Ports)
     server_url: str = DEFAULT_SERVER_URL
-    database: str = "sluta_skjut"
+    database: str = Settings.prod_database
     redis_url: str = DEFAULT_REDIS_URL
-    redis_prefix: str = "sluta-skjut"
+    redis_prefix: str = Settings.redis_prefix
     credentials: Path = ROOT / "credentials.yml"
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: Mapping[str, str] = field(default_factory=lambda: dict(environ()))
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     nginx_path: str = ""
 
@@ -217,7 +222,7 @@ class ProductionProfile:
 
     def check_secrets(self) -> None:
         if is_production(self.env):
-            check_production_secrets({k: self.env.get(k) for k in SERVICE_SECRETS},
+            check_production_secrets(service_secrets(self.env),
                                      component="the production profile")
 
     def base_env(self) -> dict[str, str]:
@@ -445,14 +450,12 @@ class ProductionProfile:
 
 def profile_from_env(model: Path, ports: Ports, workdir: Path,
                      credentials: Path) -> ProductionProfile:
-    env = os.environ
+    s = load()
     return ProductionProfile(
         model=model, workdir=workdir, ports=ports,
-        server_url=env.get("DATABASE_SERVER_URL", DEFAULT_SERVER_URL),
-        database=env.get("PROD_DATABASE", "sluta_skjut"),
-        redis_url=env.get("REDIS_URL", DEFAULT_REDIS_URL),
-        redis_prefix=env.get("REDIS_PREFIX", "sluta-skjut"),
-        credentials=credentials, env=dict(env),
+        server_url=s.database_server_url, database=s.prod_database,
+        redis_url=s.prod_redis_url, redis_prefix=s.redis_prefix,
+        credentials=credentials, env=dict(environ()),
     )
 
 
@@ -480,7 +483,7 @@ def main(argv: list[str]) -> int:
                   _ports(args.escalation_instances, "--escalation-instances"))
     try:
         if is_production():
-            check_production_secrets({k: os.environ.get(k) for k in SERVICE_SECRETS},
+            check_production_secrets(service_secrets(),
                                      component="the production profile")
     except InsecureSecrets as exc:
         print(exc, file=sys.stderr)
@@ -490,8 +493,7 @@ def main(argv: list[str]) -> int:
     model = args.model or train()
     profile = profile_from_env(model, ports, args.workdir, args.credentials)
     # the hourly retention below reads these (bot.retention.Databases.from_env)
-    os.environ["DATABASE_URL"] = profile.app_db_url
-    os.environ["RASA_TRACKER_DB_URL"] = profile.tracker_db_url
+    set_env(DATABASE_URL=profile.app_db_url, RASA_TRACKER_DB_URL=profile.tracker_db_url)
     print("starting the production profile ...", flush=True)
     stopping = False
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +47,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import safety_actions
+from bot.settings import load
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +129,14 @@ class EscalationRelayBroker(EventBroker):
         cls, broker_config: EndpointConfig, event_loop: asyncio.AbstractEventLoop | None = None
     ) -> EscalationRelayBroker:
         kwargs = broker_config.kwargs if broker_config else {}
-        env = os.environ
-        rasa_url = kwargs.get("rasa_url") or env.get("RASA_URL") or (
-            f"http://{env.get('RASA_HOST', '127.0.0.1')}:{env.get('RASA_PORT', '5005')}"
-        )
+        s = load()
         return cls(
             escalation_url=(broker_config.url if broker_config and broker_config.url else None)
-            or env.get("ESCALATION_URL", "http://127.0.0.1:8080"),
-            internal_token=env.get("ESCALATION_INTERNAL_TOKEN", "change-me-internal-token"),
-            rasa_url=rasa_url,
-            rasa_token=env.get("RASA_TOKEN", "change-me-rasa-token"),
-            review_threshold=float(env.get("REVIEW_CONFIDENCE_THRESHOLD") or 0.6),
+            or s.escalation_url,
+            internal_token=s.escalation_internal_token,
+            rasa_url=kwargs.get("rasa_url") or s.rasa_url,
+            rasa_token=s.rasa_token,
+            review_threshold=s.review_confidence_threshold,
         )
 
     def publish(self, event: dict[str, Any]) -> None:

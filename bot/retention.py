@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.db.engine import checkpoint_sqlite, make_engine, upgrade_database
 from bot.db.models import OPEN_STATUSES, Case, CaseEvent, CaseRequestOutbox, ReviewItem
+from bot.settings import load
 
 DEFAULT_DAYS = 30
 DEFAULT_SMS_TTL_HOURS = 96.0
@@ -78,14 +78,9 @@ class Databases:
 
     @classmethod
     def from_env(cls) -> Databases:
-        env = os.environ
-        return cls(
-            tracker_url=env.get("RASA_TRACKER_DB_URL", "sqlite:///var/rasa_tracker.db"),
-            app_url=env.get("DATABASE_URL", "sqlite:///var/app.db"),
-            vault_url=env.get("GATEWAY_VAULT_URL", "sqlite:///var/gateway_vault.db"),
-            sms_ttl_hours=float(env.get("GATEWAY_SMS_NUMBER_TTL_HOURS")
-                                or DEFAULT_SMS_TTL_HOURS),
-        )
+        s = load()
+        return cls(tracker_url=s.rasa_tracker_db_url, app_url=s.database_url,
+                   vault_url=s.gateway_vault_url, sms_ttl_hours=s.gateway_sms_number_ttl_hours)
 
 
 def _exists(url: str) -> bool:
@@ -250,7 +245,7 @@ def _warn_unchecked(dbs: Databases) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot retention")
     parser.add_argument("--days", type=int,
-                        default=int(os.environ.get("RETENTION_DAYS", DEFAULT_DAYS)))
+                        default=load().retention_days)
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     dbs = Databases.from_env()

@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import ROOT, RunSettings, process_env
+from bot.settings import ROOT, Settings, load, process_env, set_env_default
 from bot.supervisor import Supervisor
 from bot.training import rasa_executable, train
 
@@ -39,7 +39,7 @@ def run_retention() -> None:
     from bot.retention import Databases, purge
 
     try:
-        days = int(os.environ.get("RETENTION_DAYS", "30"))
+        days = load().retention_days
         dbs = Databases.from_env()
         counts = purge(dbs, days)
         if any(counts.values()):
@@ -60,8 +60,7 @@ def ensure_action_server_token() -> None:
     """Rasa (endpoints.yml) and the action server read ACTION_SERVER_TOKEN; Rasa's callback
     channel and the gateway read GATEWAY_CALLBACK_TOKEN."""
     for name in RUN_SECRETS:
-        if not os.environ.get(name, "").strip():
-            os.environ[name] = secrets.token_urlsafe(32)
+        set_env_default(name, secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class ProcessSpec:
     ready_url: str
 
 
-def process_specs(settings: RunSettings, model: Path) -> list[ProcessSpec]:
+def process_specs(settings: Settings, model: Path) -> list[ProcessSpec]:
     rasa = rasa_executable()
     specs = [
         ProcessSpec(
@@ -127,7 +126,7 @@ def launch(spec: ProcessSpec) -> subprocess.Popen[bytes]:
     """Start one process, its output appended to var/log/<name>.log."""
     private_data_dir()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    env = process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    env = process_env(None, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     with (LOG_DIR / f"{spec.name}.log").open("ab") as log:
         return subprocess.Popen(spec.cmd, cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
@@ -156,7 +155,7 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
-def print_urls(settings: RunSettings) -> None:
+def print_urls(settings: Settings) -> None:
     print(
         "\nSluta skjut assistant is running:\n"
         f"  Web chat       {settings.gateway_url}/\n"
@@ -176,7 +175,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot run")
     parser.add_argument("--model", type=Path, help="model to serve (default: current inputs)")
     args = parser.parse_args(argv)
-    settings = RunSettings.from_env()
+    settings = load()
     model = args.model or train()
     (ROOT / "var").mkdir(exist_ok=True)
     ensure_action_server_token()
@@ -211,7 +210,7 @@ def main(argv: list[str]) -> int:
 
 def shell(argv: list[str]) -> int:
     """Chat in the terminal: action server in the background, `rasa shell` in front."""
-    settings = RunSettings.from_env()
+    settings = load()
     model = train()
     ensure_action_server_token()
     procs = start(process_specs(settings, model)[:1])
@@ -219,7 +218,7 @@ def shell(argv: list[str]) -> int:
         return subprocess.call(
             [rasa_executable(), "shell", "--model", str(model), "--endpoints", "endpoints.yml",
              *argv],
-            cwd=ROOT, env=process_env(os.environ),
+            cwd=ROOT, env=process_env(),
         )
     finally:
         stop(procs)

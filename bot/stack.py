@@ -11,7 +11,6 @@ stack (the channel refuses posts without it).
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
 import subprocess
@@ -27,9 +26,8 @@ from typing import Any
 
 from bot.gateway.settings import CALLBACK_HEADER
 from bot.runner import wait_ready
-from bot.settings import process_env
+from bot.settings import ROOT, process_env
 
-ROOT = Path(__file__).resolve().parent.parent
 ALWAYS_OPEN = ",".join(f"{d}=00:00-23:59" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
                                                    "sun"))
 
@@ -123,8 +121,7 @@ class Stack:
     def __enter__(self) -> Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ports = {n: free_port() for n in ("rasa", "actions", "escalation", "inbox")}
-        self.env = process_env({
-            **os.environ,
+        self.env = process_env(None, **{
             "PYTHONWARNINGS": "ignore",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_URL": self.rasa_url,

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bot import content
-from bot.settings import process_env
+from bot.settings import ROOT, process_env
 
-ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
 _INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "bot/safety.py", "bot/language.py",
            "bot/textnorm.py", "tests/data/safety", "tests/data/safety_phrases.yml",
@@ -80,7 +78,7 @@ def train(
     cmd += ["--data", "data"]
     print(f"training {'NLU ' if nlu_only else ''}model {target.name} ...", flush=True)
     started = time.monotonic()
-    env = process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    env = process_env(None, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=quiet, text=True)
     if result.returncode != 0 or not target.exists():
         if quiet:

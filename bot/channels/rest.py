@@ -39,7 +39,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache, partial
 from typing import Any
@@ -52,6 +51,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.ratelimit import RateLimiter, client_address, is_loopback, parse_rate
+from bot.settings import load
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +136,10 @@ class ChannelGuard:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None,
                  limit_loopback: bool = True) -> ChannelGuard:
-        env = os.environ if env is None else env
+        s = load(env)
         limiter = RateLimiter(
-            parse_rate(env.get("REST_RATE_PER_CONVERSATION"), DEFAULT_PER_CONVERSATION),
-            parse_rate(env.get("REST_RATE_PER_ADDRESS"), DEFAULT_PER_ADDRESS),
+            parse_rate(s.rest_rate_per_conversation or None, DEFAULT_PER_CONVERSATION),
+            parse_rate(s.rest_rate_per_address or None, DEFAULT_PER_ADDRESS),
         )
         return cls(limiter, limit_loopback)
 
@@ -159,8 +159,8 @@ class ChannelGuard:
 
 def client_key(address: str | None, env: Mapping[str, str] | None = None) -> str:
     """A daily pseudonym of the client address (see the module docstring)."""
-    env = os.environ if env is None else env
-    secret = (env.get("ACTION_SERVER_TOKEN") or env.get("RASA_TOKEN") or "dev").encode()
+    s = load(env)
+    secret = (s.action_server_token or s.rasa_token).encode()
     day = dt.datetime.now(dt.timezone.utc).date().isoformat()
     return "a-" + hmac.new(secret, f"client:{day}:{address or '?'}".encode(),
                            hashlib.sha256).hexdigest()[:32]
@@ -168,14 +168,12 @@ def client_key(address: str | None, env: Mapping[str, str] | None = None) -> str
 
 def gateway_callback_token(env: Mapping[str, str] | None = None) -> str:
     """The secret shared by the gateway and Rasa's channels ("" when not configured)."""
-    env = os.environ if env is None else env
-    return env.get("GATEWAY_CALLBACK_TOKEN", "").strip()
+    return load(env).gateway_callback_token
 
 
 def rest_gateway_only(env: Mapping[str, str] | None = None) -> bool:
     """RASA_REST_GATEWAY_ONLY=1: the REST channel, too, takes posts only from the gateway."""
-    env = os.environ if env is None else env
-    return env.get("RASA_REST_GATEWAY_ONLY", "").strip().lower() in ("1", "true", "yes", "on")
+    return load(env).rasa_rest_gateway_only
 
 
 def from_gateway(request: Request) -> bool:

@@ -1,89 +1,59 @@
-"""Service settings, read from the environment (``.env`` is loaded by ``python -m bot``)."""
+"""The escalation service's view of the settings (read once, in bot/settings.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bot import settings as app_settings
 from bot.escalation.hours import OpeningHours, parse_coach_hours
+from bot.settings import check_production_secrets
 
-DEFAULT_COACH_HOURS = (
-    "mon=09:00-17:00,tue=09:00-17:00,wed=09:00-17:00,thu=09:00-17:00,fri=09:00-17:00,sat=,sun="
-)
-
-
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
-    raw = env.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{key} must be an integer, got {raw!r}") from exc
-
-
-def _float(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key, "").strip()
-    return float(raw) if raw else default
-
-
-def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
-    raw = env.get(key, "").strip().lower()
-    if not raw:
-        return default
-    return raw in {"1", "true", "yes", "on"}
-
-
-def _rasa_url(env: Mapping[str, str]) -> str:
-    """RASA_URL (the contract); else built from RASA_HOST/RASA_PORT as in .env.example."""
-    if env.get("RASA_URL"):
-        return env["RASA_URL"].rstrip("/")
-    host, port = env.get("RASA_HOST", "127.0.0.1"), env.get("RASA_PORT", "5005")
-    return f"http://{host}:{port}"
+DEFAULT_COACH_HOURS = app_settings.Settings.coach_hours
+_D = app_settings.Settings  # the one default of each variable
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the service needs; build with `Settings.from_env()` or directly in tests."""
 
-    escalation_url: str = "http://127.0.0.1:8080"
-    internal_token: str = "dev-internal-token"
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = "dev-rasa-token"
-    database_url: str = "sqlite:///var/app.db"
-    session_secret: str = "dev-session-secret-change-me"
-    claim_timeout_seconds: float = 180.0
+    escalation_url: str = _D.escalation_url
+    internal_token: str = _D.escalation_internal_token
+    rasa_url: str = _D().rasa_url
+    rasa_token: str = _D.rasa_token
+    database_url: str = _D.database_url
+    session_secret: str = _D.session_secret
+    claim_timeout_seconds: float = _D.escalation_claim_timeout_seconds
     coach_hours: OpeningHours = field(
         default_factory=lambda: parse_coach_hours(DEFAULT_COACH_HOURS)
     )
     # closed on Swedish public holidays (and midsummer/christmas/new year's eve)
-    close_on_holidays: bool = True
+    close_on_holidays: bool = _D.coach_closed_on_holidays
     timezone: str = "Europe/Stockholm"
-    client_max_size: int = 64 * 1024
+    client_max_size: int = _D.escalation_max_body_bytes
     max_message_chars: int = 4000
-    sweep_interval_seconds: float = 5.0
-    presence_ttl_seconds: float = 120.0
+    sweep_interval_seconds: float = _D.escalation_sweep_interval_seconds
+    presence_ttl_seconds: float = _D.escalation_presence_ttl_seconds
     session_max_age_seconds: int = 12 * 3600
     average_handling_seconds: int = 120
-    rasa_timeout_seconds: float = 10.0
-    auto_migrate: bool = True
+    rasa_timeout_seconds: float = _D.escalation_rasa_timeout_seconds
+    auto_migrate: bool = _D.escalation_auto_migrate
     cookie_secure: bool = False
     # limits against filling the queue: new cases per conversation in 24 hours, open cases
     # per client (a daily pseudonym of the client's address that Rasa's channel adds)
-    max_cases_per_conversation: int = 3
-    max_open_cases_per_client: int = 3
+    max_cases_per_conversation: int = _D.escalation_max_cases_per_conversation
+    max_open_cases_per_client: int = _D.escalation_max_open_cases_per_client
     # an open console socket re-checks its session and case this often (and on every event)
-    ws_recheck_seconds: float = 10.0
+    ws_recheck_seconds: float = _D.escalation_ws_recheck_seconds
     # review inbox and statistics (issue 5)
     nlu_dir: str = ""  # "" = the project's data/nlu
-    tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
-    stats_days: int = 90
+    tracker_db_url: str = _D.rasa_tracker_db_url
+    stats_days: int = _D.stats_days
     # several instances (issue 6): Redis carries live fan-out and login throttling
     redis_url: str = ""  # "" = one process: in-process hub, in-memory throttle
-    redis_prefix: str = "sluta-skjut"
-    app_env: str = "development"
+    redis_prefix: str = _D.redis_prefix
+    app_env: str = _D.app_env
 
     @property
     def host(self) -> str:
@@ -96,37 +66,40 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read settings from `env` (default: os.environ); missing keys get dev defaults."""
-        env = os.environ if env is None else env
-        url = env.get("ESCALATION_URL", cls.escalation_url)
-        production = is_production(env)
-        return cls(
-            escalation_url=url,
-            internal_token=env.get("ESCALATION_INTERNAL_TOKEN", cls.internal_token),
-            rasa_url=_rasa_url(env),
-            rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
-            database_url=env.get("DATABASE_URL", cls.database_url),
-            session_secret=env.get("SESSION_SECRET", cls.session_secret),
-            claim_timeout_seconds=_float(env, "ESCALATION_CLAIM_TIMEOUT_SECONDS", 180.0),
-            coach_hours=parse_coach_hours(env.get("COACH_HOURS", DEFAULT_COACH_HOURS)),
-            close_on_holidays=_bool(env, "COACH_CLOSED_ON_HOLIDAYS", True),
-            client_max_size=_int(env, "ESCALATION_MAX_BODY_BYTES", 64 * 1024),
-            sweep_interval_seconds=_float(env, "ESCALATION_SWEEP_INTERVAL_SECONDS", 5.0),
-            presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
-            ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
-            max_cases_per_conversation=_int(env, "ESCALATION_MAX_CASES_PER_CONVERSATION", 3),
-            max_open_cases_per_client=_int(env, "ESCALATION_MAX_OPEN_CASES_PER_CLIENT", 3),
-            auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
+        """The service's settings from `env` (default: the process environment)."""
+        return cls.from_settings(app_settings.load(env))
+
+    @classmethod
+    def from_settings(cls, s: app_settings.Settings) -> Settings:
+        cookie_secure = s.escalation_cookie_secure
+        if cookie_secure is None:
             # production sits behind TLS (nginx or a load balancer): Secure cookies by default
-            cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE",
-                                production or url.startswith("https://")),
-            nlu_dir=env.get("REVIEW_NLU_DIR", ""),
-            tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
-            stats_days=_int(env, "STATS_DAYS", 90),
-            rasa_timeout_seconds=_float(env, "ESCALATION_RASA_TIMEOUT_SECONDS", 10.0),
-            redis_url=env.get("REDIS_URL", "").strip(),
-            redis_prefix=env.get("REDIS_PREFIX", "").strip() or cls.redis_prefix,
-            app_env=env.get("APP_ENV", "").strip().lower() or cls.app_env,
+            cookie_secure = s.production or s.escalation_url.startswith("https://")
+        return cls(
+            escalation_url=s.escalation_url,
+            internal_token=s.escalation_internal_token,
+            rasa_url=s.rasa_url,
+            rasa_token=s.rasa_token,
+            database_url=s.database_url,
+            session_secret=s.session_secret,
+            claim_timeout_seconds=s.escalation_claim_timeout_seconds,
+            coach_hours=parse_coach_hours(s.coach_hours),
+            close_on_holidays=s.coach_closed_on_holidays,
+            client_max_size=s.escalation_max_body_bytes,
+            sweep_interval_seconds=s.escalation_sweep_interval_seconds,
+            presence_ttl_seconds=s.escalation_presence_ttl_seconds,
+            ws_recheck_seconds=s.escalation_ws_recheck_seconds,
+            max_cases_per_conversation=s.escalation_max_cases_per_conversation,
+            max_open_cases_per_client=s.escalation_max_open_cases_per_client,
+            auto_migrate=s.escalation_auto_migrate,
+            cookie_secure=cookie_secure,
+            nlu_dir=s.review_nlu_dir,
+            tracker_db_url=s.rasa_tracker_db_url,
+            stats_days=s.stats_days,
+            rasa_timeout_seconds=s.escalation_rasa_timeout_seconds,
+            redis_url=s.redis_url,
+            redis_prefix=s.redis_prefix,
+            app_env=s.app_env.lower(),
         )
 
     @property
@@ -144,60 +117,3 @@ class Settings:
                 },
                 component="escalation service",
             )
-
-
-# ---- production mode: no default secrets ----------------------------------------------------
-
-MIN_SECRET_LENGTH = 24
-PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-")
-# every secret the production profile shares between its processes; the action server's token
-# is checked there and by `python -m bot actions` itself, the callback token (Rasa → gateway)
-# there and by the gateway
-SERVICE_SECRETS = ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN", "RASA_TOKEN",
-                   "ACTION_SERVER_TOKEN", "GATEWAY_CALLBACK_TOKEN")
-
-
-class InsecureSecrets(SystemExit):
-    """Production mode with a default, placeholder or short secret.
-
-    A SystemExit: uncaught, Python prints only the message and exits with status 1.
-    """
-
-
-def is_production(env: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if env is None else env
-    return env.get("APP_ENV", "").strip().lower() == "production"
-
-
-def secret_problems(secrets: Mapping[str, str | None]) -> list[str]:
-    """What is wrong with each secret (missing, placeholder, shorter than 24 characters)."""
-    problems = []
-    for name, value in secrets.items():
-        value = (value or "").strip()
-        if not value:
-            problems.append(f"{name} is not set")
-        elif any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
-            problems.append(
-                f"{name} is a default or placeholder (contains 'change-me' or 'dev-')"
-            )
-        elif len(value) < MIN_SECRET_LENGTH:
-            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
-    return problems
-
-
-def check_production_secrets(
-    secrets: Mapping[str, str | None], component: str = "this service"
-) -> None:
-    """Raise InsecureSecrets with a clear message if any secret is unfit for production.
-
-    Call it only when APP_ENV=production (see `is_production`). Other launchers (the gateway)
-    pass their own secrets: `check_production_secrets({"GATEWAY_SECRET": ...}, "gateway")`.
-    """
-    problems = secret_problems(secrets)
-    if problems:
-        raise InsecureSecrets(
-            f"APP_ENV=production: {component} refuses to start with unsafe secrets:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-            + "\nSet long random values in .env, e.g. "
-            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )

@@ -23,7 +23,7 @@ def serve(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = GatewaySettings.from_env()
-    from bot.escalation.settings import check_production_secrets, is_production
+    from bot.settings import check_production_secrets, is_production
 
     if is_production():  # refuse placeholder secrets (and an ephemeral phone-number key)
         check_production_secrets(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
-import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bot import settings as app_settings
 from bot.ratelimit import parse_rate as _rate
 
-DEV_SECRET = "change-me-gateway-secret"
+_D = app_settings.Settings  # the one default of each variable
+DEV_SECRET = _D.gateway_secret
 # the header that carries GATEWAY_CALLBACK_TOKEN from Rasa's callback channel to the gateway
 CALLBACK_HEADER = "X-Gateway-Callback-Token"
 
@@ -20,7 +22,7 @@ class TwilioSettings:
     account_sid: str
     auth_token: str
     from_number: str = ""  # default: the number the user texted (inbound "To")
-    api_url: str = "https://api.twilio.com"
+    api_url: str = _D.twilio_api_url
 
 
 @dataclass(frozen=True)
@@ -29,16 +31,16 @@ class ElksSettings:
     password: str
     webhook_secret: str  # the last path segment of the webhook URL given to 46elks
     from_number: str = ""  # default: the number the user texted (inbound "to")
-    api_url: str = "https://api.46elks.com/a1"
+    api_url: str = _D.elks_api_url
 
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    """Everything the gateway needs; `from_env` is the only reader of os.environ."""
+    """Everything the gateway needs (its view of bot.settings)."""
 
-    host: str = "127.0.0.1"
-    port: int = 8090
-    rasa_url: str = "http://127.0.0.1:5005"
+    host: str = _D.gateway_host
+    port: int = _D.gateway_port
+    rasa_url: str = _D().rasa_url
     rasa_timeout_seconds: float = 30.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
     secret: str = DEV_SECRET
@@ -52,12 +54,12 @@ class GatewaySettings:
     # The gateway has no RASA_TOKEN.
     callback_token: str = ""
     public_url: str = ""  # external base URL, for Twilio's signature (behind a proxy)
-    exit_url: str = "https://www.google.se/"
+    exit_url: str = _D.gateway_exit_url
     trust_proxy: bool = False  # take the client address from X-Forwarded-For (reverse proxy)
-    vault_url: str = "sqlite:///var/gateway_vault.db"
-    sms_number_ttl_seconds: float = 96 * 3600
-    sms_sweep_interval_seconds: float = 300
-    sms_max_chars: int = 459  # three concatenated GSM-7 segments per message
+    vault_url: str = _D.gateway_vault_url
+    sms_number_ttl_seconds: float = _D.gateway_sms_number_ttl_hours * 3600
+    sms_sweep_interval_seconds: float = _D.gateway_sms_sweep_seconds
+    sms_max_chars: int = _D.gateway_sms_max_chars
     max_message_chars: int = 2000
     client_max_size: int = 64 * 1024
     rate_conversation: tuple[int, float] = (12, 60.0)
@@ -67,49 +69,41 @@ class GatewaySettings:
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
-        env = dict(os.environ if env is None else env)
-        rasa_url = env.get("RASA_URL") or (
-            f"http://{env.get('RASA_HOST', '127.0.0.1')}:{env.get('RASA_PORT', '5005')}"
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
+        """The gateway's settings from `env` (default: the process environment)."""
+        return cls.from_settings(app_settings.load(env))
+
+    @classmethod
+    def from_settings(cls, s: app_settings.Settings) -> GatewaySettings:
         twilio = None
-        if env.get("TWILIO_ACCOUNT_SID") and env.get("TWILIO_AUTH_TOKEN"):
-            twilio = TwilioSettings(
-                env["TWILIO_ACCOUNT_SID"], env["TWILIO_AUTH_TOKEN"],
-                env.get("TWILIO_FROM", ""),
-                env.get("TWILIO_API_URL", TwilioSettings.api_url).rstrip("/"),
-            )
+        if s.twilio_account_sid and s.twilio_auth_token:
+            twilio = TwilioSettings(s.twilio_account_sid, s.twilio_auth_token, s.twilio_from,
+                                    s.twilio_api_url.rstrip("/"))
         elks = None
-        if env.get("ELKS_API_USERNAME") and env.get("ELKS_WEBHOOK_SECRET"):
-            elks = ElksSettings(
-                env["ELKS_API_USERNAME"], env.get("ELKS_API_PASSWORD", ""),
-                env["ELKS_WEBHOOK_SECRET"], env.get("ELKS_FROM", ""),
-                env.get("ELKS_API_URL", ElksSettings.api_url).rstrip("/"),
-            )
-        fernet_key = env.get("GATEWAY_FERNET_KEY", "")
-        base = cls()
+        if s.elks_api_username and s.elks_webhook_secret:
+            elks = ElksSettings(s.elks_api_username, s.elks_api_password,
+                                s.elks_webhook_secret, s.elks_from,
+                                s.elks_api_url.rstrip("/"))
         return cls(
-            host=env.get("GATEWAY_HOST", cls.host),
-            port=int(env.get("GATEWAY_PORT", cls.port)),
-            rasa_url=rasa_url.rstrip("/"),
-            secret=env.get("GATEWAY_SECRET", cls.secret),
-            fernet_key=fernet_key or base.fernet_key,
-            fernet_key_is_ephemeral=not fernet_key,
-            callback_token=env.get("GATEWAY_CALLBACK_TOKEN", ""),
-            public_url=env.get("GATEWAY_PUBLIC_URL", "").rstrip("/"),
-            exit_url=env.get("GATEWAY_EXIT_URL", cls.exit_url),
-            trust_proxy=env.get("GATEWAY_TRUST_PROXY", "0") in {"1", "true", "yes"},
-            vault_url=env.get("GATEWAY_VAULT_URL", cls.vault_url),
-            sms_number_ttl_seconds=float(env.get("GATEWAY_SMS_NUMBER_TTL_HOURS", 96)) * 3600,
-            sms_sweep_interval_seconds=float(
-                env.get("GATEWAY_SMS_SWEEP_SECONDS", cls.sms_sweep_interval_seconds)),
-            sms_max_chars=int(env.get("GATEWAY_SMS_MAX_CHARS", cls.sms_max_chars)),
-            rate_conversation=_rate(env.get("GATEWAY_RATE_CONVERSATION"),
-                                    cls.rate_conversation),
-            rate_address=_rate(env.get("GATEWAY_RATE_ADDRESS"), cls.rate_address),
+            host=s.gateway_host,
+            port=s.gateway_port,
+            rasa_url=s.rasa_url,
+            secret=s.gateway_secret,
+            fernet_key=s.gateway_fernet_key or cls().fernet_key,
+            fernet_key_is_ephemeral=not s.gateway_fernet_key,
+            callback_token=s.gateway_callback_token,
+            public_url=s.gateway_public_url.rstrip("/"),
+            exit_url=s.gateway_exit_url,
+            trust_proxy=s.gateway_trust_proxy,
+            vault_url=s.gateway_vault_url,
+            sms_number_ttl_seconds=s.gateway_sms_number_ttl_hours * 3600,
+            sms_sweep_interval_seconds=s.gateway_sms_sweep_seconds,
+            sms_max_chars=s.gateway_sms_max_chars,
+            rate_conversation=_rate(s.gateway_rate_conversation or None, cls.rate_conversation),
+            rate_address=_rate(s.gateway_rate_address or None, cls.rate_address),
             twilio=twilio,
             elks=elks,
-            production=env.get("APP_ENV", "").strip().lower() == "production",
+            production=s.production,
         )
 
     @property

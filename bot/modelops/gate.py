@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot import evaluation
 from bot.modelops import live, safety_corpus
+from bot.settings import set_env_default
 
 
 @dataclass
@@ -88,7 +88,7 @@ def decide(candidate_f1: float, live_f1: float | None, missed: list[str], margin
 
 
 def _load(model: Path) -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    set_env_default("TF_CPP_MIN_LOG_LEVEL", "2")
     return safety_corpus.load_agent(model)
 
 

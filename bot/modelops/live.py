@@ -15,11 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from bot.settings import load
 
 
 def live_file() -> Path:
-    return Path(os.environ.get("MODELOPS_LIVE_FILE") or ROOT / "models" / "live.json")
+    return load().live_file
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -66,7 +65,7 @@ def finetune(base: Path, epoch_fraction: float = 0.3, quiet: bool = False) -> Pa
            "domain.yml", "--data", "data", "--out", str(training.MODELS_DIR),
            "--fixed-model-name", target.name.removesuffix(".tar.gz"),
            "--finetune", str(base), "--epoch-fraction", str(epoch_fraction)]
-    env = process_env(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    env = process_env(None, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     result = subprocess.run(cmd, cwd=training.ROOT, env=env, capture_output=quiet, text=True)
     if result.returncode != 0 or not target.exists():
         raise RuntimeError(f"fine-tuning failed with exit code {result.returncode}")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import urllib.parse
 import urllib.request
 import uuid
@@ -35,8 +34,8 @@ from typing import Any, Protocol
 import yaml
 
 from bot import safety_actions as sa
+from bot.settings import ROOT, load
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data"
 CORPORA = DATA / "safety"
 LABELS = ("crisis", "danger", "threat", "ordinary")
@@ -139,7 +138,7 @@ class HttpTalker:
         before = len(self._get_events(sender))
         body = json.dumps({"sender": sender, "message": text}).encode()
         headers = {"Content-Type": "application/json"}
-        token = os.environ.get("GATEWAY_CALLBACK_TOKEN", "").strip()
+        token = load().gateway_callback_token
         if token:  # a production Rasa's REST channel takes messages only with it
             headers["X-Gateway-Callback-Token"] = token
         request = urllib.request.Request(f"{self.url}/webhooks/rest/webhook", data=body,

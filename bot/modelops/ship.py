@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 import urllib.error
 import urllib.parse
@@ -19,17 +18,15 @@ import urllib.request
 from pathlib import Path
 
 from bot.modelops import live
+from bot.settings import load
 
 
 def rasa_url() -> str:
-    env = os.environ
-    if env.get("RASA_URL"):
-        return env["RASA_URL"].rstrip("/")
-    return f"http://{env.get('RASA_HOST', '127.0.0.1')}:{env.get('RASA_PORT', '5005')}"
+    return load().rasa_url
 
 
 def rasa_token() -> str:
-    return os.environ.get("RASA_TOKEN", "change-me-rasa-token")
+    return load().rasa_token
 
 
 def status(url: str, token: str, timeout: float = 10) -> dict:

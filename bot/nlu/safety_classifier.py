@@ -25,9 +25,9 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.settings import ROOT
 from bot.textnorm import fold
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 SAFETY_P = "safety_p"  # message key: {"crisis": p, "danger": p}
 INTENT_KIND = {"crisis_suicidal": "crisis", "emergency_danger": "danger"}
 LABEL_KIND = {"crisis": "crisis", "danger": "danger"}  # threat and ordinary count as "other"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from bot.settings import ROOT
+
 SPACY_SV_PATH = ROOT / "models" / "spacy_sv"
 
 

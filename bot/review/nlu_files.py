@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from bot.review.store import normalise
+from bot.settings import load
 
 NEW_INTENTS_FILE = "new_intents.yml"
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -45,8 +46,7 @@ class WriteResult:
 
 
 def default_nlu_dir() -> Path:
-    return Path(os.environ.get("REVIEW_NLU_DIR") or
-                Path(__file__).resolve().parent.parent.parent / "data" / "nlu")
+    return load().nlu_dir
 
 
 def _examples(block: str) -> list[str]:

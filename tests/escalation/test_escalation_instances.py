@@ -34,8 +34,9 @@ from escalation_helpers import (
 from bot.escalation import keys, security
 from bot.escalation.app import create_app
 from bot.escalation.hub import Hub
-from bot.escalation.settings import InsecureSecrets, Settings, secret_problems
+from bot.escalation.settings import Settings
 from bot.escalation.sweeper import sweep_once
+from bot.settings import InsecureSecrets, secret_problems
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.escalation.settings import SERVICE_SECRETS
 from bot.gateway.settings import CALLBACK_HEADER
 from bot.production import ProductionProfile
+from bot.settings import SERVICE_SECRETS
 from bot.stack import ALWAYS_OPEN
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

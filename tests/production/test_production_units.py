@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bot import production
-from bot.escalation.settings import SERVICE_SECRETS
 from bot.production import ENDPOINTS, Ports, ProductionProfile, find_nginx, render_nginx
+from bot.settings import SERVICE_SECRETS
 
 WEAK = {"APP_ENV": "production", "RASA_TOKEN": "change-me-rasa-token",
         "ESCALATION_INTERNAL_TOKEN": "change-me-internal-token", "SESSION_SECRET": "short",
@@ -32,7 +32,7 @@ def test_run_prod_refuses_default_secrets_before_starting_anything(
 
 
 def test_the_profile_checks_secrets_only_in_production(tmp_path: Path) -> None:
-    from bot.escalation.settings import InsecureSecrets
+    from bot.settings import InsecureSecrets
 
     profile = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path, env=WEAK)
     with pytest.raises(InsecureSecrets):

@@ -82,9 +82,9 @@ def test_launchers_pass_a_callback_secret(monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
     """`./dev run` makes one for the run (Rasa and the gateway inherit it); the production
     launcher refuses to start without a strong one."""
-    from bot.escalation.settings import InsecureSecrets
     from bot.production import ProductionProfile
     from bot.runner import ensure_action_server_token
+    from bot.settings import InsecureSecrets
 
     monkeypatch.delenv("GATEWAY_CALLBACK_TOKEN", raising=False)
     ensure_action_server_token()

@@ -19,7 +19,7 @@ import pytest
 from bot import runner, training
 from bot.modelops import retrain
 from bot.production import Ports, ProductionProfile
-from bot.settings import NO_TELEMETRY, ROOT, RunSettings, process_env
+from bot.settings import NO_TELEMETRY, ROOT, Settings, process_env
 
 VAR = "RASA_TELEMETRY_ENABLED"
 
@@ -50,7 +50,7 @@ def test_every_launcher_switches_telemetry_off(careless_env: None, monkeypatch: 
     monkeypatch.setattr(subprocess, "call", _capture(calls))
     monkeypatch.setattr(runner, "LOG_DIR", tmp_path)
 
-    spec = next(s for s in runner.process_specs(RunSettings(), tmp_path / "m.tar.gz")
+    spec = next(s for s in runner.process_specs(Settings(), tmp_path / "m.tar.gz")
                 if s.name == "rasa")
     with pytest.raises(Captured):
         runner.launch(spec)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 
 from bot.db.engine import make_engine
 from bot.db.models import Base
+from bot.settings import load
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):
@@ -31,7 +31,7 @@ def _run(connection: object) -> None:
 
 def run_migrations_offline() -> None:
     """Emit SQL to stdout (`alembic upgrade head --sql`)."""
-    url = os.environ.get("DATABASE_URL", "sqlite:///var/app.db")
+    url = load().database_url
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -42,9 +42,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = config.attributes.get("engine") or make_engine(
-        os.environ.get("DATABASE_URL", "sqlite:///var/app.db")
-    )
+    engine = config.attributes.get("engine") or make_engine(load().database_url)
     with engine.begin() as conn:
         _run(conn)
 
