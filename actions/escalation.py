@@ -19,13 +19,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content, safety_actions
+from bot import content, protocol, safety_actions
 from bot.privacy import scrub
 from bot.settings import load
 
 log = logging.getLogger(__name__)
 
-SAFETY_TRIGGERS = ("emergency_danger", "crisis_suicidal")
 TOPICS_SV = {
     "ask_how_to_leave": "vill hoppa av",
     "fear_retaliation": "rädd för hämnd/hot",
@@ -82,13 +81,13 @@ def trigger_for(tracker: Tracker) -> str:
     bot_actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
     kinds = {safety_actions.kind_of(str(name)) for name in bot_actions}
     if safety_actions.DANGER in kinds:
-        seen.add("emergency_danger")
+        seen.add(protocol.DANGER_INTENT)
     if safety_actions.CRISIS in kinds:
-        seen.add("crisis_suicidal")
-    for trigger in (*SAFETY_TRIGGERS, "fear_retaliation"):
+        seen.add(protocol.CRISIS_INTENT)
+    for trigger in (*protocol.SAFETY_INTENTS, protocol.THREAT_INTENT):
         if trigger in seen:
             return trigger
-    if "utter_fallback_human" in bot_actions[-6:]:
+    if protocol.FALLBACK_HUMAN_ACTION in bot_actions[-6:]:
         return "fallback"
     return "request_human"
 
@@ -173,7 +172,7 @@ class ActionEscalate(Action):
     """Open a coach case and tell the user honestly what happens next."""
 
     def name(self) -> str:
-        return "action_escalate"
+        return protocol.ESCALATE_ACTION
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

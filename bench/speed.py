@@ -246,7 +246,7 @@ class ProductionServer:
         from bot.settings import SERVICE_SECRETS
 
         secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in SERVICE_SECRETS}
-        from bot.gateway.settings import CALLBACK_HEADER
+        from bot.protocol import CALLBACK_HEADER
 
         self.headers = {CALLBACK_HEADER: secrets["GATEWAY_CALLBACK_TOKEN"]}
         env = {**os.environ, **secrets, "APP_ENV": "production", **UNTHROTTLED, **self.env}

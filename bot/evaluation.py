@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import protocol
 from bot.settings import ROOT, set_env_default
 
 HOLDOUT = ROOT / "tests" / "data" / "nlu_holdout.yml"
@@ -49,7 +50,7 @@ def load_examples(path: Path = HOLDOUT) -> list[tuple[str, str]]:
     return [(ex.get("text"), ex.get("intent")) for ex in data.intent_examples]
 
 
-SAFETY_INTENTS = frozenset({"crisis_suicidal", "emergency_danger"})
+SAFETY_INTENTS = frozenset(protocol.SAFETY_INTENTS)
 
 
 def raises_safety(parse: dict[str, Any]) -> bool:

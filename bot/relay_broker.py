@@ -46,17 +46,17 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import safety_actions
+from bot import protocol, safety_actions
 from bot.settings import load
 
 log = logging.getLogger(__name__)
 
-SAFETY_ANSWERS = {"crisis_suicidal": safety_actions.UTTER_CRISIS,
-                  "emergency_danger": safety_actions.UTTER_EMERGENCY}
-REPHRASE_ACTIONS = frozenset({"utter_ask_rephrase"})
-FALLBACK_INTENT = "nlu_fallback"
+SAFETY_ANSWERS = {protocol.CRISIS_INTENT: safety_actions.UTTER_CRISIS,
+                  protocol.DANGER_INTENT: safety_actions.UTTER_EMERGENCY}
+REPHRASE_ACTIONS = frozenset({protocol.REPHRASE_ACTION})
+FALLBACK_INTENT = protocol.FALLBACK_INTENT
 REVIEW_KEY = "_review"  # queue items with this key go to the review inbox, not to the coach
-ESCALATE_ACTION = "action_escalate"
+ESCALATE_ACTION = protocol.ESCALATE_ACTION
 # then the message is only in the tracker (the coach's transcript)
 RELAY_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 # no live instance behind the load balancer (502-504), or the service's database is down (500)

@@ -26,12 +26,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot import protocol
 from bot.textnorm import fold
 
-CRISIS = "crisis_suicidal"
-EMERGENCY = "emergency_danger"
-THREAT = "fear_retaliation"
-SAFETY_INTENTS = (CRISIS, EMERGENCY)
+CRISIS = protocol.CRISIS_INTENT
+EMERGENCY = protocol.DANGER_INTENT
+THREAT = protocol.THREAT_INTENT
+SAFETY_INTENTS = protocol.SAFETY_INTENTS
 SURE, ASK = "sure", "ask"
 
 _ME = r"(?:mig|mej|mi|me|mig sjalv|mej sjalv)"

@@ -17,7 +17,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.channels.rest import ValidatedRestInput
 from bot.gateway.rasa_channel import GatewayCallbackInput
-from bot.gateway.settings import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER
 from bot.ratelimit import client_address
 from tests.sanic_channels import serve_channels
 

@@ -25,7 +25,8 @@ def test_callers_and_service_share_one_default_for_shared_secrets() -> None:
     """Without a .env the action server, the relay broker and the service agree (no 401s)."""
     empty = load({})
     service = EscalationSettings.from_env({})
-    assert service.internal_token == empty.escalation_internal_token == EscalationSettings().internal_token
+    assert service.internal_token == empty.escalation_internal_token
+    assert EscalationSettings().internal_token == empty.escalation_internal_token
     assert service.rasa_token == empty.rasa_token == EscalationSettings().rasa_token
 
 

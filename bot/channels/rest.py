@@ -50,6 +50,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import protocol
 from bot.ratelimit import RateLimiter, client_address, is_loopback, parse_rate
 from bot.settings import load
 
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 
 # always allowed: the language switches the web chat sends (they change no intent of note)
 ALWAYS_ALLOWED_PAYLOADS = frozenset({"/switch_to_english", "/switch_to_swedish"})
-CLIENT_HEADER = "X-Gateway-Callback-Token"  # = bot.gateway.settings.CALLBACK_HEADER
+CLIENT_HEADER = protocol.CALLBACK_HEADER
 MAX_CLIENT_CHARS = 64
 # the current request's metadata, for channels whose webhook passes none (Rasa's callback)
 _REQUEST_METADATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(

@@ -23,14 +23,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot import protocol
 from bot import safety_actions as sa
 
-CRISIS_INTENT = "crisis_suicidal"
-DANGER_INTENT = "emergency_danger"
-LISTEN = "action_listen"
+CRISIS_INTENT = protocol.CRISIS_INTENT
+DANGER_INTENT = protocol.DANGER_INTENT
+LISTEN = protocol.LISTEN_ACTION
 TOPIC = "<topic>"  # whatever the other policies answer first, then the rest of the plan
 YES, NO, UNSURE = "affirm", "deny", "unsure"
-UNCLEAR = frozenset({"nlu_fallback", "out_of_scope", "unsupported_input"})
+UNCLEAR = frozenset({protocol.FALLBACK_INTENT, "out_of_scope", "unsupported_input"})
 HUMAN = "request_human"
 EPISODE_TURNS = 3  # a safety conversation stays open for this many bot turns after its last step
 REPEAT_TURNS = 6  # within this many bot turns a second safety message gets the short answer

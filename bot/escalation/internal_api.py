@@ -20,8 +20,9 @@ from bot.escalation.common import (
     read_json_object,
     text_ok,
 )
-from bot.escalation.service import leave_word, publish_case, user_left
+from bot.escalation.service import publish_case, user_left
 from bot.escalation.store import TRIGGERS, OpenResult
+from bot.protocol import leave_word
 
 MAX_ID = 200
 

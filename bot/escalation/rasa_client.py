@@ -9,10 +9,12 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.protocol import COACH_KEY, HANDED_BACK, LISTEN_ACTION, handoff_ended
+
 log = logging.getLogger(__name__)
 
 
-LISTEN = {"event": "action", "name": "action_listen"}
+LISTEN = {"event": "action", "name": LISTEN_ACTION}
 # channels that can push a message to the user at any time (the gateway behind "callback");
 # "rest" only answers the user's own request, so a message sent later reaches nobody
 PUSH_CHANNELS = frozenset({"callback"})
@@ -80,7 +82,7 @@ class RasaClient:
     async def send_coach_message(self, conversation_id: str, text: str,
                                  channel: str | None = "latest") -> None:
         await self.append_events(
-            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}],
+            conversation_id, [{"event": "bot", "text": text, "metadata": {COACH_KEY: True}}],
             channel,
         )
 
@@ -94,15 +96,17 @@ class RasaClient:
         await self.append_events(conversation_id, [{"event": "pause"}])
 
     async def resume(self, conversation_id: str, text: str,
-                     channel: str | None = "latest") -> None:
-        """Hand the conversation back to the bot (hand back and close both end like this).
+                     channel: str | None = "latest", reason: str = HANDED_BACK) -> None:
+        """Hand the conversation back to the bot (hand back, close and the user leaving all
+        end like this); `text` is marked as the end of the hand-off (bot.protocol).
 
         A paused Rasa never ran `action_listen` after the action that paused it; adding it
         puts the tracker back in the "waiting for the user" state that the rules expect.
         """
         await self.append_events(
             conversation_id,
-            [{"event": "resume"}, LISTEN, {"event": "bot", "text": text}],
+            [{"event": "resume"}, LISTEN,
+             {"event": "bot", "text": text, "metadata": handoff_ended(reason)}],
             channel,
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import content
+from bot import content, protocol
 from bot.db.models import COACH_OUTCOMES, Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import ApiError, CoachInfo, case_for_coach, event_json, text_ok
@@ -21,16 +21,6 @@ from bot.escalation.rasa_client import RasaError, delivery_channel
 from bot.escalation.store import Conflict, NotFound
 
 log = logging.getLogger(__name__)
-
-# a user message that is exactly one of these (trimmed, any case) leaves the coach chat
-LEAVE_WORDS = frozenset({"avsluta", "stop", "stopp", "sluta chatta"})
-
-
-def leave_word(text: str) -> str | None:
-    """The leave word `text` is (normalised), else None."""
-    normalised = " ".join(text.split()).casefold()
-    return normalised if normalised in LEAVE_WORDS else None
-
 
 async def user_text(name: str, language: str) -> str:
     """A user-facing text from the content file (data/content/content.yml).
@@ -158,7 +148,8 @@ async def finish(
     name = "utter_coach_closed" if close else "utter_coach_handed_back"
     text = await user_text(name, case.language)
     try:
-        await app[keys.RASA].resume(case.conversation_id, text, delivery_channel(case.channel))
+        await app[keys.RASA].resume(case.conversation_id, text, delivery_channel(case.channel),
+                                    protocol.CLOSED if close else protocol.HANDED_BACK)
     except RasaError as exc:
         log.warning("resume failed: %s", exc)
         raise ApiError(
@@ -189,7 +180,7 @@ async def user_left(app: web.Application, case: Case, word: str) -> Case | None:
     try:
         await app[keys.RASA].resume(
             case.conversation_id, await user_text("utter_coach_user_left", case.language),
-            delivery_channel(case.channel),
+            delivery_channel(case.channel), protocol.USER_LEFT,
         )
     except RasaError as exc:
         log.warning("user left case %s but the bot could not be resumed: %s", case.id, exc)

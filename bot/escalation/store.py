@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import protocol
 from bot.db.engine import make_sessionmaker
 from bot.db.models import (
     OPEN_STATUSES,
@@ -32,9 +33,9 @@ from bot.db.models import (
 
 T = TypeVar("T")
 
-PRIORITY_BY_TRIGGER = {"emergency_danger": 1, "crisis_suicidal": 1, "fear_retaliation": 2}
-TRIGGERS = ("request_human", "fallback", "crisis_suicidal", "emergency_danger", "fear_retaliation")
-CRISIS_INTENTS = frozenset({"crisis_suicidal", "emergency_danger"})
+PRIORITY_BY_TRIGGER = {**dict.fromkeys(protocol.SAFETY_INTENTS, 1), protocol.THREAT_INTENT: 2}
+TRIGGERS = ("request_human", "fallback", *protocol.SAFETY_INTENTS, protocol.THREAT_INTENT)
+CRISIS_INTENTS = frozenset(protocol.SAFETY_INTENTS)
 PRIORITY_LABELS = {1: "Akut", 2: "Hot/hämnd", 3: "Övrigt"}
 
 

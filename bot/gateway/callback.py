@@ -21,8 +21,8 @@ from aiohttp import web
 
 from bot.escalation.security import tokens_equal
 from bot.gateway import keys
-from bot.gateway.settings import CALLBACK_HEADER
 from bot.gateway.vault import SMS_PREFIX, WEB_PREFIX
+from bot.protocol import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
 

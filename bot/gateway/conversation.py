@@ -1,9 +1,11 @@
 """What a conversation looks like to the user: bot, coach and user turns plus "a coach has
 joined / left" notices, built the same way live (callback) and from Rasa's tracker (reload).
 
-The coach state is derived from the messages themselves: a message flagged `coach` after a
-non-coach one means a coach joined; one of the escalation service's hand-back texts means
-the coach left. Kept per conversation in a bounded in-memory map.
+The coach state is derived from the messages' metadata (bot.protocol): a message flagged
+`coach` after a non-coach one means a coach joined; a message marked `handoff: ended` (the
+escalation service's hand back, close, or the user leaving) means the coach left. No text is
+compared, so editing the content file cannot change it. Kept per conversation in a bounded
+in-memory map.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from bot.gateway import texts
+from bot.protocol import ends_handoff, is_coach
 
 MAX_TRACKED = 50_000
 _PAYLOAD_RE = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*$")
@@ -28,22 +30,16 @@ class CoachTracker:
 
     def __init__(self) -> None:
         self._active: OrderedDict[str, bool] = OrderedDict()
-        self._left_texts: frozenset[str] | None = None
-
-    def left_texts(self) -> frozenset[str]:
-        if self._left_texts is None:
-            self._left_texts = texts.coach_left_texts()
-        return self._left_texts
 
     def notices(self, sender_id: str, message: dict[str, Any]) -> tuple[str | None, str | None]:
         """(notice before the message, notice after it) for one outgoing message."""
         active = self._active.get(sender_id, False)
         before = after = None
-        if message.get("coach"):
+        if is_coach(message):
             if not active:
                 before = "coach_joined"
             self._set(sender_id, True)
-        elif (message.get("text") or "").strip() in self.left_texts():
+        elif ends_handoff(message):
             if active:
                 after = "coach_left"
             self._set(sender_id, False)
@@ -59,7 +55,7 @@ class CoachTracker:
         self._active.pop(sender_id, None)
 
 
-def history(events: list[dict[str, Any]], left_texts: frozenset[str]) -> list[dict[str, Any]]:
+def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Display items from tracker events, oldest first; buttons only on the last bot turn."""
     items: list[dict[str, Any]] = []
     active = False
@@ -81,7 +77,7 @@ def history(events: list[dict[str, Any]], left_texts: frozenset[str]) -> list[di
             continue
         metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
         data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
-        coach = bool(metadata.get("coach"))
+        coach = is_coach(metadata)
         buttons = [b for b in data.get("buttons") or [] if isinstance(b, dict)]
         if coach and not active:
             items.append({"type": "notice", "kind": "coach_joined"})
@@ -93,7 +89,7 @@ def history(events: list[dict[str, Any]], left_texts: frozenset[str]) -> list[di
             items[-1]["buttons"] = [{"title": str(b.get("title", "")),
                                      "payload": str(b.get("payload", ""))} for b in buttons]
         last_buttons = buttons
-        if not coach and text.strip() in left_texts and active:
+        if not coach and ends_handoff(metadata) and active:
             items.append({"type": "notice", "kind": "coach_left"})
             active = False
     # quick replies are only offered for the newest bot turn

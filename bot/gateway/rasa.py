@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.gateway.settings import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER
 
 
 class RasaUnavailable(Exception):

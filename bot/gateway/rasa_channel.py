@@ -35,7 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.rest import GuardedChannel, from_gateway, gateway_callback_token
-from bot.gateway.settings import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER, COACH_KEY, FORWARDED_KEYS
 
 log = logging.getLogger(__name__)
 TRANSCRIPT_PREFIX = "web-"  # = bot.gateway.vault.WEB_PREFIX: only web chats are rebuilt
@@ -48,7 +48,7 @@ class GatewayCallbackOutput(CallbackOutput):
     Rasa's tracker API fail (nothing stored) and the coach sees that it was not delivered."""
 
     async def _persist_message(self, message: dict[str, Any]) -> None:
-        if not message.get("coach"):
+        if not message.get(COACH_KEY):
             await super()._persist_message(message)
             return
         self.messages.append(message)
@@ -56,18 +56,25 @@ class GatewayCallbackOutput(CallbackOutput):
                                              json=message)  # raises on 4xx/5xx
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for part in text.strip().split("\n\n"):
+        parts = text.strip().split("\n\n")
+        for i, part in enumerate(parts):
             message = self._message(recipient_id, text=part)
-            if kwargs.get("coach"):
-                message["coach"] = True
+            # a hand-off event belongs after the whole message: only on its last part
+            _forward(message, kwargs, last=i == len(parts) - 1)
             await self._persist_message(message)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str,
                                      buttons: list[dict[str, Any]], **kwargs: Any) -> None:
         message = self._message(recipient_id, text=text, buttons=buttons)
-        if kwargs.get("coach"):
-            message["coach"] = True
+        _forward(message, kwargs, last=True)
         await self._persist_message(message)
+
+
+def _forward(message: dict[str, Any], metadata: dict[str, Any], last: bool) -> None:
+    """Copy the protocol's metadata keys (bot.protocol) onto the posted message."""
+    for key in FORWARDED_KEYS:
+        if metadata.get(key) and (last or key == COACH_KEY):
+            message[key] = True if key == COACH_KEY else metadata[key]
 
 
 class GatewayCallbackInput(GuardedChannel, CallbackInput):

@@ -13,8 +13,6 @@ from bot.ratelimit import parse_rate as _rate
 
 _D = app_settings.Settings  # the one default of each variable
 DEV_SECRET = _D.gateway_secret
-# the header that carries GATEWAY_CALLBACK_TOKEN from Rasa's callback channel to the gateway
-CALLBACK_HEADER = "X-Gateway-Callback-Token"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 import aiohttp
 from aiohttp import web
 
-from bot import language
+from bot import language, protocol
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.rasa import RasaGateway, RasaUnavailable
@@ -34,7 +34,6 @@ from bot.ratelimit import RateLimiter, TokenBuckets
 
 log = logging.getLogger(__name__)
 
-STOP_WORDS = frozenset({"stop", "stopp", "sluta", "stoppa", "avsluta", "unsubscribe"})
 _CHOICE_RE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _MD_LINK_RE = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 _URL_SCHEME_RE = re.compile(r"\bhttps?://(?:www\.)?(\S+?)/?(?=[.,!?)]*(?:\s|$))")
@@ -243,7 +242,7 @@ class SmsOutbox:
         text = sms.text.strip()
         if not text:
             return
-        if text.casefold().strip(".! ") in STOP_WORDS:
+        if protocol.leave_word(text):
             await self._stop(sender, sms)
             return
         if not self.limiter.allow_conversation(sender):
@@ -289,11 +288,11 @@ class SmsOutbox:
         """STOP/SLUTA: delete the number, confirm, and let an open coach case close."""
         await asyncio.to_thread(self.vault.forget, sender)
         self.coach.forget(sender)
-        word = sms.text.casefold().strip(".! ")
+        word = protocol.leave_word(sms.text) or "stop"
         await self._send_direct(
             sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
-        try:  # "stop" is the escalation service's leave word: an open case is closed
-            await self.rasa.send(sender, "stop")
+        try:  # the same word leaves the coach chat: an open case is closed
+            await self.rasa.send(sender, word)
         except RasaUnavailable as exc:
             log.warning("STOP not forwarded to Rasa: %s", exc)
 

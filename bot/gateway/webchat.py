@@ -144,7 +144,7 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
         if not data.get("fresh"):
             try:
                 events = await app[keys.RASA].events(sender)
-                items = history(events, app[keys.COACH].left_texts())
+                items = history(events)
             except RasaUnavailable as exc:
                 log.warning("transcript unavailable: %s", exc)
         # a fresh conversation's page already shows what it sent: nothing to replace

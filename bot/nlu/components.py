@@ -25,12 +25,12 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import language, safety, safety_actions
+from bot import language, protocol, safety, safety_actions
 from bot.nlu.safety_classifier import SAFETY_P
 from bot.textnorm import clean_control, letter_scripts, strip_diacritics
 
 UNSUPPORTED_INTENT = "unsupported_input"
-FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_INTENT = protocol.FALLBACK_INTENT
 INPUT_ISSUE = "input_issue"  # message attribute set by InputGuard, read by SafetyNet
 READABLE_TEXT = "readable_text"  # cleaned text before diacritic folding (for language/safety)
 SAFETY_RULE = "safety_rule"  # parse-data key: which safety rule fired (for review, no text)

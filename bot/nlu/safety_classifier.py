@@ -25,11 +25,12 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import protocol
 from bot.settings import ROOT
 from bot.textnorm import fold
 
 SAFETY_P = "safety_p"  # message key: {"crisis": p, "danger": p}
-INTENT_KIND = {"crisis_suicidal": "crisis", "emergency_danger": "danger"}
+INTENT_KIND = {protocol.CRISIS_INTENT: "crisis", protocol.DANGER_INTENT: "danger"}
 LABEL_KIND = {"crisis": "crisis", "danger": "danger"}  # threat and ordinary count as "other"
 MODEL_FILE = "safety_classifier.pkl"
 

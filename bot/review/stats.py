@@ -24,6 +24,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import protocol
 from bot.db.models import Case
 
 MIN_COUNT = 5
@@ -33,8 +34,8 @@ KNOWN_CHANNELS = frozenset({"rest", "callback", "cmdline"})
 OTHER = "annan"
 # a spreadsheet runs a cell that starts with one of these as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FALLBACK_INTENTS = frozenset({"nlu_fallback"})
-REPHRASE_ACTIONS = frozenset({"utter_ask_rephrase", "action_default_fallback"})
+FALLBACK_INTENTS = frozenset({protocol.FALLBACK_INTENT})
+REPHRASE_ACTIONS = frozenset({protocol.REPHRASE_ACTION, protocol.DEFAULT_FALLBACK_ACTION})
 
 
 @lru_cache(maxsize=1)

@@ -311,7 +311,8 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
     assert body == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_handed_back", "sv")},
+        {"event": "bot", "text": content.text("utter_coach_handed_back", "sv"),
+         "metadata": {"handoff": "ended", "reason": "handed_back"}},
     ]
     update = await _receive(ws, "case")
     assert update["case"]["status"] == "handed_back"

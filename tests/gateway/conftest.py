@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.gateway import keys
 from bot.gateway.app import create_app
-from bot.gateway.settings import CALLBACK_HEADER, ElksSettings, GatewaySettings, TwilioSettings
+from bot.gateway.settings import ElksSettings, GatewaySettings, TwilioSettings
+from bot.protocol import CALLBACK_HEADER
 from tests.gateway.helpers import (
     ELKS_PASSWORD,
     ELKS_SECRET,

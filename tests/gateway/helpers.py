@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.gateway.settings import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-auth-token"
@@ -86,13 +86,15 @@ class FakeRasa:
         cid = request.query.get("sender", "")
         return web.json_response({"sender_id": cid, "events": self.events.get(cid, [])})
 
-    async def push(self, sender: str, text: str, coach: bool = False) -> None:
-        """A message appended later (coach, notice), delivered like Rasa's HTTP API does."""
-        body: dict[str, Any] = {"recipient_id": sender, "text": text}
-        if coach:
-            body["coach"] = True
+    async def push(self, sender: str, text: str, coach: bool = False,
+                   metadata: dict[str, Any] | None = None) -> None:
+        """A message appended later (coach, notice), delivered like Rasa's HTTP API and
+        callback channel do: metadata in the tracker, its protocol keys in the post."""
+        metadata = {"coach": coach, **(metadata or {})}
+        body: dict[str, Any] = {"recipient_id": sender, "text": text,
+                                **{k: v for k, v in metadata.items() if v}}
         self.events.setdefault(sender, []).append(
-            {"event": "bot", "text": text, "metadata": {"coach": coach}})
+            {"event": "bot", "text": text, "metadata": metadata})
         async with aiohttp.ClientSession() as http, http.post(
                 self.callback_url, json=body, headers=self.callback_headers) as resp:
             assert resp.status == 200

@@ -11,6 +11,7 @@ from bot.gateway import sms, texts
 from bot.gateway.conversation import CoachTracker, history
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, make_vault_engine, normalise_number, pseudonym
+from bot.protocol import HANDED_BACK, handoff_ended
 from bot.ratelimit import RateLimiter, TokenBuckets
 
 NUMBER = "+46701234567"
@@ -122,7 +123,6 @@ def test_addresses_are_only_kept_hashed_with_a_rotating_key() -> None:
 
 
 def test_history_rebuilds_turns_titles_and_coach_notices() -> None:
-    left = texts.coach_left_texts()
     handed_back = texts.text("utter_coach_handed_back", "sv")
     events = [
         {"event": "session_started"},
@@ -133,16 +133,17 @@ def test_history_rebuilds_turns_titles_and_coach_notices() -> None:
         {"event": "user", "text": "/affirm"},
         {"event": "bot", "text": "Första stycket.\n\nAndra stycket."},
         {"event": "bot", "text": "Hej från coachen", "metadata": {"coach": True}},
-        {"event": "bot", "text": handed_back},
+        {"event": "bot", "text": handed_back},  # the text alone is no hand-off event
+        {"event": "bot", "text": "Tillbaka hos boten.", "metadata": handoff_ended(HANDED_BACK)},
         {"event": "bot", "text": "Något mer?", "data": {"buttons": [
             {"title": "Nej", "payload": "/deny"}]}},
     ]
-    items = history(events, left)
+    items = history(events)
     assert [i["type"] for i in items] == ["user", "bot", "user", "bot", "bot", "notice", "bot",
-                                          "bot", "notice", "bot"]
+                                          "bot", "bot", "notice", "bot"]
     assert items[2]["text"] == "Ja, koppla mig"
     assert items[5]["kind"] == "coach_joined" and items[6]["coach"] is True
-    assert items[8]["kind"] == "coach_left"
+    assert items[9]["kind"] == "coach_left"
     assert "buttons" not in items[1] and items[-1]["buttons"][0]["payload"] == "/deny"
 
 
@@ -152,7 +153,8 @@ def test_coach_tracker_live_notices() -> None:
     assert tracker.notices("w", {"text": "hej", "coach": True}) == ("coach_joined", None)
     assert tracker.notices("w", {"text": "igen", "coach": True}) == (None, None)
     closed = texts.text("utter_coach_closed", "en")
-    assert tracker.notices("w", {"text": closed}) == (None, "coach_left")
+    assert tracker.notices("w", {"text": closed}) == (None, None)  # a text decides nothing
+    assert tracker.notices("w", {"text": "x", "handoff": "ended"}) == (None, "coach_left")
 
 
 def test_settings_from_env() -> None:

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from bot.gateway import texts
-from bot.gateway.settings import CALLBACK_HEADER
 from bot.gateway.vault import WEB_PREFIX, pseudonym
+from bot.protocol import CALLBACK_HEADER, HANDED_BACK, handoff_ended
 from tests.gateway.conftest import GatewayEnv
 
 
@@ -87,8 +87,11 @@ async def test_coach_messages_arrive_live_with_joined_and_left_notices(gw: Gatew
             assert await sock.receive_json() == {"type": "notice", "kind": "coach_joined"}
             msg = await sock.receive_json()
             assert msg["coach"] is True and msg["text"] == "Hej, jag heter Anna."
+        # the content's hand-back text alone is an ordinary bot message: no notice
         await gw.rasa.push(sender, texts.text("utter_coach_handed_back", "sv"))
         assert (await ws.receive_json())["coach"] is False
+        await gw.rasa.push(sender, "Vilken text som helst.", metadata=handoff_ended(HANDED_BACK))
+        assert (await ws.receive_json())["text"] == "Vilken text som helst."
         assert await ws.receive_json() == {"type": "notice", "kind": "coach_left"}
 
 

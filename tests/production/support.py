@@ -13,8 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.gateway.settings import CALLBACK_HEADER
 from bot.production import ProductionProfile
+from bot.protocol import CALLBACK_HEADER
 from bot.settings import SERVICE_SECRETS
 from bot.stack import ALWAYS_OPEN
 

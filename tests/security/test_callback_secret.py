@@ -13,7 +13,7 @@ import pytest
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.gateway.rasa_channel import GatewayCallbackInput
-from bot.gateway.settings import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER
 from tests.gateway.conftest import GatewayEnv
 from tests.security.conftest import tried
 

@@ -11,7 +11,7 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.channels.rest import ValidatedRestInput
 from bot.gateway.rasa_channel import GatewayCallbackOutput
-from bot.gateway.settings import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER
 from tests.gateway.conftest import GatewayEnv
 from tests.sanic_channels import serve_channels
 from tests.security.conftest import tried

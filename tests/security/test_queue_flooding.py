@@ -19,7 +19,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.channels.rest import ValidatedRestInput
 from bot.escalation import keys
 from bot.gateway.rasa_channel import GatewayCallbackInput
-from bot.gateway.settings import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER
 from tests.sanic_channels import serve_channels
 from tests.security.conftest import tried
 

@@ -1,0 +1,64 @@
+"""What the processes agree on: intent and action names, leave words, hand-off events.
+
+Every process that makes a decision from another process's message asks this module, so no
+decision depends on a text a maintainer can change in data/content/content.yml. The safety
+dialogue's own answers (names and kinds) are in bot/safety_actions.py.
+
+Hand-off: the escalation service marks the bot message that ends a coach's part of a
+conversation with metadata `{"handoff": "ended", "reason": ...}`; a message from the coach
+carries `{"coach": true}`. Rasa's callback channel forwards both keys to the gateway, which
+shows "a coach joined / left" from them (live and when rebuilding a page from the tracker).
+"""
+
+from __future__ import annotations
+
+# intents
+CRISIS_INTENT = "crisis_suicidal"
+DANGER_INTENT = "emergency_danger"
+THREAT_INTENT = "fear_retaliation"
+# the safety intents, most urgent first: they open priority-1 cases and get the safety answer
+# even while a coach holds the conversation
+SAFETY_INTENTS = (DANGER_INTENT, CRISIS_INTENT)
+FALLBACK_INTENT = "nlu_fallback"
+# actions
+ESCALATE_ACTION = "action_escalate"
+REPHRASE_ACTION = "utter_ask_rephrase"
+DEFAULT_FALLBACK_ACTION = "action_default_fallback"
+FALLBACK_HUMAN_ACTION = "utter_fallback_human"
+LISTEN_ACTION = "action_listen"
+
+# a message that is exactly one of these (any case, spaces and trailing ".!" ignored) leaves
+# the coach chat; by SMS it also deletes the stored number (the carriers' STOP convention)
+LEAVE_WORDS = frozenset({"avsluta", "stop", "stopp", "stoppa", "sluta", "sluta chatta",
+                         "unsubscribe"})
+
+
+# message metadata
+COACH_KEY = "coach"  # true on a message a coach wrote
+HANDOFF_KEY = "handoff"
+HANDOFF_ENDED = "ended"  # the coach's part is over: the bot answers again
+HANDOFF_REASON_KEY = "reason"
+HANDED_BACK, CLOSED, USER_LEFT = "handed_back", "closed", "user_left"
+FORWARDED_KEYS = (COACH_KEY, HANDOFF_KEY)  # what Rasa's callback channel passes on
+
+# the header that carries GATEWAY_CALLBACK_TOKEN between the gateway and Rasa's channels
+CALLBACK_HEADER = "X-Gateway-Callback-Token"
+
+
+def leave_word(text: str) -> str | None:
+    """The leave word `text` is (normalised), else None."""
+    normalised = " ".join(text.split()).casefold().strip(".! ")
+    return normalised if normalised in LEAVE_WORDS else None
+
+
+def handoff_ended(reason: str) -> dict[str, str]:
+    """Metadata for the bot message that ends a coach's part of the conversation."""
+    return {HANDOFF_KEY: HANDOFF_ENDED, HANDOFF_REASON_KEY: reason}
+
+
+def ends_handoff(metadata: object) -> bool:
+    return isinstance(metadata, dict) and metadata.get(HANDOFF_KEY) == HANDOFF_ENDED
+
+
+def is_coach(metadata: object) -> bool:
+    return isinstance(metadata, dict) and bool(metadata.get(COACH_KEY))

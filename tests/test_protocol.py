@@ -1,0 +1,83 @@
+"""The protocol between processes never depends on a text in the content file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import content, protocol
+from bot.escalation.rasa_client import RasaClient
+from bot.gateway.conversation import CoachTracker, history
+from bot.gateway.rasa_channel import GatewayCallbackOutput
+
+
+def _edited_content(tmp_path: Path) -> Path:
+    """A copy of the content file with every hand-back text rewritten."""
+    data = yaml.safe_load(content.CONTENT_PATH.read_text(encoding="utf-8"))
+    for name in ("utter_coach_handed_back", "utter_coach_closed", "utter_coach_user_left"):
+        data["answers"][name] = {"sv": f"Helt ny text {name}", "en": f"New text {name}"}
+    path = tmp_path / "content.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _notices(events: list[dict[str, Any]]) -> list[str]:
+    return [i["kind"] for i in history(events) if i["type"] == "notice"]
+
+
+def test_editing_the_content_text_does_not_change_the_hand_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    session = [{"event": "bot", "text": "Hej, coach här.", "metadata": {"coach": True}},
+               {"event": "bot", "text": content.text("utter_coach_handed_back", "sv"),
+                "metadata": protocol.handoff_ended(protocol.HANDED_BACK)}]
+    before = _notices(session)
+    first = CoachTracker()
+    live_before = [first.notices("w", {"text": e["text"], **e["metadata"]}) for e in session]
+    monkeypatch.setattr(content, "CONTENT_PATH", _edited_content(tmp_path))
+    edited = [session[0], {**session[1],
+                           "text": content.text("utter_coach_handed_back", "sv",
+                                                path=content.CONTENT_PATH)}]
+    assert edited[1]["text"].startswith("Helt ny text")
+    assert _notices(edited) == before == ["coach_joined", "coach_left"]
+    tracker = CoachTracker()
+    assert [tracker.notices("w", {"text": e["text"], **e["metadata"]}) for e in edited] == \
+        live_before
+    # and the old text without the event is just a bot message
+    assert _notices([session[0], {"event": "bot", "text": session[1]["text"]}]) == \
+        ["coach_joined"]
+
+
+def test_leave_words_are_one_list() -> None:
+    for word in protocol.LEAVE_WORDS:
+        assert protocol.leave_word(f"  {word.upper()}! ") == word
+    assert protocol.leave_word("jag vill sluta med allt") is None
+
+
+async def test_resume_marks_the_end_of_the_hand_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[Any] = []
+
+    async def record(self: RasaClient, conversation_id: str, events: list[Any],
+                     channel: str | None = "latest") -> None:
+        sent.append(events)
+
+    monkeypatch.setattr(RasaClient, "append_events", record)
+    await RasaClient("http://127.0.0.1:1", "t").resume("c", "valfri text", None,
+                                                        protocol.USER_LEFT)
+    assert sent[0][-1]["metadata"] == {"handoff": "ended", "reason": "user_left"}
+
+
+async def test_callback_channel_forwards_the_hand_off_on_the_last_part() -> None:
+    posted: list[dict[str, Any]] = []
+
+    class Recorder(GatewayCallbackOutput):
+        async def _persist_message(self, message: dict[str, Any]) -> None:
+            posted.append(message)
+
+    out = Recorder.__new__(Recorder)
+    out.messages = []
+    await out.send_text_message("web-x", "Första.\n\nAndra.",
+                                **protocol.handoff_ended(protocol.CLOSED))
+    assert [m.get("handoff") for m in posted] == [None, "ended"]
