@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,32 @@ def text(name: str, lang: str, path: Path = CONTENT_PATH, **variables: object) -
 
     For texts our own services send (coach joined/left, no coach now): the action server and
     the escalation service read the same content file as the domain, so a maintainer edits
-    every user-facing text in one place.
+    every user-facing text in one place. The parsed file is cached and parsed again only when
+    it changes on disk, so a call does not block an event loop for the YAML parse.
     """
-    content = load(path)
+    content = load_cached(path)
     answer = content.responses[name]
     lang = lang if lang in LANGUAGES else "sv"
     template = _variations(answer[lang])[0]
     rendered = content.render(template, lang, _variables(answer))
     return rendered.format(**variables) if variables else rendered
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0.0
+
+
+@lru_cache(maxsize=8)
+def _load_version(path: Path, mtime: float) -> Content:
+    return load(path)
+
+
+def load_cached(path: Path = CONTENT_PATH) -> Content:
+    """`load`, parsed again only when the file's modification time changes."""
+    return _load_version(path, _mtime(path))
 
 
 def load(path: Path = CONTENT_PATH) -> Content:

@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 async def user_text(name: str, language: str) -> str:
     """A user-facing text from the content file (data/content/content.yml).
 
-    Read on each use, so an edited content file applies without a restart; parsing the YAML
-    takes tens of milliseconds, so it runs in a worker thread, off the event loop.
+    An edited content file applies without a restart; when it changed, parsing it again takes
+    tens of milliseconds, so the read runs in a worker thread, off the event loop.
     """
     return await asyncio.to_thread(content.text, name, language)
 

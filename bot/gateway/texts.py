@@ -1,13 +1,7 @@
-"""User-facing texts for the gateway, from data/content/content.yml (bot.content).
-
-`bot.content.text` parses the YAML on every call (tens of ms); the gateway needs texts on
-hot paths (every SMS with choices, every rate-limit answer), so they are cached and the
-cache is dropped when the content file changes on disk.
-"""
+"""User-facing texts for the gateway, from data/content/content.yml (bot.content, which
+keeps the parsed file until it changes on disk)."""
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from bot import content
 
@@ -21,23 +15,9 @@ WEB_KEYS = (
 )
 
 
-def _mtime() -> float:
-    try:
-        return content.CONTENT_PATH.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-@lru_cache(maxsize=512)
-def _cached(name: str, lang: str, mtime: float) -> str:
-    return content.text(name, lang)
-
-
 def text(name: str, lang: str = "sv", **variables: object) -> str:
     """One answer in `lang` ("sv" unless "en"), variables filled."""
-    lang = lang if lang in content.LANGUAGES else "sv"
-    template = _cached(name, lang, _mtime())
-    return template.format(**variables) if variables else template
+    return content.text(name, lang, **variables)
 
 
 def web_texts() -> dict[str, dict[str, str]]:
