@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot import content, protocol
-from bot.escalation.rasa_client import RasaClient
+from bot.clients.rasa import RasaClient
 from bot.gateway.conversation import CoachTracker, history
 from bot.gateway.rasa_channel import GatewayCallbackOutput
 

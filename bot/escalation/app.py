@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot.clients.rasa import RasaClient
 from bot.db.engine import make_engine, upgrade_database
 from bot.db.models import utcnow
 from bot.escalation import keys, security
 from bot.escalation.common import ApiError, CoachInfo, is_api_path
 from bot.escalation.hub import Hub
-from bot.escalation.rasa_client import RasaClient
 from bot.escalation.routes import setup_routes
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store

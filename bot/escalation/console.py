@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from bot.clients.rasa import RasaError
 from bot.db.models import COACH_OUTCOMES, utcnow
 from bot.escalation import keys, security, service
 from bot.escalation.common import (
@@ -28,7 +29,6 @@ from bot.escalation.common import (
     text_ok,
 )
 from bot.escalation.hub import CLOSE_FORBIDDEN, FINISHED, Ending, Guard
-from bot.escalation.rasa_client import RasaError
 from bot.escalation.store import NotFound
 from bot.escalation.throttle import DEVICE_COOKIE, DEVICE_MAX_AGE
 from bot.ratelimit import client_address

@@ -9,8 +9,8 @@ from datetime import datetime
 from aiohttp import web
 from jinja2 import Environment
 
+from bot.clients.rasa import RasaClient
 from bot.escalation.hub import Hub
-from bot.escalation.rasa_client import RasaClient
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 from bot.escalation.throttle import LoginThrottle

@@ -14,10 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from bot import content, protocol
+from bot.clients.rasa import RasaError, delivery_channel
 from bot.db.models import COACH_OUTCOMES, Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import ApiError, CoachInfo, case_for_coach, event_json, text_ok
-from bot.escalation.rasa_client import RasaError, delivery_channel
 from bot.escalation.store import Conflict, NotFound
 
 log = logging.getLogger(__name__)

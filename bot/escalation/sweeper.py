@@ -17,10 +17,10 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.clients.rasa import RasaError, delivery_channel
 from bot.db.models import utcnow
 from bot.escalation import keys, outbox, texts
 from bot.escalation.common import event_json
-from bot.escalation.rasa_client import RasaError, delivery_channel
 from bot.escalation.service import user_text
 
 log = logging.getLogger(__name__)
