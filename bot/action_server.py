@@ -15,6 +15,7 @@ instead of rasa-sdk's 500 with the request echoed back.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import json
 import logging
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 PROTECTED_HANDLERS = ("webhook", "actions")  # rasa-sdk's route handlers; /health stays open
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
+RETRY_SECONDS = 5.0  # how often queued case requests are posted again
 MAX_BODY_BYTES = 16 * 1024 * 1024  # Rasa sends every event; months of chat stay below
 
 
@@ -147,7 +149,29 @@ def create_app(token: str, actions: str = "actions") -> Sanic:
             return response.json({"error": problem}, status=400)
         return None
 
+    @app.listener("after_server_start")
+    async def start_retry_queue(app: Sanic, _: Any) -> None:
+        app.add_task(_retry_pending_cases())
+
     return app
+
+
+async def _retry_pending_cases(interval: float = RETRY_SECONDS) -> None:
+    """Post case requests queued while the escalation service was down, until it takes them."""
+    from bot.case_request import PendingCases, drain
+    from bot.clients.escalation import EscalationClient
+
+    settings = load()
+    queue = PendingCases()
+    async with EscalationClient(settings.escalation_url, settings.escalation_internal_token,
+                                settings.escalation_timeout_seconds) as client:
+        while True:
+            try:
+                if await drain(queue, client):
+                    log.info("queued case requests delivered")
+            except Exception:  # never stop retrying
+                log.exception("retrying queued case requests failed")
+            await asyncio.sleep(interval)
 
 
 def main(argv: list[str]) -> int:

@@ -27,10 +27,12 @@ DEFAULT_FALLBACK_ACTION = "action_default_fallback"
 FALLBACK_HUMAN_ACTION = "utter_fallback_human"
 LISTEN_ACTION = "action_listen"
 
-# a message that is exactly one of these (any case, spaces and trailing ".!" ignored) leaves
-# the coach chat; by SMS it also deletes the stored number (the carriers' STOP convention)
+# a message that is exactly one of these (any case and spacing) leaves the coach chat; by SMS
+# (where a trailing "." or "!" is ignored too) it also deletes the stored number (the
+# carriers' STOP convention), and the gateway passes LEAVE_WORD on to close an open case
 LEAVE_WORDS = frozenset({"avsluta", "stop", "stopp", "stoppa", "sluta", "sluta chatta",
                          "unsubscribe"})
+LEAVE_WORD = "stop"
 
 
 # message metadata
@@ -47,7 +49,7 @@ CALLBACK_HEADER = "X-Gateway-Callback-Token"
 
 def leave_word(text: str) -> str | None:
     """The leave word `text` is (normalised), else None."""
-    normalised = " ".join(text.split()).casefold().strip(".! ")
+    normalised = " ".join(text.split()).casefold()
     return normalised if normalised in LEAVE_WORDS else None
 
 

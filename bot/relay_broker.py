@@ -13,9 +13,10 @@ Rasa publishes every tracker event here after saving it. For user messages this 
 When the action server is down, Rasa logs `action_escalate` without its events and carries on
 in silence (rasa.core.processor: "the actions events are lost"): the user's "yes" to a coach
 would get no answer and no case. The broker sees that (the action is followed by no bot
-message) and runs the same action in this process, with the conversation's tracker from
-Rasa's HTTP API, then appends its messages and events through that API. So the user hears
-"a coach is coming" (or the numbers, with the request saved in the outbox), as usual.
+message) and runs the same hand-off (bot.case_request, the library the action runs; not the
+action server's code) with the conversation's tracker from Rasa's HTTP API, then appends its
+messages and events through that API. So the user hears "a coach is coming" (or the numbers,
+with the request kept in the retry queue), as usual.
 
 A user message the escalation service could not take (an instance dying in the middle of the
 request, a refused connection, its database restarting) is posted again for about 15 s before
@@ -40,13 +41,14 @@ import contextlib
 import logging
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import protocol, safety_actions
+from bot.clients.escalation import EscalationClient
+from bot.clients.rasa import RasaClient, RasaError, RasaUnreachable
 from bot.settings import load
 
 log = logging.getLogger(__name__)
@@ -107,14 +109,10 @@ class EscalationRelayBroker(EventBroker):
     def __init__(self, escalation_url: str, internal_token: str, rasa_url: str,
                  rasa_token: str, timeout: float = 5.0,
                  review_threshold: float = 0.6) -> None:
-        self.escalation_url = escalation_url.rstrip("/")
-        self.internal_token = internal_token
-        self.rasa_url = rasa_url.rstrip("/")
-        self.rasa_token = rasa_token
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self.escalation = EscalationClient(escalation_url, internal_token, timeout)
+        self.rasa = RasaClient(rasa_url, rasa_token, timeout)
         self._queue: asyncio.Queue[dict[str, Any]] | None = None
         self._worker: asyncio.Task[None] | None = None
-        self._session: aiohttp.ClientSession | None = None
         self.review_threshold = review_threshold
         # sender -> last user event not yet sent for review (a rephrase request may follow)
         self._pending_review: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -194,26 +192,17 @@ class EscalationRelayBroker(EventBroker):
             self._escalating.add(sender)
 
     async def _escalate_here(self, sender: str) -> None:
-        """The action server's action_escalate, run in this process through Rasa's HTTP API."""
+        """The hand-off action_escalate runs, run in this process through Rasa's HTTP API."""
         from rasa_sdk import Tracker
-        from rasa_sdk.executor import CollectingDispatcher
 
-        from actions.escalation import ActionEscalate
+        from bot.case_request import escalate
 
-        session = await self._http()
-        base = f"{self.rasa_url}/conversations/{quote(sender, safe='')}"
         try:
-            async with session.get(f"{base}/tracker", params={"token": self.rasa_token}) as resp:
-                resp.raise_for_status()
-                state = await resp.json()
-            dispatcher = CollectingDispatcher()
-            events = await ActionEscalate().run(dispatcher, Tracker.from_dict(state), {})
-            new = [{"event": "bot", "text": m["text"]} for m in dispatcher.messages
-                   if m.get("text")] + [dict(e) for e in events]
-            async with session.post(f"{base}/tracker/events", json=new, params={
-                    "token": self.rasa_token, "execute_side_effects": "true",
-                    "output_channel": "latest"}) as resp:
-                resp.raise_for_status()
+            state = await self.rasa.tracker(sender)
+            outcome = await escalate(Tracker.from_dict(state), self.escalation)
+            new = [{"event": "bot", "text": text} for text in outcome.texts] + \
+                [dict(e) for e in outcome.events]
+            await self.rasa.append_events(sender, new, "latest")
         except Exception:  # the user was already told nothing: log loudly
             log.exception("escalation fallback for a conversation failed")
 
@@ -227,8 +216,8 @@ class EscalationRelayBroker(EventBroker):
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-        if self._session is not None:
-            await self._session.close()
+        await self.escalation.close()
+        await self.rasa.close()
 
     async def _run(self) -> None:
         assert self._queue is not None
@@ -253,35 +242,24 @@ class EscalationRelayBroker(EventBroker):
         while len(self._case_state) > MAX_PENDING_REVIEW:
             self._case_state.popitem(last=False)
 
-    async def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
-
     async def _relay(self, event: dict[str, Any]) -> str:
         """Post the message to the conversation's case; what the service said about the case."""
         sender = str(event["sender_id"])
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         if intent in SAFETY_ANSWERS and await self._is_paused(sender):
             await self._execute(sender, SAFETY_ANSWERS[intent])
-        session = await self._http()
-        url = f"{self.escalation_url}/internal/conversations/{quote(sender, safe='')}/messages"
         for wait in (*RELAY_RETRY_SECONDS, None):
             try:
-                async with session.post(
-                    url,
-                    json={"text": event.get("text") or "", "intent": intent,
-                          "timestamp": event.get("timestamp")},
-                    headers={"Authorization": f"Bearer {self.internal_token}"},
-                ) as resp:
-                    if resp.status == 202:
-                        return CASE_OPEN
-                    if resp.status == 404:
-                        return NO_CASE
-                    problem = f"escalation service answered {resp.status} for a user message"
-                    if resp.status not in RETRY_STATUSES:
-                        log.warning(problem)
-                        return UNKNOWN
+                status = await self.escalation.relay_message(
+                    sender, event.get("text") or "", intent, event.get("timestamp"))
+                if status == 202:
+                    return CASE_OPEN
+                if status == 404:
+                    return NO_CASE
+                problem = f"escalation service answered {status} for a user message"
+                if status not in RETRY_STATUSES:
+                    log.warning(problem)
+                    return UNKNOWN
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 problem = f"escalation service unreachable: {exc!r}"
             if wait is None:
@@ -292,35 +270,23 @@ class EscalationRelayBroker(EventBroker):
         return UNKNOWN
 
     async def _post_review(self, payload: dict[str, Any]) -> None:
-        session = await self._http()
         try:
-            async with session.post(
-                f"{self.escalation_url}/internal/review", json=payload,
-                headers={"Authorization": f"Bearer {self.internal_token}"},
-            ) as resp:
-                if resp.status != 202:
-                    log.warning("review inbox answered %s", resp.status)
+            status = await self.escalation.post_review(payload)
+            if status != 202:
+                log.warning("review inbox answered %s", status)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("review inbox unreachable: %s", exc)  # a lost review item is no harm
 
     async def _is_paused(self, sender: str) -> bool:
-        session = await self._http()
-        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker"
         try:
-            async with session.get(url, params={"token": self.rasa_token,
-                                                "include_events": "NONE"}) as resp:
-                return resp.status == 200 and bool((await resp.json()).get("paused"))
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return await self.rasa.is_paused(sender)
+        except RasaUnreachable:
             return True  # unsure: sending the safety answer once more is the safe mistake
+        except RasaError:
+            return False
 
     async def _execute(self, sender: str, action: str) -> None:
-        session = await self._http()
-        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/execute"
         try:
-            async with session.post(url, params={"token": self.rasa_token,
-                                                 "output_channel": "latest"},
-                                    json={"name": action}) as resp:
-                if resp.status != 200:
-                    log.error("safety answer %s not sent: %s", action, resp.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            await self.rasa.execute(sender, action)
+        except RasaError as exc:
             log.error("safety answer %s not sent: %s", action, exc)

@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 
+from bot.clients.escalation import PendingCases
 from bot.db.engine import checkpoint_sqlite, make_engine, upgrade_database
 from bot.db.models import OPEN_STATUSES, Case, CaseEvent, CaseRequestOutbox, ReviewItem
 from bot.settings import load
@@ -197,9 +198,10 @@ def purge(dbs: Databases, days: int = DEFAULT_DAYS, now: datetime | None = None,
                     delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id.in_(stale))).rowcount
     _finish(tracker, dbs)
     numbers = _vault_delete(dbs, stale, now.timestamp(), dry_run)
+    pending = PendingCases().purge((now - timedelta(days=days)).timestamp(), dry_run)
     return {"conversations": len(stale), "tracker_events": deleted_events,
             "cases": len(case_ids), "review_items": len(review_ids),
-            "outbox": len(outbox_ids), "sms_numbers": numbers}
+            "outbox": len(outbox_ids) + pending, "sms_numbers": numbers}
 
 
 def forget(dbs: Databases, conversation_id: str) -> dict[str, int]:
@@ -232,7 +234,9 @@ def forget(dbs: Databases, conversation_id: str) -> dict[str, int]:
             ReviewItem.text_key.in_(keys))).rowcount or 0) if keys else 0
     _finish(app, dbs)
     numbers = _vault_delete(dbs, [conversation_id], None)
-    return {"tracker_events": events, "cases": len(case_ids), "outbox": len(outbox_ids),
+    pending = PendingCases().forget(conversation_id)  # the action server's retry queue
+    return {"tracker_events": events, "cases": len(case_ids),
+            "outbox": len(outbox_ids) + pending,
             "review_items": reviews, "sms_numbers": numbers}
 
 

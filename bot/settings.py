@@ -121,6 +121,7 @@ class Settings:
     action_host: str = "127.0.0.1"
     action_port: int = 5055
     action_server_token: str = ""
+    action_queue_path: str = "var/pending_cases.db"  # case requests waiting for the service
     # escalation service
     escalation_url: str = "http://127.0.0.1:8080"
     escalation_internal_token: str = "change-me-internal-token"

@@ -15,10 +15,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalation import ActionEscalate, case_request, trigger_for
 from bot import content
-from bot.escalation import keys
+from bot.case_request import PendingCases, drain
+from bot.clients.escalation import EscalationClient
+from bot.escalation import keys, texts
 from bot.escalation.app import create_app
 from bot.escalation.hours import parse_coach_hours
 from bot.escalation.settings import Settings
+from bot.settings import load
 
 TOKEN = "actions-test-token"
 
@@ -52,6 +55,7 @@ def escalation_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> dict[str, 
     monkeypatch.setenv("ESCALATION_INTERNAL_TOKEN", TOKEN)
     monkeypatch.setenv("DATABASE_URL", db)
     monkeypatch.setenv("ESCALATION_TIMEOUT", "2")
+    monkeypatch.setenv("ACTION_QUEUE_PATH", str(tmp_path / "pending_cases.db"))
     return {"port": str(port), "db": db}
 
 
@@ -130,14 +134,17 @@ async def test_service_down_gives_numbers_now_and_the_case_appears_when_it_is_ba
     text = dispatcher.messages[0]["text"]
     assert text == content.text("utter_escalation_failed", "sv")
     assert "90101" in text and "112" in text
-    # the service comes back: the queued request becomes a case without anyone retrying
+    # the request waits in the action server's own retry queue, not in the service's database
+    assert [p["conversation_id"] for _, p, _ in PendingCases().entries()] == ["conv-down"]
+    # the service comes back: the action server's retry pass (every few seconds) delivers it
     app, _ = await start_service(aiohttp_server, escalation_env, coach_online=False)
     store = app[keys.STORE]
-    import asyncio
-
-    for _ in range(50):
-        case = await store.run(store.open_case_for, "conv-down")
-        if case is not None:
-            break
-        await asyncio.sleep(0.1)
+    settings = load()
+    async with EscalationClient(settings.escalation_url,
+                                settings.escalation_internal_token) as client:
+        assert await drain(PendingCases(), client) == 1
+    case = await store.run(store.open_case_for, "conv-down")
     assert case is not None and case.priority == 1
+    assert PendingCases().entries() == []
+    # the coach reads that the user was told the request was saved
+    assert texts.FROM_OUTBOX in [e.text for e in await store.run(store.events, case.id)]

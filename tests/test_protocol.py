@@ -52,8 +52,10 @@ def test_editing_the_content_text_does_not_change_the_hand_off(
 
 def test_leave_words_are_one_list() -> None:
     for word in protocol.LEAVE_WORDS:
-        assert protocol.leave_word(f"  {word.upper()}! ") == word
+        assert protocol.leave_word(f"  {word.upper()} ") == word
     assert protocol.leave_word("jag vill sluta med allt") is None
+    assert protocol.leave_word("avsluta!") is None  # the whole message, as typed
+    assert protocol.LEAVE_WORD in protocol.LEAVE_WORDS
 
 
 async def test_resume_marks_the_end_of_the_hand_off(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ escalation service counts open cases by (ESCALATION_MAX_OPEN_CASES_PER_CLIENT): 
 client address with a key derived from ACTION_SERVER_TOKEN and the UTC date (so it changes
 daily and is the same on every Rasa instance). A client cannot choose it: a `client` in the
 body's metadata is replaced, except on the callback channel when the request carries the
-gateway's secret (the gateway then names its own client, see bot/gateway/rasa.py).
+gateway's secret (the gateway then names its own client, see bot/clients/rasa.py).
 
 Gateway only: the callback channel takes a POST to its /webhook only with the gateway's
 secret (GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token header); anything else gets a
@@ -104,10 +104,10 @@ def validation_error(request: Request) -> HTTPResponse | None:
 def rate_limited_texts() -> tuple[str, str]:
     """The gateway's "you write very fast" text (content file), Swedish and English: it
     already says to wait and gives the emergency number."""
-    from bot.gateway import texts
+    from bot import content
 
-    return (texts.text("utter_gateway_rate_limited", "sv"),
-            texts.text("utter_gateway_rate_limited", "en"))
+    return (content.text("utter_gateway_rate_limited", "sv"),
+            content.text("utter_gateway_rate_limited", "en"))
 
 
 def too_many(retry_after: int) -> HTTPResponse:

@@ -1,4 +1,4 @@
-"""The service's only way to reach Rasa: its HTTP API (contract: /work/briefs/escalation.md)."""
+"""The one client of Rasa's HTTP API and callback channel, for every process that calls Rasa."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.protocol import COACH_KEY, HANDED_BACK, LISTEN_ACTION, handoff_ended
+from bot.protocol import CALLBACK_HEADER, COACH_KEY, HANDED_BACK, LISTEN_ACTION, handoff_ended
 
 log = logging.getLogger(__name__)
 
@@ -31,42 +31,129 @@ class RasaError(Exception):
     """Rasa could not be reached or answered with an error."""
 
 
-class RasaClient:
-    """Thin async client; one aiohttp session for the life of the service."""
+class RasaUnreachable(RasaError):
+    """No answer at all (refused, reset, timeout): Rasa's state is unknown."""
 
-    def __init__(self, base_url: str, token: str, timeout_seconds: float = 10.0) -> None:
+
+# the gateway's name for both: a message that did not reach Rasa
+RasaUnavailable = RasaError
+
+
+class RasaClient:
+    """The one client of Rasa's HTTP interfaces; one aiohttp session for its life.
+
+    Two credentials, two kinds of caller: `token` (RASA_TOKEN) for the HTTP API (trackers,
+    events, actions, the model: the escalation service, the relay broker, modelops), and
+    `callback_token` (GATEWAY_CALLBACK_TOKEN) for the callback channel, which is all the
+    gateway may use (it holds no RASA_TOKEN).
+    """
+
+    def __init__(self, base_url: str, token: str = "", timeout_seconds: float = 10.0,
+                 callback_token: str = "", connection_limit: int = 100) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.callback_token = callback_token
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._limit = connection_limit
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
 
+    async def __aenter__(self) -> RasaClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     def _url(self, conversation_id: str, suffix: str) -> str:
         return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{suffix}"
 
-    async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
-        if self._session is None:
-            await self.start()
+    async def _request(self, method: str, url: str, *, auth: str = "token",
+                       **kwargs: Any) -> Any:
+        """One request; `auth` "token" (HTTP API, ?token=) or "callback" (channel header)."""
+        await self.start()
         assert self._session is not None
-        params = {"token": self.token, **kwargs.pop("params", {})}
+        if auth == "token":
+            kwargs["params"] = {"token": self.token, **kwargs.pop("params", {})}
+        else:
+            headers = dict(kwargs.pop("headers", {}) or {})
+            if self.callback_token:
+                headers[CALLBACK_HEADER] = self.callback_token
+            kwargs["headers"] = headers
         try:
-            async with self._session.request(method, url, params=params, **kwargs) as resp:
+            async with self._session.request(method, url, **kwargs) as resp:
                 if resp.status >= 400:
                     body = (await resp.text())[:300]
                     raise RasaError(f"Rasa {method} {url.split('?')[0]} -> {resp.status}: {body}")
                 if resp.content_type == "application/json":
                     return await resp.json()
                 return await resp.text()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise RasaError(f"Rasa unreachable: {exc!r}") from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise RasaUnreachable(f"Rasa unreachable: {exc!r}") from exc
+
+    # ---- HTTP API (RASA_TOKEN) ---------------------------------------------------------------
+
+    async def tracker(self, conversation_id: str,
+                      include_events: str | None = None) -> dict[str, Any]:
+        params = {"include_events": include_events} if include_events else {}
+        tracker = await self._request("GET", self._url(conversation_id, "tracker"),
+                                      params=params)
+        if not isinstance(tracker, dict):
+            raise RasaError("Rasa tracker is not a JSON object")
+        return tracker
+
+    async def is_paused(self, conversation_id: str) -> bool:
+        return bool((await self.tracker(conversation_id, "NONE")).get("paused"))
+
+    async def execute(self, conversation_id: str, action: str,
+                      channel: str = "latest") -> None:
+        """Run one action now (POST /execute), its messages sent on `channel`."""
+        await self._request("POST", self._url(conversation_id, "execute"),
+                            params={"output_channel": channel}, json={"name": action})
+
+    async def status(self) -> dict[str, Any]:
+        status = await self._request("GET", f"{self.base_url}/status")
+        return status if isinstance(status, dict) else {}
+
+    async def replace_model(self, model_file: str) -> None:
+        """PUT /model: Rasa loads the model while the old one keeps answering, then swaps."""
+        await self._request("PUT", f"{self.base_url}/model", json={"model_file": model_file})
+
+    # ---- callback channel (GATEWAY_CALLBACK_TOKEN) -------------------------------------------
+
+    async def send_message(self, sender_id: str, text: str, client: str | None = None) -> None:
+        """POST to Rasa's callback channel; returns once Rasa has handled the message (every
+        reply has then been POSTed to the gateway's callback URL). `client` names the real
+        client (a daily pseudonym): the escalation service limits open cases per client."""
+        body: dict[str, Any] = {"sender": sender_id, "message": text}
+        if client and self.callback_token:
+            body["metadata"] = {"client": client}
+        await self._request("POST", f"{self.base_url}/webhooks/callback/webhook",
+                            auth="callback", json=body)
+
+    async def rest_message(self, sender_id: str, text: str) -> list[dict[str, Any]]:
+        """POST to the REST channel (with the gateway's secret: a production Rasa's REST
+        channel takes messages only with it); the bot's replies."""
+        replies = await self._request("POST", f"{self.base_url}/webhooks/rest/webhook",
+                                      auth="callback", json={"sender": sender_id,
+                                                             "message": text})
+        return replies if isinstance(replies, list) else []
+
+    async def channel_events(self, sender_id: str) -> list[dict[str, Any]]:
+        """A web conversation's user and bot events (the callback channel's /transcript)."""
+        data = await self._request("GET", f"{self.base_url}/webhooks/callback/transcript",
+                                   auth="callback", params={"sender": sender_id})
+        events = data.get("events") if isinstance(data, dict) else None
+        return [e for e in events or [] if isinstance(e, dict)]
 
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]],
                             channel: str | None = "latest") -> None:
@@ -114,9 +201,7 @@ class RasaClient:
                          since: float | None = None) -> list[dict[str, Any]]:
         """User, bot and coach texts of the conversation, oldest first; with `since` /
         `until` (Unix times) only what was said after / up to then."""
-        tracker = await self._request("GET", self._url(conversation_id, "tracker"))
-        if not isinstance(tracker, dict):
-            raise RasaError("Rasa tracker is not a JSON object")
+        tracker = await self.tracker(conversation_id)
         return transcript_from_events(tracker.get("events") or [], until, since)
 
 

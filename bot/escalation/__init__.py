@@ -9,7 +9,7 @@ Modules: `app` (create_app factory, middlewares), `routes` (every route), `inter
 (Bearer-protected API for Rasa), `console` (pages, coach API, WebSockets), `service` (case
 actions), `store` (database), `sweeper` (drains the outbox; one notice when nobody claims in
 time), `outbox` (case requests queued by the action server while the service was down),
-`hours` (opening hours and Swedish holidays), (Rasa through `bot.clients.rasa`), `texts` (what coaches see; every
+`hours` (opening hours and Swedish holidays), `texts` (what coaches see; every
 user-facing text is in data/content/content.yml, read with `bot.content.text`), `security`,
 `settings`. Nothing runs at import.
 """

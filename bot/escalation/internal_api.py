@@ -168,8 +168,10 @@ async def create_case(
 
 async def open_case(request: web.Request) -> web.Response:
     """POST /internal/cases: open (or return) the conversation's case; 201 new, 200 existing."""
-    req = parse_case_request(await read_json_object(request))
-    opened = await create_case(request.app, req)
+    data = await read_json_object(request)
+    req = parse_case_request(data)
+    # posted again from a caller's retry queue: the coach reads that the user was told so
+    opened = await create_case(request.app, req, from_outbox=data.get("queued") is True)
     return web.json_response(opened.body(), status=201 if opened.result.created else 200)
 
 

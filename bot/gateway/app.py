@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
+from bot.clients.rasa import RasaClient
 from bot.gateway import elks46, keys, twilio
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.hub import WebHub
-from bot.gateway.rasa import RasaGateway
 from bot.gateway.routes import setup_routes
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
@@ -69,8 +69,8 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.client_max_size,
                           middlewares=[error_middleware])
     app[keys.SETTINGS] = settings
-    app[keys.RASA] = RasaGateway(settings.rasa_url, settings.callback_token,
-                                 settings.rasa_timeout_seconds)
+    app[keys.RASA] = RasaClient(settings.rasa_url, callback_token=settings.callback_token,
+                                timeout_seconds=settings.rasa_timeout_seconds)
     app[keys.HUB] = WebHub()
     app[keys.COACH] = CoachTracker()
     app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)

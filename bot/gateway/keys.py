@@ -5,16 +5,16 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from bot.clients.rasa import RasaClient
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.hub import WebHub
-from bot.gateway.rasa import RasaGateway
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
 from bot.gateway.vault import Vault
 from bot.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", GatewaySettings)
-RASA = web.AppKey("rasa", RasaGateway)
+RASA = web.AppKey("rasa", RasaClient)
 HUB = web.AppKey("hub", WebHub)
 COACH = web.AppKey("coach", CoachTracker)
 LIMITER = web.AppKey("limiter", RateLimiter)

@@ -24,9 +24,9 @@ import aiohttp
 from aiohttp import web
 
 from bot import language, protocol
+from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
-from bot.gateway.rasa import RasaGateway, RasaUnavailable
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
@@ -215,7 +215,7 @@ def inbound_from_form(provider: str, number: str | None, via: str | None,
 class SmsOutbox:
     """Sends replies per number in order; batches replies to one inbound SMS."""
 
-    def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaGateway,
+    def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaClient,
                  limiter: RateLimiter, coach: CoachTracker,
                  senders: dict[str, Callable[..., Awaitable[None]]]) -> None:
         self.settings = settings
@@ -242,7 +242,7 @@ class SmsOutbox:
         text = sms.text.strip()
         if not text:
             return
-        if protocol.leave_word(text):
+        if protocol.leave_word(text.strip(".! ")):
             await self._stop(sender, sms)
             return
         if not self.limiter.allow_conversation(sender):
@@ -264,7 +264,7 @@ class SmsOutbox:
         self._inflight[sender] = self._inflight.get(sender, 0) + 1
         self._buffers.setdefault(sender, [])
         try:
-            await self.rasa.send(sender, text, client=sender[:40])  # one phone, one client
+            await self.rasa.send_message(sender, text, client=sender[:40])  # one phone, one client
         except RasaUnavailable as exc:
             log.warning("SMS not delivered to Rasa: %s", exc)
             self._buffers[sender].append(
@@ -288,11 +288,11 @@ class SmsOutbox:
         """STOP/SLUTA: delete the number, confirm, and let an open coach case close."""
         await asyncio.to_thread(self.vault.forget, sender)
         self.coach.forget(sender)
-        word = protocol.leave_word(sms.text) or "stop"
+        word = protocol.leave_word(sms.text.strip(".! "))
         await self._send_direct(
             sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
-        try:  # the same word leaves the coach chat: an open case is closed
-            await self.rasa.send(sender, word)
+        try:  # a leave word for the coach chat too: an open case is closed
+            await self.rasa.send_message(sender, protocol.LEAVE_WORD)
         except RasaUnavailable as exc:
             log.warning("STOP not forwarded to Rasa: %s", exc)
 

@@ -21,9 +21,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot.clients.rasa import RasaUnavailable
 from bot.gateway import keys, texts
 from bot.gateway.conversation import history, is_payload
-from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.vault import WEB_PREFIX, pseudonym
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
         items: list[dict[str, Any]] = []
         if not data.get("fresh"):
             try:
-                events = await app[keys.RASA].events(sender)
+                events = await app[keys.RASA].channel_events(sender)
                 items = history(events)
             except RasaUnavailable as exc:
                 log.warning("transcript unavailable: %s", exc)
@@ -182,7 +182,7 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
     hub = app[keys.HUB]
     await hub.send(session.sender_id, {"type": "typing", "on": True})
     try:
-        await app[keys.RASA].send(session.sender_id, text,
+        await app[keys.RASA].send_message(session.sender_id, text,
                                   client_key(app[keys.SETTINGS].secret, address))
     except RasaUnavailable as exc:
         log.warning("web message not delivered to Rasa: %s", exc)

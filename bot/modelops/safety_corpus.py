@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import urllib.parse
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -34,6 +32,7 @@ from typing import Any, Protocol
 import yaml
 
 from bot import safety_actions as sa
+from bot.clients.rasa import RasaClient
 from bot.settings import ROOT, load
 
 DATA = ROOT / "tests" / "data"
@@ -120,32 +119,24 @@ class _Empty:
 
 
 class HttpTalker:
-    """A running `rasa run`: REST channel for the message, HTTP API for the actions it ran."""
+    """A running `rasa run`: REST channel for the message, HTTP API for the actions it ran
+    (through bot.clients.rasa, one request at a time)."""
 
     def __init__(self, url: str, token: str, timeout: float = 30) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
 
-    def _get_events(self, sender: str) -> list[dict[str, Any]]:
-        query = urllib.parse.urlencode({"token": self.token})
-        sender_q = urllib.parse.quote(sender, safe="")
-        with urllib.request.urlopen(f"{self.url}/conversations/{sender_q}/tracker?{query}",
-                                    timeout=self.timeout) as resp:
-            return json.loads(resp.read())["events"]
-
     def send(self, sender: str, text: str) -> Turn:
-        before = len(self._get_events(sender))
-        body = json.dumps({"sender": sender, "message": text}).encode()
-        headers = {"Content-Type": "application/json"}
-        token = load().gateway_callback_token
-        if token:  # a production Rasa's REST channel takes messages only with it
-            headers["X-Gateway-Callback-Token"] = token
-        request = urllib.request.Request(f"{self.url}/webhooks/rest/webhook", data=body,
-                                         headers=headers)
-        with urllib.request.urlopen(request, timeout=self.timeout) as resp:
-            replies = json.loads(resp.read())
-        return _turn(replies, self._get_events(sender)[before:])
+        async def run() -> Turn:
+            async with RasaClient(self.url, self.token, self.timeout,
+                                  callback_token=load().gateway_callback_token) as rasa:
+                before = len((await rasa.tracker(sender)).get("events") or [])
+                replies = await rasa.rest_message(sender, text)
+                events = (await rasa.tracker(sender)).get("events") or []
+                return _turn(replies, events[before:])
+
+        return asyncio.run(run())
 
 
 def load_agent(model: Path) -> Any:

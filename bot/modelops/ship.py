@@ -10,13 +10,11 @@ new model. The command then polls `GET /status` until Rasa reports the new file.
 from __future__ import annotations
 
 import argparse
-import json
+import asyncio
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
+from bot.clients.rasa import RasaClient, RasaError
 from bot.modelops import live
 from bot.settings import load
 
@@ -29,31 +27,24 @@ def rasa_token() -> str:
     return load().rasa_token
 
 
-def status(url: str, token: str, timeout: float = 10) -> dict:
-    query = urllib.parse.urlencode({"token": token})
-    with urllib.request.urlopen(f"{url}/status?{query}", timeout=timeout) as resp:
-        return json.loads(resp.read())
-
-
 def swap(model: Path, url: str, token: str, timeout: float = 300) -> float:
     """PUT /model and wait until Rasa serves it; returns the seconds it took."""
-    started = time.monotonic()
-    body = json.dumps({"model_file": str(model.resolve())}).encode()
-    query = urllib.parse.urlencode({"token": token})
-    request = urllib.request.Request(f"{url}/model?{query}", data=body, method="PUT",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            if resp.status not in (200, 204):
-                raise RuntimeError(f"Rasa answered {resp.status}")
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"Rasa refused the model: {exc.code} {exc.read()[:300]!r}") from exc
-    while time.monotonic() - started < timeout:
-        served = str(status(url, token).get("model_file") or "")
-        if Path(served).name == model.name or served == str(model.resolve()):
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise RuntimeError("Rasa did not report the new model in time")
+
+    async def run() -> float:
+        started = time.monotonic()
+        async with RasaClient(url, token, timeout_seconds=timeout) as rasa:
+            try:
+                await rasa.replace_model(str(model.resolve()))
+            except RasaError as exc:
+                raise RuntimeError(f"Rasa refused the model: {exc}") from exc
+            while time.monotonic() - started < timeout:
+                served = str((await rasa.status()).get("model_file") or "")
+                if Path(served).name == model.name or served == str(model.resolve()):
+                    return time.monotonic() - started
+                await asyncio.sleep(0.2)
+        raise RuntimeError("Rasa did not report the new model in time")
+
+    return asyncio.run(run())
 
 
 def ship(model: Path, url: str | None = None, token: str | None = None,

@@ -344,7 +344,8 @@ async def test_close_with_outcome_resumes_bot_in_users_language(env: Env) -> Non
     assert body == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_closed", "en")},
+        {"event": "bot", "text": content.text("utter_coach_closed", "en"),
+         "metadata": {"handoff": "ended", "reason": "closed"}},
     ]
     assert "112" in body[2]["text"]  # the emergency number fact, rendered
     case = await env.store.run(env.store.get_case, cid)
@@ -431,7 +432,8 @@ async def test_user_leaving_closes_case_and_resumes_bot(env: Env, word: str) -> 
     assert env.rasa.posted("conv-leave")[-1] == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_user_left", "en")},
+        {"event": "bot", "text": content.text("utter_coach_user_left", "en"),
+         "metadata": {"handoff": "ended", "reason": "user_left"}},
     ]
     case = await env.store.run(env.store.get_case, cid)
     assert case.status == "closed" and case.outcome == "user_left"
