@@ -14,9 +14,10 @@ from bot.clients.rasa import RasaClient
 from bot.db.engine import make_engine, upgrade_database
 from bot.db.models import utcnow
 from bot.escalation import keys, security
-from bot.escalation.common import ApiError, CoachInfo, is_api_path
+from bot.escalation.common import ApiError, CoachInfo, DomainError, is_api_path, status_of
 from bot.escalation.hub import Hub
 from bot.escalation.routes import setup_routes
+from bot.escalation.service import CaseService
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 from bot.escalation.sweeper import sweeper_ctx
@@ -60,8 +61,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Clear 4xx errors (JSON for API paths, Swedish HTML for pages) and no stack traces."""
     try:
         return await handler(request)
-    except ApiError as exc:
-        return _error_response(request, exc.status, exc.code, exc.message)
+    except DomainError as exc:
+        return _error_response(request, status_of(exc), exc.code, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -184,6 +185,8 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.auto_migrate:
         await asyncio.to_thread(upgrade_database, engine)
     app[keys.STORE] = Store(engine)
+    app[keys.CASES] = CaseService(app[keys.STORE], app[keys.RASA], app[keys.HUB],
+                                  app[keys.SETTINGS])
     app[keys.SWEEP_WAKE] = asyncio.Event()
     await app[keys.RASA].start()
     await app[keys.HUB].start()  # REDIS_URL set: subscribe to the fan-out channel

@@ -16,12 +16,53 @@ from bot.escalation.hours import in_hours
 from bot.escalation.store import PRIORITY_LABELS
 
 
-class ApiError(Exception):
-    """Turned into a JSON error response by the error middleware."""
+class DomainError(Exception):
+    """Something a case action refuses, said for the coach; the error middleware (and the
+    console socket) map each kind to its HTTP status, so the case actions know no HTTP."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class InvalidInput(DomainError):
+    """The request's content is wrong (400)."""
+
+
+class NotAllowed(DomainError):
+    """This coach may not do this to this case (403)."""
+
+
+class UnknownCase(DomainError):
+    """No such case (404)."""
+
+
+class CaseConflict(DomainError):
+    """The case's state does not allow it (409)."""
+
+
+class RasaDown(DomainError):
+    """The chatbot did not take it; nothing was changed (502)."""
+
+
+ERROR_STATUS: dict[type[DomainError], int] = {InvalidInput: 400, NotAllowed: 403,
+                                               UnknownCase: 404, CaseConflict: 409,
+                                               RasaDown: 502}
+
+
+class ApiError(DomainError):
+    """An error the web layer raises with its HTTP status (parsing, auth, limits)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        super().__init__(code, message)
+        self.status = status
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a domain error: one table for the middleware and the socket."""
+    if isinstance(exc, ApiError):
+        return exc.status
+    return next((s for kind, s in ERROR_STATUS.items() if isinstance(exc, kind)), 400)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from aiohttp import WSMsgType, web
 
 from bot.clients.rasa import RasaError
 from bot.db.models import COACH_OUTCOMES, utcnow
-from bot.escalation import keys, security, service
+from bot.escalation import keys, security
 from bot.escalation.common import (
     ApiError,
     CoachInfo,
+    DomainError,
     can_read,
     case_for_coach,
     event_json,
@@ -214,7 +215,7 @@ async def queue_page(request: web.Request) -> web.Response:
 
 async def case_page(request: web.Request) -> web.Response:
     coach = require_coach(request)
-    case = await service.load_case(request.app, request.match_info["case_id"])
+    case = await request.app[keys.CASES].load_case(request.match_info["case_id"])
     if not can_read(coach, case):
         raise ApiError(403, "forbidden", "Ärendet har en annan coach.")
     store = request.app[keys.STORE]
@@ -302,7 +303,7 @@ async def api_queue(request: web.Request) -> web.Response:
 
 async def _readable_case(request: web.Request) -> tuple[CoachInfo, Any]:
     coach = require_coach(request)
-    case = await service.load_case(request.app, request.match_info["case_id"])
+    case = await request.app[keys.CASES].load_case(request.match_info["case_id"])
     if not can_read(coach, case):
         raise ApiError(403, "forbidden", "Ärendet har en annan coach")
     return coach, case
@@ -343,7 +344,7 @@ async def api_transcript(request: web.Request) -> web.Response:
 
 async def api_claim(request: web.Request) -> web.Response:
     coach = require_coach(request)
-    case = await service.claim(request.app, coach, request.match_info["case_id"])
+    case = await request.app[keys.CASES].claim(coach, request.match_info["case_id"])
     names = await request.app[keys.STORE].run(request.app[keys.STORE].coach_names)
     return web.json_response({"case": case_for_coach(case, utcnow(), names)})
 
@@ -351,23 +352,23 @@ async def api_claim(request: web.Request) -> web.Response:
 async def api_message(request: web.Request) -> web.Response:
     coach = require_coach(request)
     data = await read_json_object(request)
-    event = await service.send_coach_message(
-        request.app, coach, request.match_info["case_id"], data.get("text")
+    event = await request.app[keys.CASES].send_coach_message(
+        coach, request.match_info["case_id"], data.get("text")
     )
     return web.json_response({"event": event}, status=201)
 
 
 async def api_handback(request: web.Request) -> web.Response:
     coach = require_coach(request)
-    case = await service.finish(request.app, coach, request.match_info["case_id"], close=False)
+    case = await request.app[keys.CASES].finish(coach, request.match_info["case_id"], close=False)
     return web.json_response({"case_id": case.id, "status": case.status})
 
 
 async def api_close(request: web.Request) -> web.Response:
     coach = require_coach(request)
     data = await read_json_object(request)
-    case = await service.finish(
-        request.app, coach, request.match_info["case_id"], close=True, outcome=data.get("outcome")
+    case = await request.app[keys.CASES].finish(
+        coach, request.match_info["case_id"], close=True, outcome=data.get("outcome")
     )
     return web.json_response({"case_id": case.id, "status": case.status, "outcome": case.outcome})
 
@@ -436,8 +437,8 @@ async def _ws_loop(
             await ws.send_json({"type": "pong"})
         elif kind == "message" and case_id is not None:
             try:
-                await service.send_coach_message(request.app, coach, case_id, data.get("text"))
-            except ApiError as exc:
+                await request.app[keys.CASES].send_coach_message(coach, case_id, data.get("text"))
+            except DomainError as exc:
                 await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
         else:
             await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
@@ -520,7 +521,7 @@ async def ws_queue(request: web.Request) -> web.WebSocketResponse:
 
 async def ws_case(request: web.Request) -> web.WebSocketResponse:
     coach = _check_ws_request(request)
-    case = await service.load_case(request.app, request.match_info["case_id"])
+    case = await request.app[keys.CASES].load_case(request.match_info["case_id"])
     if not can_read(coach, case):
         raise ApiError(403, "forbidden", "Ärendet har en annan coach")
     if case.status in FINISHED:  # nothing more will stream; the page loads it over HTTP

@@ -20,7 +20,6 @@ from bot.escalation.common import (
     read_json_object,
     text_ok,
 )
-from bot.escalation.service import publish_case, user_left
 from bot.escalation.store import TRIGGERS, OpenResult
 from bot.protocol import leave_word
 
@@ -162,7 +161,7 @@ async def create_case(
                 store.add_event, result.case.id, "system", note, None, {"notice": "opened"}
             )
     if result.created or result.priority_raised:
-        await publish_case(app, result.case)
+        await app[keys.CASES].publish_case(result.case)
     return CaseOpened(result, online, open_now, accepting, estimate)
 
 
@@ -203,7 +202,7 @@ async def user_message(request: web.Request) -> web.Response:
     await hub.send_case(result.case.id, {"type": "event", "event": event_json(result.event, {})})
     word = leave_word(text)
     if word is not None:
-        closed = await user_left(request.app, result.case, word)
+        closed = await request.app[keys.CASES].user_left(result.case, word)
         if closed is None:
             raise ApiError(
                 502, "rasa_unavailable", "Rasa is unreachable; the case stays open for a coach"
@@ -212,7 +211,7 @@ async def user_message(request: web.Request) -> web.Response:
             {"left": True, "case_id": closed.id, "status": closed.status}, status=202
         )
     if result.priority_raised:
-        await publish_case(request.app, result.case)
+        await request.app[keys.CASES].publish_case(result.case)
     return web.json_response(
         {
             "left": False,

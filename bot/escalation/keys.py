@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from jinja2 import Environment
@@ -15,6 +16,9 @@ from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 from bot.escalation.throttle import LoginThrottle
 
+if TYPE_CHECKING:
+    from bot.escalation.service import CaseService
+
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 RASA = web.AppKey("rasa", RasaClient)
@@ -23,3 +27,4 @@ TEMPLATES = web.AppKey("templates", Environment)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 SWEEP_WAKE = web.AppKey("sweep_wake", asyncio.Event)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+CASES: web.AppKey[CaseService] = web.AppKey("cases")  # set once the store is open
