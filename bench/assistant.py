@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import RASA, ROOT, load, rss_mb, start_rasa
-from bot.evaluation import load_examples
-from bot.training import train
+from bot.ops.evaluation import load_examples
+from bot.ops.training import train
 
 
 def train_from_scratch() -> float:

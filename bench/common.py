@@ -20,7 +20,8 @@ from bot.settings import process_env
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).with_name("rasa"))
 # The benchmarks drive up to 50 simulated users from 127.0.0.1, each sending again as soon as
-# it is answered: Rasa's channel flood limits (bot/channels/rest.py, set for people) would
+# it is answered: Rasa's channel flood limits (bot/rasa_plugins/channels/rest.py, set for
+# people) would
 # throttle them, so every Rasa a benchmark starts gets these instead.
 UNTHROTTLED = {"REST_RATE_PER_CONVERSATION": "1000000/60",
                "REST_RATE_PER_ADDRESS": "1000000/60"}
@@ -60,7 +61,7 @@ def start_rasa(model: Path, workdir: Path, extra_endpoints: str = "") -> tuple[s
     workdir.mkdir(parents=True, exist_ok=True)
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
-        f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n'
+        f'tracker_store:\n  type: bot.rasa_plugins.tracker_store.SQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{workdir}/tracker.db"\n'
         "lock_store:\n  type: in_memory\n" + extra_endpoints,
         encoding="utf-8",

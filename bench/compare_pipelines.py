@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import evaluate_model  # noqa: E402
-from bot.nlu import spacy_sv  # noqa: E402
-from bot.training import rasa_executable  # noqa: E402
+from bot.ops.evaluation import evaluate_model  # noqa: E402
+from bot.ops.training import rasa_executable  # noqa: E402
+from bot.rasa_plugins.nlu import spacy_sv  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

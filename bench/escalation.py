@@ -3,7 +3,7 @@ results/bench_escalation.json.
 
   .venv/bin/python bench/escalation.py [--cases 50] [--coaches 10]
 
-Runs the real system (bot.stack: Rasa with the trained model, action server, escalation
+Runs the real system (tests.support.stack: Rasa with the trained model, action server, escalation
 service, callback inbox as the user's device) and measures:
   - case visible: user's "ja" sent -> the case is in a coach's queue (WebSocket
     notification, then GET /api/queue), p50/p95;
@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import contextlib
 
 from bench.common import UNTHROTTLED, percentile
-from bot.stack import ROOT, Stack
-from bot.training import train
+from bot.ops.training import train
+from tests.support.stack import ROOT, Stack
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=10, help="messages per user")
     parser.add_argument("--sms", type=int, default=40, help="SMS webhooks to time")
     args = parser.parse_args(argv)
-    from bot.training import train
+    from bot.ops.training import train
 
     model = train(quiet=True)
     env = {"GATEWAY_RATE_CONVERSATION": "1000/60", "GATEWAY_RATE_ADDRESS": "100000/60",

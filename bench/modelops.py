@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import UNTHROTTLED  # noqa: E402
-from bot.training import rasa_executable, train  # noqa: E402
+from bot.ops.training import rasa_executable, train  # noqa: E402
 
 
 def _rasa_train(workdir: Path, name: str, extra: list[str]) -> float:
@@ -60,7 +60,7 @@ def bench_training(base: Path) -> dict[str, float]:
 
 
 def bench_evaluate(model: Path) -> float:
-    from bot.evaluation import evaluate_model
+    from bot.ops.evaluation import evaluate_model
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,7 +77,7 @@ def _say(url: str, sender: str, text: str) -> list:
 
 
 def bench_swap(model: Path, users: int) -> dict[str, float]:
-    from bot.modelops import ship
+    from bot.ops.modelops import ship
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -85,7 +85,7 @@ def bench_swap(model: Path, users: int) -> dict[str, float]:
         shutil.copy(model, a)
         shutil.copy(model, b)
         (work / "endpoints.yml").write_text(
-            f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n'
+            f'tracker_store:\n  type: bot.rasa_plugins.tracker_store.SQLTrackerStore\n'
             f'  dialect: "sqlite"\n  db: "{work}/t.db"\n'
             "lock_store:\n  type: in_memory\n", encoding="utf-8")
         port, token = 5900 + os.getpid() % 90, "bench-token"

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 import yaml
 
 from bot import safety
-from bot.modelops import safety_corpus
-from bot.nlu import safety_classifier as classifier
-from bot.nlu.safety_classifier import INTENT_KIND, LABEL_KIND, build_model
+from bot.ops.modelops import safety_corpus
+from bot.rasa_plugins.nlu import safety_classifier as classifier
+from bot.rasa_plugins.nlu.safety_classifier import INTENT_KIND, LABEL_KIND, build_model
 
 
 def nlu_examples() -> list[tuple[str, str]]:

@@ -7,11 +7,12 @@
 
 Servers (subprocesses, loopback, free ports):
   - `ours`: one `rasa run --enable-api --auth-token ...` as `./dev run` starts it: the model
-    from bot.training.train(quiet=True), the project's credentials.yml (REST channel with
+    from bot.ops.training.train(quiet=True), the project's credentials.yml (REST channel with
     validation and rate limits, callback channel), the project's tracker store
-    (bot.tracker_store on SQLite), in-memory lock store. No action server and no relay event
+    (bot.rasa_plugins.tracker_store on SQLite), in-memory lock store. No action server and no
+    relay event
     broker (separate processes; a request that needs action_escalate fails fast);
-  - `ours-prod` (`--production`): the production profile of bot.production, i.e. what
+  - `ours-prod` (`--production`): the production profile of bot.ops.production, i.e. what
     `python -m bot run-prod` starts: nginx in front of two Rasa servers (tracker store on the
     local PostgreSQL, Redis lock store, the relay event broker), two escalation-service
     instances and the action server; load goes through nginx;
@@ -23,7 +24,7 @@ Servers (subprocesses, loopback, free ports):
     another model, `lock=redis` (Redis lock store at 127.0.0.1:6379, db 15) and
     `tracker=sql|memory|wal|wal_normal|threaded` change endpoints.yml (`sql`: Rasa's own SQL
     tracker store; wal: Rasa's on SQLite in WAL mode, see WalSQLTrackerStore below;
-    `threaded`, the default: bot.tracker_store).
+    `threaded`, the default: bot.rasa_plugins.tracker_store).
 
 Load (this process, aiohttp, closed loop: each simulated user sends its next message when the
 previous answer arrived; a new conversation every --conversation messages): 1, 20 and 50
@@ -153,7 +154,8 @@ class Server:
             "wal": "tracker_store:\n  type: bench.speed.WalSQLTrackerStore\n" + sql,
             "wal_normal": "tracker_store:\n  type: bench.speed.WalSQLTrackerStore\n" + sql
             + "  synchronous: NORMAL\n",
-            "threaded": "tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n" + sql,
+            "threaded": "tracker_store:\n  type: "
+                        "bot.rasa_plugins.tracker_store.SQLTrackerStore\n" + sql,
         }[self.tracker]
         lock = (
             "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 15\n"
@@ -214,7 +216,7 @@ class Server:
 
 @dataclass
 class ProductionServer:
-    """The production profile (bot.production, `python -m bot run-prod`) on free ports.
+    """The production profile (bot.ops.production, `python -m bot run-prod`) on free ports.
 
     nginx in front of two Rasa servers (SQL tracker store on the local PostgreSQL, Redis lock
     store, the relay event broker), two escalation instances and the action server, with
@@ -236,13 +238,14 @@ class ProductionServer:
     headers: dict[str, str] = field(default_factory=dict)
 
     def start(self, base: Path) -> None:
-        from bot.production import Ports, ProductionProfile
+        from bot.ops.production import Ports, ProductionProfile
 
         tag = uuid.uuid4().hex[:8]
         workdir = base / self.name
         workdir.mkdir(parents=True)
         credentials = workdir / "credentials.yml"
-        credentials.write_text("bot.channels.rest.ValidatedRestInput:\n", encoding="utf-8")
+        credentials.write_text("bot.rasa_plugins.channels.rest.ValidatedRestInput:\n",
+                               encoding="utf-8")
         from bot.settings import SERVICE_SECRETS
 
         secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in SERVICE_SECRETS}
@@ -441,7 +444,7 @@ PROFILE_BUCKETS = [  # (label, substring of a frame); a sample counts once per b
     ("NLU: DIETClassifier", "rasa/nlu/classifiers/diet_classifier.py"),
     ("NLU: featurizers (count vectors, lexical, regex)", "rasa/nlu/featurizers/"),
     ("NLU: project components (InputGuard, LanguageDetector, SafetyNet)",
-     "bot/nlu/components.py"),
+     "bot/rasa_plugins/nlu/components.py"),
     ("dialogue: predict next action (all policies)", "predict_next_with_tracker_if_should"),
     ("dialogue: TEDPolicy", "rasa/core/policies/ted_policy.py"),
     ("dialogue: RulePolicy / Memoization", "rasa/core/policies/rule_policy.py"),
@@ -487,7 +490,7 @@ def component_cost(messages: list[str]) -> dict[str, float]:
     """Microseconds per message of the project's own NLU components (in this process)."""
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.nlu.components import InputGuard, LanguageDetector, SafetyNet
+    from bot.rasa_plugins.nlu.components import InputGuard, LanguageDetector, SafetyNet
 
     guard = InputGuard({"max_chars": 1000, "fold_diacritics": True})
     rounds = 3
@@ -639,14 +642,14 @@ def main() -> int:
                         help="py-spy on --profile-server during the 20-user level")
     parser.add_argument("--profile-server", default="ours")
     parser.add_argument("--model", type=Path,
-                        help="serve this model (default: bot.training.train(quiet=True))")
+                        help="serve this model (default: bot.ops.training.train(quiet=True))")
     parser.add_argument("--tag", default="", help="write results/bench_speed_TAG.*")
     args = parser.parse_args()
     levels = [int(u) for u in args.levels.split(",")]
     bench_started = time.monotonic()
 
-    from bot.evaluation import load_examples
-    from bot.training import train
+    from bot.ops.evaluation import load_examples
+    from bot.ops.training import train
 
     model = args.model.resolve() if args.model else train(quiet=True)
     ours_messages = [text for text, _ in load_examples()]

@@ -15,22 +15,22 @@ from bot.settings import NO_TELEMETRY, set_env
 
 # command -> (module, function, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("bot.runner", "main", "train if needed, start every process, print the URLs"),
-    "shell": ("bot.runner", "shell", "talk to the assistant in the terminal (rasa shell)"),
-    "run-prod": ("bot.production", "main", "production profile: 2 Rasa, 2 escalation, nginx, "
+    "run": ("bot.ops.runner", "main", "train if needed, start every process, print the URLs"),
+    "shell": ("bot.ops.runner", "shell", "talk to the assistant in the terminal (rasa shell)"),
+    "run-prod": ("bot.ops.production", "main", "production profile: 2 Rasa, 2 escalation, nginx, "
                  "PostgreSQL, Redis"),
-    "train": ("bot.training", "main", "train a model if data/config/domain changed (--force)"),
+    "train": ("bot.ops.training", "main", "train a model if data/config/domain changed (--force)"),
     "content": ("bot.content", "main", "build domain responses from data/content (build|check)"),
-    "evaluate": ("bot.evaluation", "main", "evaluate NLU on the held-out set (--compare-live)"),
-    "retrain": ("bot.modelops.retrain", "main", "retrain after new examples (--nlu-only)"),
-    "gate": ("bot.modelops.gate", "main", "refuse a model worse than live or missing safety"),
-    "safety-eval": ("bot.modelops.safety_corpus", "main", "measure the safety behaviour on a "
+    "evaluate": ("bot.ops.evaluation", "main", "evaluate NLU on the held-out set (--compare-live)"),
+    "retrain": ("bot.ops.modelops.retrain", "main", "retrain after new examples (--nlu-only)"),
+    "gate": ("bot.ops.modelops.gate", "main", "refuse a model worse than live or missing safety"),
+    "safety-eval": ("bot.ops.modelops.safety_corpus", "main", "measure the safety behaviour on a "
                     "corpus of messages and conversations"),
-    "ship": ("bot.modelops.ship", "main", "put a model live without downtime (PUT /model)"),
-    "rollback": ("bot.modelops.ship", "rollback_main", "put the previous model live again"),
-    "retention": ("bot.retention", "main", "delete conversations/cases past retention"),
-    "forget": ("bot.retention", "forget_main", "delete one conversation everywhere, now"),
-    "scrub-eval": ("bot.privacy_eval", "main", "measure the PII scrubber on a blind corpus"),
+    "ship": ("bot.ops.modelops.ship", "main", "put a model live without downtime (PUT /model)"),
+    "rollback": ("bot.ops.modelops.ship", "rollback_main", "put the previous model live again"),
+    "retention": ("bot.ops.retention", "main", "delete conversations/cases past retention"),
+    "forget": ("bot.ops.retention", "forget_main", "delete one conversation everywhere, now"),
+    "scrub-eval": ("bot.ops.privacy_eval", "main", "measure the PII scrubber on a blind corpus"),
     "coach": ("bot.escalation.cli", "main", "manage coach accounts"),
     "escalation": ("bot.escalation.cli", "serve", "run the escalation service and console"),
     "gateway": ("bot.gateway.cli", "serve", "run the web chat and SMS gateway"),
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if not argv or argv[0] in {"-h", "--help", "help"} else 2
     module_name, func_name, _ = COMMANDS[argv[0]]
     if argv[0] == "evaluate" and "--compare-live" in argv:
-        module_name = "bot.modelops.evaluate"  # the comparison with the live model
+        module_name = "bot.ops.modelops.evaluate"  # the comparison with the live model
     func = getattr(importlib.import_module(module_name), func_name)
     return int(func(argv[1:]) or 0)
 

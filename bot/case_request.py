@@ -114,7 +114,8 @@ def summary_for(tracker: Tracker, seen: list[str]) -> str:
 
 
 def client_of(tracker: Tracker) -> str | None:
-    """The client key Rasa's channel put on the latest message (bot/channels/rest.py)."""
+    """The client key Rasa's channel put on the latest message
+    (bot/rasa_plugins/channels/rest.py)."""
     metadata = _dict(_dict(tracker.latest_message).get("metadata"))
     client = metadata.get("client")
     return client if isinstance(client, str) and 0 < len(client) <= 64 else None

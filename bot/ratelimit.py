@@ -4,7 +4,8 @@ Token buckets in memory. A client address is only ever used as HMAC(key, address
 key is random, lives in memory and is replaced every `rotate_seconds` (the buckets go with
 it), so the limiter cannot be used to say which address wrote when.
 
-Shared by the web/SMS gateway (bot/gateway) and Rasa's own channels (bot/channels), which is
+Shared by the web/SMS gateway (bot/gateway) and Rasa's own channels (bot/rasa_plugins/channels),
+which is
 why it lives outside both.
 """
 

@@ -2,7 +2,7 @@
 
 The intent classifier is statistical and can be unsure; a young person writing "vill inte leva
 längre" must still get the crisis answer. These patterns run on every message (inside the Rasa
-NLU pipeline, see ``bot.nlu.components.SafetyNet``) and override the classifier when they match.
+NLU pipeline, see ``bot.rasa_plugins.nlu.components.SafetyNet``) and override the classifier when they match.
 They are written on folded text (lowercase, no å/ä/ö, repeated letters squeezed), so one
 pattern covers "självmord", "sjalvmord" and "SJÄLVMOOORD".
 

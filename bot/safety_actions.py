@@ -1,6 +1,6 @@
 """Names of the safety dialogue's answers and what kind each is: one place for the protocol.
 
-The safety policy (bot/dialogue/safety_policy.py), the relay broker, the
+The safety policy (bot/rasa_plugins/dialogue/safety_policy.py), the relay broker, the
 corpus measurement and the tests all ask this module, so renaming a response or adding a step
 is one edit, and no decision depends on a text a maintainer can change in the content file.
 """

@@ -68,7 +68,7 @@ def trained_model() -> Path:
 
     TEST_MODEL=path reuses a given model file instead (quick local iteration only).
     """
-    from bot.training import train
+    from bot.ops.training import train
 
     if os.environ.get("TEST_MODEL"):
         return Path(os.environ["TEST_MODEL"])
@@ -124,7 +124,7 @@ def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     db = workdir / "tracker.db"
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
-        f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n'
+        f'tracker_store:\n  type: bot.rasa_plugins.tracker_store.SQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{db}"\n'
         "lock_store:\n  type: in_memory\n",
         encoding="utf-8",

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from bot.runner import wait_ready
+from bot.ops.runner import wait_ready
 from tests.conftest import ROOT, free_port
 
 TOKEN = "test-action-server-token-0123456789"

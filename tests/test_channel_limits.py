@@ -1,4 +1,5 @@
-"""Flood limits of Rasa's REST and callback channels (bot/channels/rest.py), over real HTTP.
+"""Flood limits of Rasa's REST and callback channels (bot/rasa_plugins/channels/rest.py), over
+real HTTP.
 
 The channels' real blueprints run on a real Sanic server, mounted by Rasa's own `register`
 (tests/sanic_channels.py); the real `rasa run` server is covered in test_rest_channel.py.
@@ -15,9 +16,9 @@ import aiohttp
 import pytest
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.channels.rest import ValidatedRestInput
-from bot.gateway.rasa_channel import GatewayCallbackInput
 from bot.protocol import CALLBACK_HEADER
+from bot.rasa_plugins.channels.callback import GatewayCallbackInput
+from bot.rasa_plugins.channels.rest import ValidatedRestInput
 from bot.ratelimit import client_address
 from tests.sanic_channels import serve_channels
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import evaluation
+from bot.ops import evaluation
 
 DATA = Path(__file__).parent / "data"
 pytestmark = pytest.mark.model

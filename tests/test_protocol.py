@@ -11,7 +11,7 @@ import yaml
 from bot import content, protocol
 from bot.clients.rasa import RasaClient
 from bot.gateway.conversation import CoachTracker, history
-from bot.gateway.rasa_channel import GatewayCallbackOutput
+from bot.rasa_plugins.channels.callback import GatewayCallbackOutput
 
 
 def _edited_content(tmp_path: Path) -> Path:

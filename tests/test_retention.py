@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database
 from bot.db.models import Case, utcnow
-from bot.retention import Databases, forget, purge
+from bot.ops.retention import Databases, forget, purge
 from tests.conftest import fresh_postgres_database
 
 DAY = 86_400.0

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.modelops import safety_corpus
+from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot import safety_actions as sa
-from bot.modelops.safety_corpus import HttpTalker, Turn
+from bot.ops.modelops.safety_corpus import HttpTalker, Turn
 
 pytestmark = pytest.mark.model
 
@@ -76,7 +76,7 @@ def test_safe_then_yes_to_a_coach_opens_a_case(chat: Chat) -> None:
 def test_an_unclear_answer_is_asked_again_then_counts_as_not_safe(chat: Chat) -> None:
     chat("ja vill dö")
     # text NLU cannot place (nlu_fallback); a typed "/nlu_fallback" is no longer taken as an
-    # intent: the channel passes only payloads the bot offered (bot/channels/rest.py)
+    # intent: the channel passes only payloads the bot offered (bot/rasa_plugins/channels/rest.py)
     again = chat("öhh")
     assert again.actions == [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]
     assert _numbers(again) == (True, True)

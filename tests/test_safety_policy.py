@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot import safety_actions as sa
-from bot.dialogue.safety_policy import (
+from bot.rasa_plugins.dialogue.safety_policy import (
     CONNECT,
     CRISIS_AGAIN,
     CRISIS_ANSWER,

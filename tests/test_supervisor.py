@@ -1,4 +1,4 @@
-"""bot.supervisor restarts real processes that exit, and gives up on one that keeps dying."""
+"""bot.ops.supervisor restarts real processes that exit, and gives up on one that keeps dying."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.supervisor import RESTART_LIMIT, Supervisor
+from bot.ops.supervisor import RESTART_LIMIT, Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]

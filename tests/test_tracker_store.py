@@ -1,4 +1,5 @@
-"""bot.tracker_store.SQLTrackerStore keeps Rasa's semantics while working off the event loop.
+"""bot.rasa_plugins.tracker_store.SQLTrackerStore keeps Rasa's semantics while working off the
+event loop.
 
 Real databases (SQLite; PostgreSQL when TEST_DATABASE_URL is set), real Rasa trackers and
 events, and Rasa's own SQLTrackerStore reading back what ours wrote (same tables, so the
@@ -40,8 +41,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
 
-from bot import tracker_store
-from bot.tracker_store import SQLTrackerStore
+from bot.rasa_plugins import tracker_store
+from bot.rasa_plugins.tracker_store import SQLTrackerStore
 from tests.conftest import fresh_postgres_database
 
 DOMAIN = Domain.from_yaml("""
@@ -380,7 +381,7 @@ def test_outage_turns_are_stored_once_in_order(outage: Outage,
         await _spool_written(outage.store)  # "ny" is written by the background flusher
         return after
 
-    with caplog.at_level(logging.WARNING, logger="bot.tracker_store"):
+    with caplog.at_level(logging.WARNING, logger="bot.rasa_plugins.tracker_store"):
         after = asyncio.run(scenario())
     texts = ["före 1", "före 2", "under 1", "under 2", "efter 1"]
     # the turn after the outage continued the stored conversation, outage turns included
@@ -497,7 +498,7 @@ def test_spool_is_bounded(outage: Outage, monkeypatch: pytest.MonkeyPatch,
         outage.up()
         await _spool_written(outage.store)
 
-    with caplog.at_level(logging.ERROR, logger="bot.tracker_store"):
+    with caplog.at_level(logging.ERROR, logger="bot.rasa_plugins.tracker_store"):
         asyncio.run(scenario())
     assert any("dropped the oldest" in r.message for r in caplog.records)
     full = asyncio.run(RasaSQLTrackerStore(DOMAIN, **outage.db).retrieve_full_tracker("lång"))
@@ -560,7 +561,7 @@ def test_spooled_events_the_database_refuses_are_dropped(
         store._write = refusing  # type: ignore[method-assign]
         return await _rasa_turn(failsafe, "dd", "tre")
 
-    with caplog.at_level(logging.ERROR, logger="bot.tracker_store"):
+    with caplog.at_level(logging.ERROR, logger="bot.rasa_plugins.tracker_store"):
         after = asyncio.run(scenario())
     assert _user_texts(after) == ["ett", "tre"] and not store._spool
     assert any("refuses" in r.message for r in caplog.records)

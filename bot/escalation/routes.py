@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.escalation import console, internal_api
-from bot.review import web as review_web
+from bot.escalation.review import web as review_web
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 

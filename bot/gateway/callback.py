@@ -6,7 +6,7 @@ the channel: `web-…` goes to the browser tabs of that conversation (with "coac
 notices), `sms-…` to the SMS outbox.
 
 Every post must carry GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token header (Rasa's
-channel, bot.gateway.rasa_channel, adds it). The peer address proves nothing: behind a
+channel, bot.rasa_plugins.channels.callback, adds it). The peer address proves nothing: behind a
 reverse proxy on the same host every request comes from loopback. Without a configured
 token every callback is refused (and APP_ENV=production does not start).
 """

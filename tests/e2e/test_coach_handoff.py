@@ -1,7 +1,7 @@
 """End to end: a young person, the real assistant, the real escalation service, a coach in
 a real headless Chromium.
 
-bot.stack starts the Rasa server with the trained model (SQLite tracker store, escalation
+tests.support.stack starts the Rasa server with the trained model (SQLite tracker store, escalation
 relay broker), the action server and the escalation service on loopback. The young person is
 simulated on Rasa's callback channel: they POST to /webhooks/callback/webhook and receive
 every bot and coach message at a callback URL, as the web/SMS gateway does (with its secret,
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stack import ROOT, Stack
+from tests.support.stack import ROOT, Stack
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 ARTIFACTS = ROOT / "artifacts" / "e2e"

@@ -163,7 +163,7 @@ async def test_rasa_callback_receiver_never_answers_5xx(gateway: TestClient, bod
 
 def test_rest_channel_validation_never_fails() -> None:
     """The REST channel's validator, on arbitrary JSON bodies (Sanic request stand-in)."""
-    from bot.channels.rest import validation_error
+    from bot.rasa_plugins.channels.rest import validation_error
 
     class FakeRequest:
         def __init__(self, body: Any) -> None:
@@ -424,8 +424,8 @@ async def rasa_channels(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served
     from aiohttp import web
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.channels.rest import ValidatedRestInput
-    from bot.gateway.rasa_channel import GatewayCallbackInput
+    from bot.rasa_plugins.channels.callback import GatewayCallbackInput
+    from bot.rasa_plugins.channels.rest import ValidatedRestInput
 
     monkeypatch.setenv("REST_RATE_PER_CONVERSATION", "1000000/60")  # limits: see
     monkeypatch.setenv("REST_RATE_PER_ADDRESS", "1000000/60")  # tests/test_channel_limits.py

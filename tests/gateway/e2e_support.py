@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from bot.runner import wait_ready
+from bot.ops.runner import wait_ready
 from bot.settings import process_env
 from tests.conftest import ROOT, free_port
 from tests.gateway.helpers import (
@@ -195,17 +195,17 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
         "ELKS_API_URL": f"http://127.0.0.1:{ports['provider']}/a1",
         **(gateway_env or {}),
     })
-    broker = ("event_broker:\n  type: bot.relay_broker.EscalationRelayBroker\n"
+    broker = ("event_broker:\n  type: bot.rasa_plugins.relay_broker.EscalationRelayBroker\n"
               f'  url: "http://127.0.0.1:{ports["escalation"]}"\n') if escalation else ""
     (work / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
         "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-        f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n'
+        f'tracker_store:\n  type: bot.rasa_plugins.tracker_store.SQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{work}/tracker.db"\n'
         "lock_store:\n  type: in_memory\n" + broker, encoding="utf-8")
     (work / "credentials.yml").write_text(
-        "bot.channels.rest.ValidatedRestInput:\n"
-        "bot.gateway.rasa_channel.GatewayCallbackInput:\n"
+        "bot.rasa_plugins.channels.rest.ValidatedRestInput:\n"
+        "bot.rasa_plugins.channels.callback.GatewayCallbackInput:\n"
         f'  url: "http://127.0.0.1:{ports["gateway"]}/rasa/callback"\n',
         encoding="utf-8")  # the channel sends GATEWAY_CALLBACK_TOKEN from the environment
     if escalation:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.modelops import gate, live, ship
+from bot.ops.modelops import gate, live, ship
 
 
 def test_gate_passes_equal_or_slightly_worse() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.modelops import gate, live, ship
+from bot.ops.modelops import gate, live, ship
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.production import ProductionProfile
+from bot.ops.production import ProductionProfile
 from bot.protocol import CALLBACK_HEADER
 from bot.settings import SERVICE_SECRETS
-from bot.stack import ALWAYS_OPEN
+from tests.support.stack import ALWAYS_OPEN
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
@@ -48,8 +48,8 @@ def callback_credentials(workdir: Path, inbox_port: int) -> Path:
     devices)."""
     path = workdir / "credentials.yml"
     path.write_text(
-        "bot.channels.rest.ValidatedRestInput:\n"
-        "bot.gateway.rasa_channel.GatewayCallbackInput:\n"
+        "bot.rasa_plugins.channels.rest.ValidatedRestInput:\n"
+        "bot.rasa_plugins.channels.callback.GatewayCallbackInput:\n"
         f'  url: "http://127.0.0.1:{inbox_port}/callback"\n', encoding="utf-8")
     return path
 

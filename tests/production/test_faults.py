@@ -11,7 +11,7 @@ writing.
 
 Every user message Rasa accepted must be in its conversation's stored transcript once (checked
 for every fault, required for PostgreSQL: Rasa keeps the turns of the outage and stores them
-when the database is back, bot/tracker_store.py).
+when the database is back, bot/rasa_plugins/tracker_store.py).
 
 Every user message must end in a real answer or an honest one: the bot's answer, the coach
 receiving it, "saved, a coach will answer" (outbox), or an HTTP error that the web/SMS gateway
@@ -44,9 +44,8 @@ import aiohttp
 import pytest
 
 from bot import content
-from bot.production import Ports, ProductionProfile
-from bot.stack import Inbox, _start_inbox, free_port
-from bot.supervisor import Supervisor
+from bot.ops.production import Ports, ProductionProfile
+from bot.ops.supervisor import Supervisor
 from tests.production.support import (
     Coach,
     callback_credentials,
@@ -57,6 +56,7 @@ from tests.production.support import (
     production_secrets,
     profile_env,
 )
+from tests.support.stack import Inbox, _start_inbox, free_port
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -217,7 +217,7 @@ class System:
 
 
 def supervise(profile: ProductionProfile) -> float:
-    """One round of the launchers' supervisor (bot.supervisor, as `run-prod` runs it): it
+    """One round of the launchers' supervisor (bot.ops.supervisor, as `run-prod` runs it): it
     finds the killed process and starts it again. Returns the seconds that took."""
     started = time.monotonic()
     dead = profile.dead()

@@ -1,6 +1,6 @@
 """The production profile on real engines (issue 6): 50 concurrent conversations.
 
-bot.production starts what `python -m bot run-prod` starts, on free loopback ports: nginx in
+bot.ops.production starts what `python -m bot run-prod` starts, on free loopback ports: nginx in
 front of 2 Rasa servers (SQL tracker store on the local PostgreSQL, Redis lock store) and of 2
 escalation-service instances (one PostgreSQL database, live fan-out through Redis), plus the
 action server; APP_ENV=production with generated secrets. Users talk on the callback channel
@@ -35,8 +35,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.production import DEFAULT_SERVER_URL, Ports, ProductionProfile
-from bot.stack import Inbox, _start_inbox, free_port
+from bot.ops.production import DEFAULT_SERVER_URL, Ports, ProductionProfile
 from tests.production.support import (
     Coach,
     callback_credentials,
@@ -47,6 +46,7 @@ from tests.production.support import (
     production_secrets,
     profile_env,
 )
+from tests.support.stack import Inbox, _start_inbox, free_port
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

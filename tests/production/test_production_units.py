@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import production
-from bot.production import ENDPOINTS, Ports, ProductionProfile, find_nginx, render_nginx
+from bot.ops import production
+from bot.ops.production import ENDPOINTS, Ports, ProductionProfile, find_nginx, render_nginx
 from bot.settings import SERVICE_SECRETS
 
 WEAK = {"APP_ENV": "production", "RASA_TOKEN": "change-me-rasa-token",
@@ -58,9 +58,9 @@ def test_endpoints_prod_reads_only_variables_the_launcher_sets(tmp_path: Path) -
             env["REDIS_PASSWORD"]) == ("10.0.0.5", "6380", "3", "pw")
     assert env["REDIS_LOCK_PREFIX"].isalnum()
     config = yaml.safe_load(text)
-    assert config["tracker_store"]["type"] == "bot.tracker_store.SQLTrackerStore"
-    assert config["lock_store"]["type"] == "bot.lock_store.FailSafeRedisLockStore"
-    assert config["event_broker"]["type"] == "bot.relay_broker.EscalationRelayBroker"
+    assert config["tracker_store"]["type"] == "bot.rasa_plugins.tracker_store.SQLTrackerStore"
+    assert config["lock_store"]["type"] == "bot.rasa_plugins.lock_store.FailSafeRedisLockStore"
+    assert config["event_broker"]["type"] == "bot.rasa_plugins.relay_broker.EscalationRelayBroker"
     assert "'${" not in code and '"${' not in code  # Rasa expands only unquoted ${...}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.relay_broker import EscalationRelayBroker, review_reason
+from bot.rasa_plugins.relay_broker import EscalationRelayBroker, review_reason
 
 
 def _user(text: str, intent: str, conf: float, **extra: Any) -> dict[str, Any]:

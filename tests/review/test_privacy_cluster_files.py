@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.escalation.review import cluster, nlu_files
 from bot.privacy import scrub, scrub_tokens
-from bot.review import cluster, nlu_files
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from escalation_helpers import CSRF_META, login
 
-from bot.review.web import review_store
+from bot.escalation.review.web import review_store
 
 
 async def capture(env, client, text: str, reason: str = "fallback", **extra):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.gateway.rasa_channel import GatewayCallbackInput
 from bot.protocol import CALLBACK_HEADER
+from bot.rasa_plugins.channels.callback import GatewayCallbackInput
 from tests.gateway.conftest import GatewayEnv
 from tests.security.conftest import tried
 
@@ -59,7 +59,7 @@ def test_rasa_channel_sends_the_token_from_the_environment(
     monkeypatch.setenv("GATEWAY_CALLBACK_TOKEN", "a-token-from-the-environment-1234")
     credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
     channel = GatewayCallbackInput.from_credentials(
-        credentials["bot.gateway.rasa_channel.GatewayCallbackInput"])
+        credentials["bot.rasa_plugins.channels.callback.GatewayCallbackInput"])
     endpoint: EndpointConfig = channel.callback_endpoint
     assert endpoint.headers[CALLBACK_HEADER] == "a-token-from-the-environment-1234"
     assert "token" not in (endpoint.params or {})  # never in the URL
@@ -82,8 +82,8 @@ def test_launchers_pass_a_callback_secret(monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
     """`./dev run` makes one for the run (Rasa and the gateway inherit it); the production
     launcher refuses to start without a strong one."""
-    from bot.production import ProductionProfile
-    from bot.runner import ensure_action_server_token
+    from bot.ops.production import ProductionProfile
+    from bot.ops.runner import ensure_action_server_token
     from bot.settings import InsecureSecrets
 
     monkeypatch.delenv("GATEWAY_CALLBACK_TOKEN", raising=False)

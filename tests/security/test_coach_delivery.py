@@ -9,9 +9,9 @@ import pytest
 from escalation_helpers import Env, login
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot.channels.rest import ValidatedRestInput
-from bot.gateway.rasa_channel import GatewayCallbackOutput
 from bot.protocol import CALLBACK_HEADER
+from bot.rasa_plugins.channels.callback import GatewayCallbackOutput
+from bot.rasa_plugins.channels.rest import ValidatedRestInput
 from tests.gateway.conftest import GatewayEnv
 from tests.sanic_channels import serve_channels
 from tests.security.conftest import tried

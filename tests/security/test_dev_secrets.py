@@ -19,9 +19,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.envfile import write_dev_env
-from bot.gateway.rasa_channel import GatewayCallbackInput
 from bot.gateway.settings import GatewaySettings
 from bot.protocol import CALLBACK_HEADER
+from bot.rasa_plugins.channels.callback import GatewayCallbackInput
 from bot.settings import SERVICE_SECRETS, secret_problems
 from tests.sanic_channels import serve_channels
 from tests.security.conftest import tried

@@ -26,11 +26,11 @@ from sqlalchemy.engine import make_url
 
 from bot.db.engine import make_engine, upgrade_database
 from bot.escalation import outbox
+from bot.escalation.review.store import ReviewStore
 from bot.escalation.store import Store
 from bot.gateway.vault import Vault, contacts, make_vault_engine
-from bot.retention import Databases, forget, purge
-from bot.review.store import ReviewStore
-from bot.tracker_store import SQLTrackerStore
+from bot.ops.retention import Databases, forget, purge
+from bot.rasa_plugins.tracker_store import SQLTrackerStore
 from tests.conftest import fresh_postgres_database
 
 PNR, EMAIL, PHONE = "200501021234", "kalle.anka.7731@example.com", "0701234567"
@@ -190,7 +190,7 @@ def test_forget_leaves_no_row_in_any_table_postgresql() -> None:
 
 def test_forget_command_prints_what_it_deleted(tmp_path: Path, capsys: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.retention import forget_main
+    from bot.ops.retention import forget_main
 
     var = tmp_path / "var"
     monkeypatch.setenv("RASA_TRACKER_DB_URL", f"sqlite:///{var}/rasa_tracker.db")

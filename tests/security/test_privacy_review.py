@@ -24,9 +24,9 @@ from escalation_helpers import INTERNAL_TOKEN
 
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_database
 from bot.db.models import ReviewItem
-from bot.relay_broker import EscalationRelayBroker
-from bot.retention import Databases, purge
-from bot.review.web import review_store
+from bot.escalation.review.web import review_store
+from bot.ops.retention import Databases, purge
+from bot.rasa_plugins.relay_broker import EscalationRelayBroker
 from tests.escalation.conftest import (  # noqa: F401  (fixtures)
     db_url,
     env,

@@ -8,7 +8,7 @@ small margin. Recall is strict: a name scrubbed to "[namn] Anka" still counts as
 
 from __future__ import annotations
 
-from bot.privacy_eval import DEFAULT_CORPUS, load_corpus, measure
+from bot.ops.privacy_eval import DEFAULT_CORPUS, load_corpus, measure
 
 # removed / total per kind, and false scrubs / 'none' lines, before any change to the scrubber
 BEFORE = {"address": (27, 54), "email": (23, 38), "handle": (10, 30), "name": (30, 50),
@@ -92,7 +92,7 @@ def test_named_forms_and_written_variants() -> None:
 
 
 def test_leftover_rule_counts_partial_names_as_misses() -> None:
-    from bot.privacy_eval import left_over
+    from bot.ops.privacy_eval import left_over
 
     assert left_over("jag heter Kalle Anka", "Kalle Anka", "jag heter [namn] Anka")
     assert not left_over("jag heter Kalle Anka", "Kalle Anka", "jag heter [namn]")

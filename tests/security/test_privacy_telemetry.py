@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot import runner, training
-from bot.modelops import retrain
-from bot.production import Ports, ProductionProfile
+from bot.ops import runner, training
+from bot.ops.modelops import retrain
+from bot.ops.production import Ports, ProductionProfile
 from bot.settings import NO_TELEMETRY, ROOT, Settings, process_env
 
 VAR = "RASA_TELEMETRY_ENABLED"

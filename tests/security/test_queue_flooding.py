@@ -16,10 +16,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.channels.rest import ValidatedRestInput
 from bot.escalation import keys
-from bot.gateway.rasa_channel import GatewayCallbackInput
 from bot.protocol import CALLBACK_HEADER
+from bot.rasa_plugins.channels.callback import GatewayCallbackInput
+from bot.rasa_plugins.channels.rest import ValidatedRestInput
 from tests.sanic_channels import serve_channels
 from tests.security.conftest import tried
 

@@ -23,9 +23,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.channels.rest import ValidatedRestInput
-from bot.gateway.rasa_channel import GatewayCallbackInput
 from bot.protocol import CALLBACK_HEADER
+from bot.rasa_plugins.channels.callback import GatewayCallbackInput
+from bot.rasa_plugins.channels.rest import ValidatedRestInput
 from tests.sanic_channels import Served, serve_channels
 from tests.security.conftest import tried
 
@@ -101,7 +101,7 @@ async def test_no_secret_configured_refuses_every_callback_post(
     receiver: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv("GATEWAY_CALLBACK_TOKEN")
-    with caplog.at_level(logging.WARNING, logger="bot.channels.rest"):
+    with caplog.at_level(logging.WARNING, logger="bot.rasa_plugins.channels.rest"):
         async with channels(GatewayCallbackInput(EndpointConfig(receiver))) as (served, store), \
                 aiohttp.ClientSession() as http:
             for what, headers in [*STRANGERS, ("the usual secret", GATEWAY)]:

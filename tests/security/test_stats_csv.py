@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from escalation_helpers import login
 
-from bot.review.stats import MIN_COUNT
+from bot.escalation.review.stats import MIN_COUNT
 from tests.security.conftest import tried
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets run

@@ -1,6 +1,6 @@
 """Retrain after the review inbox added examples.
 
-- full (default): `bot.training.train`, i.e. `rasa train` on config, domain and data. Rasa 3
+- full (default): `bot.ops.training.train`, i.e. `rasa train` on config, domain and data. Rasa 3
   caches every graph node in .rasa/cache, so when only NLU data changed the dialogue policies
   are not trained again; the classifier is trained from scratch.
 - --nlu-only: fine-tune the classifier of a base model (the live one, else the newest full
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from bot import training
-from bot.modelops import live
-from bot.review.nlu_files import read_intents
+from bot.escalation.review.nlu_files import read_intents
+from bot.ops import training
+from bot.ops.modelops import live
 from bot.settings import process_env
 
 

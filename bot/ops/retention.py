@@ -112,7 +112,7 @@ def _user_texts(rows: list[Any]) -> list[str]:
 
 
 def _review_keys(texts: list[str]) -> set[str]:
-    from bot.review.store import raw_text_key  # loads the scrubber only when needed
+    from bot.escalation.review.store import raw_text_key  # loads the scrubber only when needed
 
     return {raw_text_key(t) for t in texts if t.strip()}
 

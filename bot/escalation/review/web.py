@@ -33,8 +33,8 @@ from bot.escalation.common import (
     require_coach,
     require_maintainer,
 )
-from bot.review import cluster, nlu_files, stats
-from bot.review.store import ReviewStore
+from bot.escalation.review import cluster, nlu_files, stats
+from bot.escalation.review.store import ReviewStore
 
 REVIEW_STORE = web.AppKey("review_store", ReviewStore)
 NLU_LOCK = web.AppKey("nlu_lock", asyncio.Lock)

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.runner import private_data_dir, wait_ready
+from bot.ops.runner import private_data_dir, wait_ready
+from bot.ops.supervisor import Supervisor
 from bot.settings import (
     ROOT,
     InsecureSecrets,
@@ -51,7 +52,6 @@ from bot.settings import (
     service_secrets,
     set_env,
 )
-from bot.supervisor import Supervisor
 
 DEFAULT_SERVER_URL = Settings.database_server_url
 DEFAULT_REDIS_URL = Settings.prod_redis_url
@@ -488,11 +488,11 @@ def main(argv: list[str]) -> int:
     except InsecureSecrets as exc:
         print(exc, file=sys.stderr)
         return 2
-    from bot.training import train
+    from bot.ops.training import train
 
     model = args.model or train()
     profile = profile_from_env(model, ports, args.workdir, args.credentials)
-    # the hourly retention below reads these (bot.retention.Databases.from_env)
+    # the hourly retention below reads these (bot.ops.retention.Databases.from_env)
     set_env(DATABASE_URL=profile.app_db_url, RASA_TRACKER_DB_URL=profile.tracker_db_url)
     print("starting the production profile ...", flush=True)
     stopping = False
@@ -509,7 +509,7 @@ def main(argv: list[str]) -> int:
         return 1
     signal.signal(signal.SIGINT, _stop)
     print(profile.urls(), flush=True)
-    from bot.runner import run_retention
+    from bot.ops.runner import run_retention
 
     supervisor = Supervisor(dead=profile.dead, restart=profile.restart,
                             retention=run_retention, log_hint=f"{profile.log_dir}/")

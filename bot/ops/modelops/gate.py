@@ -4,7 +4,7 @@ Refuses (exit 1, with the reasons) when
 - macro-F1 on the held-out set is lower than the live model's by more than --margin, or
 - the full pipeline (classifier + safety net, as deployed) does not start the safety dialogue
   for a crisis_suicidal or emergency_danger example of the held-out set, or
-- replayed through the whole assistant (bot.modelops.safety_corpus), it misses a safety
+- replayed through the whole assistant (bot.ops.modelops.safety_corpus), it misses a safety
   message or conversation step that the live model answers right, misses any of a corpus
   marked perfect (the oldest three, even without a live model), or gives more ordinary
   messages a safety answer or question than the live model (false alarms).
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import evaluation
-from bot.modelops import live, safety_corpus
+from bot.ops import evaluation
+from bot.ops.modelops import live, safety_corpus
 from bot.settings import set_env_default
 
 

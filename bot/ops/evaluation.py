@@ -171,7 +171,7 @@ def evaluate_model(model: Path, data: Path = HOLDOUT, out_dir: Path = RESULTS) -
 
 
 def main(argv: list[str]) -> int:
-    from bot.training import train
+    from bot.ops.training import train
 
     parser = argparse.ArgumentParser(prog="python -m bot evaluate")
     parser.add_argument("--model", type=Path, help="model file (default: train/reuse current)")

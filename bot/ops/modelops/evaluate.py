@@ -1,6 +1,6 @@
 """Evaluate a candidate on the held-out set and compare it with the live model.
 
-Reuses bot.evaluation (per-intent P/R/F1, macro-F1, confusion-matrix PNG, misclassified
+Reuses bot.ops.evaluation (per-intent P/R/F1, macro-F1, confusion-matrix PNG, misclassified
 messages) and adds the side-by-side with the model in models/live.json (or --live).
 
     python -m bot evaluate --compare-live [--model M] [--live L]
@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot import evaluation
-from bot.modelops import live
+from bot.ops import evaluation
+from bot.ops.modelops import live
 
 
 def latest_model() -> Path:

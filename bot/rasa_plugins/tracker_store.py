@@ -47,7 +47,7 @@ were answered without the conversation's context (Rasa's fallback).
 
 Measured on one conversation store (8 events per message, SQLite): 8.8 -> 2.1 ms of CPU and
 30 -> 6 ms of wall time per message. Used by endpoints.yml and endpoints.prod.yml as
-`type: bot.tracker_store.SQLTrackerStore`, with the same keys as Rasa's `type: SQL`. On
+`type: bot.rasa_plugins.tracker_store.SQLTrackerStore`, with the same keys as Rasa's `type: SQL`. On
 SQLite it turns on WAL, so readers (the coach console, retention) never block the writer.
 """
 

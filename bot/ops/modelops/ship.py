@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bot.clients.rasa import RasaClient, RasaError
-from bot.modelops import live
+from bot.ops.modelops import live
 from bot.settings import load
 
 
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
                         help="ship without running the gate (emergencies only)")
     args = parser.parse_args(argv)
     if not args.skip_gate:
-        from bot.modelops import gate
+        from bot.ops.modelops import gate
 
         code = gate.main(["--candidate", str(args.model)])
         if code != 0:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.review.store import normalise
+from bot.escalation.review.store import normalise
 from bot.settings import load
 
 NEW_INTENTS_FILE = "new_intents.yml"

@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import language, protocol, safety, safety_actions
-from bot.nlu.safety_classifier import SAFETY_P
+from bot.rasa_plugins.nlu.safety_classifier import SAFETY_P
 from bot.textnorm import clean_control, letter_scripts, strip_diacritics
 
 UNSUPPORTED_INTENT = "unsupported_input"
@@ -34,7 +34,7 @@ FALLBACK_INTENT = protocol.FALLBACK_INTENT
 INPUT_ISSUE = "input_issue"  # message attribute set by InputGuard, read by SafetyNet
 READABLE_TEXT = "readable_text"  # cleaned text before diacritic folding (for language/safety)
 SAFETY_RULE = "safety_rule"  # parse-data key: which safety rule fired (for review, no text)
-SAFETY_SIGNAL = safety_actions.SIGNAL_KEY  # read by bot.dialogue's SafetyPolicy
+SAFETY_SIGNAL = safety_actions.SIGNAL_KEY  # read by bot.rasa_plugins.dialogue's SafetyPolicy
 
 
 class _ConfiguredComponent(GraphComponent):
@@ -147,7 +147,7 @@ class LanguageDetector(_ConfiguredComponent):
 class SafetyNet(_ConfiguredComponent):
     """Decides what the safety dialogue needs to know about a message, after the classifier.
 
-    Writes `safety` into the parse data ({"kind", "band", "rule"}: what bot.dialogue's
+    Writes `safety` into the parse data ({"kind", "band", "rule"}: what bot.rasa_plugins.dialogue's
     SafetyPolicy reads) and, where the rules are sure, forces the intent:
     - a rule that is sure (bot.safety) forces crisis_suicidal / emergency_danger, or
       fear_retaliation for a threat that is not happening now, whatever the classifier said;

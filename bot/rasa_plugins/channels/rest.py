@@ -5,7 +5,8 @@ whatever JSON it received), and takes any number of messages from anyone. This s
 keeps the same URL (/webhooks/rest/webhook) and behaviour, but rejects malformed requests
 with a clear 4xx before Rasa sees them, and answers floods with a 429 (per conversation and
 per client address; the address is only used as a rotating in-memory HMAC, see
-bot/ratelimit.py). Enabled in credentials.yml as `bot.channels.rest.ValidatedRestInput`.
+bot/ratelimit.py). Enabled in credentials.yml as
+`bot.rasa_plugins.channels.rest.ValidatedRestInput`.
 
 Payloads: a message that starts with "/" makes Rasa skip NLU and take the intent named
 after it ("/emergency_danger" would open a priority-1 coach case). A payload is passed on

@@ -9,7 +9,8 @@ conversation arriving at the same moment on two Rasa instances are not serialise
 rarely sends two at once). A lock taken in the process stays there until released, so a turn
 never loses its lock when Redis comes back in the middle of it.
 
-Configured in endpoints.prod.yml as `lock_store: type: bot.lock_store.FailSafeRedisLockStore`
+Configured in endpoints.prod.yml as `lock_store: type:
+bot.rasa_plugins.lock_store.FailSafeRedisLockStore`
 with the keys of Rasa's `type: redis`.
 """
 

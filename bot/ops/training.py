@@ -18,8 +18,9 @@ from bot import content
 from bot.settings import ROOT, process_env
 
 MODELS_DIR = ROOT / "models"
-_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "bot/safety.py", "bot/language.py",
-           "bot/textnorm.py", "tests/data/safety", "tests/data/safety_phrases.yml",
+_INPUTS = ("config.yml", "domain.yml", "data", "bot/rasa_plugins/nlu", "bot/safety.py",
+           "bot/language.py", "bot/textnorm.py", "tests/data/safety",
+           "tests/data/safety_phrases.yml",
            "tests/data/safety_phrases_2.yml", "tests/data/safety_phrases_blind.yml")
 
 

@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bot.ops.runner import wait_ready
 from bot.protocol import CALLBACK_HEADER
-from bot.runner import wait_ready
 from bot.settings import ROOT, process_env
 
 ALWAYS_OPEN = ",".join(f"{d}=00:00-23:59" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
@@ -139,16 +139,17 @@ class Stack:
         (self.workdir / "endpoints.yml").write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports["actions"]}/webhook"\n'
             "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-            f'tracker_store:\n  type: bot.tracker_store.SQLTrackerStore\n  dialect: "sqlite"\n'
+            'tracker_store:\n  type: bot.rasa_plugins.tracker_store.SQLTrackerStore\n'
+            '  dialect: "sqlite"\n'
             f'  db: "{self.workdir}/tracker.db"\n'
             "lock_store:\n  type: in_memory\n"
-            "event_broker:\n  type: bot.relay_broker.EscalationRelayBroker\n"
+            "event_broker:\n  type: bot.rasa_plugins.relay_broker.EscalationRelayBroker\n"
             f'  url: "{self.console_url}"\n',
             encoding="utf-8",
         )
         (self.workdir / "credentials.yml").write_text(
-            "bot.channels.rest.ValidatedRestInput:\n"
-            "bot.gateway.rasa_channel.GatewayCallbackInput:\n"
+            "bot.rasa_plugins.channels.rest.ValidatedRestInput:\n"
+            "bot.rasa_plugins.channels.callback.GatewayCallbackInput:\n"
             f'  url: "http://127.0.0.1:{self.ports["inbox"]}/callback"\n',
             encoding="utf-8",
         )

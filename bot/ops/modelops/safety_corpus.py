@@ -363,7 +363,7 @@ def main(argv: list[str]) -> int:
     if args.url:
         talker: Talker = HttpTalker(args.url, args.token)
     else:
-        from bot.modelops.evaluate import latest_model
+        from bot.ops.modelops.evaluate import latest_model
 
         talker = AgentTalker(load_agent(args.model or latest_model()))
     reports = []

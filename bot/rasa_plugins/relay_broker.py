@@ -1,6 +1,7 @@
 """Rasa event broker that relays user messages to the escalation service.
 
-Configured in endpoints.yml as `event_broker: type: bot.relay_broker.EscalationRelayBroker`.
+Configured in endpoints.yml as `event_broker: type:
+bot.rasa_plugins.relay_broker.EscalationRelayBroker`.
 Rasa publishes every tracker event here after saving it. For user messages this broker:
 
 - forwards the text to the escalation service (POST /internal/conversations/{id}/messages),

@@ -3,7 +3,7 @@
 `python -m bot run` trains a model if its inputs changed, then starts the action server
 (`python -m bot actions`, behind ACTION_SERVER_TOKEN), the Rasa server (REST channel + HTTP
 API) and the project's own services, waits until each answers, prints the URLs and keeps
-them running until Ctrl-C (bot.supervisor: a process that exits is started again). Logs go
+them running until Ctrl-C (bot.ops.supervisor: a process that exits is started again). Logs go
 to var/log/.
 """
 
@@ -21,9 +21,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.ops.supervisor import Supervisor
+from bot.ops.training import rasa_executable, train
 from bot.settings import ROOT, Settings, load, process_env, set_env_default
-from bot.supervisor import Supervisor
-from bot.training import rasa_executable, train
 
 LOG_DIR = ROOT / "var" / "log"
 
@@ -35,8 +35,8 @@ def private_data_dir() -> None:
 
 
 def run_retention() -> None:
-    """Delete what is past retention (hourly while the system runs; see bot.retention)."""
-    from bot.retention import Databases, purge
+    """Delete what is past retention (hourly while the system runs; see bot.ops.retention)."""
+    from bot.ops.retention import Databases, purge
 
     try:
         days = load().retention_days

@@ -1,6 +1,6 @@
 """Keep the system's processes running while it runs (issue 6, "Faults").
 
-Both launchers (`./dev run`: bot.runner; `./dev run-prod`: bot.production) end in the same
+Both launchers (`./dev run`: bot.ops.runner; `./dev run-prod`: bot.ops.production) end in the same
 loop: watch the processes, run retention every hour, stop on Ctrl-C. A process that exits is
 started again with its own command, as systemd's `Restart=always` would, so an action server,
 escalation instance, Rasa server or nginx that crashes comes back without anyone stepping in

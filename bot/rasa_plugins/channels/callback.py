@@ -7,13 +7,14 @@ name ("callback"), URL (/webhooks/callback/webhook) and credentials (`url`, `hea
 etc.), adds `"coach": true` to the posted JSON, so the page can label coach messages and
 SMS can prefix them, and sends GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token
 header on every post (the gateway refuses posts without it). Enable in credentials.yml as
-`bot.gateway.rasa_channel.GatewayCallbackInput:` in place of `callback:`.
+`bot.rasa_plugins.channels.callback.GatewayCallbackInput:` in place of `callback:`.
 
 Its /webhook takes messages only from the gateway: a POST without GATEWAY_CALLBACK_TOKEN in
 the X-Gateway-Callback-Token header gets a 403 before anything else (no NLU, nothing in the
 tracker), and with no secret configured every post is refused. It also has the REST
 channel's validation (4xx, not Rasa's 500, for a malformed body) and flood limits
-(bot.channels.rest.GuardedChannel): per conversation always, per address only for callers
+(bot.rasa_plugins.channels.rest.GuardedChannel): per conversation always, per address only for
+callers
 that are not on this machine. The gateway, its legitimate caller, runs on this machine and
 already limits per conversation and per real client address; Rasa only sees the gateway's
 own address, so limiting that would throttle every web and SMS user together. A request
@@ -34,8 +35,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.rest import GuardedChannel, from_gateway, gateway_callback_token
 from bot.protocol import CALLBACK_HEADER, COACH_KEY, FORWARDED_KEYS
+from bot.rasa_plugins.channels.rest import GuardedChannel, from_gateway, gateway_callback_token
 
 log = logging.getLogger(__name__)
 TRANSCRIPT_PREFIX = "web-"  # = bot.gateway.vault.WEB_PREFIX: only web chats are rebuilt

@@ -1,4 +1,4 @@
-"""SafetyPolicy: the Rasa side of bot.dialogue.safety_policy (see its docstring).
+"""SafetyPolicy: the Rasa side of bot.rasa_plugins.dialogue.safety_policy (see its docstring).
 
 It has nothing to learn: `train` keeps no state, and each prediction is the safety plan's
 next action with confidence 1.0 at a priority above RulePolicy's, or all zeros (abstain).
@@ -17,7 +17,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserU
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.dialogue import safety_policy
+from bot.rasa_plugins.dialogue import safety_policy
 
 
 @DefaultV1Recipe.register(

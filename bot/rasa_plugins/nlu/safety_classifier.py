@@ -53,7 +53,7 @@ def build_model() -> Any:
 
 def corpus_examples(paths: list[str]) -> list[tuple[str, str]]:
     """(text, kind) of every single message in the given corpora (files or folders)."""
-    from bot.modelops.safety_corpus import load_corpus
+    from bot.ops.modelops.safety_corpus import load_corpus
 
     out: list[tuple[str, str]] = []
     for path in paths:
@@ -119,7 +119,7 @@ class SafetyClassifier(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
             return messages
-        from bot.nlu.components import READABLE_TEXT
+        from bot.rasa_plugins.nlu.components import READABLE_TEXT
 
         texts = [str(m.get(READABLE_TEXT) or m.get(TEXT) or "") for m in messages]
         classes = list(self._model.classes_)

@@ -1,0 +1,1 @@
+"""Operations: run, run-prod, supervisor, training, evaluation, retention, modelops."""

@@ -1,0 +1,1 @@
+"""Test support: the whole system on free ports (stack) for end-to-end tests and bench/."""
