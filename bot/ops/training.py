@@ -19,6 +19,7 @@ from bot.settings import ROOT, process_env
 
 MODELS_DIR = ROOT / "models"
 _INPUTS = ("config.yml", "domain.yml", "data", "bot/rasa_plugins/nlu", "bot/safety.py",
+           "bot/protocol.py",
            "bot/language.py", "bot/textnorm.py", "tests/data/safety",
            "tests/data/safety_phrases.yml",
            "tests/data/safety_phrases_2.yml", "tests/data/safety_phrases_blind.yml")
