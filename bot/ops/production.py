@@ -7,7 +7,7 @@ Starts, all on loopback:
 - 2 escalation-service instances (coach console, internal API) on one PostgreSQL database,
   live messages fanned out between them through Redis pub/sub (REDIS_URL);
 - 1 action server;
-- nginx (Debian's; installed with apt-get when missing) as the load balancer: one port for
+- nginx (Debian's; `./dev setup-prod` installs it) as the load balancer: one port for
   the Rasa servers, one for the escalation instances (WebSocket upgrade, not sticky).
 
 PostgreSQL gets two databases of its own, created if missing: `<PROD_DATABASE>` for cases
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.ops.runner import private_data_dir, wait_ready
+from bot.ops.runner import ProcessSpec, private_data_dir, wait_ready
 from bot.ops.supervisor import Supervisor
 from bot.settings import (
     ROOT,
@@ -81,34 +81,12 @@ def find_nginx() -> str | None:
 
 
 def ensure_nginx() -> str:
-    """Debian's nginx: installed with apt-get (as root) when it is not there yet.
-
-    The package's own service is kept from starting (a temporary policy-rc.d): the profile
-    runs its own nginx with its own configuration, and nothing should listen on port 80.
-    """
-    found = find_nginx()
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError("nginx is not installed; run: apt-get install nginx (Debian)")
-    print("installing Debian's nginx (apt-get install nginx) ...", flush=True)
-    policy = Path("/usr/sbin/policy-rc.d")
-    own_policy = not policy.exists()
-    if own_policy:
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-    try:
-        env = process_env(None, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
-    finally:
-        if own_policy:
-            policy.unlink(missing_ok=True)
+    """Debian's nginx, installed by the setup (`./dev run-prod` or `./dev setup-prod`), never
+    by this launcher: it runs as an ordinary user and changes nothing outside the project."""
     found = find_nginx()
     if not found:
-        raise RuntimeError("apt-get install nginx did not install nginx")
+        raise RuntimeError("nginx is not installed: run ./dev setup-prod (as root, Debian) or "
+                           "apt-get install nginx")
     return found
 
 
@@ -267,8 +245,8 @@ class ProductionProfile:
             env["RASA_REST_GATEWAY_ONLY"] = "1"
         return env
 
-    def specs(self) -> list[tuple[str, list[str], str]]:
-        """(name, command, ready URL) of every process, in start order; nginx last."""
+    def specs(self) -> list[ProcessSpec]:
+        """Every process (name, command, ready URL), in start order; nginx comes last."""
         rasa = str(Path(sys.executable).with_name("rasa"))
         token = self.base_env().get("RASA_TOKEN", "")
         if not token:
@@ -280,19 +258,19 @@ class ProductionProfile:
             raise RuntimeError("GATEWAY_CALLBACK_TOKEN is not set (.env): Rasa's channels take "
                                "messages only from the gateway, which sends it")
         # the action server behind its token (bot/action_server.py), not plain rasa-sdk
-        specs = [("actions", [sys.executable, "-m", "bot", "actions", "-p",
-                              str(self.ports.actions)],
-                  f"http://127.0.0.1:{self.ports.actions}/health")]
+        specs = [ProcessSpec("actions", [sys.executable, "-m", "bot", "actions", "-p",
+                                         str(self.ports.actions)],
+                             f"http://127.0.0.1:{self.ports.actions}/health")]
         for i, port in enumerate(self.ports.escalation_instances, 1):
-            specs.append((f"escalation-{i}", [sys.executable, "-m", "bot", "escalation",
-                                              "--host", "127.0.0.1", "--port", str(port)],
-                          f"http://127.0.0.1:{port}/healthz"))
+            specs.append(ProcessSpec(f"escalation-{i}", [
+                sys.executable, "-m", "bot", "escalation", "--host", "127.0.0.1", "--port",
+                str(port)], f"http://127.0.0.1:{port}/healthz"))
         for i, port in enumerate(self.ports.rasa_instances, 1):
-            specs.append((f"rasa-{i}", [rasa, "run", "--enable-api", f"--auth-token={token}",
-                                        "--model", str(self.model), "--endpoints",
-                                        str(ENDPOINTS), "--credentials", str(self.credentials),
-                                        "-i", "127.0.0.1", "-p", str(port)],
-                          f"http://127.0.0.1:{port}/"))
+            specs.append(ProcessSpec(f"rasa-{i}", [
+                rasa, "run", "--enable-api", f"--auth-token={token}", "--model",
+                str(self.model), "--endpoints", str(ENDPOINTS), "--credentials",
+                str(self.credentials), "-i", "127.0.0.1", "-p", str(port)],
+                f"http://127.0.0.1:{port}/"))
         return specs
 
     def prepare(self) -> str:
@@ -332,12 +310,14 @@ class ProductionProfile:
         specs = self.specs()
         started = time.monotonic()
         try:
-            for name, cmd, _ in specs:
-                log = (self.log_dir / f"{name}.log").open("ab")
-                self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env_for(name),
-                                                    stdout=log, stderr=subprocess.STDOUT)
-            for name, _, url in specs:
-                self._wait(name, url, started + timeout)
+            for spec in specs:
+                log = (self.log_dir / f"{spec.name}.log").open("ab")
+                self.procs[spec.name] = subprocess.Popen(
+                    spec.cmd, cwd=ROOT, env=self.env_for(spec.name), stdout=log,
+                    stderr=subprocess.STDOUT)
+            for spec in specs:
+                name = spec.name
+                self._wait(name, spec.ready_url, started + timeout)
                 print(f"  {name:<13} ready after {time.monotonic() - started:5.1f} s", flush=True)
             self.nginx_path = nginx
             self._start_nginx(started + timeout)
@@ -418,10 +398,10 @@ class ProductionProfile:
         if name == "nginx":
             self._start_nginx(started + timeout)
             return time.monotonic() - started
-        spec = next((s for s in self.specs() if s[0] == name), None)
+        spec = next((s for s in self.specs() if s.name == name), None)
         if spec is None:
             raise KeyError(f"no process named {name!r}")
-        _, cmd, url = spec
+        cmd, url = spec.cmd, spec.ready_url
         with (self.log_dir / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env_for(name),
                                                 stdout=log, stderr=subprocess.STDOUT)

@@ -95,7 +95,7 @@ def test_a_token_that_starts_with_a_dash_still_reaches_rasa(tmp_path: Path) -> N
     profile = ProductionProfile(Path("m.tar.gz"), workdir=tmp_path,
                                 env={"RASA_TOKEN": token, "ACTION_SERVER_TOKEN": "x" * 40,
                                      "GATEWAY_CALLBACK_TOKEN": "g" * 40})
-    rasa_args = next(cmd for name, cmd, _ in profile.specs() if name == "rasa-1")
+    rasa_args = next(s.cmd for s in profile.specs() if s.name == "rasa-1")
     parsed = create_argument_parser().parse_args(rasa_args[1:])
     assert parsed.auth_token == token
 

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bot.ops.runner import wait_ready
+from bot.ops.runner import ProcessSpec, wait_ready
 from bot.protocol import CALLBACK_HEADER
 from bot.settings import ROOT, process_env
 
@@ -162,23 +162,26 @@ class Stack:
             )
         self.inbox, self._inbox_server = _start_inbox(self.ports["inbox"])
         rasa = str(Path(sys.executable).with_name("rasa"))
-        specs = {
-            "escalation": ([sys.executable, "-m", "bot", "escalation"], "/healthz"),
-            "actions": ([sys.executable, "-m", "bot", "actions", "-p",
-                         str(self.ports["actions"])], "/health"),
-            "rasa": ([rasa, "run", "--enable-api", f"--auth-token={self.rasa_token}",
-                      "--model", str(self.model), "--endpoints",
-                      str(self.workdir / "endpoints.yml"), "--credentials",
-                      str(self.workdir / "credentials.yml"), "-i", "127.0.0.1", "-p",
-                      str(self.ports["rasa"])], "/"),
-        }
+        local = "http://127.0.0.1:{}".format
+        specs = [
+            ProcessSpec("escalation", [sys.executable, "-m", "bot", "escalation"],
+                        local(self.ports["escalation"]) + "/healthz"),
+            ProcessSpec("actions", [sys.executable, "-m", "bot", "actions", "-p",
+                                    str(self.ports["actions"])],
+                        local(self.ports["actions"]) + "/health"),
+            ProcessSpec("rasa", [rasa, "run", "--enable-api", f"--auth-token={self.rasa_token}",
+                                 "--model", str(self.model), "--endpoints",
+                                 str(self.workdir / "endpoints.yml"), "--credentials",
+                                 str(self.workdir / "credentials.yml"), "-i", "127.0.0.1",
+                                 "-p", str(self.ports["rasa"])], local(self.ports["rasa"]) + "/"),
+        ]
         try:
-            for name, (cmd, _) in specs.items():
-                log = (self.workdir / f"{name}.log").open("wb")
-                self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
-                                                    stderr=subprocess.STDOUT)
-            for name, (_, path) in specs.items():
-                self._wait(name, f"http://127.0.0.1:{self.ports[name]}{path}")
+            for spec in specs:
+                log = (self.workdir / f"{spec.name}.log").open("wb")
+                self.procs[spec.name] = subprocess.Popen(spec.cmd, cwd=ROOT, env=self.env,
+                                                         stdout=log, stderr=subprocess.STDOUT)
+            for spec in specs:
+                self._wait(spec.name, spec.ready_url)
         except Exception:
             self.__exit__()
             raise
