@@ -1,7 +1,9 @@
 """Coach opening hours per weekday (Europe/Stockholm) and Swedish public holidays.
 
-Holidays are computed (fixed dates plus Easter-based ones) so that no calendar package or
-yearly update is needed.
+Holidays are computed (fixed dates plus Easter-based ones). The `holidays` package (0.107,
+Sweden with the "public" and "de_facto" categories, Sundays excluded) gives the same days for
+2005-2100 (tests/escalation/test_escalation_hours.py checks this wherever it is installed); it
+is not a dependency yet because adding it changes the environment every process shares.
 """
 
 from __future__ import annotations

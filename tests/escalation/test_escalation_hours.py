@@ -123,3 +123,16 @@ def test_settings_from_env() -> None:
     assert not s.coach_hours.is_open_at(local(2025, 3, 11, 10, 30))
     assert Settings.from_env({"RASA_URL": "http://r:1/"}).rasa_url == "http://r:1"
     assert Settings.from_env({}).claim_timeout_seconds == 180
+
+
+def test_own_swedish_holidays_agree_with_the_holidays_package() -> None:
+    """bot.escalation.hours keeps its own calendar (no new dependency in the shared
+    environment yet); where the `holidays` package is installed, both must agree: public
+    holidays plus the de facto closed eves, Sundays left to the opening hours."""
+    holidays = pytest.importorskip("holidays")
+    from bot.escalation.hours import swedish_holidays
+
+    for year in range(2005, 2101):
+        library = holidays.Sweden(years=year, include_sundays=False,
+                                  categories=("public", "de_facto"))
+        assert set(library) == set(swedish_holidays(year)), year
