@@ -67,7 +67,6 @@ class CaseService:
         except NotFound as exc:
             raise UnknownCase("not_found", "Okänt ärende") from exc
 
-
     async def publish_case(self, case: Case) -> None:
         """Push the case's new state to its chat sockets and make queue pages refetch."""
         names = await self.store.run(self.store.coach_names)
@@ -75,7 +74,6 @@ class CaseService:
             case.id, {"type": "case", "case": case_for_coach(case, utcnow(), names)}
         )
         await self.hub.queue_changed()
-
 
     async def claim(self, coach: CoachInfo, case_id: str) -> Case:
         case = await self.load_case(case_id)
@@ -94,7 +92,6 @@ class CaseService:
         await self._pause_bot(case)
         return case
 
-
     async def _pause_bot(self, case: Case) -> bool:
         """Silence the bot while the coach talks; the claim stands even if Rasa is down.
 
@@ -106,14 +103,13 @@ class CaseService:
             return True
         except RasaError as exc:
             log.warning("claim of case %s: could not pause the bot: %s", case.id, exc)
-        store = self.store
-        ev = await store.run(
-            store.add_event, case.id, "system", texts.PAUSE_FAILED, None,
-            {"warning": "pause_failed"},
-        )
-        await self.hub.send_case(case.id, {"type": "event", "event": event_json(ev, {})})
+        await self._system_note(case.id, texts.PAUSE_FAILED, {"warning": "pause_failed"})
         return False
 
+    async def _system_note(self, case_id: str, text: str, meta: dict[str, Any]) -> None:
+        """A note for the coach in the case's history, shown at once on open consoles."""
+        ev = await self.store.run(self.store.add_event, case_id, "system", text, None, meta)
+        await self.hub.send_case(case_id, {"type": "event", "event": event_json(ev, {})})
 
     async def send_coach_message(self, coach: CoachInfo, case_id: str,
                                  text: Any) -> dict[str, Any]:
@@ -147,14 +143,9 @@ class CaseService:
         payload = event_json(ev, {coach.id: coach.username})
         await self.hub.send_case(case.id, {"type": "event", "event": payload})
         if channel is None:  # stored, but this channel cannot push it: the coach must know
-            warning = await store.run(
-                store.add_event, case.id, "system",
-                texts.NOT_DELIVERED.format(channel=case.channel), None,
-                {"warning": "not_delivered"})
-            await self.hub.send_case(case.id, {"type": "event",
-                                               "event": event_json(warning, {})})
+            await self._system_note(case.id, texts.NOT_DELIVERED.format(channel=case.channel),
+                                    {"warning": "not_delivered"})
         return payload
-
 
     async def finish(self, coach: CoachInfo, case_id: str, *, close: bool,
                      outcome: Any = None) -> Case:
@@ -189,14 +180,13 @@ class CaseService:
         await self.publish_case(case)
         return case
 
-
     async def user_left(self, case: Case, word: str) -> Case | None:
         """The user typed a leave word: resume the bot with a goodbye, close the case.
 
         Rasa first (as for a coach's close): if it is down the case stays open, the coach is told,
         and None is returned; closing the case later resumes the bot.
         """
-        store, hub = self.store, self.hub
+        store = self.store
         try:
             await self.rasa.resume(
                 case.conversation_id, await user_text("utter_coach_user_left", case.language),
@@ -204,15 +194,8 @@ class CaseService:
             )
         except RasaError as exc:
             log.warning("user left case %s but the bot could not be resumed: %s", case.id, exc)
-            ev = await store.run(
-                store.add_event,
-                case.id,
-                "system",
-                texts.USER_LEFT_RESUME_FAILED.format(word=word),
-                None,
-                {"warning": "resume_failed", "user_left": True},
-            )
-            await hub.send_case(case.id, {"type": "event", "event": event_json(ev, {})})
+            await self._system_note(case.id, texts.USER_LEFT_RESUME_FAILED.format(word=word),
+                                    {"warning": "resume_failed", "user_left": True})
             return None
         try:
             case = await store.run(store.finish, case.id, "closed", "user_left", None)
@@ -220,14 +203,6 @@ class CaseService:
             # a coach closed or handed it back at the same moment: it is closed either way
             log.info("user left case %s, already finished", case.id)
             return await store.run(store.get_case, case.id)
-        ev = await store.run(
-            store.add_event,
-            case.id,
-            "system",
-            texts.USER_LEFT.format(word=word),
-            None,
-            {"user_left": True},
-        )
-        await hub.send_case(case.id, {"type": "event", "event": event_json(ev, {})})
+        await self._system_note(case.id, texts.USER_LEFT.format(word=word), {"user_left": True})
         await self.publish_case(case)
         return case
