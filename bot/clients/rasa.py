@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
-from bot.protocol import CALLBACK_HEADER, COACH_KEY, HANDED_BACK, LISTEN_ACTION, handoff_ended
+from bot.protocol import (
+    CALLBACK_HEADER,
+    COACH_KEY,
+    HANDED_BACK,
+    LISTEN_ACTION,
+    handoff_ended,
+    is_coach,
+)
 
 log = logging.getLogger(__name__)
 
@@ -205,25 +213,32 @@ class RasaClient:
         return transcript_from_events(tracker.get("events") or [], until, since)
 
 
+def said(events: list[Any]) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
+    """The user and bot events that say something: (event, its text, its metadata or {}).
+    One reading of a tracker for the coach's transcript and the web chat's history."""
+    for ev in events:
+        if not isinstance(ev, dict) or ev.get("event") not in {"user", "bot"}:
+            continue
+        text = ev.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        metadata = ev.get("metadata")
+        yield ev, text, metadata if isinstance(metadata, dict) else {}
+
+
 def transcript_from_events(events: list[Any], until: float | None = None,
                            since: float | None = None) -> list[dict[str, Any]]:
     """Reduce tracker events to what a coach needs to read, within the case's time window:
     an event after `until` (the case ended) or before `since` (an earlier case of the same
     conversation ended), or without a time when a window applies, is left out."""
     out: list[dict[str, Any]] = []
-    for ev in events:
-        if not isinstance(ev, dict) or ev.get("event") not in {"user", "bot"}:
-            continue
+    for ev, text, metadata in said(events):
         if until is not None or since is not None:
             ts = ev.get("timestamp")
             if isinstance(ts, bool) or not isinstance(ts, (int, float)):
                 continue
             if (until is not None and ts > until) or (since is not None and ts <= since):
                 continue
-        text = ev.get("text")
-        if not isinstance(text, str) or not text:
-            continue
-        metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
-        who = "user" if ev["event"] == "user" else ("coach" if metadata.get("coach") else "bot")
+        who = "user" if ev["event"] == "user" else ("coach" if is_coach(metadata) else "bot")
         out.append({"who": who, "text": text, "timestamp": ev.get("timestamp")})
     return out

@@ -14,6 +14,7 @@ import re
 from collections import OrderedDict
 from typing import Any
 
+from bot.clients.rasa import said
 from bot.protocol import ends_handoff, is_coach
 
 MAX_TRACKED = 50_000
@@ -60,12 +61,8 @@ def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     active = False
     last_buttons: list[dict[str, Any]] = []
-    for ev in events:
-        kind = ev.get("event")
-        text = ev.get("text")
-        if kind not in ("user", "bot") or not isinstance(text, str) or not text.strip():
-            continue
-        if kind == "user":
+    for ev, text, metadata in said(events):
+        if ev["event"] == "user":
             if is_payload(text.strip()):
                 title = next((b.get("title") for b in last_buttons
                               if b.get("payload") == text.strip()), None)
@@ -75,7 +72,6 @@ def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             items.append({"type": "user", "text": text})
             last_buttons = []
             continue
-        metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
         data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
         coach = is_coach(metadata)
         buttons = [b for b in data.get("buttons") or [] if isinstance(b, dict)]
