@@ -186,7 +186,7 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade_database, engine)
     app[keys.STORE] = Store(engine)
     app[keys.CASES] = CaseService(app[keys.STORE], app[keys.RASA], app[keys.HUB],
-                                  app[keys.SETTINGS])
+                                  app[keys.SETTINGS], app[keys.CLOCK])
     app[keys.SWEEP_WAKE] = asyncio.Event()
     await app[keys.RASA].start()
     await app[keys.HUB].start()  # REDIS_URL set: subscribe to the fan-out channel

@@ -12,7 +12,6 @@ from aiohttp import web
 
 from bot.db.models import Case, CaseEvent
 from bot.escalation import keys
-from bot.escalation.hours import in_hours
 from bot.escalation.store import PRIORITY_LABELS
 
 
@@ -45,9 +44,13 @@ class RasaDown(DomainError):
     """The chatbot did not take it; nothing was changed (502)."""
 
 
+class TooManyCases(DomainError):
+    """Over the limit of cases per conversation or client (429)."""
+
+
 ERROR_STATUS: dict[type[DomainError], int] = {InvalidInput: 400, NotAllowed: 403,
                                                UnknownCase: 404, CaseConflict: 409,
-                                               RasaDown: 502}
+                                               TooManyCases: 429, RasaDown: 502}
 
 
 class ApiError(DomainError):
@@ -152,13 +155,6 @@ def field_str(
 
 def iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.isoformat(timespec="seconds") + "Z"
-
-
-def in_hours_now(app: web.Application) -> bool:
-    settings = app[keys.SETTINGS]
-    return in_hours(
-        settings.coach_hours, app[keys.CLOCK](), settings.timezone, settings.close_on_holidays
-    )
 
 
 def case_for_coach(case: Case, now: datetime, names: dict[int, str]) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from bot.escalation.common import (
     can_read,
     case_for_coach,
     event_json,
-    in_hours_now,
     read_json_object,
     require_admin,
     require_coach,
@@ -203,7 +202,7 @@ async def _queue_data(request: web.Request, coach: CoachInfo) -> dict[str, Any]:
         "waiting": [case_for_coach(c, now, names) for c in waiting],
         "claimed": [case_for_coach(c, now, names) for c in claimed],
         "coaches_online": online,
-        "in_hours": in_hours_now(request.app),
+        "in_hours": request.app[keys.CASES].open_now(),
         "me": {"username": coach.username, "role": coach.role, "presence": coach.presence},
     }
 

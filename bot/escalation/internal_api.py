@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from bot.db.models import Case, utcnow
-from bot.escalation import keys, texts
+from bot.db.models import Case
+from bot.escalation import keys
 from bot.escalation.common import (
     ApiError,
     event_json,
     field_str,
-    in_hours_now,
     iso,
     read_json_object,
     text_ok,
 )
-from bot.escalation.store import TRIGGERS, OpenResult
+from bot.escalation.service import CaseRequest
+from bot.escalation.store import TRIGGERS
 from bot.protocol import leave_word
 
 MAX_ID = 200
@@ -32,12 +30,6 @@ def _path_conversation_id(request: web.Request) -> str:
     if len(value) > MAX_ID or not text_ok(value):
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     return value
-
-
-async def _availability(app: web.Application) -> tuple[int, bool]:
-    store, settings = app[keys.STORE], app[keys.SETTINGS]
-    online = await store.run(store.coaches_online, settings.presence_ttl_seconds)
-    return online, in_hours_now(app)
 
 
 def _case_json(case: Case, online: int, open_now: bool) -> dict[str, Any]:
@@ -56,39 +48,6 @@ def _case_json(case: Case, online: int, open_now: bool) -> dict[str, Any]:
         "in_hours": open_now,
         "accepting": online > 0 and open_now,
     }
-
-
-@dataclass(frozen=True)
-class CaseRequest:
-    """A validated POST /internal/cases body (or a drained outbox payload)."""
-
-    conversation_id: str
-    channel: str
-    language: str
-    trigger: str
-    intents_seen: list[str]
-    summary: str
-    client: str | None = None  # pseudonym of the client (Rasa's channel), for the limits
-
-
-@dataclass(frozen=True)
-class CaseOpened:
-    result: OpenResult
-    coaches_online: int
-    in_hours: bool
-    accepting: bool
-    estimated_wait_seconds: int | None
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "case_id": self.result.case.id,
-            "status": self.result.case.status,
-            "priority": self.result.case.priority,
-            "coaches_online": self.coaches_online,
-            "in_hours": self.in_hours,
-            "estimated_wait_seconds": self.estimated_wait_seconds,
-            "accepting": self.accepting,
-        }
 
 
 def parse_case_request(data: dict[str, Any]) -> CaseRequest:
@@ -115,62 +74,12 @@ def parse_case_request(data: dict[str, Any]) -> CaseRequest:
                        client)
 
 
-async def create_case(
-    app: web.Application, req: CaseRequest, *, from_outbox: bool = False
-) -> CaseOpened:
-    """Open (or return) the conversation's case, as POST /internal/cases and the outbox do.
-
-    Not accepting (out of hours or no coach online): the Rasa action tells the user at once
-    (utter_coach_unavailable), so a new case is marked notified and the sweeper stays quiet.
-    Accepting: the sweeper sends one timeout notice if nobody claims the case in time.
-    """
-    store, settings = app[keys.STORE], app[keys.SETTINGS]
-    existing = await store.run(store.open_case_for, req.conversation_id)
-    if existing is None:  # a new case: within the limits per conversation and per client
-        recent = await store.run(store.cases_since, req.conversation_id,
-                                 utcnow() - timedelta(hours=24))
-        if recent >= settings.max_cases_per_conversation:
-            raise ApiError(429, "too_many_cases",
-                           "This conversation has opened too many cases in 24 hours")
-        if req.client and await store.run(store.open_cases_of_client, req.client) \
-                >= settings.max_open_cases_per_client:
-            raise ApiError(429, "too_many_cases", "Too many open cases from this client")
-    online, open_now = await _availability(app)
-    accepting = online > 0 and open_now
-    result = await store.run(
-        store.open_case,
-        req.conversation_id,
-        req.channel,
-        req.language,
-        req.trigger,
-        req.intents_seen,
-        req.summary,
-        notified=not accepting,
-        client=req.client,
-    )
-    estimate: int | None = None
-    if accepting:
-        ahead = await store.run(store.queue_position, result.case)
-        estimate = math.ceil((ahead + 1) * settings.average_handling_seconds / online)
-    if result.created:
-        notes = ([texts.FROM_OUTBOX] if from_outbox else []) + (
-            [] if accepting else [texts.USER_TOLD_UNAVAILABLE]
-        )
-        for note in notes:
-            await store.run(
-                store.add_event, result.case.id, "system", note, None, {"notice": "opened"}
-            )
-    if result.created or result.priority_raised:
-        await app[keys.CASES].publish_case(result.case)
-    return CaseOpened(result, online, open_now, accepting, estimate)
-
-
 async def open_case(request: web.Request) -> web.Response:
     """POST /internal/cases: open (or return) the conversation's case; 201 new, 200 existing."""
     data = await read_json_object(request)
     req = parse_case_request(data)
     # posted again from a caller's retry queue: the coach reads that the user was told so
-    opened = await create_case(request.app, req, from_outbox=data.get("queued") is True)
+    opened = await request.app[keys.CASES].open_case(req, queued=data.get("queued") is True)
     return web.json_response(opened.body(), status=201 if opened.result.created else 200)
 
 
@@ -229,5 +138,5 @@ async def get_case(request: web.Request) -> web.Response:
     case = await store.run(store.open_case_for, _path_conversation_id(request))
     if case is None:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
-    online, open_now = await _availability(request.app)
+    online, open_now = await request.app[keys.CASES].availability()
     return web.json_response(_case_json(case, online, open_now))

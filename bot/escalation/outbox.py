@@ -75,8 +75,8 @@ async def drain_once(app: Any) -> int:
     """Open a case for every queued request; returns how many were opened (or found open)."""
     # imported here: the action server imports this module for `enqueue` only
     from bot.escalation import keys
-    from bot.escalation.common import ApiError
-    from bot.escalation.internal_api import create_case, parse_case_request
+    from bot.escalation.common import ApiError, DomainError
+    from bot.escalation.internal_api import parse_case_request
 
     store = app[keys.STORE]
     entries = await store.run(store.outbox_pending, BATCH)
@@ -97,8 +97,8 @@ async def drain_once(app: Any) -> int:
             await store.run(store.outbox_delete, entry.id)
             continue
         try:
-            opened = await create_case(app, req, from_outbox=True)
-        except ApiError as exc:  # over the limits per conversation or client: not retried
+            opened = await app[keys.CASES].open_case(req, queued=True)
+        except DomainError as exc:  # over the limits per conversation or client: not retried
             log.warning("outbox entry %s dropped: %s", entry.id, exc.message)
             await store.run(store.outbox_delete, entry.id)
             continue

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import content, protocol
@@ -22,14 +25,16 @@ from bot.escalation.common import (
     InvalidInput,
     NotAllowed,
     RasaDown,
+    TooManyCases,
     UnknownCase,
     case_for_coach,
     event_json,
     text_ok,
 )
+from bot.escalation.hours import in_hours
 from bot.escalation.hub import Hub
 from bot.escalation.settings import Settings
-from bot.escalation.store import Conflict, NotFound, Store
+from bot.escalation.store import Conflict, NotFound, OpenResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,39 @@ def _ensure_open(case: Case) -> None:
         raise CaseConflict("case_closed", "Ärendet är redan avslutat")
 
 
+@dataclass(frozen=True)
+class CaseRequest:
+    """A validated POST /internal/cases body (or a drained outbox payload)."""
+
+    conversation_id: str
+    channel: str
+    language: str
+    trigger: str
+    intents_seen: list[str]
+    summary: str
+    client: str | None = None  # pseudonym of the client (Rasa's channel), for the limits
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    result: OpenResult
+    coaches_online: int
+    in_hours: bool
+    accepting: bool
+    estimated_wait_seconds: int | None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "case_id": self.result.case.id,
+            "status": self.result.case.status,
+            "priority": self.result.case.priority,
+            "coaches_online": self.coaches_online,
+            "in_hours": self.in_hours,
+            "estimated_wait_seconds": self.estimated_wait_seconds,
+            "accepting": self.accepting,
+        }
+
+
 @dataclass
 class CaseService:
     """The case actions shared by the HTTP API and the WebSocket: check, call Rasa, store,
@@ -58,6 +96,67 @@ class CaseService:
     rasa: RasaClient
     hub: Hub
     settings: Settings
+    clock: Callable[[], datetime]
+
+    def open_now(self) -> bool:
+        """Within the coaches' opening hours (and not a holiday) now."""
+        settings = self.settings
+        return in_hours(settings.coach_hours, self.clock(), settings.timezone,
+                        settings.close_on_holidays)
+
+    async def availability(self) -> tuple[int, bool]:
+        """(coaches online, within opening hours) now."""
+        online = await self.store.run(self.store.coaches_online,
+                                      self.settings.presence_ttl_seconds)
+        return online, self.open_now()
+
+    async def open_case(self, req: CaseRequest, *, queued: bool = False) -> CaseOpened:
+        """Open (or return) the conversation's case, as POST /internal/cases and the outbox do;
+        `queued`: the request waited while the service was down (the coach is told).
+
+        Not accepting (out of hours or no coach online): the Rasa action tells the user at once
+        (utter_coach_unavailable), so a new case is marked notified and the sweeper stays quiet.
+        Accepting: the sweeper sends one timeout notice if nobody claims the case in time.
+        """
+        store, settings = self.store, self.settings
+        existing = await store.run(store.open_case_for, req.conversation_id)
+        if existing is None:  # a new case: within the limits per conversation and per client
+            recent = await store.run(store.cases_since, req.conversation_id,
+                                     utcnow() - timedelta(hours=24))
+            if recent >= settings.max_cases_per_conversation:
+                raise TooManyCases("too_many_cases",
+                                   "This conversation has opened too many cases in 24 hours")
+            if req.client and await store.run(store.open_cases_of_client, req.client) \
+                    >= settings.max_open_cases_per_client:
+                raise TooManyCases("too_many_cases", "Too many open cases from this client")
+        online, open_now = await self.availability()
+        accepting = online > 0 and open_now
+        result = await store.run(
+            store.open_case,
+            req.conversation_id,
+            req.channel,
+            req.language,
+            req.trigger,
+            req.intents_seen,
+            req.summary,
+            notified=not accepting,
+            client=req.client,
+        )
+        estimate: int | None = None
+        if accepting:
+            ahead = await store.run(store.queue_position, result.case)
+            estimate = math.ceil((ahead + 1) * settings.average_handling_seconds / online)
+        if result.created:
+            notes = ([texts.FROM_OUTBOX] if queued else []) + (
+                [] if accepting else [texts.USER_TOLD_UNAVAILABLE]
+            )
+            for note in notes:
+                await store.run(
+                    store.add_event, result.case.id, "system", note, None, {"notice": "opened"}
+                )
+        if result.created or result.priority_raised:
+            await self.publish_case(result.case)
+        return CaseOpened(result, online, open_now, accepting, estimate)
 
     async def load_case(self, case_id: str) -> Case:
         if not case_id or len(case_id) > 64 or not text_ok(case_id):
