@@ -78,10 +78,15 @@ class RasaClient:
         )
 
     async def send_coach_message(self, conversation_id: str, text: str,
-                                 channel: str | None = "latest") -> None:
+                                 channel: str | None = "latest",
+                                 message_id: str | None = None) -> None:
+        """A coach's message; `message_id` travels with it to the gateway, which names it
+        when the SMS provider reports that it did not arrive."""
+        metadata: dict[str, Any] = {"coach": True}
+        if message_id:
+            metadata["message_id"] = message_id
         await self.append_events(
-            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}],
-            channel,
+            conversation_id, [{"event": "bot", "text": text, "metadata": metadata}], channel,
         )
 
     async def send_bot_message(self, conversation_id: str, text: str,
@@ -136,5 +141,8 @@ def transcript_from_events(events: list[Any], until: float | None = None,
             continue
         metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
         who = "user" if ev["event"] == "user" else ("coach" if metadata.get("coach") else "bot")
-        out.append({"who": who, "text": text, "timestamp": ev.get("timestamp")})
+        entry = {"who": who, "text": text, "timestamp": ev.get("timestamp")}
+        if who == "coach" and isinstance(metadata.get("message_id"), str):
+            entry["message_id"] = metadata["message_id"]
+        out.append(entry)
     return out

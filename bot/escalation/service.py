@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -120,8 +121,10 @@ async def send_coach_message(
     if case.status != "claimed" or case.claimed_by != coach.id:
         raise ApiError(403, "forbidden", "Ta ärendet innan du skriver till användaren")
     channel = delivery_channel(case.channel)
+    message_id = uuid.uuid4().hex  # names the message in a later delivery report
     try:
-        await app[keys.RASA].send_coach_message(case.conversation_id, text.strip(), channel)
+        await app[keys.RASA].send_coach_message(case.conversation_id, text.strip(), channel,
+                                                message_id)
     except RasaError as exc:
         log.warning("coach message not delivered: %s", exc)
         raise ApiError(
@@ -132,7 +135,7 @@ async def send_coach_message(
         ) from exc
     store = app[keys.STORE]
     ev = await store.run(store.add_event, case.id, "coach", text.strip(), coach.id,
-                         {"delivered": channel is not None})
+                         {"delivered": channel is not None, "message_id": message_id})
     payload = event_json(ev, {coach.id: coach.username})
     await app[keys.HUB].send_case(case.id, {"type": "event", "event": payload})
     if channel is None:  # stored, but this channel cannot push it: the coach must know

@@ -65,6 +65,9 @@ class GatewaySettings:
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
+    # where SMS delivery failures go: the escalation service's internal API (Bearer token)
+    escalation_url: str = "http://127.0.0.1:8080"
+    internal_token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
@@ -110,7 +113,14 @@ class GatewaySettings:
             twilio=twilio,
             elks=elks,
             production=env.get("APP_ENV", "").strip().lower() == "production",
+            escalation_url=env.get("ESCALATION_URL", cls.escalation_url).rstrip("/"),
+            internal_token=env.get("ESCALATION_INTERNAL_TOKEN", ""),
         )
+
+    def status_url(self, path: str) -> str:
+        """Where a provider posts delivery reports: GATEWAY_PUBLIC_URL + path ("" without a
+        public URL: a provider could not reach this machine's loopback anyway)."""
+        return f"{self.public_url}{path}" if self.public_url else ""
 
     @property
     def exit_url_is_safe(self) -> bool:
