@@ -37,11 +37,11 @@ LEAVE_WORD = "stop"
 
 # message metadata
 COACH_KEY = "coach"  # true on a message a coach wrote
+MESSAGE_ID_KEY = "message_id"  # a coach message's id, by which SMS delivery failures are told
 HANDOFF_KEY = "handoff"
 HANDOFF_ENDED = "ended"  # the coach's part is over: the bot answers again
 HANDOFF_REASON_KEY = "reason"
 HANDED_BACK, CLOSED, USER_LEFT = "handed_back", "closed", "user_left"
-FORWARDED_KEYS = (COACH_KEY, HANDOFF_KEY)  # what Rasa's callback channel passes on
 
 # the header that carries GATEWAY_CALLBACK_TOKEN between the gateway and Rasa's channels
 CALLBACK_HEADER = "X-Gateway-Callback-Token"

@@ -13,7 +13,7 @@ from bot.settings import ROOT
 # what `rasa run` loads (config.yml, endpoints*.yml, credentials.yml) and the action server
 RASA_SIDE = ["bot/rasa_plugins", "actions"]
 # packages that belong to one process each
-SERVICES = ("actions", "bot.gateway", "bot.escalation", "bot.review")
+SERVICES = ("actions", "bot.gateway", "bot.escalation")
 
 
 def imported_modules(path: Path) -> set[str]:

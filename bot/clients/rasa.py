@@ -15,6 +15,7 @@ from bot.protocol import (
     COACH_KEY,
     HANDED_BACK,
     LISTEN_ACTION,
+    MESSAGE_ID_KEY,
     handoff_ended,
     is_coach,
 )
@@ -175,10 +176,15 @@ class RasaClient:
         )
 
     async def send_coach_message(self, conversation_id: str, text: str,
-                                 channel: str | None = "latest") -> None:
+                                 channel: str | None = "latest",
+                                 message_id: str | None = None) -> None:
+        """A coach's message; `message_id` travels with it to the gateway, which names it
+        when the SMS provider reports that it did not arrive."""
+        metadata: dict[str, Any] = {COACH_KEY: True}
+        if message_id:
+            metadata[MESSAGE_ID_KEY] = message_id
         await self.append_events(
-            conversation_id, [{"event": "bot", "text": text, "metadata": {COACH_KEY: True}}],
-            channel,
+            conversation_id, [{"event": "bot", "text": text, "metadata": metadata}], channel,
         )
 
     async def send_bot_message(self, conversation_id: str, text: str,
@@ -240,5 +246,8 @@ def transcript_from_events(events: list[Any], until: float | None = None,
             if (until is not None and ts > until) or (since is not None and ts <= since):
                 continue
         who = "user" if ev["event"] == "user" else ("coach" if is_coach(metadata) else "bot")
-        out.append({"who": who, "text": text, "timestamp": ev.get("timestamp")})
+        entry = {"who": who, "text": text, "timestamp": ev.get("timestamp")}
+        if who == "coach" and isinstance(metadata.get(MESSAGE_ID_KEY), str):
+            entry[MESSAGE_ID_KEY] = metadata[MESSAGE_ID_KEY]
+        out.append(entry)
     return out

@@ -338,6 +338,11 @@ async def api_transcript(request: web.Request) -> web.Response:
     except RasaError as exc:
         log.warning("transcript unavailable: %s", exc)
         raise ApiError(502, "rasa_unavailable", "Samtalshistoriken kunde inte hämtas") from exc
+    failed = {ev.data.get("message_id") for ev in await store.run(store.events, case.id)
+              if ev.kind == "coach" and (ev.data or {}).get("delivery") == "failed"}
+    for entry in transcript:  # an SMS the provider reported as not delivered
+        if entry.get("message_id") in failed:
+            entry["delivery"] = "failed"
     return web.json_response({"case_id": case.id, "transcript": transcript})
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from aiohttp import web
 
 from bot.db.models import Case
-from bot.escalation import keys
+from bot.escalation import keys, texts
 from bot.escalation.common import (
     ApiError,
     event_json,
@@ -130,6 +131,48 @@ async def user_message(request: web.Request) -> web.Response:
         },
         status=202,
     )
+
+
+_STATUS = re.compile(r"^[a-z_]{1,32}$")
+
+
+def _message_ids(data: dict[str, Any]) -> list[str]:
+    ids = data.get("message_ids", [])
+    if not isinstance(ids, list) or len(ids) > 50 or not all(
+            isinstance(i, str) and 0 < len(i) <= 64 and text_ok(i) for i in ids):
+        raise ApiError(400, "invalid_field", "'message_ids' must be a list of short strings")
+    return ids
+
+
+async def delivery_failures(request: web.Request) -> web.Response:
+    """POST /internal/conversations/{id}/delivery-failures (the gateway): an SMS the provider
+    accepted did not reach the phone. The coach messages it carried are marked "not
+    delivered" and the case gets a warning; 404 if no case of the conversation shows it."""
+    conversation_id = _path_conversation_id(request)
+    data = await read_json_object(request)
+    ids = _message_ids(data)
+    status = field_str(data, "status", max_len=32)
+    code = field_str(data, "error_code", max_len=16, required=False, allow_empty=True)
+    assert status is not None
+    if not _STATUS.match(status) or (code and not code.isalnum()):
+        raise ApiError(400, "invalid_field", "'status' or 'error_code' is malformed")
+    store, hub = request.app[keys.STORE], request.app[keys.HUB]
+    result = await store.run(store.mark_undelivered, conversation_id, ids, status)
+    if result.case is None:
+        raise ApiError(404, "no_case", "No case shows this conversation")
+    case = result.case
+    if result.already:  # the same report again: nothing new for the coach
+        return web.json_response({"case_id": case.id, "marked": 0})
+    for ev in result.changed:
+        await hub.send_case(case.id, {"type": "delivery", "event_id": ev.id,
+                                      "delivery": "failed"})
+    text = texts.SMS_NOT_DELIVERED.format(
+        status=status, code=f", felkod {code}" if code else "",
+        what=texts.SMS_NOT_DELIVERED_COACH if result.changed else texts.SMS_NOT_DELIVERED_BOT)
+    await request.app[keys.CASES].system_note(
+        case.id, text, {"warning": "sms_not_delivered", "status": status, "error_code": code,
+                        "message_ids": [ev.data.get("message_id") for ev in result.changed]})
+    return web.json_response({"case_id": case.id, "marked": len(result.changed)})
 
 
 async def get_case(request: web.Request) -> web.Response:

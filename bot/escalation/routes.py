@@ -21,6 +21,10 @@ def setup_routes(app: web.Application) -> None:
                 "/internal/conversations/{conversation_id}/messages", internal_api.user_message
             ),
             web.get("/internal/conversations/{conversation_id}/case", internal_api.get_case),
+            web.post(  # the gateway: an SMS did not reach the phone
+                "/internal/conversations/{conversation_id}/delivery-failures",
+                internal_api.delivery_failures,
+            ),
             # console pages
             web.get("/", console.index),
             web.get("/login", console.login_page),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -202,10 +203,10 @@ class CaseService:
             return True
         except RasaError as exc:
             log.warning("claim of case %s: could not pause the bot: %s", case.id, exc)
-        await self._system_note(case.id, texts.PAUSE_FAILED, {"warning": "pause_failed"})
+        await self.system_note(case.id, texts.PAUSE_FAILED, {"warning": "pause_failed"})
         return False
 
-    async def _system_note(self, case_id: str, text: str, meta: dict[str, Any]) -> None:
+    async def system_note(self, case_id: str, text: str, meta: dict[str, Any]) -> None:
         """A note for the coach in the case's history, shown at once on open consoles."""
         ev = await self.store.run(self.store.add_event, case_id, "system", text, None, meta)
         await self.hub.send_case(case_id, {"type": "event", "event": event_json(ev, {})})
@@ -227,8 +228,10 @@ class CaseService:
         if case.status != "claimed" or case.claimed_by != coach.id:
             raise NotAllowed("forbidden", "Ta ärendet innan du skriver till användaren")
         channel = delivery_channel(case.channel)
+        message_id = uuid.uuid4().hex  # names the message in a later delivery report
         try:
-            await self.rasa.send_coach_message(case.conversation_id, text.strip(), channel)
+            await self.rasa.send_coach_message(case.conversation_id, text.strip(), channel,
+                                               message_id)
         except RasaError as exc:
             log.warning("coach message not delivered: %s", exc)
             raise RasaDown(
@@ -238,11 +241,11 @@ class CaseService:
             ) from exc
         store = self.store
         ev = await store.run(store.add_event, case.id, "coach", text.strip(), coach.id,
-                             {"delivered": channel is not None})
+                             {"delivered": channel is not None, "message_id": message_id})
         payload = event_json(ev, {coach.id: coach.username})
         await self.hub.send_case(case.id, {"type": "event", "event": payload})
         if channel is None:  # stored, but this channel cannot push it: the coach must know
-            await self._system_note(case.id, texts.NOT_DELIVERED.format(channel=case.channel),
+            await self.system_note(case.id, texts.NOT_DELIVERED.format(channel=case.channel),
                                     {"warning": "not_delivered"})
         return payload
 
@@ -293,7 +296,7 @@ class CaseService:
             )
         except RasaError as exc:
             log.warning("user left case %s but the bot could not be resumed: %s", case.id, exc)
-            await self._system_note(case.id, texts.USER_LEFT_RESUME_FAILED.format(word=word),
+            await self.system_note(case.id, texts.USER_LEFT_RESUME_FAILED.format(word=word),
                                     {"warning": "resume_failed", "user_left": True})
             return None
         try:
@@ -302,6 +305,6 @@ class CaseService:
             # a coach closed or handed it back at the same moment: it is closed either way
             log.info("user left case %s, already finished", case.id)
             return await store.run(store.get_case, case.id)
-        await self._system_note(case.id, texts.USER_LEFT.format(word=word), {"user_left": True})
+        await self.system_note(case.id, texts.USER_LEFT.format(word=word), {"user_left": True})
         await self.publish_case(case)
         return case

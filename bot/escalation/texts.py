@@ -37,3 +37,11 @@ NOT_DELIVERED = (
     "skriver via kanalen ”{channel}”, som bara svarar när hen själv skriver; hen ser det "
     "inte förrän då, kanske aldrig."
 )
+# the SMS provider accepted an SMS and later reported that it did not reach the phone
+SMS_NOT_DELIVERED = (
+    "Varning: ett SMS kom inte fram till användaren (operatören svarade ”{status}”{code}). "
+    "{what} Användarens telefon kan vara avstängd eller numret bytt. Du kan skriva igen "
+    "senare."
+)
+SMS_NOT_DELIVERED_COACH = "Det gäller ditt meddelande som är märkt ”kom inte fram”."
+SMS_NOT_DELIVERED_BOT = "Det gäller ett svar från chattboten."

@@ -78,9 +78,11 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
                             settings.sms_number_ttl_seconds)
     senders = {}
     if settings.twilio is not None:
-        senders["twilio"] = twilio.make_sender(settings.twilio)
+        senders["twilio"] = twilio.make_sender(settings.twilio,
+                                               settings.status_url(twilio.STATUS_PATH))
     if settings.elks is not None:
-        senders["46elks"] = elks46.make_sender(settings.elks)
+        senders["46elks"] = elks46.make_sender(settings.elks, settings.status_url(
+            elks46.delivery_path(settings.elks.webhook_secret)))
     app[keys.SMS] = SmsOutbox(settings, app[keys.VAULT], app[keys.RASA], app[keys.LIMITER],
                               app[keys.COACH], senders)
     app.on_response_prepare.append(security_headers)
@@ -115,5 +117,6 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[keys.SMS].drain()
     await app[keys.HUB].close_all()
     await http.close()
+    await app[keys.SMS].escalation.close()
     await app[keys.RASA].close()
     app[keys.VAULT].engine.dispose()

@@ -25,6 +25,8 @@ def setup_routes(app: web.Application) -> None:
         web.post("/rasa/callback", callback.receive),
         # SMS providers
         web.post("/sms/twilio", twilio.webhook),
+        web.post(twilio.STATUS_PATH, twilio.status),  # delivery reports
         web.post("/sms/46elks/{secret}", elks46.webhook),
+        web.post(elks46.delivery_path("{secret}"), elks46.delivery),
         web.get("/healthz", healthz),
     ])

@@ -65,6 +65,9 @@ class GatewaySettings:
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
+    # where SMS delivery failures go: the escalation service's internal API (Bearer token)
+    escalation_url: str = _D.escalation_url
+    internal_token: str = _D.escalation_internal_token
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -102,7 +105,14 @@ class GatewaySettings:
             twilio=twilio,
             elks=elks,
             production=s.production,
+            escalation_url=s.escalation_url.rstrip("/"),
+            internal_token=s.escalation_internal_token,
         )
+
+    def status_url(self, path: str) -> str:
+        """Where a provider posts delivery reports: GATEWAY_PUBLIC_URL + path ("" without a
+        public URL: a provider could not reach this machine's loopback anyway)."""
+        return f"{self.public_url}{path}" if self.public_url else ""
 
     @property
     def exit_url_is_safe(self) -> bool:

@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import language, protocol
+from bot.clients.escalation import EscalationClient
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
@@ -43,11 +44,36 @@ _GSM_FRIENDLY = str.maketrans({"•": "-", "–": "-", "—": "-", "“": '"', "
                                "’": "'", "‘": "'", "…": "...", "\u00a0": " "})
 _SEPARATORS = ("\n\n", "\n", ". ", " ")
 
-Sender = Callable[[aiohttp.ClientSession, str, str, str], Awaitable[None]]
+# send(http, to, via, body) -> the provider's message id (None if it gave none)
+Sender = Callable[[aiohttp.ClientSession, str, str, str], Awaitable[str | None]]
+# what providers call an accepted SMS that then did not reach the phone
+FAILED_STATUSES = frozenset({"failed", "undelivered"})
 
 
 class SmsSendError(Exception):
     """The provider's API refused or could not be reached (the message is safe to log)."""
+
+
+class DeliveryReportError(Exception):
+    """A failed delivery could not be passed on to the escalation service."""
+
+
+def coach_message_ids(batch: list[dict[str, Any]]) -> list[str]:
+    """The ids the escalation service gave the coach messages of a batch (Rasa's callback
+    channel forwards them, bot.rasa_plugins.channels.callback)."""
+    return [str(m["message_id"]) for m in batch
+            if m.get("coach") and isinstance(m.get("message_id"), str)
+            and 0 < len(m["message_id"]) <= 64]
+
+
+async def provider_message_id(resp: aiohttp.ClientResponse, field: str) -> str | None:
+    """The id in a provider's JSON answer (Twilio `sid`, 46elks `id`), else None."""
+    try:
+        data = await resp.json(content_type=None)
+    except ValueError:
+        return None
+    value = data.get(field) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
 # any run of 5+ digits, however grouped: a number the provider echoes back in its error
@@ -181,6 +207,26 @@ def pick_choice(text: str, payloads: list[str]) -> str | None:
 
 # ---- inbound request parsing (shared by the connectors) --------------------------------------
 
+async def once(vault: Vault, key: str, work: Awaitable[Any]) -> None:
+    """Run `work` for a provider's request the first time `key` is seen; a replay or retry
+    of a request already handled is answered and not processed twice. If `work` fails the
+    key is forgotten, so the provider's retry gets through (the failure answers 502)."""
+    if not await asyncio.to_thread(vault.first_sight, key):
+        close = getattr(work, "close", None)
+        if close is not None:
+            close()  # the coroutine is not needed
+        return
+    try:
+        await work
+    except DeliveryReportError as exc:
+        await asyncio.shield(asyncio.to_thread(vault.unsee, key))
+        log.warning("delivery report not passed on: %s", exc)
+        raise web.HTTPBadGateway(text="could not pass the report on; send it again") from exc
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(vault.unsee, key))  # let the retry through
+        raise
+
+
 async def read_form(request: web.Request, max_bytes: int) -> dict[str, str]:
     """The form body as a dict; 413 if too big, 415 if not a form, 400 if not UTF-8."""
     if request.content_length is not None and request.content_length > max_bytes:
@@ -217,7 +263,7 @@ class SmsOutbox:
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaClient,
                  limiter: RateLimiter, coach: CoachTracker,
-                 senders: dict[str, Callable[..., Awaitable[None]]]) -> None:
+                 senders: dict[str, Sender]) -> None:
         self.settings = settings
         self.vault = vault
         self.rasa = rasa
@@ -225,6 +271,8 @@ class SmsOutbox:
         self.coach = coach
         self.senders = senders  # provider name -> send(http, to, from_, body)
         self.http: aiohttp.ClientSession | None = None
+        self.escalation = EscalationClient(settings.escalation_url, settings.internal_token,
+                                           timeout_seconds=15)
         self._inflight: dict[str, int] = {}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -314,26 +362,63 @@ class SmsOutbox:
                     return
                 bodies, payloads = compose(batch, self.settings.sms_max_chars)
                 await asyncio.to_thread(self.vault.set_buttons, sender, payloads or [])
+                provider = contact.provider
                 for body in bodies:
-                    await self._provider_send(contact.provider, contact.number, contact.via,
-                                              body)
+                    sent_id = await self._provider_send(provider, contact.number, contact.via,
+                                                        body)
+                    if sent_id:  # its delivery report may come later
+                        await asyncio.to_thread(self.vault.record_sent,
+                                                self.sent_key(provider, sent_id), sender,
+                                                coach_message_ids(batch))
         except SmsSendError as exc:
             log.warning("SMS reply not sent: %s", exc)
+            try:
+                await self.report_failure(sender, coach_message_ids(batch), "not_sent", None)
+            except DeliveryReportError as report:
+                log.warning("failed SMS not reported: %s", report)
         finally:
             self._lock_users[sender] -= 1
             if self._lock_users[sender] == 0:  # nobody else waits: drop the lock
                 del self._lock_users[sender]
                 self._locks.pop(sender, None)
 
-    async def _provider_send(self, provider: str, to: str, via: str, body: str) -> None:
+    def sent_key(self, provider: str, provider_id: str) -> str:
+        """The vault's key for a provider's message id (a keyed hash, not the id)."""
+        return pseudonym(self.settings.secret, f"{provider}:{provider_id}", "sent-")
+
+    async def delivery_failed(self, provider: str, provider_id: str, status: str,
+                              error_code: str | None) -> bool:
+        """A provider's report that an SMS it accepted did not arrive: tell the coach.
+        False if the SMS is unknown (not sent by this gateway, or past SENT_TTL)."""
+        sent = await asyncio.to_thread(self.vault.sent, self.sent_key(provider, provider_id))
+        if sent is None:
+            return False
+        await self.report_failure(sent.sender_id, sent.message_ids, status, error_code)
+        return True
+
+    async def report_failure(self, sender: str, message_ids: list[str], status: str,
+                             error_code: str | None) -> None:
+        """POST the failure to the escalation service, which marks the coach's messages and
+        warns on the conversation's case. Raises DeliveryReportError if it could not be
+        told (a provider's report is then answered with an error, so it is sent again)."""
+        try:
+            answer = await self.escalation.report_delivery_failure(sender, message_ids, status,
+                                                                   error_code)
+            if answer == 404:  # no case shows this conversation: nobody to tell
+                log.info("SMS not delivered (%s); the conversation has no case", status)
+            elif answer >= 300:
+                raise DeliveryReportError(f"escalation service answered {answer}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise DeliveryReportError(f"escalation service unreachable: {exc!r}") from exc
+
+    async def _provider_send(self, provider: str, to: str, via: str, body: str) -> str | None:
         send = self.senders.get(provider)
         if send is None or self.http is None:
             raise SmsSendError(f"provider {provider!r} is not configured")
         last: Exception | None = None
         for attempt in range(2):
             try:
-                await send(self.http, to, via, body)
-                return
+                return await send(self.http, to, via, body)
             except SmsSendError as exc:
                 last = exc
                 await asyncio.sleep(0.5 * (attempt + 1))

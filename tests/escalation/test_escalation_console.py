@@ -286,8 +286,12 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
         "execute_side_effects": "true",
         "output_channel": "callback",  # the case's own channel, never "latest"
     }
+    # the message's id travels with it (the gateway names it in an SMS delivery report)
+    message_id = post["json"][0]["metadata"].get("message_id")
+    assert isinstance(message_id, str) and len(message_id) == 32
     assert post["json"] == [
-        {"event": "bot", "text": "Hej, jag heter Anna och är coach.", "metadata": {"coach": True}}
+        {"event": "bot", "text": "Hej, jag heter Anna och är coach.",
+         "metadata": {"coach": True, "message_id": message_id}}
     ]
 
     # transcript so far comes from the tracker

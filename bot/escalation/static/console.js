@@ -185,6 +185,16 @@
     priority_raised: "Prioriteten höjdes", closed: "Ärendet avslutades",
     handed_back: "Lämnat tillbaka till chattboten" };
 
+  // an SMS the provider reported as not delivered: one marker on the message
+  function markUndelivered(li) {
+    if (!li || li.querySelector(".undelivered")) return;
+    const mark = document.createElement("span");
+    mark.className = "undelivered";
+    mark.textContent = "Kom inte fram";
+    li.classList.add("failed");
+    li.appendChild(mark);
+  }
+
   function addMessage(listId, who, text, label, time) {
     const ol = document.getElementById(listId);
     if (!ol) return;
@@ -217,6 +227,8 @@
       const warn = ev.kind === "system" && ev.data && ev.data.warning;
       const label = ev.kind === "coach" && ev.coach ? "Coach " + ev.coach : (warn ? "Varning" : null);
       const li = addMessage("live", ev.kind, ev.text, label, shortTime(ev.created_at));
+      if (li) li.dataset.eventId = ev.id;
+      if (ev.data && ev.data.delivery === "failed") markUndelivered(li);
     }
   }
 
@@ -242,7 +254,10 @@
       const t = await api("GET", base + "/transcript");
       const note = document.getElementById("transcript-note");
       if (t.ok) {
-        t.json.transcript.forEach(function (m) { addMessage("transcript", m.who, m.text); });
+        t.json.transcript.forEach(function (m) {
+          const li = addMessage("transcript", m.who, m.text);
+          if (m.delivery === "failed") markUndelivered(li);
+        });
         note.textContent = "Ovan: samtalet med chattboten. Nedan: händelser i ärendet, live.";
       } else {
         note.textContent = "Samtalshistoriken kunde inte hämtas just nu.";
@@ -250,6 +265,9 @@
     })();
     const sock = liveSocket("/ws/cases/" + encodeURIComponent(caseId), function (msg) {
       if (msg.type === "event") showEvent(msg.event);
+      else if (msg.type === "delivery") {
+        markUndelivered(document.querySelector('#live li[data-event-id="' + Number(msg.event_id) + '"]'));
+      }
       else if (msg.type === "case") showCase(msg.case);
       else if (msg.type === "error") notice(msg.message, true);
     }, loadCase);

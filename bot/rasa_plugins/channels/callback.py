@@ -35,7 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.protocol import CALLBACK_HEADER, COACH_KEY, FORWARDED_KEYS
+from bot.protocol import CALLBACK_HEADER, COACH_KEY, HANDOFF_KEY, MESSAGE_ID_KEY
 from bot.rasa_plugins.channels.rest import GuardedChannel, from_gateway, gateway_callback_token
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ TRANSCRIPT_PREFIX = "web-"  # = bot.gateway.vault.WEB_PREFIX: only web chats are
 
 
 class GatewayCallbackOutput(CallbackOutput):
-    """CallbackOutput that forwards the `coach` metadata flag, and does not hide a coach
+    """CallbackOutput that forwards the protocol's metadata (the `coach` flag, the coach
+    message's id, by which the gateway reports a failed SMS, and the hand-off event), and
+    does not hide a coach
     message the gateway refused: Rasa's CallbackOutput only logs a 4xx/5xx, so the tracker
     kept the message and the escalation service told the coach it was sent. Raising makes
     Rasa's tracker API fail (nothing stored) and the coach sees that it was not delivered."""
@@ -72,10 +74,14 @@ class GatewayCallbackOutput(CallbackOutput):
 
 
 def _forward(message: dict[str, Any], metadata: dict[str, Any], last: bool) -> None:
-    """Copy the protocol's metadata keys (bot.protocol) onto the posted message."""
-    for key in FORWARDED_KEYS:
-        if metadata.get(key) and (last or key == COACH_KEY):
-            message[key] = True if key == COACH_KEY else metadata[key]
+    """Copy the protocol's metadata keys (bot.protocol) onto the posted message: the coach
+    flag and the coach message's id on every part, a hand-off event on the last one."""
+    if metadata.get(COACH_KEY):
+        message[COACH_KEY] = True
+        if isinstance(metadata.get(MESSAGE_ID_KEY), str):
+            message[MESSAGE_ID_KEY] = metadata[MESSAGE_ID_KEY]
+    if last and metadata.get(HANDOFF_KEY):
+        message[HANDOFF_KEY] = metadata[HANDOFF_KEY]
 
 
 class GatewayCallbackInput(GuardedChannel, CallbackInput):
