@@ -220,6 +220,8 @@ class ProductionProfile:
             "RASA_TRACKER_DB_URL": self.tracker_db_url,
             "REDIS_URL": self.redis_url,
             "REDIS_PREFIX": self.redis_prefix,
+            # the action server's retry queue for case requests, beside the profile's data
+            "ACTION_QUEUE_PATH": str(self.workdir / "pending_cases.db"),
             "ESCALATION_AUTO_MIGRATE": "0",  # migrated once by the launcher, not by each
             # endpoints.prod.yml
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.ports.actions}/webhook",

@@ -129,6 +129,7 @@ class Stack:
             "ESCALATION_URL": self.console_url,
             "ESCALATION_INTERNAL_TOKEN": self.internal_token,
             "ACTION_SERVER_TOKEN": self.action_token,
+            "ACTION_QUEUE_PATH": str(self.workdir / "pending_cases.db"),
             "GATEWAY_CALLBACK_TOKEN": self.callback_token,
             "DATABASE_URL": f"sqlite:///{self.workdir}/app.db",
             "SESSION_SECRET": "stack-session-secret",
