@@ -27,6 +27,19 @@ def rasa_token() -> str:
     return load().rasa_token
 
 
+def status(url: str, token: str, timeout: float = 10) -> dict:
+    """Rasa's GET /status (which model it serves); OSError while Rasa does not answer."""
+
+    async def run() -> dict:
+        async with RasaClient(url, token, timeout_seconds=timeout) as rasa:
+            try:
+                return await rasa.status()
+            except RasaError as exc:
+                raise OSError(str(exc)) from exc
+
+    return asyncio.run(run())
+
+
 def swap(model: Path, url: str, token: str, timeout: float = 300) -> float:
     """PUT /model and wait until Rasa serves it; returns the seconds it took."""
 
