@@ -225,10 +225,6 @@ class Settings:
     def nlu_dir(self) -> Path:
         return Path(self.review_nlu_dir) if self.review_nlu_dir else ROOT / "data" / "nlu"
 
-    def secret(self, name: str) -> str:
-        """A secret by its variable name (for the production policy's messages)."""
-        return str(getattr(self, name.lower()))
-
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """The settings now (read again on each call: tests and launchers change the env)."""
