@@ -9,10 +9,12 @@ changes between two requests.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
@@ -25,11 +27,14 @@ import redis
 from escalation_helpers import INTERNAL_TOKEN, RASA_TOKEN, Env, case_payload
 from sqlalchemy import inspect, text
 
-from bot.channels.rest import ValidatedRestInput, client_key, window_id
+from bot.channels.rest import ValidatedRestInput, client_key, daily_client, window_id
 from bot.db.engine import make_engine
 from bot.escalation import keys
+from bot.escalation.store import Store
+from bot.gateway import webchat
 from bot.runner import wait_ready
 from bot.settings import ROOT, process_env
+from bot.stack import Stack
 from tests.conftest import free_port
 from tests.sanic_channels import Served, serve_channels
 from tests.security.conftest import tried
@@ -37,6 +42,7 @@ from tests.security.conftest import tried
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 PREFIX = f"test-casewin-{uuid.uuid4().hex[:8]}"
 REST = "/webhooks/rest/webhook"
+CALLBACK = "/webhooks/callback/webhook"
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
 DOWN = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
 
@@ -135,6 +141,7 @@ def _found_in_database(db_url: str, needles: dict[str, str]) -> dict[str, list[s
     return found
 
 
+@pytest.mark.redis
 @needs_redis
 async def test_the_maximum_at_2350_utc_blocks_another_case_at_0010(env: Env) -> None:
     channel = ValidatedRestInput()
@@ -198,6 +205,7 @@ async def second_instance(env: Env) -> AsyncIterator[str]:
         process.wait(timeout=20)
 
 
+@pytest.mark.redis
 @needs_redis
 async def test_the_window_is_shared_by_processes_through_redis(
         env: Env, second_instance: str) -> None:
@@ -237,3 +245,60 @@ async def test_without_redis_messages_flow_and_the_daily_limit_holds(env: Env) -
         assert statuses == [201] * limit + [429, 429]  # the per-day limit on open cases
         other = await _say(http, served, "down-other", "192.0.2.9")
         assert await _escalate(env, client, "down-other", other) == 201
+
+
+def _post(stack: Stack, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+    request = urllib.request.Request(
+        f"{stack.rasa_url}{path}", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **headers})
+    with urllib.request.urlopen(request, timeout=120) as resp:
+        assert resp.status == 200
+
+
+@pytest.mark.redis
+@needs_redis
+@pytest.mark.model
+@pytest.mark.slow
+def test_no_stable_client_key_reaches_disk_in_a_real_run(
+        trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real Rasa (tracker store on SQLite), action server and escalation service: a web
+    client named by the gateway and a REST client ask for a coach; afterwards every byte of
+    every database file is searched for their stable keys and window ids."""
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("REDIS_PREFIX", PREFIX)
+    web_client = webchat.client_key("gateway-secret", "203.0.113.77")  # as the gateway sends
+    address = "203.0.113.78"
+    with Stack(trained_model, tmp_path / "stack", coaches={}) as stack:
+        token = {"ACTION_SERVER_TOKEN": stack.action_token}
+        rest_client = client_key(address, token)
+        store = Store(make_engine(stack.env["DATABASE_URL"]))
+        for n, (path, headers, metadata) in enumerate([
+                (CALLBACK, stack.gateway_headers, {"client": web_client}),
+                (CALLBACK, stack.gateway_headers, {"client": web_client}),
+                (REST, {"X-Forwarded-For": address}, {})]):
+            sender = f"web-disk-{n}-{uuid.uuid4().hex[:8]}"
+            for message in ("hej, ja vill prata me en riktig människa", "ja"):
+                _post(stack, path, {"sender": sender, "message": message,
+                                    "metadata": metadata}, headers)
+            assert store.open_case_for(sender) is not None  # the real action opened it
+        store.engine.dispose()
+        now = datetime.now(timezone.utc)
+        counted = redis.Redis.from_url(REDIS_URL).zcard(
+            f"{PREFIX}:casewin:cases:{window_id(web_client, token)}")
+        tried("web client: 2 cases through the real Rasa and action server",
+              f"{counted} counted in Redis")
+        assert counted == 2
+    needles = {"web stable key": web_client, "web window id": window_id(web_client, token),
+               "REST stable key": rest_client,
+               "REST window id": window_id(rest_client, token), "address": address,
+               "web daily": daily_client(web_client, now, token),
+               "REST daily": daily_client(rest_client, now, token)}
+    found: dict[str, list[str]] = {}
+    for path in sorted((tmp_path / "stack").glob("*.db*")):
+        data = path.read_bytes()
+        for name, needle in needles.items():
+            if needle.encode() in data:
+                found.setdefault(name, []).append(path.name)
+    print(f"  searched {[p.name for p in (tmp_path / 'stack').glob('*.db*')]}: {found}")
+    assert set(found) == {"web daily", "REST daily"}  # only the daily pseudonyms
+    assert "tracker.db" in found["web daily"] and "app.db" in found["web daily"]
