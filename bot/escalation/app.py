@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot.client_window import ClientCaseWindow
 from bot.db.engine import make_engine, upgrade_database
 from bot.db.models import utcnow
 from bot.escalation import keys, security
@@ -164,6 +165,7 @@ def create_app(
     app[keys.CLOCK] = clock or (lambda: datetime.now(timezone.utc))
     app[keys.THROTTLE] = LoginThrottle(settings.session_secret, settings.redis_url,
                                        settings.redis_prefix)
+    app[keys.CASE_WINDOW] = ClientCaseWindow(settings.redis_url, settings.redis_prefix)
     app[keys.TEMPLATES] = Environment(
         loader=PackageLoader("bot.escalation", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -189,6 +191,7 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[keys.HUB].start()  # REDIS_URL set: subscribe to the fan-out channel
     yield
     await app[keys.THROTTLE].close()
+    await app[keys.CASE_WINDOW].close()
     await app[keys.HUB].close_all()
     await app[keys.RASA].close()
     engine.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.client_window import Reservation
 from bot.db.models import Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import (
@@ -127,6 +128,7 @@ async def create_case(
     """
     store, settings = app[keys.STORE], app[keys.SETTINGS]
     existing = await store.run(store.open_case_for, req.conversation_id)
+    reserved: Reservation | None = None
     if existing is None:  # a new case: within the limits per conversation and per client
         recent = await store.run(store.cases_since, req.conversation_id,
                                  utcnow() - timedelta(hours=24))
@@ -136,19 +138,31 @@ async def create_case(
         if req.client and await store.run(store.open_cases_of_client, req.client) \
                 >= settings.max_open_cases_per_client:
             raise ApiError(429, "too_many_cases", "Too many open cases from this client")
-    online, open_now = await _availability(app)
-    accepting = online > 0 and open_now
-    result = await store.run(
-        store.open_case,
-        req.conversation_id,
-        req.channel,
-        req.language,
-        req.trigger,
-        req.intents_seen,
-        req.summary,
-        notified=not accepting,
-        client=req.client,
-    )
+        # the rolling 24 hours across the day change: only while Redis knows the client
+        reserved = await app[keys.CASE_WINDOW].reserve(
+            req.client, settings.max_cases_per_client, app[keys.CLOCK]().timestamp())
+        if reserved is not None and not reserved.allowed:
+            raise ApiError(429, "too_many_cases",
+                           "This client has opened too many cases in 24 hours")
+    try:
+        online, open_now = await _availability(app)
+        accepting = online > 0 and open_now
+        result = await store.run(
+            store.open_case,
+            req.conversation_id,
+            req.channel,
+            req.language,
+            req.trigger,
+            req.intents_seen,
+            req.summary,
+            notified=not accepting,
+            client=req.client,
+        )
+    except Exception:
+        await app[keys.CASE_WINDOW].release(reserved)
+        raise
+    if not result.created:  # a concurrent request opened this conversation's case first
+        await app[keys.CASE_WINDOW].release(reserved)
     estimate: int | None = None
     if accepting:
         ahead = await store.run(store.queue_position, result.case)

@@ -71,9 +71,11 @@ class Settings:
     auto_migrate: bool = True
     cookie_secure: bool = False
     # limits against filling the queue: new cases per conversation in 24 hours, open cases
-    # per client (a daily pseudonym of the client's address that Rasa's channel adds)
+    # per client (a daily pseudonym of the client that Rasa's channel adds) and new cases per
+    # client in 24 hours (counted in Redis, bot/client_window.py)
     max_cases_per_conversation: int = 3
     max_open_cases_per_client: int = 3
+    max_cases_per_client: int = 3
     # an open console socket re-checks its session and case this often (and on every event)
     ws_recheck_seconds: float = 10.0
     # review inbox and statistics (issue 5)
@@ -116,6 +118,7 @@ class Settings:
             ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
             max_cases_per_conversation=_int(env, "ESCALATION_MAX_CASES_PER_CONVERSATION", 3),
             max_open_cases_per_client=_int(env, "ESCALATION_MAX_OPEN_CASES_PER_CLIENT", 3),
+            max_cases_per_client=_int(env, "ESCALATION_MAX_CASES_PER_CLIENT", 3),
             auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
             # production sits behind TLS (nginx or a load balancer): Secure cookies by default
             cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE",

@@ -10,7 +10,6 @@ transcript is not stored by the gateway: after a reload it is rebuilt from Rasa'
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -48,10 +47,9 @@ def client_address(request: web.Request) -> str | None:
 
 
 def client_key(secret: str, address: str | None) -> str:
-    """A daily pseudonym of the browser's address, for the escalation service's limit on open
-    cases per client (never the address itself)."""
-    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    return "w-" + hmac.new(secret.encode(), f"client:{day}:{address or '?'}".encode(),
+    """A keyed hash of the browser's address, for the limits on coach cases per client (never
+    the address itself). Sent to Rasa's channel only, which stores a daily pseudonym of it."""
+    return "w-" + hmac.new(secret.encode(), f"client:{address or '?'}".encode(),
                            hashlib.sha256).hexdigest()[:32]
 
 
