@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.escalation.hours import OpeningHours, parse_coach_hours
+from bot.escalation.hours import OpeningHours, describe, parse_coach_hours
 
 DEFAULT_COACH_HOURS = (
     "mon=09:00-17:00,tue=09:00-17:00,wed=09:00-17:00,thu=09:00-17:00,fri=09:00-17:00,sat=,sun="
@@ -93,6 +93,14 @@ class Settings:
     def port(self) -> int:
         parts = urlsplit(self.escalation_url)
         return parts.port or (443 if parts.scheme == "https" else 80)
+
+    def hours_text(self, lang: str) -> str:
+        """The coach hours as users read them, from COACH_HOURS itself (never a copy that can
+        drift); the content file's placeholder when no day has hours."""
+        from bot import content
+
+        return (describe(self.coach_hours, lang, self.close_on_holidays)
+                or content.load().fact("coach_hours", lang))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
