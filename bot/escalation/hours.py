@@ -144,6 +144,7 @@ DAY_NAMES = {"sv": ("mån", "tis", "ons", "tors", "fre", "lör", "sön"),
              "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 HOURS_SENTENCE = {"sv": "Coacherna svarar {days}.", "en": "Coaches answer {days}."}
 HOLIDAYS_CLOSED = {"sv": " Inte på helgdagar.", "en": " Not on public holidays."}
+ALL_DAY = {"sv": "dygnet runt", "en": "day and night"}
 
 
 def _clock(value: time | None) -> str:
@@ -159,7 +160,8 @@ def describe(hours: OpeningHours, lang: str, close_on_holidays: bool = True) -> 
     for index, intervals in enumerate(hours.days):
         if not intervals:
             continue
-        spans = " + ".join(f"{_clock(a)}–{_clock(b)}" for a, b in intervals)
+        spans = " + ".join(ALL_DAY[lang] if a == time(0) and b is None
+                           else f"{_clock(a)}–{_clock(b)}" for a, b in intervals)
         if groups and groups[-1][1] == index - 1 and groups[-1][2] == spans:
             groups[-1] = (groups[-1][0], index, spans)
         else:

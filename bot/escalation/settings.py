@@ -52,6 +52,10 @@ class Settings:
     internal_token: str = "dev-internal-token"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = "dev-rasa-token"
+    # the web gateway, told when a coach is typing (GATEWAY_CALLBACK_TOKEN authenticates both
+    # ways: the gateway calls /internal/gateway/* with it)
+    gateway_url: str = "http://127.0.0.1:8090"
+    gateway_token: str = ""
     database_url: str = "sqlite:///var/app.db"
     session_secret: str = "dev-session-secret-change-me"
     claim_timeout_seconds: float = 180.0
@@ -113,6 +117,9 @@ class Settings:
             internal_token=env.get("ESCALATION_INTERNAL_TOKEN", cls.internal_token),
             rasa_url=_rasa_url(env),
             rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
+            gateway_url=env.get("GATEWAY_URL") or (
+                f"http://{env.get('GATEWAY_HOST', '127.0.0.1')}:{env.get('GATEWAY_PORT', '8090')}"),
+            gateway_token=env.get("GATEWAY_CALLBACK_TOKEN", ""),
             database_url=env.get("DATABASE_URL", cls.database_url),
             session_secret=env.get("SESSION_SECRET", cls.session_secret),
             claim_timeout_seconds=_float(env, "ESCALATION_CLAIM_TIMEOUT_SECONDS", 180.0),

@@ -40,6 +40,10 @@ class GatewaySettings:
     port: int = 8090
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 30.0
+    # the escalation service: coach availability for the status line, typing both ways
+    # (authenticated with callback_token; the gateway never holds the internal token)
+    escalation_url: str = "http://127.0.0.1:8080"
+    status_cache_seconds: float = 20.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
     secret: str = DEV_SECRET
     # Fernet key for the phone numbers replies still need (urlsafe base64 of 32 bytes)
@@ -92,6 +96,7 @@ class GatewaySettings:
             host=env.get("GATEWAY_HOST", cls.host),
             port=int(env.get("GATEWAY_PORT", cls.port)),
             rasa_url=rasa_url.rstrip("/"),
+            escalation_url=env.get("ESCALATION_URL", cls.escalation_url).rstrip("/"),
             secret=env.get("GATEWAY_SECRET", cls.secret),
             fernet_key=fernet_key or base.fernet_key,
             fernet_key_is_ephemeral=not fernet_key,

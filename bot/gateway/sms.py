@@ -94,7 +94,7 @@ def plain(text: str) -> str:
     text = _MD_LINK_RE.sub(lambda m: f"{m.group(1)}: {m.group(2)}", text)
     text = _URL_SCHEME_RE.sub(lambda m: m.group(1), text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    return text.translate(_GSM_FRIENDLY).strip()
+    return texts.sms_friendly(text.translate(_GSM_FRIENDLY).strip())
 
 
 def choices_text(titles: list[str], lang: str) -> str:

@@ -104,7 +104,8 @@ def test_crisis_while_waiting_for_a_coach_gets_the_safety_answer(system: Stack) 
     system.user_says(sender, "kan ja prata me en människa")
     inbox.wait_for(sender, "Coachen ser den här konversationen")
     system.user_says(sender, "ja")
-    inbox.wait_for(sender, "Din förfrågan har gått till en coach")  # the coach from the test above is online
+    # the coach from the test above is online
+    inbox.wait_for(sender, "Din förfrågan har gått till en coach")
     system.user_says(sender, "ja orkar inte leva längre")
     inbox.wait_for(sender, "90101")
 

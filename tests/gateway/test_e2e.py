@@ -136,7 +136,8 @@ def test_web_chat_in_chromium(system: dict) -> None:
         expect(yes).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "2-quick-replies-360.png"))
         yes.click()
-        expect(page.locator("#log")).to_contain_text("Din förfrågan har gått till en coach", timeout=30_000)
+        expect(page.locator("#log")).to_contain_text("Din förfrågan har gått till en coach",
+                                                     timeout=30_000)
         expect(page.locator(".msg.user").last).to_contain_text("Ja, koppla mig")
 
         # reload: the conversation is still there
