@@ -187,14 +187,11 @@ def from_gateway(request: Request) -> bool:
 
 
 def offered_payloads(events: list[Any]) -> set[str]:
-    """Button payloads of the bot's messages since the user's last message (a language
-    switch does not count: the choice before it stays open)."""
+    """Button payloads of the bot's messages since the user's last message."""
     offered: set[str] = set()
     for event in reversed(events):
         name = getattr(event, "type_name", None)
         if name == "user":
-            if (getattr(event, "text", None) or "").strip() in ALWAYS_ALLOWED_PAYLOADS:
-                continue
             break
         if name == "bot":
             for button in (getattr(event, "data", None) or {}).get("buttons") or []:

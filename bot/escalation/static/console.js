@@ -289,8 +289,7 @@
       function typing(on) {
         const now = Date.now();
         if (on && now - sentAt < 2000) return;
-        sentAt = on ? now : 0;
-        sock.send({ type: "typing", on: on });
+        if (sock.send({ type: "typing", on: on })) sentAt = on ? now : 0;
       }
       box.addEventListener("input", function () {
         clearTimeout(idle);

@@ -32,7 +32,7 @@
   var exiting = false;
   var lastEsc = 0;
   var buttons = null;          // the choices on screen, kept over a language switch
-  var keepChoices = false;     // the next bot answer (to a language switch) keeps them
+  var switchAfterChoice = false;  // language switched while a choice is open: tell Rasa after
   var turnStart = null;        // first bot bubble of the current answer
   var typingSentAt = 0;
   var typingIdle = null;
@@ -188,7 +188,9 @@
     div.appendChild(linkified(text));
   }
 
-  function addMessage(who, text) {
+  /* A question with choices (the coach consent, the safety questions) is never folded:
+     what the choice means must be read before it is made. */
+  function addMessage(who, text, withChoices) {
     var div = document.createElement("div");
     div.className = "msg " + who;
     var label = document.createElement("span");
@@ -196,7 +198,7 @@
     label.setAttribute("data-who", who === "user" ? "you" : who);
     label.textContent = t("web_" + (who === "user" ? "you" : who) + "_label");
     div.appendChild(label);
-    fillBubble(div, text, who === "bot");
+    fillBubble(div, text, who === "bot" && !withChoices);
     logEl.appendChild(div);
     if (who === "user") { turnStart = null; }
     else if (!turnStart) { turnStart = div; }
@@ -248,7 +250,8 @@
     turnStart = null;
     items.forEach(function (it) {
       if (it.type === "notice") { addNotice(it.kind); return; }
-      addMessage(it.type === "user" ? "user" : (it.coach ? "coach" : "bot"), it.text);
+      addMessage(it.type === "user" ? "user" : (it.coach ? "coach" : "bot"), it.text,
+                 !!(it.buttons && it.buttons.length));
       last = it.buttons || null;
     });
     if (items.length) { setQuickReplies(last); } else { showStarters(); }
@@ -273,11 +276,11 @@
     ensureConversation();
     stopTyping();
     setQuickReplies(null);
-    keepChoices = false;
     addMessage("user", text);
     var msg = { type: "message", text: text, lang: lang };
     if (payload) { msg.payload = payload; }
     send(msg);
+    if (switchAfterChoice) { switchAfterChoice = false; send({ type: "language", lang: lang }); }
   }
 
   function typing(on) {
@@ -305,11 +308,10 @@
   function onServerMessage(data) {
     if (data.type === "history") { if (!data.fresh) { renderHistory(data.items || []); } }
     else if (data.type === "bot") {
-      addMessage(data.coach ? "coach" : "bot", data.text || "");
+      addMessage(data.coach ? "coach" : "bot", data.text || "",
+                 !!(data.buttons && data.buttons.length));
       if (data.coach) { typingEl.hidden = true; }
-      if (data.buttons && data.buttons.length) { setQuickReplies(data.buttons); }
-      else if (!keepChoices) { setQuickReplies(null); }
-      keepChoices = false;
+      setQuickReplies(data.buttons || null);
     } else if (data.type === "notice") { addNotice(data.kind); }
     else if (data.type === "typing") { showTyping(!!data.on, data.who); }
     else if (data.type === "notice_text") {
@@ -403,9 +405,12 @@
   langBtn.addEventListener("click", function () {
     lang = lang === "en" ? "sv" : "en";
     store.set(LANG_KEY, lang);
-    if (buttons) { keepChoices = true; }
     applyLanguage();
-    if (token) { send({ type: "language", lang: lang }); }
+    /* A language switch is a turn for the assistant: sent now it would close an open yes/no.
+       So the choice stays (in the new language) and the assistant hears of the switch right
+       after the answer. */
+    if (buttons) { switchAfterChoice = true; }
+    else if (token) { send({ type: "language", lang: lang }); }
   });
   exitBtn.addEventListener("click", quickExit);
   document.addEventListener("keydown", function (ev) {
