@@ -8,7 +8,8 @@ on the `language` slot. Rendering into the domain (instead of filling texts at r
 custom action) keeps the safety answers working when the action server is down.
 
     python -m bot content build   # rewrite domain.yml responses from the content file
-    python -m bot content check   # exit 1 if domain.yml is out of date or the content is invalid
+    python -m bot content check   # exit 1 if domain.yml is out of date, the content is invalid
+                                  # or an answer over 20 words has LIX > 40
     python -m bot content facts   # list facts, flagging those still to be verified locally
 """
 
@@ -106,6 +107,37 @@ def load(path: Path = CONTENT_PATH) -> Content:
     return content
 
 
+LIX_MAX = 40
+LIX_MIN_WORDS = 20
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"[.!?:;]+(?=\s|$)|\n+")
+
+
+def lix(text: str) -> tuple[float, int]:
+    """(LIX, word count) of a text: words per sentence + percent of words over six letters.
+
+    Lines count as sentences too, since list items and number lines end without a full stop.
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return 0.0, 0
+    sentences = [s for s in _SENTENCE_END.split(text) if _WORD.search(s)]
+    long_words = sum(1 for w in words if len(w.replace("-", "")) > 6)
+    return len(words) / max(1, len(sentences)) + 100 * long_words / len(words), len(words)
+
+
+def reading_level_problems(content: Content) -> list[str]:
+    """Every answer over LIX_MIN_WORDS words above LIX_MAX, so each stays readable at 14."""
+    problems = []
+    for name, response in content.responses.items():
+        for lang in LANGUAGES:
+            for template in _variations(response[lang]):
+                value, words = lix(content.render(template, lang, _variables(response)))
+                if words > LIX_MIN_WORDS and value > LIX_MAX:
+                    problems.append(f"{name} ({lang}): LIX {value:.0f} > {LIX_MAX}, {words} words")
+    return problems
+
+
 def _variables(response: dict[str, Any]) -> frozenset[str]:
     return frozenset(str(v) for v in response.get("variables") or [])
 
@@ -183,7 +215,13 @@ def main(argv: list[str]) -> int:
             if render_domain(content, current) != current:
                 print("domain.yml is out of date: run `python -m bot content build`")
                 return 1
-            print(f"content ok: {len(content.facts)} facts, {len(content.responses)} responses")
+            hard = reading_level_problems(content)
+            if hard:
+                print("too hard to read (shorter sentences, shorter words):\n  "
+                      + "\n  ".join(hard))
+                return 1
+            print(f"content ok: {len(content.facts)} facts, {len(content.responses)} responses, "
+                  f"every answer over {LIX_MIN_WORDS} words at LIX <= {LIX_MAX}")
         else:
             changed = build()
             print("domain.yml responses rebuilt" if changed else "domain.yml already up to date")

@@ -444,6 +444,8 @@ async def _ws_loop(
                 await service.send_coach_message(request.app, coach, case_id, data.get("text"))
             except ApiError as exc:
                 await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        elif kind == "typing" and case_id is not None:
+            await service.coach_typing(request.app, coach, case_id, data.get("on") is True)
         else:
             await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
 

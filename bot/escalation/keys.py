@@ -10,6 +10,7 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.client_window import ClientCaseWindow
+from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.rasa_client import RasaClient
 from bot.escalation.settings import Settings
@@ -20,6 +21,7 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 RASA = web.AppKey("rasa", RasaClient)
 HUB = web.AppKey("hub", Hub)
+GATEWAY = web.AppKey("gateway", GatewayLink)
 TEMPLATES = web.AppKey("templates", Environment)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 SWEEP_WAKE = web.AppKey("sweep_wake", asyncio.Event)

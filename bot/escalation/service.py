@@ -148,6 +148,14 @@ async def send_coach_message(
     return payload
 
 
+async def coach_typing(app: web.Application, coach: CoachInfo, case_id: str, on: bool) -> None:
+    """Show the young person's web chat that their coach is typing (best effort, web only)."""
+    case = await load_case(app, case_id)
+    if case.status == "claimed" and case.claimed_by == coach.id \
+            and case.conversation_id.startswith("web-"):
+        await app[keys.GATEWAY].typing(case.conversation_id, on)
+
+
 async def finish(
     app: web.Application, coach: CoachInfo, case_id: str, *, close: bool, outcome: Any = None
 ) -> Case:

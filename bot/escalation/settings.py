@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.escalation.hours import OpeningHours, parse_coach_hours
+from bot.escalation.hours import OpeningHours, describe, parse_coach_hours
 
 DEFAULT_COACH_HOURS = (
     "mon=09:00-17:00,tue=09:00-17:00,wed=09:00-17:00,thu=09:00-17:00,fri=09:00-17:00,sat=,sun="
@@ -52,6 +52,10 @@ class Settings:
     internal_token: str = "dev-internal-token"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = "dev-rasa-token"
+    # the web gateway, told when a coach is typing (GATEWAY_CALLBACK_TOKEN authenticates both
+    # ways: the gateway calls /internal/gateway/* with it)
+    gateway_url: str = "http://127.0.0.1:8090"
+    gateway_token: str = ""
     database_url: str = "sqlite:///var/app.db"
     session_secret: str = "dev-session-secret-change-me"
     claim_timeout_seconds: float = 180.0
@@ -96,6 +100,14 @@ class Settings:
         parts = urlsplit(self.escalation_url)
         return parts.port or (443 if parts.scheme == "https" else 80)
 
+    def hours_text(self, lang: str) -> str:
+        """The coach hours as users read them, from COACH_HOURS itself (never a copy that can
+        drift); the content file's placeholder when no day has hours."""
+        from bot import content
+
+        return (describe(self.coach_hours, lang, self.close_on_holidays)
+                or content.load().fact("coach_hours", lang))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read settings from `env` (default: os.environ); missing keys get dev defaults."""
@@ -107,6 +119,9 @@ class Settings:
             internal_token=env.get("ESCALATION_INTERNAL_TOKEN", cls.internal_token),
             rasa_url=_rasa_url(env),
             rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
+            gateway_url=env.get("GATEWAY_URL") or (
+                f"http://{env.get('GATEWAY_HOST', '127.0.0.1')}:{env.get('GATEWAY_PORT', '8090')}"),
+            gateway_token=env.get("GATEWAY_CALLBACK_TOKEN", ""),
             database_url=env.get("DATABASE_URL", cls.database_url),
             session_secret=env.get("SESSION_SECRET", cls.session_secret),
             claim_timeout_seconds=_float(env, "ESCALATION_CLAIM_TIMEOUT_SECONDS", 180.0),

@@ -27,7 +27,7 @@ from bot import language
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.rasa import RasaGateway, RasaUnavailable
-from bot.gateway.settings import GatewaySettings
+from bot.gateway.settings import CALLBACK_HEADER, GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
 from bot.ratelimit import RateLimiter, TokenBuckets
@@ -119,7 +119,7 @@ def plain(text: str) -> str:
     text = _MD_LINK_RE.sub(lambda m: f"{m.group(1)}: {m.group(2)}", text)
     text = _URL_SCHEME_RE.sub(lambda m: m.group(1), text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    return text.translate(_GSM_FRIENDLY).strip()
+    return texts.sms_friendly(text.translate(_GSM_FRIENDLY).strip())
 
 
 def choices_text(titles: list[str], lang: str) -> str:
@@ -399,10 +399,10 @@ class SmsOutbox:
         """POST the failure to the escalation service, which marks the coach's messages and
         warns on the conversation's case. Raises DeliveryReportError if it could not be
         told (a provider's report is then answered with an error, so it is sent again)."""
-        url = (f"{self.settings.escalation_url}/internal/conversations/"
+        url = (f"{self.settings.escalation_url}/internal/gateway/conversations/"
                f"{quote(sender, safe='')}/delivery-failures")
         body = {"message_ids": message_ids, "status": status, "error_code": error_code}
-        headers = {"Authorization": f"Bearer {self.settings.internal_token}"}
+        headers = {CALLBACK_HEADER: self.settings.callback_token}
         if self.http is None:
             raise DeliveryReportError("gateway not started")
         try:
