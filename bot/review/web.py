@@ -8,7 +8,8 @@
 - GET /review, POST /review/action: the maintainer's inbox, grouped by similarity. Assigning
   shows the texts exactly as they will be written (scrubbed again) and writes only when the
   maintainer confirms (`confirm=yes`).
-- GET /admin/stats, /admin/stats/{chart}.png, /admin/stats.csv: anonymous aggregates (admin).
+- GET /admin/stats, /admin/stats/{chart}.png, /admin/stats.csv: anonymous aggregates
+  (maintainer or admin).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from bot.escalation.common import (
     ApiError,
     field_str,
     read_json_object,
-    require_admin,
     require_coach,
     require_maintainer,
 )
@@ -204,7 +204,7 @@ def _tracker_engine(app: web.Application) -> Any:
 
 
 async def _stats(request: web.Request) -> stats.Stats:
-    require_admin(request)
+    require_maintainer(request)
     app = request.app
     try:
         days = max(1, min(366, int(request.query.get("days", app[keys.SETTINGS].stats_days))))
@@ -216,8 +216,11 @@ async def _stats(request: web.Request) -> stats.Stats:
 
 async def stats_page(request: web.Request) -> web.Response:
     figures = await _stats(request)
+    charts = [{"name": name, "title": stats.CHART_TITLES[name],
+               "empty": stats.chart_data(figures, name)["empty"],
+               "alt": stats.alt_text(figures, name)} for name in stats.CHARTS]
     return _render(request, "stats.html", s=stats.summary(figures), days=figures.days,
-                   since=figures.since.isoformat(), charts=stats.CHARTS,
+                   since=figures.since.isoformat(), charts=charts, empty_text=stats.EMPTY_TEXT,
                    tracker_error=figures.tracker_error, min_count=stats.MIN_COUNT)
 
 

@@ -175,6 +175,7 @@ async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> No
     html = await page.text()
     assert page.status == 200 and "Statistik" in html
     assert 'id="stat-conversations">8<' in html and 'id="stat-escalations">6<' in html
+    assert "Diagram: Samtal per dag och kanal, 1 dag med minst 5. Totalt: REST-kanal 7." in html
     assert "s0" not in html and "conv-1" not in html  # nothing that points at a person
     png = await client.get("/admin/stats/conversations.png")
     assert png.status == 200 and (await png.read()).startswith(b"\x89PNG")
@@ -184,8 +185,28 @@ async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> No
     assert (await client.get("/admin/stats/nope.png")).status == 404
 
 
-async def test_stats_is_admin_only(env) -> None:
+async def test_stats_for_maintainers_and_admins_not_coaches(env) -> None:
     await env.create_coach("anna")
+    await env.create_coach("mia", role="maintainer")
+    anonymous = await env.make_client()
+    gone = await anonymous.get("/admin/stats", allow_redirects=False)
+    assert gone.status == 302 and gone.headers["Location"].startswith("/login?next=")
+    assert (await anonymous.get("/admin/stats.csv", allow_redirects=False)).status == 302
     client = await env.make_client()
     await login(client, "anna")
-    assert (await client.get("/admin/stats")).status == 403
+    for path in ("/admin/stats", "/admin/stats.csv", "/admin/stats/intents.png"):
+        assert (await client.get(path)).status == 403, path
+    client = await env.make_client()
+    await login(client, "mia")
+    page = await client.get("/admin/stats", allow_redirects=False)
+    html = await page.text()
+    assert page.status == 200 and 'href="/admin/stats"' in html  # and in the menu
+    for name in ("conversations", "intents", "escalations", "outcomes"):
+        assert f'id="empty-{name}"' in html  # nothing yet: the message, no empty chart
+    assert "<img" not in html
+    assert (await client.get("/admin/stats.csv")).status == 200
+    assert (await client.get("/admin/stats/intents.png")).status == 200
+    # the other walls stay: no queue, no case, no canned replies for a maintainer
+    assert (await client.get("/queue", allow_redirects=False)).headers["Location"] == "/review"
+    assert (await client.get("/admin/canned", allow_redirects=False)).status == 302
+    assert (await client.get("/api/cases/1")).status == 403
