@@ -6,7 +6,9 @@ copy, so assigning examples or creating an intent never touches the repository.
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,3 +55,18 @@ def tracker_db(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings_overrides(project_copy: Path, tracker_db: Path) -> dict[str, Any]:
     return {"project_dir": str(project_copy), "tracker_db_url": f"sqlite:///{tracker_db}"}
+
+
+def write_tracker_events(db: Path, rows: list[tuple[str, str, float, str | None, str | None,
+                                                   dict[str, Any]]]) -> None:
+    """Rasa's SQL tracker store `events` table with (sender, type, time, intent, action,
+    data) rows: what the statistics are computed from."""
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, "
+                 "sender_id VARCHAR(255), type_name VARCHAR(255), timestamp FLOAT, "
+                 "intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
+    conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, "
+                     "action_name, data) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(s, k, t, i, a, json.dumps(d)) for s, k, t, i, a, d in rows])
+    conn.commit()
+    conn.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import yaml
 from escalation_helpers import CSRF_META, login
 
 from bot.review.web import review_store
+from tests.review.conftest import write_tracker_events
 
 
 async def capture(env, client, text: str, reason: str = "fallback", **extra):
@@ -141,18 +141,6 @@ async def test_a_case_message_cannot_be_flagged_for_review(env) -> None:
     assert review_store(env.app).open_items() == []
 
 
-def _tracker(db: Path, rows: list[tuple[str, str, float, str | None, str | None, dict]]) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
-                 "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), "
-                 "action_name VARCHAR(255), data TEXT)")
-    conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, "
-                     "action_name, data) VALUES (?, ?, ?, ?, ?, ?)",
-                     [(s, k, t, i, a, json.dumps(d)) for s, k, t, i, a, d in rows])
-    conn.commit()
-    conn.close()
-
-
 async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> None:
     now = time.time()
     rows = []
@@ -161,7 +149,7 @@ async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> No
     rows.append(("s0", "user", now, "nlu_fallback", None, {"input_channel": "rest"}))
     rows.append(("x1", "user", now, "ask_money", None, {"input_channel": "callback"}))
     rows.append(("s0", "action", now, None, "utter_ask_rephrase", {}))
-    _tracker(tracker_db, rows)
+    write_tracker_events(tracker_db, rows)
     client = await env.make_client()
     for n in range(6):
         await env.open_case(client, f"conv-{n}")
