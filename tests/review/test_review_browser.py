@@ -95,6 +95,13 @@ def _check(page: Any, shot: str) -> None:
     assert not found, f"{shot}: {found}"
 
 
+def _log_in(page: Any, username: str, lands_on: str) -> None:
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lands_on)
+
+
 def test_maintainer_paths_in_a_browser(service: dict[str, Any]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -110,10 +117,7 @@ def test_maintainer_paths_in_a_browser(service: dict[str, Any]) -> None:
         page.goto(f"{url}/admin/stats")
         assert "/login?next=" in page.url, page.url
         _check(page, "0-login.png")
-        page.fill("#username", "mia")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/stats")
+        _log_in(page, "mia", "**/admin/stats")
         expect(page.locator("h1")).to_contain_text("Statistik")
         expect(page.locator("#stat-conversations")).to_have_text("10")
         chart = page.locator("img.chart").first
@@ -201,10 +205,7 @@ def test_a_coach_sees_neither_inbox_nor_statistics(service: dict[str, Any]) -> N
                                      args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport=DESKTOP)
         page.goto(f"{url}/login")
-        page.fill("#username", "anna")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/queue")
+        _log_in(page, "anna", "**/queue")
         expect(page.locator("nav")).not_to_contain_text("Statistik")
         expect(page.locator("nav")).not_to_contain_text("Granskning")
         for path in ("/admin/stats", "/review"):
