@@ -30,6 +30,7 @@ ARTIFACTS = ROOT / "artifacts" / "review"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "lösenord-för-mia"
 DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium")]
 
@@ -95,6 +96,16 @@ def _check(page: Any, shot: str) -> None:
     assert not found, f"{shot}: {found}"
 
 
+def _on_phone(page: Any, shot: str) -> None:
+    """The same page at 360 px: nothing wider than the screen, axe still clean."""
+    page.set_viewport_size(PHONE)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], shot
+        _check(page, shot)
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
 def _log_in(page: Any, username: str, lands_on: str) -> None:
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
@@ -129,6 +140,7 @@ def test_maintainer_paths_in_a_browser(service: dict[str, Any]) -> None:
         expect(page.locator("nav")).to_contain_text("Statistik")
         expect(page.locator("nav")).not_to_contain_text("Kö")
         _check(page, "1-stats.png")
+        _on_phone(page, "1-stats-phone.png")
         page.goto(f"{url}/admin/stats?days=1")  # the events are three days old: nothing
         expect(page.locator(".empty-chart")).to_have_count(4)
         expect(page.locator("img.chart")).to_have_count(0)
@@ -141,6 +153,7 @@ def test_maintainer_paths_in_a_browser(service: dict[str, Any]) -> None:
         expect(page.locator("body")).not_to_contain_text("Kalle")
         expect(page.locator("body")).to_contain_text("[namn]")
         _check(page, "3-inbox.png")
+        _on_phone(page, "3-inbox-phone.png")
         tjabba = groups.filter(has_text="tjabba tjena mannen")
         tjabba.locator("select[name=intent]").select_option("greet")
         tjabba.locator("button[value=assign]").click()
