@@ -85,7 +85,11 @@ def text(name: str, lang: str, path: Path = CONTENT_PATH, **variables: object) -
 
 def load(path: Path = CONTENT_PATH) -> Content:
     """Load and validate the content file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return parse(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def parse(data: dict[str, Any]) -> Content:
+    """Validate the content file's parsed YAML (also a version not yet written to disk)."""
     facts = data.get("facts") or {}
     # "answers", not "responses": Rasa would otherwise read this file as training data
     responses = data.get("answers") or {}
@@ -202,16 +206,20 @@ def build(content_path: Path = CONTENT_PATH, domain_path: Path = DOMAIN_PATH) ->
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot content")
     parser.add_argument("command", choices=["build", "check", "facts"])
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="project folder holding domain.yml and data/ (default: this one)")
     args = parser.parse_args(argv)
+    content_path, domain_path = (args.root / CONTENT_PATH.relative_to(ROOT),
+                                  args.root / DOMAIN_PATH.relative_to(ROOT))
     try:
-        content = load()
+        content = load(content_path)
         if args.command == "facts":
             for key, item in content.facts.items():
                 flag = "" if item.get("verified") else "  [VERIFY LOCALLY]"
                 print(f"{key}: {item['sv']}  ({item['source']}){flag}")
             return 0
         if args.command == "check":
-            current = DOMAIN_PATH.read_text(encoding="utf-8")
+            current = domain_path.read_text(encoding="utf-8")
             if render_domain(content, current) != current:
                 print("domain.yml is out of date: run `python -m bot content build`")
                 return 1
@@ -223,7 +231,7 @@ def main(argv: list[str]) -> int:
             print(f"content ok: {len(content.facts)} facts, {len(content.responses)} responses, "
                   f"every answer over {LIX_MIN_WORDS} words at LIX <= {LIX_MAX}")
         else:
-            changed = build()
+            changed = build(content_path, domain_path)
             print("domain.yml responses rebuilt" if changed else "domain.yml already up to date")
     except ContentError as exc:
         print(f"content error: {exc}")

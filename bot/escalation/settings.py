@@ -83,6 +83,8 @@ class Settings:
     # an open console socket re-checks its session and case this often (and on every event)
     ws_recheck_seconds: float = 10.0
     # review inbox and statistics (issue 5)
+    # the project whose domain.yml and data/ the review pages write ("" = this checkout)
+    project_dir: str = ""
     nlu_dir: str = ""  # "" = the project's data/nlu
     tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
     stats_days: int = 90
@@ -138,6 +140,7 @@ class Settings:
             # production sits behind TLS (nginx or a load balancer): Secure cookies by default
             cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE",
                                 production or url.startswith("https://")),
+            project_dir=env.get("REVIEW_PROJECT_DIR", ""),
             nlu_dir=env.get("REVIEW_NLU_DIR", ""),
             tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
             stats_days=_int(env, "STATS_DAYS", 90),
