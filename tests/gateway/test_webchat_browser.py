@@ -4,7 +4,8 @@ model in `rasa run`, action server, escalation service, gateway): the layout at 
 the coach status line, typing both ways, a pending choice kept over a language switch, the
 quick-exit hint, and axe-core on every main path.
 
-axe-core comes from npm (tests/axe/package.json and its lock, pinned); the file is served to
+axe-core comes from npm (tests/browser/package.json and its lock, pinned; the one copy every
+browser test uses, tests/axe.py); the file is served to
 the page on the page's own origin by Playwright's router, so the chat's strict CSP stays as
 it is in production. Screenshots go to artifacts/webchat/ (not committed).
 """
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from bot.content import text as content_text
+from tests.axe import AXE_JS
 from tests.conftest import ROOT
 from tests.gateway.e2e_support import COACH_PASSWORD, CoachClient, running_system
 
@@ -29,8 +31,8 @@ ARTIFACTS = ROOT / "artifacts" / "webchat"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-AXE_DIR = ROOT / "tests" / "axe"
-AXE_FILE = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_DIR = AXE_JS.parent.parent.parent  # tests/browser
+AXE_FILE = AXE_JS
 AXE_PATH = "/__test__/axe.min.js"
 SIZES = {"360": (360, 740), "320": (320, 568), "desktop": (1280, 900)}
 ANSWER_TIMEOUT = 30_000
@@ -45,7 +47,7 @@ def axe_source() -> str:
     """axe.min.js from the pinned npm package (installed from the lock file if missing)."""
     if not AXE_FILE.exists():
         npm = shutil.which("npm")
-        assert npm, "npm is needed once to install axe-core (tests/axe/package-lock.json)"
+        assert npm, "npm is needed once to install axe-core (tests/browser/package-lock.json)"
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=AXE_DIR, check=True,
                        timeout=300, capture_output=True)
     return AXE_FILE.read_text(encoding="utf-8")
