@@ -16,10 +16,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import protocol
+from bot import content, protocol
 from bot.case_request import case_request, escalate, trigger_for
+from bot.hours import current_hours_text
 
-__all__ = ["ActionEscalate", "case_request", "trigger_for"]
+__all__ = ["ActionEscalate", "ActionOpeningHours", "case_request", "trigger_for"]
 
 
 class ActionEscalate(Action):
@@ -35,3 +36,19 @@ class ActionEscalate(Action):
         for text in outcome.texts:
             dispatcher.utter_message(text=text)
         return outcome.events
+
+
+class ActionOpeningHours(Action):
+    """When coaches answer, from COACH_HOURS (the hours the escalation service keeps), plus the
+    numbers that answer day and night."""
+
+    def name(self) -> str:
+        return "action_opening_hours"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        lang = "en" if tracker.get_slot("language") == "en" else "sv"
+        dispatcher.utter_message(text=content.text("utter_opening_hours", lang,
+                                                   hours=current_hours_text(lang)))
+        return []

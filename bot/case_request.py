@@ -26,6 +26,7 @@ from bot.clients.escalation import (
     EscalationUnavailable,
     PendingCases,
 )
+from bot.hours import current_hours_text
 from bot.privacy import scrub
 from bot.settings import load
 
@@ -183,7 +184,8 @@ async def escalate(tracker: Tracker, client: EscalationClient | None = None,
         result = await client.open_case(payload)
     except CaseRefused as exc:
         log.warning("case refused by the escalation service: %s", exc)
-        return Outcome([content.text("utter_coach_unavailable", lang)], [])
+        return Outcome([content.text("utter_coach_unavailable", lang,
+                                     hours=current_hours_text(lang))], [])
     except EscalationUnavailable as exc:
         log.warning("escalation service unavailable, request queued: %s", exc)
         try:
@@ -199,4 +201,5 @@ async def escalate(tracker: Tracker, client: EscalationClient | None = None,
         minutes = max(1, round(wait / 60))
         return Outcome([content.text("utter_coach_coming", lang, minutes=minutes)],
                        [ConversationPaused()])
-    return Outcome([content.text("utter_coach_unavailable", lang)], [])
+    return Outcome([content.text("utter_coach_unavailable", lang,
+                                 hours=current_hours_text(lang))], [])

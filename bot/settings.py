@@ -93,6 +93,7 @@ class _Reader:
 # field name -> environment variable, for the fields whose name is not the variable's
 _RENAMED = {
     "rasa_url_override": "RASA_URL",
+    "gateway_url_override": "GATEWAY_URL",
     "escalation_timeout_seconds": "ESCALATION_TIMEOUT",
     "coach_closed_on_holidays": "COACH_CLOSED_ON_HOLIDAYS",
     "escalation_max_body_bytes": "ESCALATION_MAX_BODY_BYTES",
@@ -140,6 +141,7 @@ class Settings:
     escalation_ws_recheck_seconds: float = 10.0
     escalation_max_cases_per_conversation: int = 3
     escalation_max_open_cases_per_client: int = 3
+    escalation_max_cases_per_client: int = 3  # new cases per client in a rolling 24 h
     escalation_auto_migrate: bool = True
     escalation_cookie_secure: bool | None = None  # None: on in production or behind https
     escalation_rasa_timeout_seconds: float = 10.0
@@ -148,10 +150,12 @@ class Settings:
     # review inbox and statistics
     review_confidence_threshold: float = 0.6
     review_nlu_dir: str = ""  # "" = the project's data/nlu
+    review_project_dir: str = ""  # "" = this checkout: where the review pages write
     stats_days: int = 90
     # web chat and SMS gateway
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8090
+    gateway_url_override: str = ""  # GATEWAY_URL: set when the gateway is not at host:port
     gateway_secret: str = "change-me-gateway-secret"
     gateway_fernet_key: str = ""
     gateway_callback_token: str = ""
@@ -214,7 +218,9 @@ class Settings:
 
     @property
     def gateway_url(self) -> str:
-        return f"http://{self.gateway_host}:{self.gateway_port}"
+        """Where the gateway is: GATEWAY_URL, else GATEWAY_HOST:GATEWAY_PORT."""
+        return (self.gateway_url_override
+                or f"http://{self.gateway_host}:{self.gateway_port}").rstrip("/")
 
     @property
     def live_file(self) -> Path:

@@ -89,15 +89,6 @@ class EscalationClient:
                                                "timestamp": timestamp})
         return status
 
-    async def report_delivery_failure(self, conversation_id: str, message_ids: list[str],
-                                      status: str, error_code: str | None) -> int:
-        """An SMS the provider accepted did not arrive (the gateway): 200 marked, 404 no case
-        shows the conversation."""
-        path = f"/internal/conversations/{quote(conversation_id, safe='')}/delivery-failures"
-        code, _, _ = await self._post(path, {"message_ids": message_ids, "status": status,
-                                             "error_code": error_code})
-        return code
-
     async def post_review(self, payload: dict[str, Any]) -> int:
         """A missed message for the review inbox (the service scrubs it): 202 taken."""
         status, _, _ = await self._post("/internal/review", payload)

@@ -444,6 +444,8 @@ async def _ws_loop(
                 await request.app[keys.CASES].send_coach_message(coach, case_id, data.get("text"))
             except DomainError as exc:
                 await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        elif kind == "typing" and case_id is not None:
+            await request.app[keys.CASES].coach_typing(coach, case_id, data.get("on") is True)
         else:
             await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
 

@@ -145,8 +145,8 @@ def _message_ids(data: dict[str, Any]) -> list[str]:
 
 
 async def delivery_failures(request: web.Request) -> web.Response:
-    """POST /internal/conversations/{id}/delivery-failures (the gateway): an SMS the provider
-    accepted did not reach the phone. The coach messages it carried are marked "not
+    """POST /internal/gateway/conversations/{id}/delivery-failures (the gateway): an SMS the
+    provider accepted did not reach the phone. The coach messages it carried are marked "not
     delivered" and the case gets a warning; 404 if no case of the conversation shows it."""
     conversation_id = _path_conversation_id(request)
     data = await read_json_object(request)
@@ -183,3 +183,27 @@ async def get_case(request: web.Request) -> web.Response:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     online, open_now = await request.app[keys.CASES].availability()
     return web.json_response(_case_json(case, online, open_now))
+
+
+async def availability(request: web.Request) -> web.Response:
+    """GET /internal/gateway/availability: the chat page's one-line status (a coach online now,
+    the hours from COACH_HOURS). Whether one is online, never how many or who."""
+    settings = request.app[keys.SETTINGS]
+    online, open_now = await request.app[keys.CASES].availability()
+    return web.json_response({
+        "accepting": online > 0 and open_now, "in_hours": open_now,
+        "hours": {lang: settings.hours_text(lang) for lang in ("sv", "en")},
+    })
+
+
+async def user_typing(request: web.Request) -> web.Response:
+    """POST /internal/gateway/conversations/{id}/typing {"on": bool}: show the coach who
+    holds the case that the young person is typing. No claimed case: nothing to show."""
+    data = await read_json_object(request)
+    store = request.app[keys.STORE]
+    case = await store.run(store.open_case_for, _path_conversation_id(request))
+    if case is None or case.status != "claimed":
+        return web.json_response({"shown": False})
+    await request.app[keys.HUB].send_case(case.id, {"type": "typing",
+                                                   "on": data.get("on") is True})
+    return web.json_response({"shown": True})

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from jinja2 import Environment
 
+from bot.client_window import ClientCaseWindow
 from bot.clients.rasa import RasaClient
+from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
@@ -23,8 +25,10 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 RASA = web.AppKey("rasa", RasaClient)
 HUB = web.AppKey("hub", Hub)
+GATEWAY = web.AppKey("gateway", GatewayLink)
 TEMPLATES = web.AppKey("templates", Environment)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 SWEEP_WAKE = web.AppKey("sweep_wake", asyncio.Event)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 CASES: web.AppKey[CaseService] = web.AppKey("cases")  # set once the store is open
+CASE_WINDOW = web.AppKey("case_window", ClientCaseWindow)

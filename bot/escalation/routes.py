@@ -22,9 +22,14 @@ def setup_routes(app: web.Application) -> None:
             ),
             web.get("/internal/conversations/{conversation_id}/case", internal_api.get_case),
             web.post(  # the gateway: an SMS did not reach the phone
-                "/internal/conversations/{conversation_id}/delivery-failures",
+                "/internal/gateway/conversations/{conversation_id}/delivery-failures",
                 internal_api.delivery_failures,
             ),
+            # for the web gateway (GATEWAY_CALLBACK_TOKEN): the chat page's status line and
+            # the young person's typing dots
+            web.get("/internal/gateway/availability", internal_api.availability),
+            web.post("/internal/gateway/conversations/{conversation_id}/typing",
+                     internal_api.user_typing),
             # console pages
             web.get("/", console.index),
             web.get("/login", console.login_page),

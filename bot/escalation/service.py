@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import content, protocol
+from bot.client_window import ClientCaseWindow, Reservation
 from bot.clients.rasa import RasaClient, RasaError, delivery_channel
 from bot.db.models import COACH_OUTCOMES, Case, utcnow
 from bot.escalation import texts
@@ -32,10 +33,11 @@ from bot.escalation.common import (
     event_json,
     text_ok,
 )
-from bot.escalation.hours import in_hours
+from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.settings import Settings
 from bot.escalation.store import Conflict, NotFound, OpenResult, Store
+from bot.hours import in_hours
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,12 @@ class CaseService:
     hub: Hub
     settings: Settings
     clock: Callable[[], datetime]
+    gateway: GatewayLink | None = None  # the web gateway (typing notices)
+    case_window: ClientCaseWindow | None = None  # cases per client over a rolling 24 h
+
+    async def _release(self, reserved: Reservation | None) -> None:
+        if self.case_window is not None:
+            await self.case_window.release(reserved)
 
     def open_now(self) -> bool:
         """Within the coaches' opening hours (and not a holiday) now."""
@@ -121,6 +129,7 @@ class CaseService:
         """
         store, settings = self.store, self.settings
         existing = await store.run(store.open_case_for, req.conversation_id)
+        reserved: Reservation | None = None
         if existing is None:  # a new case: within the limits per conversation and per client
             recent = await store.run(store.cases_since, req.conversation_id,
                                      utcnow() - timedelta(hours=24))
@@ -130,19 +139,32 @@ class CaseService:
             if req.client and await store.run(store.open_cases_of_client, req.client) \
                     >= settings.max_open_cases_per_client:
                 raise TooManyCases("too_many_cases", "Too many open cases from this client")
-        online, open_now = await self.availability()
-        accepting = online > 0 and open_now
-        result = await store.run(
-            store.open_case,
-            req.conversation_id,
-            req.channel,
-            req.language,
-            req.trigger,
-            req.intents_seen,
-            req.summary,
-            notified=not accepting,
-            client=req.client,
-        )
+            # the rolling 24 hours across the day change: only while Redis knows the client
+            if self.case_window is not None:
+                reserved = await self.case_window.reserve(
+                    req.client, settings.max_cases_per_client, self.clock().timestamp())
+            if reserved is not None and not reserved.allowed:
+                raise TooManyCases("too_many_cases",
+                                   "This client has opened too many cases in 24 hours")
+        try:
+            online, open_now = await self.availability()
+            accepting = online > 0 and open_now
+            result = await store.run(
+                store.open_case,
+                req.conversation_id,
+                req.channel,
+                req.language,
+                req.trigger,
+                req.intents_seen,
+                req.summary,
+                notified=not accepting,
+                client=req.client,
+            )
+        except Exception:
+            await self._release(reserved)
+            raise
+        if not result.created:  # a concurrent request opened this conversation's case first
+            await self._release(reserved)
         estimate: int | None = None
         if accepting:
             ahead = await store.run(store.queue_position, result.case)
@@ -248,6 +270,14 @@ class CaseService:
             await self.system_note(case.id, texts.NOT_DELIVERED.format(channel=case.channel),
                                     {"warning": "not_delivered"})
         return payload
+
+    async def coach_typing(self, coach: CoachInfo, case_id: str, on: bool) -> None:
+        """Show the young person's web chat that their coach is typing (best effort, web
+        only)."""
+        case = await self.load_case(case_id)
+        if self.gateway is not None and case.status == "claimed" and \
+                case.claimed_by == coach.id and case.conversation_id.startswith("web-"):
+            await self.gateway.typing(case.conversation_id, on)
 
     async def finish(self, coach: CoachInfo, case_id: str, *, close: bool,
                      outcome: Any = None) -> Case:

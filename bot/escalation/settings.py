@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot import settings as app_settings
-from bot.escalation.hours import OpeningHours, parse_coach_hours
+from bot.hours import OpeningHours, hours_text, parse_coach_hours
 from bot.settings import check_production_secrets
 
 DEFAULT_COACH_HOURS = app_settings.Settings.coach_hours
@@ -22,6 +22,10 @@ class Settings:
     internal_token: str = _D.escalation_internal_token
     rasa_url: str = _D().rasa_url
     rasa_token: str = _D.rasa_token
+    # the web gateway, told when a coach is typing (GATEWAY_CALLBACK_TOKEN authenticates both
+    # ways: the gateway calls /internal/gateway/* with it)
+    gateway_url: str = _D().gateway_url
+    gateway_token: str = _D.gateway_callback_token
     database_url: str = _D.database_url
     session_secret: str = _D.session_secret
     claim_timeout_seconds: float = _D.escalation_claim_timeout_seconds
@@ -44,9 +48,13 @@ class Settings:
     # per client (a daily pseudonym of the client's address that Rasa's channel adds)
     max_cases_per_conversation: int = _D.escalation_max_cases_per_conversation
     max_open_cases_per_client: int = _D.escalation_max_open_cases_per_client
+    # new cases per client in 24 hours (counted in Redis, bot/client_window.py)
+    max_cases_per_client: int = _D.escalation_max_cases_per_client
     # an open console socket re-checks its session and case this often (and on every event)
     ws_recheck_seconds: float = _D.escalation_ws_recheck_seconds
     # review inbox and statistics (issue 5)
+    # the project whose domain.yml and data/ the review pages write ("" = this checkout)
+    project_dir: str = _D.review_project_dir
     nlu_dir: str = ""  # "" = the project's data/nlu
     tracker_db_url: str = _D.rasa_tracker_db_url
     stats_days: int = _D.stats_days
@@ -64,6 +72,10 @@ class Settings:
         parts = urlsplit(self.escalation_url)
         return parts.port or (443 if parts.scheme == "https" else 80)
 
+    def hours_text(self, lang: str) -> str:
+        """The coach hours as users read them (bot.hours.hours_text)."""
+        return hours_text(self.coach_hours, lang, self.close_on_holidays)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The service's settings from `env` (default: the process environment)."""
@@ -80,6 +92,8 @@ class Settings:
             internal_token=s.escalation_internal_token,
             rasa_url=s.rasa_url,
             rasa_token=s.rasa_token,
+            gateway_url=s.gateway_url,
+            gateway_token=s.gateway_callback_token,
             database_url=s.database_url,
             session_secret=s.session_secret,
             claim_timeout_seconds=s.escalation_claim_timeout_seconds,
@@ -91,8 +105,10 @@ class Settings:
             ws_recheck_seconds=s.escalation_ws_recheck_seconds,
             max_cases_per_conversation=s.escalation_max_cases_per_conversation,
             max_open_cases_per_client=s.escalation_max_open_cases_per_client,
+            max_cases_per_client=s.escalation_max_cases_per_client,
             auto_migrate=s.escalation_auto_migrate,
             cookie_secure=cookie_secure,
+            project_dir=s.review_project_dir,
             nlu_dir=s.review_nlu_dir,
             tracker_db_url=s.rasa_tracker_db_url,
             stats_days=s.stats_days,

@@ -117,6 +117,5 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[keys.SMS].drain()
     await app[keys.HUB].close_all()
     await http.close()
-    await app[keys.SMS].escalation.close()
     await app[keys.RASA].close()
     app[keys.VAULT].engine.dispose()

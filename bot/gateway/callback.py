@@ -27,7 +27,7 @@ from bot.protocol import CALLBACK_HEADER
 log = logging.getLogger(__name__)
 
 
-def _authorised(request: web.Request) -> bool:
+def authorised(request: web.Request) -> bool:
     """The shared secret in the header, compared in constant time; never the address."""
     token = request.app[keys.SETTINGS].callback_token
     return bool(token) and tokens_equal(request.headers.get(CALLBACK_HEADER), token)
@@ -45,7 +45,7 @@ def web_payload(message: dict[str, Any]) -> dict[str, Any]:
 
 
 async def receive(request: web.Request) -> web.Response:
-    if not _authorised(request):
+    if not authorised(request):
         raise web.HTTPForbidden(text="callback token missing or wrong")
     try:
         message = json.loads(await request.read())

@@ -40,6 +40,10 @@ class GatewaySettings:
     port: int = _D.gateway_port
     rasa_url: str = _D().rasa_url
     rasa_timeout_seconds: float = 30.0
+    # the escalation service: coach availability for the status line, typing both ways
+    # (authenticated with callback_token; the gateway never holds the internal token)
+    escalation_url: str = "http://127.0.0.1:8080"
+    status_cache_seconds: float = 20.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
     secret: str = DEV_SECRET
     # Fernet key for the phone numbers replies still need (urlsafe base64 of 32 bytes)
@@ -65,9 +69,6 @@ class GatewaySettings:
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
-    # where SMS delivery failures go: the escalation service's internal API (Bearer token)
-    escalation_url: str = _D.escalation_url
-    internal_token: str = _D.escalation_internal_token
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -89,6 +90,7 @@ class GatewaySettings:
             host=s.gateway_host,
             port=s.gateway_port,
             rasa_url=s.rasa_url,
+            escalation_url=s.escalation_url.rstrip("/"),
             secret=s.gateway_secret,
             fernet_key=s.gateway_fernet_key or cls().fernet_key,
             fernet_key_is_ephemeral=not s.gateway_fernet_key,
@@ -105,8 +107,6 @@ class GatewaySettings:
             twilio=twilio,
             elks=elks,
             production=s.production,
-            escalation_url=s.escalation_url.rstrip("/"),
-            internal_token=s.escalation_internal_token,
         )
 
     def status_url(self, path: str) -> str:

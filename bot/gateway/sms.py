@@ -18,19 +18,19 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import aiohttp
 from aiohttp import web
 
 from bot import language, protocol
-from bot.clients.escalation import EscalationClient
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
+from bot.protocol import CALLBACK_HEADER
 from bot.ratelimit import RateLimiter, TokenBuckets
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def plain(text: str) -> str:
     text = _MD_LINK_RE.sub(lambda m: f"{m.group(1)}: {m.group(2)}", text)
     text = _URL_SCHEME_RE.sub(lambda m: m.group(1), text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    return text.translate(_GSM_FRIENDLY).strip()
+    return texts.sms_friendly(text.translate(_GSM_FRIENDLY).strip())
 
 
 def choices_text(titles: list[str], lang: str) -> str:
@@ -271,8 +271,6 @@ class SmsOutbox:
         self.coach = coach
         self.senders = senders  # provider name -> send(http, to, from_, body)
         self.http: aiohttp.ClientSession | None = None
-        self.escalation = EscalationClient(settings.escalation_url, settings.internal_token,
-                                           timeout_seconds=15)
         self._inflight: dict[str, int] = {}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -401,14 +399,19 @@ class SmsOutbox:
         """POST the failure to the escalation service, which marks the coach's messages and
         warns on the conversation's case. Raises DeliveryReportError if it could not be
         told (a provider's report is then answered with an error, so it is sent again)."""
+        url = (f"{self.settings.escalation_url}/internal/gateway/conversations/"
+               f"{quote(sender, safe='')}/delivery-failures")
+        body = {"message_ids": message_ids, "status": status, "error_code": error_code}
+        headers = {CALLBACK_HEADER: self.settings.callback_token}
+        if self.http is None:
+            raise DeliveryReportError("gateway not started")
         try:
-            answer = await self.escalation.report_delivery_failure(sender, message_ids, status,
-                                                                   error_code)
-            if answer == 404:  # no case shows this conversation: nobody to tell
-                log.info("SMS not delivered (%s); the conversation has no case", status)
-            elif answer >= 300:
-                raise DeliveryReportError(f"escalation service answered {answer}")
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            async with self.http.post(url, json=body, headers=headers) as resp:
+                if resp.status == 404:  # no case shows this conversation: nobody to tell
+                    log.info("SMS not delivered (%s); the conversation has no case", status)
+                elif resp.status >= 300:
+                    raise DeliveryReportError(f"escalation service answered {resp.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise DeliveryReportError(f"escalation service unreachable: {exc!r}") from exc
 
     async def _provider_send(self, provider: str, to: str, via: str, body: str) -> str | None:

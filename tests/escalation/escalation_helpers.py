@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.escalation import keys, security
-from bot.escalation.hours import parse_coach_hours
 from bot.escalation.settings import Settings
+from bot.hours import parse_coach_hours
 
 INTERNAL_TOKEN = "test-internal-token"
 RASA_TOKEN = "test-rasa-token"

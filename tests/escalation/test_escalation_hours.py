@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.escalation.hours import easter_sunday, in_hours, parse_coach_hours, swedish_holidays
+from bot.hours import easter_sunday, in_hours, parse_coach_hours, swedish_holidays
 
 STHLM = ZoneInfo("Europe/Stockholm")
 HOURS = parse_coach_hours(
@@ -126,11 +126,11 @@ def test_settings_from_env() -> None:
 
 
 def test_own_swedish_holidays_agree_with_the_holidays_package() -> None:
-    """bot.escalation.hours keeps its own calendar (no new dependency in the shared
+    """bot.hours keeps its own calendar (no new dependency in the shared
     environment yet); where the `holidays` package is installed, both must agree: public
     holidays plus the de facto closed eves, Sundays left to the opening hours."""
     holidays = pytest.importorskip("holidays")
-    from bot.escalation.hours import swedish_holidays
+    from bot.hours import swedish_holidays
 
     for year in range(2005, 2101):
         library = holidays.Sweden(years=year, include_sundays=False,

@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 
 from bot import language, privacy, safety
 from bot.escalation.app import create_app as create_escalation
-from bot.escalation.hours import parse_coach_hours
 from bot.escalation.settings import Settings
 from bot.gateway.app import create_app as create_gateway
 from bot.gateway.settings import ElksSettings, GatewaySettings, TwilioSettings
+from bot.hours import parse_coach_hours
 from bot.protocol import CALLBACK_HEADER
 from bot.textnorm import fold
 from tests.sanic_channels import Served, serve_channels, serve_sanic

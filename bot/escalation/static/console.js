@@ -270,7 +270,16 @@
       }
       else if (msg.type === "case") showCase(msg.case);
       else if (msg.type === "error") notice(msg.message, true);
+      else if (msg.type === "typing") userTyping(msg.on);
     }, loadCase);
+    const typingNote = document.getElementById("user-typing");
+    let typingTimer = null;
+    function userTyping(on) {  // the young person is writing; a lost "stopped" ends by itself
+      if (!typingNote) return;
+      clearTimeout(typingTimer);
+      typingNote.hidden = !on;
+      if (on) typingTimer = setTimeout(function () { typingNote.hidden = true; }, 8000);
+    }
     async function loadCase() {
       const r = await api("GET", base);
       if (r.ok) { r.json.events.forEach(showEvent); showCase(r.json.case); }
@@ -292,6 +301,21 @@
       box.addEventListener("keydown", function (ev) {
         if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
       });
+      // "the coach is typing" on the young person's web chat: at most every 2 s, and
+      // "stopped" after 4 s without a key or when the message is sent
+      let sentAt = 0, idle = null;
+      function typing(on) {
+        const now = Date.now();
+        if (on && now - sentAt < 2000) return;
+        if (sock.send({ type: "typing", on: on })) sentAt = on ? now : 0;
+      }
+      box.addEventListener("input", function () {
+        clearTimeout(idle);
+        if (!box.value.trim()) { if (sentAt) typing(false); return; }
+        typing(true);
+        idle = setTimeout(function () { typing(false); }, 4000);
+      });
+      form.addEventListener("submit", function () { clearTimeout(idle); if (sentAt) typing(false); });
     }
     const canned = document.getElementById("canned");
     if (canned && box) {
