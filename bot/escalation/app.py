@@ -11,12 +11,12 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.client_window import ClientCaseWindow
+from bot.clients.gateway import GatewayLink
 from bot.clients.rasa import RasaClient
 from bot.db.engine import make_engine, upgrade_database
 from bot.db.models import utcnow
 from bot.escalation import keys, security
 from bot.escalation.common import ApiError, CoachInfo, DomainError, is_api_path, status_of
-from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.routes import setup_routes
 from bot.escalation.service import CaseService

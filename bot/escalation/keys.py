@@ -11,8 +11,8 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.client_window import ClientCaseWindow
+from bot.clients.gateway import GatewayLink
 from bot.clients.rasa import RasaClient
-from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store

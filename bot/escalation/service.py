@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import content, protocol
 from bot.client_window import ClientCaseWindow, Reservation
+from bot.clients.gateway import GatewayLink
 from bot.clients.rasa import RasaClient, RasaError, delivery_channel
 from bot.db.models import COACH_OUTCOMES, Case, utcnow
 from bot.escalation import texts
@@ -33,7 +34,6 @@ from bot.escalation.common import (
     event_json,
     text_ok,
 )
-from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.settings import Settings
 from bot.escalation.store import Conflict, NotFound, OpenResult, Store
