@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.clients.http import HttpClient
 from bot.settings import ROOT, load
 
 log = logging.getLogger(__name__)
@@ -33,19 +34,13 @@ class CaseRefused(Exception):
     conversation): queueing it for later would only fill the queue later."""
 
 
-class EscalationClient:
+class EscalationClient(HttpClient):
     """POSTs to /internal/...; one aiohttp session, opened on first use."""
 
     def __init__(self, base_url: str, token: str, timeout_seconds: float = 5.0) -> None:
+        super().__init__(timeout_seconds)
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def __aenter__(self) -> EscalationClient:
         return self
@@ -55,9 +50,7 @@ class EscalationClient:
 
     async def _post(self, path: str, payload: dict[str, Any]) -> tuple[int, str, Any]:
         """(status, body text, JSON body or None); network errors raise aiohttp's."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._session.post(f"{self.base_url}{path}", json=payload, headers={
+        async with self.session().post(f"{self.base_url}{path}", json=payload, headers={
                 "Authorization": f"Bearer {self.token}"}) as resp:
             text = await resp.text()
             data = await resp.json(content_type=None) if resp.status in (200, 201) else None

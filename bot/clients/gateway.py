@@ -12,32 +12,25 @@ import logging
 
 import aiohttp
 
+from bot.clients.http import HttpClient
 from bot.protocol import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
 TYPING_PATH = "/escalation/typing"
 
 
-class GatewayLink:
+class GatewayLink(HttpClient):
     def __init__(self, base_url: str, token: str, timeout_seconds: float = 3.0) -> None:
+        super().__init__(timeout_seconds)
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def typing(self, conversation_id: str, on: bool) -> bool:
         """Tell the young person's open chat pages that the coach is (not) typing."""
         if not self.token:
             return False
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with self._session.post(
+            async with self.session().post(
                 self.base_url + TYPING_PATH, json={"recipient_id": conversation_id, "on": on},
                 headers={CALLBACK_HEADER: self.token},
             ) as resp:
