@@ -37,3 +37,4 @@ NOT_DELIVERED = (
     "skriver via kanalen ”{channel}”, som bara svarar när hen själv skriver; hen ser det "
     "inte förrän då, kanske aldrig."
 )
+TRANSFERRED = "{by} lämnade över ärendet till {to}. Bara {to} kan läsa och skriva i det nu."

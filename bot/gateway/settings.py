@@ -65,6 +65,10 @@ class GatewaySettings:
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
+    # the escalation service's internal API, for presence reports (bot/gateway/presence.py);
+    # unset token: the coach is not told when the young person leaves without a message
+    escalation_url: str = "http://127.0.0.1:8080"
+    escalation_token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
@@ -110,6 +114,8 @@ class GatewaySettings:
             twilio=twilio,
             elks=elks,
             production=env.get("APP_ENV", "").strip().lower() == "production",
+            escalation_url=env.get("ESCALATION_URL", cls.escalation_url),
+            escalation_token=env.get("ESCALATION_INTERNAL_TOKEN", ""),
         )
 
     @property

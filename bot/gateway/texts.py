@@ -19,8 +19,6 @@ WEB_KEYS = (
     "utter_web_reconnecting", "utter_web_noscript", "utter_gateway_rate_limited",
     "utter_gateway_too_long", "utter_gateway_unavailable",
 )
-# texts that mean "the coach has gone, the bot is back" (sent by the escalation service)
-COACH_LEFT_KEYS = ("utter_coach_handed_back", "utter_coach_closed", "utter_coach_user_left")
 
 
 def _mtime() -> float:
@@ -46,8 +44,3 @@ def web_texts() -> dict[str, dict[str, str]]:
     """Every page text in both languages, keyed without the `utter_` prefix."""
     return {lang: {k.removeprefix("utter_"): text(k, lang) for k in WEB_KEYS}
             for lang in content.LANGUAGES}
-
-
-def coach_left_texts() -> frozenset[str]:
-    return frozenset(text(k, lang).strip() for k in COACH_LEFT_KEYS
-                     for lang in content.LANGUAGES)

@@ -311,7 +311,8 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
     assert body == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_handed_back", "sv")},
+        {"event": "bot", "text": content.text("utter_coach_handed_back", "sv"),
+         "metadata": {"handoff": "coach_left"}},
     ]
     update = await _receive(ws, "case")
     assert update["case"]["status"] == "handed_back"
@@ -343,7 +344,8 @@ async def test_close_with_outcome_resumes_bot_in_users_language(env: Env) -> Non
     assert body == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_closed", "en")},
+        {"event": "bot", "text": content.text("utter_coach_closed", "en"),
+         "metadata": {"handoff": "coach_left"}},
     ]
     assert "112" in body[2]["text"]  # the emergency number fact, rendered
     case = await env.store.run(env.store.get_case, cid)
@@ -430,7 +432,8 @@ async def test_user_leaving_closes_case_and_resumes_bot(env: Env, word: str) -> 
     assert env.rasa.posted("conv-leave")[-1] == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_user_left", "en")},
+        {"event": "bot", "text": content.text("utter_coach_user_left", "en"),
+         "metadata": {"handoff": "coach_left"}},
     ]
     case = await env.store.run(env.store.get_case, cid)
     assert case.status == "closed" and case.outcome == "user_left"
@@ -507,7 +510,7 @@ async def test_admin_edits_canned_replies_coach_cannot(env: Env) -> None:
     )
     assert resp.status == 302
     replies = (await (await coach.get("/api/canned")).json())["replies"]
-    assert [r["title"] for r in replies] == ["Hälsning"]
+    assert [r["title"] for r in replies if r["source"] == "admin"] == ["Hälsning"]
     rid = replies[0]["id"]
     resp = await admin.post(
         f"/admin/canned/{rid}",
@@ -536,7 +539,8 @@ async def test_admin_edits_canned_replies_coach_cannot(env: Env) -> None:
         f"/admin/canned/{rid}/delete", data={"csrf_token": csrf_admin}, allow_redirects=False
     )
     assert resp.status == 302
-    assert (await (await coach.get("/api/canned")).json())["replies"] == []
+    replies = (await (await coach.get("/api/canned")).json())["replies"]
+    assert [r for r in replies if r["source"] == "admin"] == []
 
 
 async def test_case_page_renders_escaped_summary(env: Env) -> None:

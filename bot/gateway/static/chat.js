@@ -115,6 +115,7 @@
     var buttons = null;
     items.forEach(function (it) {
       if (it.type === "notice") { addNotice(it.kind); return; }
+      if (it.handoff) { addNotice(null, it.text); buttons = null; return; }
       addMessage(it.type === "user" ? "user" : (it.coach ? "coach" : "bot"), it.text);
       buttons = it.buttons || null;
     });
@@ -147,7 +148,10 @@
 
   function onServerMessage(data) {
     if (data.type === "history") { if (!data.fresh) { renderHistory(data.items || []); } }
-    else if (data.type === "bot") {
+    else if (data.type === "bot" && data.handoff) {
+      addNotice(null, data.text || "");  // "the coach has left", said once
+      setQuickReplies(null);
+    } else if (data.type === "bot") {
       addMessage(data.coach ? "coach" : "bot", data.text || "");
       setQuickReplies(data.buttons || null);
     } else if (data.type === "notice") { addNotice(data.kind); }
@@ -184,7 +188,11 @@
 
   function quickExit() {
     exiting = true;
-    try { if (ws) { ws.close(); } } catch (e) { /* closing anyway */ }
+    try {
+      // tell a coach who may be writing that this page is gone for good
+      if (ws && ws.readyState === 1) { ws.send(JSON.stringify({ type: "leave", reason: "quick_exit" })); }
+      if (ws) { ws.close(); }
+    } catch (e) { /* closing anyway */ }
     try { store.clear(); window.sessionStorage.clear(); } catch (e) { /* nothing stored */ }
     document.title = "";
     body.textContent = "";
