@@ -229,11 +229,14 @@ async def _held_case(app: web.Application, coach: CoachInfo, case_id: str) -> Ca
 
 async def add_note(app: web.Application, coach: CoachInfo, case_id: str,
                    text: Any) -> dict[str, Any]:
-    """A private note on the case: stored with its events (so retention and `forget` delete
-    it with the case), shown on the holder's consoles, never sent to Rasa or the user."""
+    """A private note on the case: scrubbed, stored with its events (so retention and `forget`
+    delete it with the case), shown on the holder's consoles, never sent to Rasa or the user."""
+    from bot.privacy import scrub
+
     note = _checked_text(text, NOTE_MAX_CHARS, "Anteckningen")
     case = await _held_case(app, coach, case_id)
-    return await _push_event(app, case.id, "note", note, coach)
+    # nothing identifying in clear on disk: the coach's own words go through the scrubber
+    return await _push_event(app, case.id, "note", await asyncio.to_thread(scrub, note), coach)
 
 
 async def transfer(app: web.Application, coach: CoachInfo, case_id: str, to: Any) -> Case:

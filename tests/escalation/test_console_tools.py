@@ -111,6 +111,10 @@ async def test_notes_are_the_holders_only_and_never_reach_the_young_person(env: 
     note = (await resp.json())["event"]
     assert note["kind"] == "note" and note["coach"] == "anna"
     assert [e["text"] for e in await _events(anna, cid) if e["kind"] == "note"] == [secret]
+    # stored scrubbed: no phone number or e-mail in clear on disk, even in a coach's note
+    resp = await _post(anna, path, csrf_a, {"text": "ring 070-123 45 67 eller a.b@example.com"})
+    stored = (await resp.json())["event"]["text"]
+    assert "070-123 45 67" not in stored and "a.b@example.com" not in stored
     assert (await berit.get(f"/api/cases/{cid}")).status == 403
     # nothing of it went to Rasa (the only way anything reaches the young person)
     assert all(secret not in str(call) for call in env.rasa.calls)

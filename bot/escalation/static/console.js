@@ -384,7 +384,7 @@
       if (!p) return;
       let text = "";
       let level = "";
-      if (userState && (status === "claimed" || status === "waiting")) {
+      if (userState && (userState.state === "left" || status === "claimed" || status === "waiting")) {
         text = userState.text; level = userState.state;
       } else if (status === "claimed" && lastUserAt &&
                  (Date.now() - lastUserAt.getTime()) / 1000 >= quietSeconds) {
@@ -607,7 +607,6 @@
     let active = 0;
     function close() {
       menu.hidden = true; box.removeAttribute("aria-activedescendant");
-      box.setAttribute("aria-expanded", "false");
     }
     function choose(i) {
       const r = items[i];
@@ -620,8 +619,11 @@
         if (i === active) { box.setAttribute("aria-activedescendant", li.id); li.scrollIntoView({ block: "nearest" }); }
       });
     }
+    let asked = 0;
     async function open(filter) {
+      const mine = ++asked;
       const all = await cannedReplies();
+      if (mine !== asked || !box.value.startsWith("/")) return;  // typed on meanwhile
       const f = filter.toLowerCase();
       items = all.filter((r) => !f || r.title.toLowerCase().includes(f) || r.text.toLowerCase().includes(f));
       menu.replaceChildren();
@@ -635,7 +637,7 @@
         menu.appendChild(li);
       });
       if (!items.length) menu.appendChild(el("li", "hint", "Inget standardsvar matchar."));
-      active = 0; menu.hidden = false; box.setAttribute("aria-expanded", "true"); highlight();
+      active = 0; menu.hidden = false; highlight();
     }
     box.setAttribute("aria-controls", menu.id);
     box.addEventListener("input", function () {
@@ -651,7 +653,9 @@
       if (ev.key === "Escape" && !menu.hidden) { ev.preventDefault(); close(); return; }
       if (ev.key === "Enter" && !ev.shiftKey && menu.hidden) { ev.preventDefault(); form.requestSubmit(); }
     });
-    box.addEventListener("blur", function () { setTimeout(close, 150); });
+    box.addEventListener("blur", function () {
+      setTimeout(function () { if (document.activeElement !== box) close(); }, 150);
+    });
     if (opener) opener.addEventListener("click", function () { box.value = "/"; box.focus(); open(""); });
   }
 
