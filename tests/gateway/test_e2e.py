@@ -160,8 +160,13 @@ def test_web_chat_in_chromium(system: dict) -> None:
         page.set_viewport_size({"width": 1280, "height": 900})
         page.screenshot(path=str(ARTIFACTS / "4-coach-desktop.png"))
         coach.api("POST", f"/api/cases/{case_id}/handback")
-        expect(page.locator("#log")).to_contain_text(
-            content_text("utter_web_coach_left", "sv"), timeout=15_000)
+        goodbye = content_text("utter_coach_handed_back", "sv")
+        expect(page.locator("#log .notice").last).to_have_text(goodbye, timeout=15_000)
+        # "the coach has left" once (the goodbye itself), live and after a reload
+        assert page.locator("#log").inner_text().count("Coachen har lämnat chatten") == 1
+        page.reload()
+        expect(page.locator("#log")).to_contain_text(goodbye, timeout=15_000)
+        assert page.locator("#log").inner_text().count("Coachen har lämnat chatten") == 1
 
         # English switch: page texts change and the assistant is told
         page.click("#lang-switch")
