@@ -432,17 +432,8 @@ class Store:
         """Atomically claim a waiting case: a conditional UPDATE, so exactly one coach wins."""
         now = utcnow()
         with self.sessions.begin() as s:
-            result = s.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.status == "waiting")
-                .values(status="claimed", claimed_by=coach_id, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                case = s.get(Case, case_id)
-                if case is None:
-                    raise NotFound(case_id)
-                raise Conflict(case.status)
+            _update_once(s, case_id, Case.status == "waiting", status="claimed",
+                         claimed_by=coach_id, claimed_at=now)
             s.add(_status_event(case_id, "claimed", {}, now, coach_id=coach_id))
         return self.get_case(case_id)
 
@@ -450,17 +441,8 @@ class Store:
         """Close or hand back an open case (conditional UPDATE: only once)."""
         now = utcnow()
         with self.sessions.begin() as s:
-            result = s.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.status.in_(OPEN_STATUSES))
-                .values(status=status, outcome=outcome, closed_at=now, open_key=None)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                case = s.get(Case, case_id)
-                if case is None:
-                    raise NotFound(case_id)
-                raise Conflict(case.status)
+            _update_once(s, case_id, Case.status.in_(OPEN_STATUSES), status=status,
+                         outcome=outcome, closed_at=now, open_key=None)
             s.add(_status_event(case_id, status, {"outcome": outcome}, now, coach_id=coach_id))
         return self.get_case(case_id)
 
@@ -469,17 +451,8 @@ class Store:
         statistics count it. The bot already has the conversation: nothing else changes,
         and closed_at stays the moment the coach left."""
         with self.sessions.begin() as s:
-            result = s.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.status == "handed_back")
-                .values(status="closed", outcome=outcome)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                case = s.get(Case, case_id)
-                if case is None:
-                    raise NotFound(case_id)
-                raise Conflict(case.status)
+            _update_once(s, case_id, Case.status == "handed_back", status="closed",
+                         outcome=outcome)
             s.add(_status_event(case_id, "closed", {"outcome": outcome,
                                                     "after_hand_back": True},
                                 coach_id=coach_id))
@@ -493,14 +466,11 @@ class Store:
             case = s.get(Case, case_id)
             if case is None:
                 raise NotFound(case_id)
-            stmt = update(Case).where(Case.id == case_id, Case.status == "claimed")
-            if holder_id is not None:
-                stmt = stmt.where(Case.claimed_by == holder_id)
             previous = case.claimed_by
-            result = s.execute(stmt.values(claimed_by=to_id)
-                               .execution_options(synchronize_session=False))
-            if result.rowcount != 1:
-                raise Conflict(case.status)
+            held = Case.status == "claimed"
+            if holder_id is not None:
+                held = held & (Case.claimed_by == holder_id)
+            _update_once(s, case_id, held, claimed_by=to_id)
             s.add(_status_event(case_id, "transferred", {"from": previous, "to": to_id},
                                 coach_id=by_id))
         return self.get_case(case_id)
@@ -624,6 +594,20 @@ class Store:
         with self.sessions.begin() as s:
             if s.execute(delete(CannedReply).where(CannedReply.id == reply_id)).rowcount != 1:
                 raise NotFound(str(reply_id))
+
+
+def _update_once(s: Session, case_id: str, condition: Any, **values: Any) -> None:
+    """A conditional UPDATE of one case: exactly one caller wins; the others learn why
+    (NotFound for an unknown id, Conflict with the case's status otherwise)."""
+    result = s.execute(
+        update(Case).where(Case.id == case_id, condition).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise NotFound(case_id)
+        raise Conflict(case.status)
 
 
 def _status_event(

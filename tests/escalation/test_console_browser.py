@@ -410,6 +410,13 @@ def test_coach_main_paths_at_desktop_and_tablet_width(service: Service) -> None:
         tablet.goto(f"{base}/desk")
         _axe(tablet, base, "desk (tablet)", audited)
         _shot(tablet, "tablet-4-desk")
+        # a phone, in case a coach has nothing else at hand: one column, nothing cut off
+        tablet.set_viewport_size({"width": 360, "height": 740})
+        tablet.go_back()
+        expect(tablet.locator(".pane .presence")).to_contain_text("snabbutgång")
+        assert tablet.evaluate("document.documentElement.scrollWidth") <= 360
+        _axe(tablet, base, "case (phone)", audited)
+        _shot(tablet, "phone-1-case")
         browser.close()
     print("axe violations by page (none serious or critical):", audited)
     assert not [e for e in errors if "Content Security Policy" in e], errors

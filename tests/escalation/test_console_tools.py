@@ -7,21 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from escalation_helpers import Env, login
+from escalation_helpers import Env, coach_client, post_json
 
 from bot import content
 from bot.escalation import labels
 
-
-async def _coach(env: Env, username: str, role: str = "coach") -> tuple[TestClient, str]:
-    await env.create_coach(username, role)
-    client = await env.make_client()
-    return client, await login(client, username)
-
-
-async def _post(client: TestClient, path: str, csrf: str | None, json: Any = None) -> Any:
-    headers = {"X-CSRF-Token": csrf} if csrf else {}
-    return await client.post(path, json=json, headers=headers)
+_coach, _post = coach_client, post_json
 
 
 async def _claimed(env: Env, client: TestClient, csrf: str, conversation: str,

@@ -8,22 +8,20 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
-from escalation_helpers import CSRF_INPUT, CSRF_META, RASA_TOKEN, Env, login, wait_for
+from escalation_helpers import (
+    CSRF_INPUT,
+    CSRF_META,
+    RASA_TOKEN,
+    Env,
+    coach_client,
+    post_json,
+    wait_for,
+)
 
 from bot import content
 from bot.escalation import texts
 
-
-async def _coach(env: Env, username: str, role: str = "coach") -> tuple[TestClient, str]:
-    await env.create_coach(username, role)
-    client = await env.make_client()
-    return client, await login(client, username)
-
-
-async def _post(client: TestClient, path: str, csrf: str | None, json: Any = None) -> Any:
-    headers = {"X-CSRF-Token": csrf} if csrf else {}
-    return await client.post(path, json=json, headers=headers)
+_coach, _post = coach_client, post_json
 
 
 # ---- authentication ------------------------------------------------------------------------

@@ -459,7 +459,9 @@
       const r = await api("GET", base);
       if (r.ok) { r.json.events.forEach(showEvent); showCase(r.json.case); }
     }
-    const sock = liveSocket("/ws/cases/" + encodeURIComponent(caseId), function (msg) {
+    const live = status === "claimed" || status === "waiting";
+    // a finished case streams nothing (the server refuses its socket): read it once
+    const sock = !live ? { send: () => false } : liveSocket("/ws/cases/" + encodeURIComponent(caseId), function (msg) {
       if (msg.type === "event") showEvent(msg.event);
       else if (msg.type === "case") showCase(msg.case);
       else if (msg.type === "error") notice(msg.message, true);
@@ -470,7 +472,7 @@
         root.querySelectorAll(".send textarea, .send button").forEach(function (e) { e.disabled = true; });
       }
     });
-    if (root.dataset.status !== "claimed" && root.dataset.status !== "waiting") loadCase();
+    if (!live) loadCase();
 
     // sending, with a warning first when the young person may not read it
     const form = q("form.send");
