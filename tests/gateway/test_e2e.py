@@ -176,9 +176,28 @@ def test_web_chat_in_chromium(system: dict) -> None:
             content_text("utter_language_switched", "en"), timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "5-english-desktop.png"))
 
+        # asks for a coach again, then leaves with the quick exit: the coach is told at once
+        page.fill("#message", "I want to talk to a real person")
+        page.click("#send")
+        yes = page.locator("#quick-replies button", has_text="Yes, connect me")
+        expect(yes).to_be_visible(timeout=30_000)
+        yes.click()
+        deadline = time.monotonic() + 30
+        while coach.case_for(sender) == case_id and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second = coach.case_for(sender)
+        assert second != case_id
+        coach.api("POST", f"/api/cases/{second}/claim")
+
         # quick exit: neutral site, nothing left on the page or in storage
         page.click("#quick-exit")
         page.wait_for_url(system["exit_url"])
+        reasons: list[str] = []
+        while "quick_exit" not in reasons and time.monotonic() < deadline + 15:
+            events = coach.api("GET", f"/api/cases/{second}")["events"]
+            reasons = [str(e["data"].get("reason")) for e in events]
+            time.sleep(0.2)
+        assert "quick_exit" in reasons
         assert page.evaluate("history.length") >= 1
         page.goto(base + "/")
         assert page.evaluate("localStorage.length") == 0
