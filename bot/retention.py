@@ -147,6 +147,12 @@ def _vault_delete(dbs: Databases, senders: list[str], now: float | None,
                 conn, vault.seen_messages.name):
             conn.execute(delete(vault.seen_messages).where(
                 vault.seen_messages.c.seen_at < now - vault.SEEN_TTL_SECONDS))
+        if not dry_run and engine.dialect.has_table(conn, vault.sent_messages.name):
+            sent = vault.sent_messages.c
+            conn.execute(delete(vault.sent_messages).where(sent.sender_id.in_(senders)))
+            if now is not None:
+                conn.execute(delete(vault.sent_messages).where(
+                    sent.sent_at < now - vault.SENT_TTL_SECONDS))
     _finish(engine, dbs)
     return removed
 

@@ -164,8 +164,9 @@ def event_json(ev: CaseEvent, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
-# what a maintainer account may reach (require_coach sends it here from everything else)
-MAINTAINER_PATHS = ("/review", "/logout", "/api/review")
+# what a maintainer account may reach (require_coach sends it here from everything else):
+# the review inbox and the anonymous statistics, never a conversation
+MAINTAINER_PATHS = ("/review", "/logout", "/api/review", "/admin/stats")
 
 
 def can_read(coach: CoachInfo, case: Case) -> bool:
@@ -202,6 +203,7 @@ def require_coach(request: web.Request) -> CoachInfo:
 
 
 def require_maintainer(request: web.Request) -> CoachInfo:
+    """Review inbox and programme figures: maintainers and admins, never a coach account."""
     coach = require_coach(request)
     if not coach.can_review:
         raise ApiError(403, "forbidden", "Endast förvaltare och administratörer")

@@ -351,6 +351,12 @@ async def api_case(request: web.Request) -> web.Response:
 async def api_transcript(request: web.Request) -> web.Response:
     _, case = await _readable_case(request)
     transcript = await service.case_transcript(request.app, case)
+    store = request.app[keys.STORE]
+    failed = {ev.data.get("message_id") for ev in await store.run(store.events, case.id)
+              if ev.kind == "coach" and (ev.data or {}).get("delivery") == "failed"}
+    for entry in transcript:  # an SMS the provider reported as not delivered
+        if entry.get("message_id") in failed:
+            entry["delivery"] = "failed"
     return web.json_response({"case_id": case.id, "transcript": transcript})
 
 
@@ -504,6 +510,8 @@ async def _ws_loop(
                 await service.send_coach_message(request.app, coach, case_id, data.get("text"))
             except ApiError as exc:
                 await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        elif kind == "typing" and case_id is not None:
+            await service.coach_typing(request.app, coach, case_id, data.get("on") is True)
         else:
             await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
+from bot.client_window import Reservation
 from bot.db.models import Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import (
@@ -126,6 +128,7 @@ async def create_case(
     """
     store, settings = app[keys.STORE], app[keys.SETTINGS]
     existing = await store.run(store.open_case_for, req.conversation_id)
+    reserved: Reservation | None = None
     if existing is None:  # a new case: within the limits per conversation and per client
         recent = await store.run(store.cases_since, req.conversation_id,
                                  utcnow() - timedelta(hours=24))
@@ -135,19 +138,31 @@ async def create_case(
         if req.client and await store.run(store.open_cases_of_client, req.client) \
                 >= settings.max_open_cases_per_client:
             raise ApiError(429, "too_many_cases", "Too many open cases from this client")
-    online, open_now = await _availability(app)
-    accepting = online > 0 and open_now
-    result = await store.run(
-        store.open_case,
-        req.conversation_id,
-        req.channel,
-        req.language,
-        req.trigger,
-        req.intents_seen,
-        req.summary,
-        notified=not accepting,
-        client=req.client,
-    )
+        # the rolling 24 hours across the day change: only while Redis knows the client
+        reserved = await app[keys.CASE_WINDOW].reserve(
+            req.client, settings.max_cases_per_client, app[keys.CLOCK]().timestamp())
+        if reserved is not None and not reserved.allowed:
+            raise ApiError(429, "too_many_cases",
+                           "This client has opened too many cases in 24 hours")
+    try:
+        online, open_now = await _availability(app)
+        accepting = online > 0 and open_now
+        result = await store.run(
+            store.open_case,
+            req.conversation_id,
+            req.channel,
+            req.language,
+            req.trigger,
+            req.intents_seen,
+            req.summary,
+            notified=not accepting,
+            client=req.client,
+        )
+    except Exception:
+        await app[keys.CASE_WINDOW].release(reserved)
+        raise
+    if not result.created:  # a concurrent request opened this conversation's case first
+        await app[keys.CASE_WINDOW].release(reserved)
     estimate: int | None = None
     if accepting:
         ahead = await store.run(store.queue_position, result.case)
@@ -226,8 +241,53 @@ async def user_message(request: web.Request) -> web.Response:
     )
 
 
+_STATUS = re.compile(r"^[a-z_]{1,32}$")
+
+
+def _message_ids(data: dict[str, Any]) -> list[str]:
+    ids = data.get("message_ids", [])
+    if not isinstance(ids, list) or len(ids) > 50 or not all(
+            isinstance(i, str) and 0 < len(i) <= 64 and text_ok(i) for i in ids):
+        raise ApiError(400, "invalid_field", "'message_ids' must be a list of short strings")
+    return ids
+
+
+async def delivery_failures(request: web.Request) -> web.Response:
+    """POST /internal/gateway/conversations/{id}/delivery-failures (the gateway): an SMS the
+    provider accepted did not reach the phone. The coach messages it carried are marked "not
+    delivered" and the case gets a warning; 404 if no case of the conversation shows it."""
+    conversation_id = _path_conversation_id(request)
+    data = await read_json_object(request)
+    ids = _message_ids(data)
+    status = field_str(data, "status", max_len=32)
+    code = field_str(data, "error_code", max_len=16, required=False, allow_empty=True)
+    assert status is not None
+    if not _STATUS.match(status) or (code and not code.isalnum()):
+        raise ApiError(400, "invalid_field", "'status' or 'error_code' is malformed")
+    store, hub = request.app[keys.STORE], request.app[keys.HUB]
+    result = await store.run(store.mark_undelivered, conversation_id, ids, status)
+    if result.case is None:
+        raise ApiError(404, "no_case", "No case shows this conversation")
+    case = result.case
+    if result.already:  # the same report again: nothing new for the coach
+        return web.json_response({"case_id": case.id, "marked": 0})
+    for ev in result.changed:
+        await hub.send_case(case.id, {"type": "delivery", "event_id": ev.id,
+                                      "delivery": "failed"})
+    text = texts.SMS_NOT_DELIVERED.format(
+        status=status, code=f", felkod {code}" if code else "",
+        what=texts.SMS_NOT_DELIVERED_COACH if result.changed else texts.SMS_NOT_DELIVERED_BOT)
+    warning = await store.run(
+        store.add_event, case.id, "system", text, None,
+        {"warning": "sms_not_delivered", "status": status, "error_code": code,
+         "message_ids": [ev.data.get("message_id") for ev in result.changed]})
+    await hub.send_case(case.id, {"type": "event", "event": event_json(warning, {})})
+    return web.json_response({"case_id": case.id, "marked": len(result.changed)})
+
+
 async def user_presence(request: web.Request) -> web.Response:
-    """POST /internal/conversations/{id}/presence {"reason": ...}: what the gateway knows about
+    """POST /internal/gateway/conversations/{id}/presence {"reason": ...} (the gateway, with
+    GATEWAY_CALLBACK_TOKEN): what it knows about
     the young person without a message (page open again, no page open, quick exit, SMS
     STOP). An explicit field, never a message text: 202 with the case's state, 404 if the
     conversation has no open case."""
@@ -254,3 +314,27 @@ async def get_case(request: web.Request) -> web.Response:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     online, open_now = await _availability(request.app)
     return web.json_response(_case_json(case, online, open_now))
+
+
+async def availability(request: web.Request) -> web.Response:
+    """GET /internal/gateway/availability: the chat page's one-line status (a coach online now,
+    the hours from COACH_HOURS). Whether one is online, never how many or who."""
+    settings = request.app[keys.SETTINGS]
+    online, open_now = await _availability(request.app)
+    return web.json_response({
+        "accepting": online > 0 and open_now, "in_hours": open_now,
+        "hours": {lang: settings.hours_text(lang) for lang in ("sv", "en")},
+    })
+
+
+async def user_typing(request: web.Request) -> web.Response:
+    """POST /internal/gateway/conversations/{id}/typing {"on": bool}: show the coach who
+    holds the case that the young person is typing. No claimed case: nothing to show."""
+    data = await read_json_object(request)
+    store = request.app[keys.STORE]
+    case = await store.run(store.open_case_for, _path_conversation_id(request))
+    if case is None or case.status != "claimed":
+        return web.json_response({"shown": False})
+    await request.app[keys.HUB].send_case(case.id, {"type": "typing",
+                                                   "on": data.get("on") is True})
+    return web.json_response({"shown": True})

@@ -84,10 +84,15 @@ class RasaClient:
         )
 
     async def send_coach_message(self, conversation_id: str, text: str,
-                                 channel: str | None = "latest") -> None:
+                                 channel: str | None = "latest",
+                                 message_id: str | None = None) -> None:
+        """A coach's message; `message_id` travels with it to the gateway, which names it
+        when the SMS provider reports that it did not arrive."""
+        metadata: dict[str, Any] = {"coach": True}
+        if message_id:
+            metadata["message_id"] = message_id
         await self.append_events(
-            conversation_id, [{"event": "bot", "text": text, "metadata": {"coach": True}}],
-            channel,
+            conversation_id, [{"event": "bot", "text": text, "metadata": metadata}], channel,
         )
 
     async def send_bot_message(self, conversation_id: str, text: str,
@@ -150,7 +155,11 @@ def transcript_from_events(events: list[Any], until: float | None = None,
         data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
         buttons = {str(b.get("payload")): str(b.get("title")) for b in data.get("buttons") or []
                    if isinstance(b, dict) and b.get("payload") and b.get("title")}
-        out.append({"who": "coach" if metadata.get("coach") else "bot", "text": text,
-                    "timestamp": ev.get("timestamp"),
-                    **({"handoff": metadata["handoff"]} if metadata.get("handoff") else {})})
+        who = "coach" if metadata.get("coach") else "bot"
+        entry = {"who": who, "text": text, "timestamp": ev.get("timestamp")}
+        if who == "coach" and isinstance(metadata.get("message_id"), str):
+            entry["message_id"] = metadata["message_id"]
+        if metadata.get(HANDOFF_KEY):
+            entry["handoff"] = metadata[HANDOFF_KEY]
+        out.append(entry)
     return out

@@ -21,7 +21,16 @@ def setup_routes(app: web.Application) -> None:
                 "/internal/conversations/{conversation_id}/messages", internal_api.user_message
             ),
             web.get("/internal/conversations/{conversation_id}/case", internal_api.get_case),
-            web.post("/internal/conversations/{conversation_id}/presence",
+            web.post(  # the gateway: an SMS did not reach the phone
+                "/internal/gateway/conversations/{conversation_id}/delivery-failures",
+                internal_api.delivery_failures,
+            ),
+            # for the web gateway (GATEWAY_CALLBACK_TOKEN): the chat page's status line and
+            # the young person's typing dots
+            web.get("/internal/gateway/availability", internal_api.availability),
+            web.post("/internal/gateway/conversations/{conversation_id}/typing",
+                     internal_api.user_typing),
+            web.post("/internal/gateway/conversations/{conversation_id}/presence",
                      internal_api.user_presence),
             # console pages
             web.get("/", console.index),

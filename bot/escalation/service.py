@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -128,8 +129,10 @@ async def send_coach_message(
     if case.status != "claimed" or case.claimed_by != coach.id:
         raise ApiError(403, "forbidden", "Ta ärendet innan du skriver till användaren")
     channel = delivery_channel(case.channel)
+    message_id = uuid.uuid4().hex  # names the message in a later delivery report
     try:
-        await app[keys.RASA].send_coach_message(case.conversation_id, text, channel)
+        await app[keys.RASA].send_coach_message(case.conversation_id, text, channel,
+                                                message_id)
     except RasaError as exc:
         log.warning("coach message not delivered: %s", exc)
         raise ApiError(
@@ -139,12 +142,20 @@ async def send_coach_message(
             "svarar inte). Det är inte skickat; försök igen.",
         ) from exc
     payload = await _push_event(app, case.id, "coach", text, coach,
-                                {"delivered": channel is not None})
+                                {"delivered": channel is not None, "message_id": message_id})
     if channel is None:  # stored, but this channel cannot push it: the coach must know
         await _push_event(app, case.id, "system",
                           texts.NOT_DELIVERED.format(channel=case.channel), None,
                           {"warning": "not_delivered"})
     return payload
+
+
+async def coach_typing(app: web.Application, coach: CoachInfo, case_id: str, on: bool) -> None:
+    """Show the young person's web chat that their coach is typing (best effort, web only)."""
+    case = await load_case(app, case_id)
+    if case.status == "claimed" and case.claimed_by == coach.id \
+            and case.conversation_id.startswith("web-"):
+        await app[keys.GATEWAY].typing(case.conversation_id, on)
 
 
 async def finish(

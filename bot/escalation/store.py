@@ -59,6 +59,13 @@ class OpenResult:
 
 
 @dataclass(frozen=True)
+class UndeliveredResult:
+    case: Case | None  # the case to warn on (None: the conversation has none to show it)
+    changed: list[CaseEvent]  # coach messages newly marked as not delivered
+    already: bool  # every named message was marked before (a repeated report)
+
+
+@dataclass(frozen=True)
 class MessageResult:
     case: Case
     event: CaseEvent
@@ -386,6 +393,36 @@ class Store:
             s.add(ev)
             s.flush()
         return ev
+
+    def mark_undelivered(self, conversation_id: str, message_ids: list[str],
+                         status: str) -> UndeliveredResult:
+        """Mark the conversation's coach messages with these ids as not delivered. The case
+        to warn on is theirs; without ids (a bot message failed) the open case."""
+        wanted = set(message_ids)
+        changed: list[CaseEvent] = []
+        matched = 0
+        case: Case | None = None
+        with self.sessions.begin() as s:
+            if wanted:
+                rows = s.execute(
+                    select(CaseEvent, Case).join(Case, Case.id == CaseEvent.case_id)
+                    .where(Case.conversation_id == conversation_id, CaseEvent.kind == "coach")
+                ).all()
+                for ev, owner in rows:
+                    data = dict(ev.data or {})
+                    if data.get("message_id") not in wanted:
+                        continue
+                    matched += 1
+                    case = owner
+                    if data.get("delivery") != "failed":
+                        ev.data = {**data, "delivery": "failed", "delivery_status": status}
+                        changed.append(ev)
+            if case is None:
+                case = s.execute(
+                    select(Case).where(Case.open_key == conversation_id)
+                ).scalar_one_or_none()
+            s.flush()
+        return UndeliveredResult(case, changed, bool(matched) and not changed)
 
     def events(self, case_id: str) -> list[CaseEvent]:
         with self.sessions() as s:

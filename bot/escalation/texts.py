@@ -38,3 +38,11 @@ NOT_DELIVERED = (
     "inte förrän då, kanske aldrig."
 )
 TRANSFERRED = "{by} lämnade över ärendet till {to}. Bara {to} kan läsa och skriva i det nu."
+# the SMS provider accepted an SMS and later reported that it did not reach the phone
+SMS_NOT_DELIVERED = (
+    "Varning: ett SMS kom inte fram till användaren (operatören svarade ”{status}”{code}). "
+    "{what} Användarens telefon kan vara avstängd eller numret bytt. Du kan skriva igen "
+    "senare."
+)
+SMS_NOT_DELIVERED_COACH = "Det gäller ditt meddelande som är märkt ”kom inte fram”."
+SMS_NOT_DELIVERED_BOT = "Det gäller ett svar från chattboten."

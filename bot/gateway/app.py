@@ -77,12 +77,14 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)
     app[keys.VAULT] = Vault(make_vault_engine(settings.vault_url), settings.fernet_key,
                             settings.sms_number_ttl_seconds)
-    app[keys.PRESENCE] = PresenceReporter(settings.escalation_url, settings.escalation_token)
+    app[keys.PRESENCE] = PresenceReporter(settings.escalation_url, settings.callback_token)
     senders = {}
     if settings.twilio is not None:
-        senders["twilio"] = twilio.make_sender(settings.twilio)
+        senders["twilio"] = twilio.make_sender(settings.twilio,
+                                               settings.status_url(twilio.STATUS_PATH))
     if settings.elks is not None:
-        senders["46elks"] = elks46.make_sender(settings.elks)
+        senders["46elks"] = elks46.make_sender(settings.elks, settings.status_url(
+            elks46.delivery_path(settings.elks.webhook_secret)))
     app[keys.SMS] = SmsOutbox(settings, app[keys.VAULT], app[keys.RASA], app[keys.LIMITER],
                               app[keys.COACH], senders, app[keys.PRESENCE])
     app.on_response_prepare.append(security_headers)

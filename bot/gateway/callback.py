@@ -29,7 +29,7 @@ from bot.gateway.vault import SMS_PREFIX, WEB_PREFIX
 log = logging.getLogger(__name__)
 
 
-def _authorised(request: web.Request) -> bool:
+def authorised(request: web.Request) -> bool:
     """The shared secret in the header, compared in constant time; never the address."""
     token = request.app[keys.SETTINGS].callback_token
     return bool(token) and tokens_equal(request.headers.get(CALLBACK_HEADER), token)
@@ -49,7 +49,7 @@ def web_payload(message: dict[str, Any]) -> dict[str, Any]:
 
 
 async def receive(request: web.Request) -> web.Response:
-    if not _authorised(request):
+    if not authorised(request):
         raise web.HTTPForbidden(text="callback token missing or wrong")
     try:
         message = json.loads(await request.read())

@@ -1,7 +1,8 @@
 """Tells the escalation service what the gateway knows about a young person that no message
 says: their chat page is open again, no page is open, they left with the quick exit, or they
-sent SMS STOP. Through the service's internal HTTP API (POST
-/internal/conversations/{id}/presence, Bearer ESCALATION_INTERNAL_TOKEN) with an explicit
+sent SMS STOP. Through the service's gateway API (POST
+/internal/gateway/conversations/{id}/presence with GATEWAY_CALLBACK_TOKEN, like the typing
+dots and delivery reports: the gateway never holds the internal token) with an explicit
 `reason`: the coach's console decides nothing from message texts.
 
 Only conversations with an open case matter; the service answers 404 for the others, and a
@@ -17,6 +18,8 @@ from collections import OrderedDict
 from urllib.parse import quote
 
 import aiohttp
+
+from bot.gateway.settings import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +48,10 @@ class PresenceReporter:
     async def report(self, sender: str, reason: str) -> None:
         if not self.enabled or self.http is None:
             return
-        url = f"{self.url}/internal/conversations/{quote(sender, safe='')}/presence"
+        url = f"{self.url}/internal/gateway/conversations/{quote(sender, safe='')}/presence"
         try:
-            async with self.http.post(url, json={"reason": reason}, headers={
-                    "Authorization": f"Bearer {self.token}"}) as resp:
+            async with self.http.post(url, json={"reason": reason},
+                                      headers={CALLBACK_HEADER: self.token}) as resp:
                 if resp.status == 202:
                     self.sent.append((sender, reason))
                     del self.sent[:-100]

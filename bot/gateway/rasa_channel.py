@@ -44,7 +44,8 @@ TRANSCRIPT_PREFIX = "web-"  # = bot.gateway.vault.WEB_PREFIX: only web chats are
 
 
 class GatewayCallbackOutput(CallbackOutput):
-    """CallbackOutput that forwards the `coach` metadata flag, and does not hide a coach
+    """CallbackOutput that forwards the `coach` metadata flag and the coach message's id
+    (the gateway reports a failed SMS by it), and does not hide a coach
     message the gateway refused: Rasa's CallbackOutput only logs a 4xx/5xx, so the tracker
     kept the message and the escalation service told the coach it was sent. Raising makes
     Rasa's tracker API fail (nothing stored) and the coach sees that it was not delivered."""
@@ -65,16 +66,20 @@ class GatewayCallbackOutput(CallbackOutput):
             return
         for part in text.strip().split("\n\n"):
             message = self._message(recipient_id, text=part)
-            if kwargs.get("coach"):
-                message["coach"] = True
-            await self._persist_message(message)
+            await self._persist_message({**message, **_coach_fields(kwargs)})
 
     async def send_text_with_buttons(self, recipient_id: str, text: str,
                                      buttons: list[dict[str, Any]], **kwargs: Any) -> None:
         message = self._message(recipient_id, text=text, buttons=buttons)
-        if kwargs.get("coach"):
-            message["coach"] = True
-        await self._persist_message(message)
+        await self._persist_message({**message, **_coach_fields(kwargs)})
+
+
+def _coach_fields(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The coach flag and the escalation service's message id (for delivery reports)."""
+    if not metadata.get("coach"):
+        return {}
+    message_id = metadata.get("message_id")
+    return {"coach": True, **({"message_id": message_id} if isinstance(message_id, str) else {})}
 
 
 class GatewayCallbackInput(GuardedChannel, CallbackInput):

@@ -40,6 +40,10 @@ class GatewaySettings:
     port: int = 8090
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 30.0
+    # the escalation service: coach availability for the status line, typing both ways
+    # (authenticated with callback_token; the gateway never holds the internal token)
+    escalation_url: str = "http://127.0.0.1:8080"
+    status_cache_seconds: float = 20.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
     secret: str = DEV_SECRET
     # Fernet key for the phone numbers replies still need (urlsafe base64 of 32 bytes)
@@ -65,10 +69,6 @@ class GatewaySettings:
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
-    # the escalation service's internal API, for presence reports (bot/gateway/presence.py);
-    # unset token: the coach is not told when the young person leaves without a message
-    escalation_url: str = "http://127.0.0.1:8080"
-    escalation_token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
@@ -96,6 +96,7 @@ class GatewaySettings:
             host=env.get("GATEWAY_HOST", cls.host),
             port=int(env.get("GATEWAY_PORT", cls.port)),
             rasa_url=rasa_url.rstrip("/"),
+            escalation_url=env.get("ESCALATION_URL", cls.escalation_url).rstrip("/"),
             secret=env.get("GATEWAY_SECRET", cls.secret),
             fernet_key=fernet_key or base.fernet_key,
             fernet_key_is_ephemeral=not fernet_key,
@@ -114,9 +115,12 @@ class GatewaySettings:
             twilio=twilio,
             elks=elks,
             production=env.get("APP_ENV", "").strip().lower() == "production",
-            escalation_url=env.get("ESCALATION_URL", cls.escalation_url),
-            escalation_token=env.get("ESCALATION_INTERNAL_TOKEN", ""),
         )
+
+    def status_url(self, path: str) -> str:
+        """Where a provider posts delivery reports: GATEWAY_PUBLIC_URL + path ("" without a
+        public URL: a provider could not reach this machine's loopback anyway)."""
+        return f"{self.public_url}{path}" if self.public_url else ""
 
     @property
     def exit_url_is_safe(self) -> bool:

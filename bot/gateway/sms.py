@@ -18,7 +18,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import aiohttp
 from aiohttp import web
@@ -28,7 +28,7 @@ from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.presence import PresenceReporter
 from bot.gateway.rasa import RasaGateway, RasaUnavailable
-from bot.gateway.settings import GatewaySettings
+from bot.gateway.settings import CALLBACK_HEADER, GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
 from bot.ratelimit import RateLimiter, TokenBuckets
@@ -45,11 +45,36 @@ _GSM_FRIENDLY = str.maketrans({"•": "-", "–": "-", "—": "-", "“": '"', "
                                "’": "'", "‘": "'", "…": "...", "\u00a0": " "})
 _SEPARATORS = ("\n\n", "\n", ". ", " ")
 
-Sender = Callable[[aiohttp.ClientSession, str, str, str], Awaitable[None]]
+# send(http, to, via, body) -> the provider's message id (None if it gave none)
+Sender = Callable[[aiohttp.ClientSession, str, str, str], Awaitable[str | None]]
+# what providers call an accepted SMS that then did not reach the phone
+FAILED_STATUSES = frozenset({"failed", "undelivered"})
 
 
 class SmsSendError(Exception):
     """The provider's API refused or could not be reached (the message is safe to log)."""
+
+
+class DeliveryReportError(Exception):
+    """A failed delivery could not be passed on to the escalation service."""
+
+
+def coach_message_ids(batch: list[dict[str, Any]]) -> list[str]:
+    """The ids the escalation service gave the coach messages of a batch (Rasa's callback
+    channel forwards them, bot.gateway.rasa_channel)."""
+    return [str(m["message_id"]) for m in batch
+            if m.get("coach") and isinstance(m.get("message_id"), str)
+            and 0 < len(m["message_id"]) <= 64]
+
+
+async def provider_message_id(resp: aiohttp.ClientResponse, field: str) -> str | None:
+    """The id in a provider's JSON answer (Twilio `sid`, 46elks `id`), else None."""
+    try:
+        data = await resp.json(content_type=None)
+    except ValueError:
+        return None
+    value = data.get(field) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
 # any run of 5+ digits, however grouped: a number the provider echoes back in its error
@@ -95,7 +120,7 @@ def plain(text: str) -> str:
     text = _MD_LINK_RE.sub(lambda m: f"{m.group(1)}: {m.group(2)}", text)
     text = _URL_SCHEME_RE.sub(lambda m: m.group(1), text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    return text.translate(_GSM_FRIENDLY).strip()
+    return texts.sms_friendly(text.translate(_GSM_FRIENDLY).strip())
 
 
 def choices_text(titles: list[str], lang: str) -> str:
@@ -183,6 +208,26 @@ def pick_choice(text: str, payloads: list[str]) -> str | None:
 
 # ---- inbound request parsing (shared by the connectors) --------------------------------------
 
+async def once(vault: Vault, key: str, work: Awaitable[Any]) -> None:
+    """Run `work` for a provider's request the first time `key` is seen; a replay or retry
+    of a request already handled is answered and not processed twice. If `work` fails the
+    key is forgotten, so the provider's retry gets through (the failure answers 502)."""
+    if not await asyncio.to_thread(vault.first_sight, key):
+        close = getattr(work, "close", None)
+        if close is not None:
+            close()  # the coroutine is not needed
+        return
+    try:
+        await work
+    except DeliveryReportError as exc:
+        await asyncio.shield(asyncio.to_thread(vault.unsee, key))
+        log.warning("delivery report not passed on: %s", exc)
+        raise web.HTTPBadGateway(text="could not pass the report on; send it again") from exc
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(vault.unsee, key))  # let the retry through
+        raise
+
+
 async def read_form(request: web.Request, max_bytes: int) -> dict[str, str]:
     """The form body as a dict; 413 if too big, 415 if not a form, 400 if not UTF-8."""
     if request.content_length is not None and request.content_length > max_bytes:
@@ -219,7 +264,7 @@ class SmsOutbox:
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaGateway,
                  limiter: RateLimiter, coach: CoachTracker,
-                 senders: dict[str, Callable[..., Awaitable[None]]],
+                 senders: dict[str, Sender],
                  presence: PresenceReporter | None = None) -> None:
         self.settings = settings
         self.vault = vault
@@ -322,26 +367,68 @@ class SmsOutbox:
                     return
                 bodies, payloads = compose(batch, self.settings.sms_max_chars)
                 await asyncio.to_thread(self.vault.set_buttons, sender, payloads or [])
+                provider = contact.provider
                 for body in bodies:
-                    await self._provider_send(contact.provider, contact.number, contact.via,
-                                              body)
+                    sent_id = await self._provider_send(provider, contact.number, contact.via,
+                                                        body)
+                    if sent_id:  # its delivery report may come later
+                        await asyncio.to_thread(self.vault.record_sent,
+                                                self.sent_key(provider, sent_id), sender,
+                                                coach_message_ids(batch))
         except SmsSendError as exc:
             log.warning("SMS reply not sent: %s", exc)
+            try:
+                await self.report_failure(sender, coach_message_ids(batch), "not_sent", None)
+            except DeliveryReportError as report:
+                log.warning("failed SMS not reported: %s", report)
         finally:
             self._lock_users[sender] -= 1
             if self._lock_users[sender] == 0:  # nobody else waits: drop the lock
                 del self._lock_users[sender]
                 self._locks.pop(sender, None)
 
-    async def _provider_send(self, provider: str, to: str, via: str, body: str) -> None:
+    def sent_key(self, provider: str, provider_id: str) -> str:
+        """The vault's key for a provider's message id (a keyed hash, not the id)."""
+        return pseudonym(self.settings.secret, f"{provider}:{provider_id}", "sent-")
+
+    async def delivery_failed(self, provider: str, provider_id: str, status: str,
+                              error_code: str | None) -> bool:
+        """A provider's report that an SMS it accepted did not arrive: tell the coach.
+        False if the SMS is unknown (not sent by this gateway, or past SENT_TTL)."""
+        sent = await asyncio.to_thread(self.vault.sent, self.sent_key(provider, provider_id))
+        if sent is None:
+            return False
+        await self.report_failure(sent.sender_id, sent.message_ids, status, error_code)
+        return True
+
+    async def report_failure(self, sender: str, message_ids: list[str], status: str,
+                             error_code: str | None) -> None:
+        """POST the failure to the escalation service, which marks the coach's messages and
+        warns on the conversation's case. Raises DeliveryReportError if it could not be
+        told (a provider's report is then answered with an error, so it is sent again)."""
+        url = (f"{self.settings.escalation_url}/internal/gateway/conversations/"
+               f"{quote(sender, safe='')}/delivery-failures")
+        body = {"message_ids": message_ids, "status": status, "error_code": error_code}
+        headers = {CALLBACK_HEADER: self.settings.callback_token}
+        if self.http is None:
+            raise DeliveryReportError("gateway not started")
+        try:
+            async with self.http.post(url, json=body, headers=headers) as resp:
+                if resp.status == 404:  # no case shows this conversation: nobody to tell
+                    log.info("SMS not delivered (%s); the conversation has no case", status)
+                elif resp.status >= 300:
+                    raise DeliveryReportError(f"escalation service answered {resp.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise DeliveryReportError(f"escalation service unreachable: {exc!r}") from exc
+
+    async def _provider_send(self, provider: str, to: str, via: str, body: str) -> str | None:
         send = self.senders.get(provider)
         if send is None or self.http is None:
             raise SmsSendError(f"provider {provider!r} is not configured")
         last: Exception | None = None
         for attempt in range(2):
             try:
-                await send(self.http, to, via, body)
-                return
+                return await send(self.http, to, via, body)
             except SmsSendError as exc:
                 last = exc
                 await asyncio.sleep(0.5 * (attempt + 1))

@@ -18,7 +18,15 @@ from twilio.request_validator import RequestValidator
 
 from bot.gateway import keys
 from bot.gateway.settings import TwilioSettings
-from bot.gateway.sms import SmsSendError, inbound_from_form, provider_failure, read_form
+from bot.gateway.sms import (
+    FAILED_STATUSES,
+    SmsSendError,
+    inbound_from_form,
+    once,
+    provider_failure,
+    provider_message_id,
+    read_form,
+)
 from bot.gateway.vault import pseudonym
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -31,8 +39,12 @@ def signed_url(request: web.Request) -> str:
     return f"{public or f'{request.scheme}://{request.host}'}{request.path_qs}"
 
 
-async def webhook(request: web.Request) -> web.Response:
-    """POST /sms/twilio: 403 unless signed with our auth token; nothing stored before that."""
+STATUS_PATH = "/sms/twilio/status"
+
+
+async def _signed_form(request: web.Request) -> dict[str, str]:
+    """The form of a request Twilio signed with our auth token; 403 otherwise (nothing
+    stored before that), 404 without Twilio settings."""
     settings = request.app[keys.SETTINGS]
     cfg = settings.twilio
     if cfg is None:
@@ -44,37 +56,62 @@ async def webhook(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="invalid signature")
     if form.get("AccountSid", cfg.account_sid) != cfg.account_sid:
         raise web.HTTPForbidden(text="wrong account")
-    sms = inbound_from_form("twilio", form.get("From"), form.get("To"), form.get("Body"))
+    return form
+
+
+def _message_sid(form: dict[str, str]) -> str:
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     if not sid or len(sid) > 64:
         raise web.HTTPBadRequest(text="missing or invalid MessageSid")
+    return sid
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """POST /sms/twilio: 403 unless signed with our auth token; nothing stored before that."""
+    form = await _signed_form(request)
+    sms = inbound_from_form("twilio", form.get("From"), form.get("To"), form.get("Body"))
+    sid = _message_sid(form)
     # Twilio retries a webhook it thinks failed, and a signed request can be replayed: the
     # same MessageSid is answered 200 and handled once
-    vault = request.app[keys.VAULT]
-    key = pseudonym(settings.secret, sid, "twilio-")
-    if not await asyncio.to_thread(vault.first_sight, key):
-        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
-    try:
-        await request.app[keys.SMS].handle_inbound(sms)
-    except BaseException:
-        await asyncio.shield(asyncio.to_thread(vault.unsee, key))  # let the retry through
-        raise
+    key = pseudonym(request.app[keys.SETTINGS].secret, sid, "twilio-")
+    await once(request.app[keys.VAULT], key, request.app[keys.SMS].handle_inbound(sms))
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
 
-def make_sender(cfg: TwilioSettings):  # -> Sender
-    """send(http, to, via, body): POST .../Accounts/{sid}/Messages.json with basic auth."""
+async def status(request: web.Request) -> web.Response:
+    """POST /sms/twilio/status: Twilio's status callback for an SMS we sent, signed like the
+    webhook. `failed`/`undelivered` reach the coach (once per MessageSid and status); the
+    other statuses (queued, sent, delivered ...) are answered and ignored."""
+    form = await _signed_form(request)
+    sid = _message_sid(form)
+    state = form.get("MessageStatus") or form.get("SmsStatus") or ""
+    if state not in FAILED_STATUSES:
+        return web.Response(status=204)
+    code = form.get("ErrorCode") or None
+    code = code if code is None or (code.isdigit() and len(code) <= 8) else None
+    key = pseudonym(request.app[keys.SETTINGS].secret, f"status:{sid}:{state}", "twilio-")
+    await once(request.app[keys.VAULT], key,
+               request.app[keys.SMS].delivery_failed("twilio", sid, state, code))
+    return web.Response(status=204)
+
+
+def make_sender(cfg: TwilioSettings, status_url: str = ""):  # -> Sender
+    """send(http, to, via, body): POST .../Accounts/{sid}/Messages.json with basic auth;
+    with `status_url` Twilio reports there what became of each SMS."""
     url = f"{cfg.api_url}/2010-04-01/Accounts/{cfg.account_sid}/Messages.json"
     auth = aiohttp.BasicAuth(cfg.account_sid, cfg.auth_token)
 
-    async def send(http: aiohttp.ClientSession, to: str, via: str, body: str) -> None:
+    async def send(http: aiohttp.ClientSession, to: str, via: str, body: str) -> str | None:
         data = {"To": to, "From": cfg.from_number or via, "Body": body}
+        if status_url:
+            data["StatusCallback"] = status_url
         try:
             async with http.post(url, data=data, auth=auth) as resp:
                 if resp.status not in (200, 201):
                     body = await resp.text(errors="replace")
                     raise SmsSendError(await asyncio.to_thread(
                         provider_failure, "Twilio", resp.status, body))
+                return await provider_message_id(resp, "sid")
         except aiohttp.ClientError as exc:
             reason = await asyncio.to_thread(provider_failure, "Twilio", None, type(exc).__name__)
             raise SmsSendError(reason) from exc

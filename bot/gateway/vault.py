@@ -60,6 +60,18 @@ seen_messages = Table(
     Column("seen_at", Float, nullable=False),
 )
 SEEN_TTL_SECONDS = 30 * 24 * 3600
+# SMS the provider accepted, until its delivery report: keyed hash of the provider's message
+# id -> conversation id and the coach messages it carried (ids the escalation service gave
+# them). Never the number or the text. Kept SENT_TTL_SECONDS, then swept.
+sent_messages = Table(
+    "sms_sent_messages",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("sender_id", String(80), nullable=False, index=True),
+    Column("message_ids", Text, nullable=False),  # JSON list
+    Column("sent_at", Float, nullable=False),
+)
+SENT_TTL_SECONDS = 7 * 24 * 3600
 
 
 def normalise_number(raw: str) -> str | None:
@@ -75,6 +87,13 @@ def pseudonym(secret: str, value: str, prefix: str) -> str:
     and the id cannot be turned back into the number without the secret."""
     digest = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
     return f"{prefix}{digest}"
+
+
+@dataclass(frozen=True)
+class Sent:
+    sender_id: str
+    message_ids: list[str]
+    sent_at: float
 
 
 @dataclass(frozen=True)
@@ -162,8 +181,25 @@ class Vault:
         with self.engine.begin() as conn:
             conn.execute(delete(seen_messages).where(seen_messages.c.key == key))
 
+    def record_sent(self, key: str, sender_id: str, message_ids: list[str],
+                    now: float | None = None) -> None:
+        """Remember an accepted SMS until its delivery report (`key`: keyed hash of the
+        provider's message id)."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            conn.execute(delete(sent_messages).where(sent_messages.c.key == key))
+            conn.execute(sent_messages.insert().values(
+                key=key, sender_id=sender_id, message_ids=json.dumps(message_ids), sent_at=now))
+
+    def sent(self, key: str) -> Sent | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sent_messages).where(sent_messages.c.key == key)).first()
+        return None if row is None else Sent(row.sender_id, json.loads(row.message_ids),
+                                             row.sent_at)
+
     def forget(self, sender_id: str) -> bool:
         with self.engine.begin() as conn:
+            conn.execute(delete(sent_messages).where(sent_messages.c.sender_id == sender_id))
             return bool(conn.execute(
                 delete(contacts).where(contacts.c.sender_id == sender_id)).rowcount)
 
@@ -173,6 +209,8 @@ class Vault:
         with self.engine.begin() as conn:
             conn.execute(delete(seen_messages).where(
                 seen_messages.c.seen_at < now - SEEN_TTL_SECONDS))
+            conn.execute(delete(sent_messages).where(
+                sent_messages.c.sent_at < now - SENT_TTL_SECONDS))
             return int(conn.execute(
                 delete(contacts).where(contacts.c.last_active < now - self.ttl)).rowcount)
 

@@ -10,18 +10,18 @@ transcript is not stored by the gateway: after a reload it is rebuilt from Rasa'
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.gateway import keys, texts
+from bot.gateway import coach_link, keys, texts
 from bot.gateway.conversation import history, is_payload
 from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.vault import WEB_PREFIX, pseudonym
@@ -48,11 +48,15 @@ def client_address(request: web.Request) -> str | None:
 
 
 def client_key(secret: str, address: str | None) -> str:
-    """A daily pseudonym of the browser's address, for the escalation service's limit on open
-    cases per client (never the address itself)."""
-    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    return "w-" + hmac.new(secret.encode(), f"client:{day}:{address or '?'}".encode(),
+    """A keyed hash of the browser's address, for the limits on coach cases per client (never
+    the address itself). Sent to Rasa's channel only, which stores a daily pseudonym of it."""
+    return "w-" + hmac.new(secret.encode(), f"client:{address or '?'}".encode(),
                            hashlib.sha256).hexdigest()[:32]
+
+
+def _json(value: object) -> str:
+    """JSON safe inside a <script type="application/json"> block."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 async def page(request: web.Request) -> web.Response:
@@ -62,7 +66,7 @@ async def page(request: web.Request) -> web.Response:
     html = _templates.get_template("chat.html").render(
         lang=lang, t=all_texts[lang], exit_url=settings.exit_url,
         max_chars=settings.max_message_chars,
-        texts_json=json.dumps(all_texts, ensure_ascii=False).replace("<", "\\u003c"),
+        texts_json=_json(all_texts), links_json=_json(texts.links()),
     )
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 
@@ -76,6 +80,15 @@ class _Session:
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
         self.left = False  # quick exit: reported as such, not as "no page open"
+        self.typing_at = 0.0
+
+    def typing_allowed(self, on: bool) -> bool:
+        """At most one "typing" a few seconds apart per socket; "stopped" always passes."""
+        now = time.monotonic()
+        if on and now - self.typing_at < coach_link.USER_TYPING_EVERY_SECONDS:
+            return False
+        self.typing_at = now if on else 0.0
+        return True
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -162,6 +175,10 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
         # a fresh conversation's page already shows what it sent: nothing to replace
         await ws.send_json({"type": "history", "items": items,
                             "fresh": bool(data.get("fresh"))})
+        return
+    if kind == "typing":
+        if session.sender_id is not None and session.typing_allowed(data.get("on") is True):
+            await coach_link.send_user_typing(app, session.sender_id, data.get("on") is True)
         return
     if kind not in ("message", "language"):
         await ws.send_json({"type": "error", "code": "unknown_type"})

@@ -63,7 +63,7 @@ def test_coach_takes_over_a_conversation_and_hands_it_back(system: Stack) -> Non
         system.user_says(sender, "hej, ja vill prata me en riktig människa")
         inbox.wait_for(sender, "Coachen ser den här konversationen")
         system.user_says(sender, "ja")
-        inbox.wait_for(sender, "En coach kommer strax")
+        inbox.wait_for(sender, "Din förfrågan har gått till en coach")
 
         # the case appears live in the queue, with its summary
         row = page.locator("#waiting tr").first
@@ -117,7 +117,8 @@ def test_crisis_while_waiting_for_a_coach_gets_the_safety_answer(system: Stack) 
     system.user_says(sender, "kan ja prata me en människa")
     inbox.wait_for(sender, "Coachen ser den här konversationen")
     system.user_says(sender, "ja")
-    inbox.wait_for(sender, "En coach kommer strax")  # the coach from the test above is online
+    # the coach from the test above is online
+    inbox.wait_for(sender, "Din förfrågan har gått till en coach")
     system.user_says(sender, "ja orkar inte leva längre")
     inbox.wait_for(sender, "90101")
 
@@ -129,7 +130,7 @@ def test_user_can_leave_the_coach_chat(system: Stack) -> None:
     system.user_says(sender, "ja vill prata med en människa")
     inbox.wait_for(sender, "Coachen ser den här konversationen")
     system.user_says(sender, "ja")
-    inbox.wait_for(sender, "En coach kommer strax")
+    inbox.wait_for(sender, "Din förfrågan har gått till en coach")
     system.user_says(sender, "avsluta")
     inbox.wait_for(sender, "du har lämnat chatten med coachen")
     system.user_says(sender, "vad är sluta skjut")

@@ -5,9 +5,9 @@ What the coach sees is checked: a priority-1 case arriving while the coach is in
 case (title badge, queue panel, desktop notification, sound), plain labels, the young
 person's presence and the warning before writing into the void, canned replies with "/",
 notes, transfer, several chats at once, export, hand back then close (the confirmation next
-to the buttons) and "the coach has left" once. axe-core (the copy shipped in the
-axe-playwright-python package) is served to the page from this machine and runs on every
-console page: no serious or critical violation.
+to the buttons) and "the coach has left" once. axe-core (the pinned copy every browser test
+uses, tests/axe.py) is served to the page on its own origin by Playwright's router and runs
+on every console page: no serious or critical violation.
 
 Rasa is a stand-in here (a tiny HTTP server with its tracker API: events in, tracker out):
 this test covers the console; tests/e2e covers the console against the real Rasa.
@@ -32,6 +32,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from tests.axe import AXE_JS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "artifacts" / "console"
@@ -61,12 +63,6 @@ NOTIFICATION_SPY = """
   window.Notification = Spy;
 })();
 """
-
-
-def _axe_source() -> bytes:
-    import axe_playwright_python
-
-    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_bytes()
 
 
 def _port() -> int:
@@ -197,9 +193,11 @@ def _axe(page: Any, base: str, name: str, audited: dict[str, list[str]]) -> None
     """axe-core from this machine: the page loads it from its own origin (the console's CSP
     allows only 'self'); Playwright answers that one URL with the local file."""
     page.route(f"{base}/__axe/axe.min.js", lambda route: route.fulfill(
-        status=200, content_type="application/javascript", body=_axe_source()))
+        status=200, content_type="application/javascript", body=AXE_JS.read_bytes()))
     page.add_script_tag(url=f"{base}/__axe/axe.min.js")
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    result = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations'], runOnly: {type: "
+        "'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})")
     bad = [f"{v['id']} ({v['impact']}): {v['help']} – "
            + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
                        for n in v["nodes"][:3])

@@ -128,20 +128,43 @@ class FakeProviders:
                 request, TWILIO_SID, TWILIO_TOKEN):
             self.rejected += 1
             return web.json_response({"code": 20003}, status=401)
+        sid = "SM" + uuid.uuid4().hex
         self.sent.append({"provider": "twilio", "to": str(form["To"]),
                           "from": str(form["From"]), "body": str(form["Body"]),
-                          "at": str(time.perf_counter())})
-        return web.json_response({"sid": "SM" + "1" * 32, "status": "queued"}, status=201)
+                          "at": str(time.perf_counter()), "id": sid,
+                          "report_url": str(form.get("StatusCallback", ""))})
+        return web.json_response({"sid": sid, "status": "queued"}, status=201)
 
     async def _elks(self, request: web.Request) -> web.Response:
         form = await request.post()
         if not self._auth_ok(request, ELKS_USER, ELKS_PASSWORD):
             self.rejected += 1
             return web.Response(status=401, text="Unauthorized")
+        sms_id = "s" + uuid.uuid4().hex
         self.sent.append({"provider": "46elks", "to": str(form["to"]),
                           "from": str(form["from"]), "body": str(form["message"]),
-                          "at": str(time.perf_counter())})
-        return web.json_response({"id": "s1", "status": "created"})
+                          "at": str(time.perf_counter()), "id": sms_id,
+                          "report_url": str(form.get("whendelivered", ""))})
+        return web.json_response({"id": sms_id, "status": "created"})
+
+    @staticmethod
+    async def report(sent: dict[str, str], status: str, error_code: str = "",
+                     token: str = TWILIO_TOKEN, url: str | None = None) -> int:
+        """What the provider posts later about an SMS it accepted (Twilio's signed status
+        callback, 46elks' delivery report) to the URL given with it; the HTTP status."""
+        target = url or sent["report_url"]
+        if sent["provider"] == "twilio":
+            params = {"AccountSid": TWILIO_SID, "MessageSid": sent["id"], "SmsSid": sent["id"],
+                      "MessageStatus": status, "To": sent["to"], "From": sent["from"],
+                      **({"ErrorCode": error_code} if error_code else {})}
+            headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(
+                target, params)}
+        else:
+            params = {"id": sent["id"], "status": status, "delivered": "2025-01-01T12:00:01"}
+            headers = {}
+        async with aiohttp.ClientSession() as http, http.post(
+                target, data=params, headers=headers) as resp:
+            return resp.status
 
     def bodies(self, to: str | None = None) -> list[str]:
         return [m["body"] for m in self.sent if to is None or m["to"] == to]

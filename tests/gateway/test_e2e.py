@@ -71,7 +71,7 @@ def test_sms_escalation_coach_and_stop_with_46elks(system: dict) -> None:
     consent = provider.wait_for(number, "Svara 1 eller 2.")
     assert "1. Ja, koppla mig" in consent["body"]
     elks(system, number, "1")  # picks "Ja, koppla mig" -> /affirm
-    provider.wait_for(number, "En coach kommer strax")
+    provider.wait_for(number, "Din förfrågan har gått till en coach")
     case_id = coach.case_for(sender)
     coach.api("POST", f"/api/cases/{case_id}/claim")
     coach.api("POST", f"/api/cases/{case_id}/messages", {"text": "Hej! Jag heter Anna."})
@@ -136,14 +136,15 @@ def test_web_chat_in_chromium(system: dict) -> None:
         expect(yes).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "2-quick-replies-360.png"))
         yes.click()
-        expect(page.locator("#log")).to_contain_text("En coach kommer strax", timeout=30_000)
+        expect(page.locator("#log")).to_contain_text("Din förfrågan har gått till en coach",
+                                                     timeout=30_000)
         expect(page.locator(".msg.user").last).to_contain_text("Ja, koppla mig")
 
         # reload: the conversation is still there
         page.reload()
         expect(page.locator("#log")).to_contain_text("ja vill prata me en människa",
                                                      timeout=15_000)
-        expect(page.locator("#log")).to_contain_text("En coach kommer strax")
+        expect(page.locator("#log")).to_contain_text("Din förfrågan har gått till en coach")
         expect(page.locator(".msg.user")).to_have_count(3)
 
         # a coach claims and writes: arrives live, without reload, with a "joined" notice

@@ -52,6 +52,13 @@ def test_plain_text_links_and_gsm_friendly_characters() -> None:
     assert sms.plain("chatta på https://mind.se/chatt.") == "chatta på mind.se/chatt."
 
 
+def test_sms_numbers_have_no_spaces_so_phones_make_them_tappable() -> None:
+    body = sms.plain("Ring 114 14, BRIS 116 111 eller Kontakt Norrköping 011-15 00 00 "
+                     "(vardagar 08.00–16.00). Akut: 112. 7 av 10 flyttar.")
+    assert body == ("Ring 11414, BRIS 116111 eller Kontakt Norrköping 011-150000 "
+                    "(vardagar 08.00-16.00). Akut: 112. 7 av 10 flyttar.")
+
+
 def test_compose_prefixes_coach_messages_and_returns_choice_payloads() -> None:
     bodies, payloads = sms.compose([
         {"text": "Hej, jag heter Anna.", "coach": True},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
@@ -186,3 +187,47 @@ async def test_callback_needs_its_token_and_a_recipient(gw: GatewayEnv) -> None:
     assert bad.status == 400
     missing = await gw.client.post("/rasa/callback", json={"text": "x"}, headers=good)
     assert missing.status == 400
+
+
+@pytest.mark.parametrize("settings_overrides", [{"callback_token": "cb-secret",
+                                                 "escalation_url": "http://127.0.0.1:9"}])
+async def test_coach_typing_reaches_the_page_and_user_typing_never_breaks_it(
+        gw: GatewayEnv) -> None:
+    token = new_token()
+    sender = pseudonym(gw.settings.secret, token, WEB_PREFIX)
+    body = {"recipient_id": sender, "on": True}
+    assert (await gw.client.post("/escalation/typing", json=body)).status == 403
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token, "fresh": True})
+        await ws.receive_json()
+        ok = await gw.client.post("/escalation/typing", json=body,
+                                  headers={CALLBACK_HEADER: "cb-secret"})
+        assert ok.status == 200 and (await ok.json())["tabs"] == 1
+        assert await ws.receive_json() == {"type": "typing", "on": True, "who": "coach"}
+        # the young person types; the escalation service is down: nothing breaks, no answer
+        await ws.send_json({"type": "typing", "on": True})
+        await ws.send_json({"type": "typing", "on": False})
+        await ws.send_json({"type": "ping"})
+        assert (await ws.receive_json())["type"] == "pong"
+    for bad in ({"recipient_id": "sms-x", "on": True}, {"on": True}):
+        resp = await gw.client.post("/escalation/typing", json=bad,
+                                    headers={CALLBACK_HEADER: "cb-secret"})
+        assert resp.status == 400
+    # the status line without the escalation service: "unknown", never an error
+    status = await gw.client.get("/status")
+    assert status.status == 200 and await status.json() == {"known": False}
+    assert gw.rasa.received == []  # typing never reaches the assistant
+
+
+async def test_page_carries_starters_button_titles_and_the_numbers_to_link(
+        gw: GatewayEnv) -> None:
+    html = await (await gw.client.get("/")).text()
+    links = json.loads(re.search(r'<script type="application/json" id="links">(.*?)</script>',
+                                 html, re.S).group(1))  # type: ignore[union-attr]
+    assert {"112", "90101", "116 111", "114 14"} <= set(links["numbers"])
+    assert {"mind.se", "bris.se"} <= set(links["sites"])
+    page_texts = json.loads(re.search(r'id="i18n">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert page_texts["sv"]["starter_buttons"][0] == "Hur hoppar jag av?"
+    assert page_texts["en"]["button_titles"]["Ja, koppla mig"] == "Yes, connect me"
+    assert page_texts["sv"]["button_titles"]["Yes"] == "Ja"
+    assert "Esc" not in page_texts["sv"]["web_quick_exit_hint"]

@@ -116,3 +116,75 @@ def test_gateway_process_starts_without_rasa_token(tmp_path: Path) -> None:
     tried("APP_ENV=production gateway without RASA_TOKEN", "started" if "web chat" in out
           else err[-200:])
     assert "web chat" in out and "RASA_TOKEN" not in err
+
+
+def _placeholder_env(tmp_path: Path) -> Path:
+    """An old .env: the example copied by hand, plus a developer's own lines and settings."""
+    target = tmp_path / ".env"
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    text = text.replace("RASA_PORT=5005", "RASA_PORT=5999") + (
+        "# my own notes stay\nSESSION_SECRET_NOTE=keep me\nREDIS_PREFIX=dev-prefix\n")
+    text = text.replace("ESCALATION_INTERNAL_TOKEN=change-me-internal-token",
+                        "ESCALATION_INTERNAL_TOKEN=dev-internal-token")
+    text = text.replace("TWILIO_AUTH_TOKEN=", "TWILIO_AUTH_TOKEN=a-real-provider-token-1234567")
+    target.write_text(text, encoding="utf-8")
+    target.chmod(0o644)
+    return target
+
+
+def test_dev_setup_replaces_placeholders_in_an_existing_env(tmp_path: Path) -> None:
+    target = _placeholder_env(tmp_path)
+    before = target.read_text(encoding="utf-8").splitlines()
+    (tmp_path / ".env.example").write_text("RASA_TOKEN=change-me\n", encoding="utf-8")
+    run = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot.envfile"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr
+    after = target.read_text(encoding="utf-8").splitlines()
+    values = _values(target)
+    tried("./dev setup with an .env copied from the example", run.stdout.strip())
+    expected = ["RASA_TOKEN", "ACTION_SERVER_TOKEN", "ESCALATION_INTERNAL_TOKEN",
+                "SESSION_SECRET", "GATEWAY_SECRET", "GATEWAY_CALLBACK_TOKEN",
+                "GATEWAY_FERNET_KEY"]
+    for name in expected:
+        assert name in run.stdout
+    assert "TWILIO_AUTH_TOKEN" not in run.stdout and "REDIS_PREFIX" not in run.stdout
+    for value in values.values():  # names only, never a value
+        assert len(value) < 8 or value not in run.stdout + run.stderr
+    assert not secret_problems({n: values[n] for n in SERVICE_SECRETS})
+    assert not secret_problems({n: values[n] for n in ("GATEWAY_SECRET", "GATEWAY_FERNET_KEY")})
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    # every other line exactly as it was: comments, a changed port, own lines, a real token
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert sorted(before[i].split("=", 1)[0] for i in changed) == sorted(expected)
+    assert values["RASA_PORT"] == "5999" and values["REDIS_PREFIX"] == "dev-prefix"
+    assert values["TWILIO_AUTH_TOKEN"] == "a-real-provider-token-1234567"
+    assert "# my own notes stay" in after and "SESSION_SECRET_NOTE=keep me" in after
+    again = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot.envfile"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert again.stdout == "" and target.read_text(encoding="utf-8").splitlines() == after
+    script = (ROOT / "dev").read_text()
+    assert "[ -f .env ] ||" not in script  # ./dev runs it on every setup, not only the first
+
+
+def test_production_refuses_the_example_placeholders(tmp_path: Path) -> None:
+    """What an operator gets who starts production on a copied example: a refusal naming
+    every placeholder secret, from the launcher and from the gateway."""
+    example = _values(ROOT / ".env.example")
+    env = {**{k: v for k, v in os.environ.items() if k not in example}, **example,
+           "APP_ENV": "production", "GATEWAY_PORT": "0",
+           "GATEWAY_VAULT_URL": f"sqlite:///{tmp_path}/vault.db"}
+    python = str(ROOT / ".venv/bin/python")
+    launcher = subprocess.run([python, "-m", "bot", "run-prod", "--model", "none.tar.gz"],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    tried("APP_ENV=production ./dev run-prod with .env.example's values",
+          f"exit {launcher.returncode}")
+    assert launcher.returncode == 2
+    for name in SERVICE_SECRETS:
+        assert name in launcher.stderr
+    gateway = subprocess.run([python, "-m", "bot", "gateway"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    tried("APP_ENV=production gateway with .env.example's values", f"exit {gateway.returncode}")
+    assert gateway.returncode != 0
+    assert "GATEWAY_SECRET" in gateway.stderr and "GATEWAY_FERNET_KEY" in gateway.stderr

@@ -348,6 +348,14 @@
     return isNaN(d) ? "" : d.toLocaleTimeString("sv-SE", { hour: "2-digit", minute: "2-digit" });
   }
 
+  // an SMS the provider reported as not delivered: one marker on the message
+  function markUndelivered(li) {
+    if (!li || li.querySelector(".undelivered")) return;
+    const mark = el("span", "undelivered", "Kom inte fram");
+    li.classList.add("failed");
+    li.appendChild(mark);
+  }
+
   let cannedCache = null;
   async function cannedReplies() {
     if (cannedCache) return cannedCache;
@@ -420,6 +428,8 @@
         const label = ev.kind === "coach" && ev.coach ? "Coach " + ev.coach : (warn ? "Varning" : null);
         const li = addMessage(".live", ev.kind, ev.text, label, shortTime(ev.created_at));
         if (li && warn) li.classList.add("warn");
+        if (li) li.dataset.eventId = ev.id;
+        if (data.delivery === "failed") markUndelivered(li);
       }
       showPresence();
     }
@@ -449,6 +459,7 @@
           const li = addMessage(".transcript", m.handoff ? "system" : m.who, m.text,
             m.handoff ? "Chattboten" : null);
           if (li && m.handoff) li.classList.add("handoff");
+          if (m.delivery === "failed") markUndelivered(li);
         });
         note.textContent = "Ovan: samtalet hittills, från chattbotens logg. Nedan: händelser i ärendet, live.";
       } else {
@@ -463,8 +474,12 @@
     // a finished case streams nothing (the server refuses its socket): read it once
     const sock = !live ? { send: () => false } : liveSocket("/ws/cases/" + encodeURIComponent(caseId), function (msg) {
       if (msg.type === "event") showEvent(msg.event);
+      else if (msg.type === "delivery") {
+        markUndelivered(root.querySelector('.live li[data-event-id="' + Number(msg.event_id) + '"]'));
+      }
       else if (msg.type === "case") showCase(msg.case);
       else if (msg.type === "error") notice(msg.message, true);
+      else if (msg.type === "typing") userTyping(msg.on);
     }, loadCase, function (code, reason) {
       if (code !== 4000 && reason) {
         const p = q(".presence");
@@ -473,6 +488,14 @@
       }
     });
     if (!live) loadCase();
+    const typingNote = q(".user-typing");
+    let typingTimer = null;
+    function userTyping(on) {  // the young person is writing; a lost "stopped" ends by itself
+      if (!typingNote) return;
+      clearTimeout(typingTimer);
+      typingNote.hidden = !on;
+      if (on) typingTimer = setTimeout(function () { typingNote.hidden = true; }, 8000);
+    }
 
     // sending, with a warning first when the young person may not read it
     const form = q("form.send");
@@ -508,6 +531,21 @@
         }
         send();
       });
+      // "the coach is typing" on the young person's web chat: at most every 2 s, and
+      // "stopped" after 4 s without a key or when the message is sent
+      let sentAt = 0, idle = null;
+      function typing(on) {
+        const now = Date.now();
+        if (on && now - sentAt < 2000) return;
+        if (sock.send({ type: "typing", on: on })) sentAt = on ? now : 0;
+      }
+      box.addEventListener("input", function () {
+        clearTimeout(idle);
+        if (!box.value.trim() || box.value.startsWith("/")) { if (sentAt) typing(false); return; }
+        typing(true);
+        idle = setTimeout(function () { typing(false); }, 4000);
+      });
+      form.addEventListener("submit", function () { clearTimeout(idle); if (sentAt) typing(false); });
       q(".send-anyway").addEventListener("click", send);
       q(".send-cancel").addEventListener("click", function () { warning.hidden = true; box.focus(); });
       setupCanned(root, box, form);
