@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -37,7 +38,7 @@ class PresenceReporter:
         self.grace = grace_seconds
         self.http: aiohttp.ClientSession | None = None
         self._pending: dict[str, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._away: OrderedDict[str, None] = OrderedDict()  # reported "no page" (or left)
         self.sent: list[tuple[str, str]] = []  # (sender, reason) the service accepted
 
@@ -45,9 +46,10 @@ class PresenceReporter:
     def enabled(self) -> bool:
         return bool(self.url and self.token)
 
-    async def report(self, sender: str, reason: str) -> None:
+    async def report(self, sender: str, reason: str) -> bool:
+        """True when the service took the report (or said the conversation has no case)."""
         if not self.enabled or self.http is None:
-            return
+            return False
         url = f"{self.url}/internal/gateway/conversations/{quote(sender, safe='')}/presence"
         try:
             async with self.http.post(url, json={"reason": reason},
@@ -58,8 +60,11 @@ class PresenceReporter:
                 elif resp.status != 404:  # 404: no open case, nothing to tell
                     log.warning("escalation service answered %s to a presence report",
                                 resp.status)
+                    return False
+                return True
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("presence not reported: %r", exc)
+            return False
 
     def page_open(self, sender: str) -> None:
         """A socket said hello: cancel a pending "no page"; if one was reported, say so."""
@@ -83,19 +88,19 @@ class PresenceReporter:
 
         self._pending[sender] = asyncio.ensure_future(later())
 
-    async def left(self, sender: str, reason: str) -> None:
+    async def left(self, sender: str, reason: str) -> bool:
         """Quick exit or SMS STOP: at once, and no later "no page" for it."""
         task = self._pending.pop(sender, None)
         if task is not None:
             task.cancel()
         self._mark_away(sender)
-        await self.report(sender, reason)
+        return await self.report(sender, reason)
 
     def left_soon(self, sender: str, reason: str) -> None:
         """`left` in a task of the reporter's own (the caller's may be cancelled)."""
         self._track(asyncio.ensure_future(self.left(sender, reason)))
 
-    def _track(self, task: asyncio.Task[None]) -> None:
+    def _track(self, task: asyncio.Future[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

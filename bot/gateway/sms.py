@@ -340,11 +340,10 @@ class SmsOutbox:
         word = sms.text.casefold().strip(".! ")
         await self._send_direct(
             sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
-        if self.presence is not None and self.presence.enabled:
-            # an explicit report: the service closes an open coach case and tells the coach
-            await self.presence.left(sender, "sms_stop")
+        # an explicit report: the service closes an open coach case and tells the coach
+        if self.presence is not None and await self.presence.left(sender, "sms_stop"):
             return
-        try:  # no report possible: "stop" is also the service's leave word
+        try:  # the report did not go through: "stop" is also the service's leave word
             await self.rasa.send(sender, "stop")
         except RasaUnavailable as exc:
             log.warning("STOP not forwarded to Rasa: %s", exc)

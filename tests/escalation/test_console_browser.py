@@ -41,6 +41,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 INTERNAL = "browser-internal-token"
+GATEWAY = "browser-gateway-token"  # GATEWAY_CALLBACK_TOKEN: the gateway's presence reports
 RASA_TOKEN = "browser-rasa-token"
 PASSWORD = "browser test horse battery"
 ALWAYS_OPEN = ",".join(f"{d}=00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
@@ -136,11 +137,17 @@ class Service:
     rasa: TrackerStandIn
 
     def internal(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        auth = ({"X-Gateway-Callback-Token": GATEWAY} if path.startswith("/internal/gateway/")
+                else {"Authorization": f"Bearer {INTERNAL}"})
         req = urllib.request.Request(
             f"{self.url}{path}", method="POST", data=json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {INTERNAL}", "Content-Type": "application/json"})
+            headers={**auth, "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
+
+    def presence(self, cid: str, reason: str) -> None:
+        """What the gateway reports when the young person leaves or comes back."""
+        self.internal(f"/internal/gateway/conversations/{cid}/presence", {"reason": reason})
 
     def open_case(self, cid: str, trigger: str, summary: str) -> str:
         return str(self.internal("/internal/cases", {
@@ -166,7 +173,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 "ESCALATION_INTERNAL_TOKEN": INTERNAL, "SESSION_SECRET": "s" * 32,
                 "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_TOKEN": RASA_TOKEN,
                 "COACH_HOURS": ALWAYS_OPEN, "COACH_CLOSED_ON_HOLIDAYS": "0",
-                "ESCALATION_WS_RECHECK_SECONDS": "1",
+                "ESCALATION_WS_RECHECK_SECONDS": "1", "GATEWAY_CALLBACK_TOKEN": GATEWAY,
                 "RASA_TRACKER_DB_URL": f"sqlite:///{tmp}/t.db"})
     for name, role in (("anna", "coach"), ("berit", "coach"), ("chef", "admin")):
         subprocess.run([sys.executable, "-m", "bot", "coach", "create", "--username", name,
@@ -286,7 +293,7 @@ def test_coach_main_paths_at_desktop_and_tablet_width(service: Service) -> None:
         # the young person writes, then closes the chat page: the coach is told, and warned
         service.user_says("web-aaaa", "jag är skyldig folk pengar")
         expect(page.locator(".pane .live")).to_contain_text("skyldig folk pengar")
-        service.internal("/internal/conversations/web-aaaa/presence", {"reason": "no_page"})
+        service.presence("web-aaaa", "no_page")
         presence = page.locator(".pane .presence")
         expect(presence).to_contain_text("ingen chattsida öppen")
         page.fill(".pane textarea.message", "Hej! Är du kvar?")
@@ -300,7 +307,7 @@ def test_coach_main_paths_at_desktop_and_tablet_width(service: Service) -> None:
         page.click(".pane .send-anyway")
         expect(page.locator(".pane .live")).to_contain_text("Hej! Är du kvar?")
         assert "Hej! Är du kvar?" in rasa.texts("web-aaaa")
-        service.internal("/internal/conversations/web-aaaa/presence", {"reason": "page_open"})
+        service.presence("web-aaaa", "page_open")
         expect(presence).to_be_hidden()
 
         # canned replies with "/" (defaults from the content file)
@@ -396,7 +403,7 @@ def test_coach_main_paths_at_desktop_and_tablet_width(service: Service) -> None:
         tablet.goto(f"{base}/cases/{urgent}")
         expect(tablet.locator(".pane .transcript")).to_be_visible()
         expect(tablet.locator(".pane .meta")).to_contain_text("Kanal: sms")
-        service.internal("/internal/conversations/sms-bbbb/presence", {"reason": "sms_stop"})
+        service.presence("sms-bbbb", "sms_stop")
         expect(tablet.locator(".pane .presence")).to_contain_text("STOPP")
         service.open_case("web-cccc", "crisis_suicidal", "Orkar inte mer")
         expect(tablet).to_have_title("(1) Ärende – Sluta skjut Norrköping", timeout=10_000)
@@ -417,7 +424,7 @@ def test_coach_main_paths_at_desktop_and_tablet_width(service: Service) -> None:
         expect(tablet.locator(".pane .send-warning")).to_contain_text("kanske inte läser")
         _shot(tablet, "tablet-3-gone-quiet")
         tablet.click(".pane .send-cancel")
-        service.internal("/internal/conversations/web-cccc/presence", {"reason": "quick_exit"})
+        service.presence("web-cccc", "quick_exit")
         expect(tablet.locator(".pane .presence")).to_contain_text("snabbutgång")
         _shot(tablet, "tablet-4-quick-exit")
         tablet.goto(f"{base}/desk")

@@ -6,11 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from escalation_helpers import Env, coach_client, post_json
 
 from bot import content
 from bot.escalation import labels
+from bot.gateway.settings import CALLBACK_HEADER
+
+GW_TOKEN = "tools-gateway-token"
+# the gateway's calls (presence) carry GATEWAY_CALLBACK_TOKEN, never the internal token
+pytestmark = pytest.mark.parametrize("settings_overrides", [{"gateway_token": GW_TOKEN}])
+
+
+async def _presence(client: TestClient, conversation: str, body: Any,
+                    token: str | None = GW_TOKEN) -> Any:
+    headers = {CALLBACK_HEADER: token} if token else {}
+    return await client.post(f"/internal/gateway/conversations/{conversation}/presence",
+                             json=body, headers=headers)
 
 _coach, _post = coach_client, post_json
 
@@ -31,25 +44,25 @@ async def _events(client: TestClient, cid: str) -> list[dict[str, Any]]:
 # ---- the young person's presence -------------------------------------------------------------
 
 
-async def test_presence_reports_need_the_internal_token_and_a_known_reason(env: Env) -> None:
+async def test_presence_reports_need_the_gateway_token_and_a_known_reason(env: Env) -> None:
     client, csrf = await _coach(env, "anna")
     cid = await _claimed(env, client, csrf, "web-p1")
-    path = "/internal/conversations/web-p1/presence"
-    assert (await env.internal(client, "POST", path, {"reason": "no_page"},
-                               token=None)).status == 401
-    assert (await env.internal(client, "POST", path, {"reason": "no_page"},
-                               token="wrong")).status == 401
+    assert (await _presence(client, "web-p1", {"reason": "no_page"}, token=None)).status == 401
+    assert (await _presence(client, "web-p1", {"reason": "no_page"}, token="x")).status == 401
+    # the internal token (the Rasa side's) is not the gateway's
+    assert (await env.internal(client, "POST", "/internal/gateway/conversations/web-p1/presence",
+                               {"reason": "no_page"})).status == 401
+    # a console session is no gateway token either
+    assert (await _post(client, "/internal/gateway/conversations/web-p1/presence", csrf,
+                        {"reason": "no_page"})).status == 401
     for bad in ({"reason": "gone"}, {"reason": ["no_page"]}, {}, []):
-        assert (await env.internal(client, "POST", path, bad)).status == 400, bad
-    assert (await env.internal(client, "POST", "/internal/conversations/web-none/presence",
-                               {"reason": "no_page"})).status == 404
-    # a console session is no internal token
-    assert (await _post(client, path, csrf, {"reason": "no_page"})).status == 401
-    resp = await env.internal(client, "POST", path, {"reason": "no_page"})
+        assert (await _presence(client, "web-p1", bad)).status == 400, bad
+    assert (await _presence(client, "web-none", {"reason": "no_page"})).status == 404
+    resp = await _presence(client, "web-p1", {"reason": "no_page"})
     assert resp.status == 202 and (await resp.json())["presence"] == "offline"
     # the same report twice is shown once; coming back is shown
-    await env.internal(client, "POST", path, {"reason": "no_page"})
-    await env.internal(client, "POST", path, {"reason": "page_open"})
+    await _presence(client, "web-p1", {"reason": "no_page"})
+    await _presence(client, "web-p1", {"reason": "page_open"})
     shown = [e for e in await _events(client, cid) if e["data"].get("presence")]
     assert [e["data"]["reason"] for e in shown] == ["no_page", "page_open"]
     assert shown[0]["text"] == labels.PRESENCE_LABELS["no_page"]
@@ -58,9 +71,7 @@ async def test_presence_reports_need_the_internal_token_and_a_known_reason(env: 
 async def test_quick_exit_is_shown_and_the_case_stays_for_an_outcome(env: Env) -> None:
     client, csrf = await _coach(env, "anna")
     cid = await _claimed(env, client, csrf, "web-q1")
-    resp = await env.internal(client, "POST", "/internal/conversations/web-q1/presence",
-                              {"reason": "quick_exit"})
-    assert resp.status == 202
+    assert (await _presence(client, "web-q1", {"reason": "quick_exit"})).status == 202
     left = [e for e in await _events(client, cid) if e["data"].get("presence") == "left"]
     assert left and "snabbutgång" in left[0]["text"]
     case = (await (await client.get(f"/api/cases/{cid}")).json())["case"]
@@ -70,8 +81,7 @@ async def test_quick_exit_is_shown_and_the_case_stays_for_an_outcome(env: Env) -
 async def test_sms_stop_closes_the_case_through_the_explicit_field(env: Env) -> None:
     client, csrf = await _coach(env, "anna")
     cid = await _claimed(env, client, csrf, "sms-s1")
-    resp = await env.internal(client, "POST", "/internal/conversations/sms-s1/presence",
-                              {"reason": "sms_stop"})
+    resp = await _presence(client, "sms-s1", {"reason": "sms_stop"})
     assert resp.status == 202 and (await resp.json())["status"] == "closed"
     case = (await (await client.get(f"/api/cases/{cid}")).json())["case"]
     assert case["status"] == "closed" and case["outcome"] == "user_left"

@@ -284,9 +284,10 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
         "execute_side_effects": "true",
         "output_channel": "callback",  # the case's own channel, never "latest"
     }
-    assert post["json"] == [
-        {"event": "bot", "text": "Hej, jag heter Anna och är coach.", "metadata": {"coach": True}}
-    ]
+    [sent] = post["json"]
+    assert sent["event"] == "bot" and sent["text"] == "Hej, jag heter Anna och är coach."
+    # the coach flag, and the id a later SMS delivery report names the message by
+    assert sent["metadata"]["coach"] is True and len(sent["metadata"]["message_id"]) == 32
 
     # transcript so far comes from the tracker
     env.rasa.trackers["conv-live"].insert(0, {"event": "user", "text": "ja vill prata me nån"})

@@ -225,7 +225,7 @@ async def test_escalation_internal_api_needs_its_token_and_takes_any_id(
     cid = quote(conversation, safe="")
     targets = (("GET", f"/internal/conversations/{cid}/case"),
                ("POST", f"/internal/conversations/{cid}/messages"),
-               ("POST", f"/internal/conversations/{cid}/presence"),
+               ("POST", f"/internal/gateway/conversations/{cid}/presence"),
                ("POST", "/internal/cases"), ("POST", "/internal/review"))
     for token in (auth, f"Bearer {TOKEN}"):
         for method, path in targets:

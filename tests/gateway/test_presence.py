@@ -1,6 +1,7 @@
 """The gateway tells the escalation service when the young person leaves or comes back
 without a message: quick exit, no chat page open (after a grace period), page open again,
-SMS STOP. Through the service's internal API with an explicit reason, never a text."""
+SMS STOP. Through the service's gateway API (GATEWAY_CALLBACK_TOKEN) with an explicit reason,
+never a text."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.gateway import keys
+from bot.gateway.settings import CALLBACK_HEADER
 from bot.gateway.vault import WEB_PREFIX, pseudonym
 from tests.gateway.conftest import GatewayEnv
 from tests.gateway.helpers import twilio_post, wait_until
 
-TOKEN = "presence-test-internal-token"
+TOKEN = "test-callback-token"  # = tests/gateway/conftest.py base_settings
 
 
 class FakeEscalation:
@@ -29,11 +31,11 @@ class FakeEscalation:
 
     def make_app(self) -> web.Application:
         app = web.Application()
-        app.router.add_post("/internal/conversations/{cid}/presence", self._presence)
+        app.router.add_post("/internal/gateway/conversations/{cid}/presence", self._presence)
         return app
 
     async def _presence(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if request.headers.get(CALLBACK_HEADER) != TOKEN:
             self.refused += 1
             return web.json_response({"error": "unauthorized"}, status=401)
         body = await request.json()
@@ -52,7 +54,7 @@ async def escalation() -> AsyncIterator[tuple[FakeEscalation, str]]:
 
 @pytest.fixture
 def settings_overrides(escalation: tuple[FakeEscalation, str]) -> dict[str, Any]:
-    return {"escalation_url": escalation[1], "escalation_token": TOKEN}
+    return {"escalation_url": escalation[1]}
 
 
 async def _hello(gw: GatewayEnv, token: str) -> Any:
