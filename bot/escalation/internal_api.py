@@ -22,7 +22,7 @@ from bot.escalation.common import (
     read_json_object,
     text_ok,
 )
-from bot.escalation.service import leave_word, publish_case, user_left
+from bot.escalation.service import PRESENCE_REASONS, leave_word, presence, publish_case, user_left
 from bot.escalation.store import TRIGGERS, OpenResult
 
 MAX_ID = 200
@@ -201,6 +201,9 @@ async def user_message(request: web.Request) -> web.Response:
         or not math.isfinite(timestamp)
     ):
         raise ApiError(400, "invalid_field", "'timestamp' must be a number")
+    # the title of the button the user pressed, when the text is its payload ("/affirm")
+    button_title = field_str(data, "button_title", max_len=200, required=False,
+                             allow_empty=True)
     assert text is not None
     store, hub = request.app[keys.STORE], request.app[keys.HUB]
     result = await store.run(
@@ -209,10 +212,12 @@ async def user_message(request: web.Request) -> web.Response:
         text,
         intent or None,
         float(timestamp) if timestamp is not None else None,
+        button_title or None,
     )
     if result is None:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     await hub.send_case(result.case.id, {"type": "event", "event": event_json(result.event, {})})
+    await hub.queue_changed()  # other pages of the holder: unread counts
     word = leave_word(text)
     if word is not None:
         closed = await user_left(request.app, result.case, word)
@@ -278,6 +283,27 @@ async def delivery_failures(request: web.Request) -> web.Response:
          "message_ids": [ev.data.get("message_id") for ev in result.changed]})
     await hub.send_case(case.id, {"type": "event", "event": event_json(warning, {})})
     return web.json_response({"case_id": case.id, "marked": len(result.changed)})
+
+
+async def user_presence(request: web.Request) -> web.Response:
+    """POST /internal/gateway/conversations/{id}/presence {"reason": ...} (the gateway, with
+    GATEWAY_CALLBACK_TOKEN): what it knows about
+    the young person without a message (page open again, no page open, quick exit, SMS
+    STOP). An explicit field, never a message text: 202 with the case's state, 404 if the
+    conversation has no open case."""
+    conversation_id = _path_conversation_id(request)
+    data = await read_json_object(request)
+    reason = data.get("reason")
+    if not isinstance(reason, str) or reason not in PRESENCE_REASONS:
+        raise ApiError(400, "invalid_field",
+                       "'reason' must be one of " + ", ".join(PRESENCE_REASONS))
+    store = request.app[keys.STORE]
+    case = await store.run(store.open_case_for, conversation_id)
+    if case is None:
+        raise ApiError(404, "no_open_case", "No open case for this conversation")
+    case = await presence(request.app, case, reason)
+    return web.json_response({"case_id": case.id, "status": case.status,
+                              "presence": PRESENCE_REASONS[reason]}, status=202)
 
 
 async def get_case(request: web.Request) -> web.Response:

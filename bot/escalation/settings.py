@@ -69,6 +69,10 @@ class Settings:
     max_message_chars: int = 4000
     sweep_interval_seconds: float = 5.0
     presence_ttl_seconds: float = 120.0
+    # after this long without a message from the young person the console says they have
+    # gone quiet and asks before the coach writes (10 min: a hard message can take a few
+    # minutes to write; after ten the coach should not assume anyone is reading)
+    user_quiet_seconds: float = 600.0
     session_max_age_seconds: int = 12 * 3600
     average_handling_seconds: int = 120
     rasa_timeout_seconds: float = 10.0
@@ -132,6 +136,7 @@ class Settings:
             client_max_size=_int(env, "ESCALATION_MAX_BODY_BYTES", 64 * 1024),
             sweep_interval_seconds=_float(env, "ESCALATION_SWEEP_INTERVAL_SECONDS", 5.0),
             presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
+            user_quiet_seconds=_float(env, "ESCALATION_USER_QUIET_MINUTES", 10.0) * 60,
             ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
             max_cases_per_conversation=_int(env, "ESCALATION_MAX_CASES_PER_CONVERSATION", 3),
             max_open_cases_per_client=_int(env, "ESCALATION_MAX_OPEN_CASES_PER_CLIENT", 3),

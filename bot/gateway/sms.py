@@ -26,6 +26,7 @@ from aiohttp import web
 from bot import language
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
+from bot.gateway.presence import PresenceReporter
 from bot.gateway.rasa import RasaGateway, RasaUnavailable
 from bot.gateway.settings import CALLBACK_HEADER, GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
@@ -263,13 +264,15 @@ class SmsOutbox:
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaGateway,
                  limiter: RateLimiter, coach: CoachTracker,
-                 senders: dict[str, Sender]) -> None:
+                 senders: dict[str, Sender],
+                 presence: PresenceReporter | None = None) -> None:
         self.settings = settings
         self.vault = vault
         self.rasa = rasa
         self.limiter = limiter
         self.coach = coach
         self.senders = senders  # provider name -> send(http, to, from_, body)
+        self.presence = presence
         self.http: aiohttp.ClientSession | None = None
         self._inflight: dict[str, int] = {}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
@@ -337,7 +340,10 @@ class SmsOutbox:
         word = sms.text.casefold().strip(".! ")
         await self._send_direct(
             sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
-        try:  # "stop" is the escalation service's leave word: an open case is closed
+        # an explicit report: the service closes an open coach case and tells the coach
+        if self.presence is not None and await self.presence.left(sender, "sms_stop"):
+            return
+        try:  # the report did not go through: "stop" is also the service's leave word
             await self.rasa.send(sender, "stop")
         except RasaUnavailable as exc:
             log.warning("STOP not forwarded to Rasa: %s", exc)

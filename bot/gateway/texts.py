@@ -30,8 +30,6 @@ NUMBER_FACTS = ("emergency_number", "police_non_emergency", "bris_phone", "mind_
                 "vardguiden", "kontakt_norrkoping", "socialjour_norrkoping")
 SITE_FACTS = ("bris_web", "mind_web")
 _NUMBER_RE = re.compile(r"(?<![\d.])(?:0\d{1,3}-)?\d[\d ]*\d(?![\d.])")
-# texts that mean "the coach has gone, the bot is back" (sent by the escalation service)
-COACH_LEFT_KEYS = ("utter_coach_handed_back", "utter_coach_closed", "utter_coach_user_left")
 
 
 def _mtime() -> float:
@@ -106,8 +104,3 @@ def sms_friendly(text: str) -> str:
         if " " in number:
             text = text.replace(number, number.replace(" ", ""))
     return text
-
-
-def coach_left_texts() -> frozenset[str]:
-    return frozenset(text(k, lang).strip() for k in COACH_LEFT_KEYS
-                     for lang in content.LANGUAGES)
