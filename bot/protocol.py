@@ -43,6 +43,14 @@ HANDOFF_ENDED = "ended"  # the coach's part is over: the bot answers again
 HANDOFF_REASON_KEY = "reason"
 HANDED_BACK, CLOSED, USER_LEFT = "handed_back", "closed", "user_left"
 
+# presence: what the gateway reports to the escalation service about a young person that no
+# message says (POST /internal/gateway/conversations/{id}/presence, {"reason": ...}); the
+# web chat page sends QUICK_EXIT over its socket ({"type": "leave", "reason": "quick_exit"})
+PAGE_OPEN, NO_PAGE, QUICK_EXIT, SMS_STOP = "page_open", "no_page", "quick_exit", "sms_stop"
+PRESENCE_REASONS = frozenset({PAGE_OPEN, NO_PAGE, QUICK_EXIT, SMS_STOP})
+# the reports after which the young person is gone for good: an open case is closed
+LEFT_REASONS = frozenset({QUICK_EXIT, SMS_STOP})
+
 # the header that carries GATEWAY_CALLBACK_TOKEN between the gateway and Rasa's channels
 CALLBACK_HEADER = "X-Gateway-Callback-Token"
 

@@ -606,9 +606,9 @@ _THREAT: dict[str, str] = {
     r"|my family|my brother|my mom|my mum|my sister|my little)\b",
     "threatened": r"\b(?:hotad|hotade mig|hotar mig|hotar oss|hotat mig|fatt hot|fick hot|dodshot|hotbrev|hot mot mig|hot pa snap"
     r"|threatened|threatening me|death threats?|threats? against me|threats? on snap|gront ljus pa mig|green light on me)\b",
-    "they_said": r"\b(?:dom|de|they|nan|nagon|someone|han|he)\b(?:\s+\w+){0,4}\s+(?:sa|sager|sagt|said|says|skriver|skrev|wrote|told me|tells me"
+    "they_said": r"\b(?:dom|de|they|nan|nagon|someone|han|he|folk|people)\b(?:\s+\w+){0,4}\s+(?:sa|sager|sagt|said|says|skriver|skrev|wrote|told me|tells me"
     r"|threatar|hotar|hotade|lovade|sms ar|messaged|texted|posted)\b(?:\s+\w+){0,10}\s+(?:doda|dodar|dod|dead|klar|done|kort|next|nasta|skjut\w*"
-    r"|shoot\w*|smaller|brinna|burn|branna|break my|straffas|betala|pays|pay for it|ta mig|tar mig|hitta mig|find me|vanta pa mig|ses pa"
+    r"|shoot\w*|smaller|brinna|burn|branna|break my|straffas|ska bort|ska forsvinna|betala|pays|pay for it|ta mig|tar mig|hitta mig|find me|vanta pa mig|ses pa"
     r"|ska fa se|overleva|survive|ska do|kommer do|kmr do|begravs|begravas|buried|gets buried|slut for mig|slut pa mig)\b",
     "know_where": r"\b(?:vet|vi vet|we know|they know|know) (?:var|where) (?:jag|ja|du|din|min|mina|u|you|i|my|your) ?(?:\w+ )?(?:bor|jobbar|gar|e|live|work|works|go|is)\b"
     r"|\b(?:dom|de|they|han|he|vi|we|nan|nagon|someone)\b(?:\s+\w+){0,2}\s+(?:vet|know|knows) (?:var|vart|where|vilken|which)"
@@ -621,12 +621,15 @@ _THREAT: dict[str, str] = {
     # harm as the price of talking, testifying, quitting or refusing
     "if_you_talk": r"\b(?:om|if)\s+(?:\w+\s+){0,2}(?:vittnar|pratar|snackar|golar|berattar|lamnar|slutar|hoppar av|quit|quits|leave|leaves"
     r"|talk|talks|testify|testifies|snitch\w*|tell|tells|gar till polisen|goes to the police|go to the police)\b(?:\s+\w+){0,8}\s+"
-    r"(?:hitta|doda|dodar|skada|skadar|skjuta|skjuter|slakta|ga pa|komma efter|kommer efter|hurt|kill|killed|find(?! out)|shoot|come after)\b"
+    r"(?:hitta|doda|dodar|skada|skadar|skjuta|skjuter|slakta|ga pa|komma efter|kommer efter|hurt|kill|killed|find(?! out)|shoot|come after|branna|branner|burn|burns)\b"
     r"|\b(?:will be|ska|kommer) (?:killed|hurt|shot|dodas|skadas|skjutas)\b(?:\s+\w+){0,4}\s+(?:om|if)\b"
     r"|\bom (?:ja|jag|du|han|hon) (?:inte|int)\b(?:\s+\w+){0,6}\s+(?:sa )?(?:tar|dodar|skadar|skjuter|hugger) (?:de|dom)\b",
     "exposed": r"\b(?:lagt ut|la ut|posted|shared) (?:min|mitt|my) (?:adress|address|bild|face|namn|name|number|nummer)\b|\bgolare\b(?:\s+\w+){0,4}\s+(?:adress|address)"
     r"|\b(?:adress|address)\b(?:\s+\w+){0,6}\s+golare\b",
-    "warning_sign": r"\bkula i (?:brevladan|postladan)\b|\bbullet in (?:my|our|the) (?:mailbox|letterbox)\b"
+    "warning_sign": r"\bkula i (?:\w+ )?(?:brevlad\w*|postlad\w*)\b|\b(?:sent me|skickade|skickat|skickar|dom|they|someone|nan)\b"
+    r"(?:\s+\w+){0,3}\s+(?:photo|picture|pic|bild|bilder) (?:of|pa) (?:my|our|min|mitt"
+    r"|var|vart|mammas|pappas|my mum s|my mums|my moms|my mom s|my dad s|my dads) (?:\w+ )?(?:house|door|building|car|hus|dorr|port"
+    r"|bil|bilen)\b|\bbullet in (?:my|our|the) (?:mailbox|letterbox)\b"
     r"|\bbild pa (?:mammas|var|vart|min|mitt|vara) (?:dorr|hus|port)\b|\b(?:photo|picture|pic) of (?:my|our) (?:house|door|building)\b"
     r"|\bsamma bil (?:utanfor|vid)\b|\bsame car (?:outside|by)\b|\b(?:bevakar|watching|following) (?:mig|me) for\b",
     "passive_harm": r"\bska (?:skjutas|dodas|straffas|fa betala|fa lida|ta stryk)\b|\b(?:will|gonna) (?:be shot|get shot|pay for|get hurt)\b"
@@ -636,7 +639,12 @@ _THREAT: dict[str, str] = {
     r"|\b(?:i m|im|she s|he s|hon e|han e|du e|you re|ja e) (?:nasta|next)\b|\bthreats? pa\b",
     "hit_out": r"\b(?:hit out on|price on my head|pris pa mitt huvud|gront ljus|green light)\b|\bcome for (?:me|us|my)\b"
     r"|\bkomma efter (?:mig|mej|oss)\b|\b(?:ingen|no one|nobody) (?:lamnar|leaves) (?:\w+ ){0,2}(?:levande|alive)\b",
-    "or_else": r"\b(?:annars|or else|otherwise)\b(?:\s+\w+){0,3}\s+(?:doda|doder|skjuter|hugger|kill|shoot|stab|dor|die)\b",
+    "or_else": r"\b(?:annars|or else|otherwise)\b(?:\s+\w+){0,3}\s+(?:doda|doder|skjuter|hugger|skadar|skada|branner|kill|shoot|stab"
+    r"|hurt|burn|dor|die)\b",
+    # the short forms of "he'll", "she'll", "they'll" without the apostrophe: "hell kill me"
+    "contracted_will": r"\b(?:hell|shell|theyll|he ll|she ll|they ll)\b (?:kill|shoot|stab|hurt|murder|get|burn) (?:me|us|my)\b"
+    r"|\bska (?:sla|slå) ihjal (?:mig|mej|oss|min|mitt|mina)\b|\b(?:hotar|hotade|threatens|threatened) (?:att|to)\b(?:\s+\w+){0,8}"
+    r"\s+(?:gora (?:mig|mej|oss) illa|skada|doda|hurt|kill)\b",
 }
 # Not a safety situation by itself: a film, a game, the news; hyperbole; a parent's "kill".
 _MEDIA = re.compile(

@@ -138,6 +138,8 @@ class Settings:
     escalation_max_body_bytes: int = 64 * 1024
     escalation_sweep_interval_seconds: float = 5.0
     escalation_presence_ttl_seconds: float = 120.0
+    # the console says the young person has gone quiet after this long without a message
+    escalation_user_quiet_minutes: float = 10.0
     escalation_ws_recheck_seconds: float = 10.0
     escalation_max_cases_per_conversation: int = 3
     escalation_max_open_cases_per_client: int = 3

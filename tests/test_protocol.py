@@ -25,7 +25,9 @@ def _edited_content(tmp_path: Path) -> Path:
 
 
 def _notices(events: list[dict[str, Any]]) -> list[str]:
-    return [i["kind"] for i in history(events) if i["type"] == "notice"]
+    """The page's "joined" notices and its "the coach has left" lines (the marked goodbye)."""
+    return [i["kind"] if i["type"] == "notice" else "coach_left" for i in history(events)
+            if i["type"] == "notice" or i.get("handoff")]
 
 
 def test_editing_the_content_text_does_not_change_the_hand_off(
@@ -35,7 +37,7 @@ def test_editing_the_content_text_does_not_change_the_hand_off(
                 "metadata": protocol.handoff_ended(protocol.HANDED_BACK)}]
     before = _notices(session)
     first = CoachTracker()
-    live_before = [first.notices("w", {"text": e["text"], **e["metadata"]}) for e in session]
+    live_before = [first.notice("w", {"text": e["text"], **e["metadata"]}) for e in session]
     monkeypatch.setattr(content, "CONTENT_PATH", _edited_content(tmp_path))
     edited = [session[0], {**session[1],
                            "text": content.text("utter_coach_handed_back", "sv",
@@ -43,8 +45,8 @@ def test_editing_the_content_text_does_not_change_the_hand_off(
     assert edited[1]["text"].startswith("Helt ny text")
     assert _notices(edited) == before == ["coach_joined", "coach_left"]
     tracker = CoachTracker()
-    assert [tracker.notices("w", {"text": e["text"], **e["metadata"]}) for e in edited] == \
-        live_before
+    assert [tracker.notice("w", {"text": e["text"], **e["metadata"]}) for e in edited] == \
+        live_before == ["coach_joined", None]
     # and the old text without the event is just a bot message
     assert _notices([session[0], {"event": "bot", "text": session[1]["text"]}]) == \
         ["coach_joined"]
@@ -71,7 +73,7 @@ async def test_resume_marks_the_end_of_the_hand_off(monkeypatch: pytest.MonkeyPa
     assert sent[0][-1]["metadata"] == {"handoff": "ended", "reason": "user_left"}
 
 
-async def test_callback_channel_forwards_the_hand_off_on_the_last_part() -> None:
+async def test_callback_channel_forwards_the_hand_off_as_one_message() -> None:
     posted: list[dict[str, Any]] = []
 
     class Recorder(GatewayCallbackOutput):
@@ -82,4 +84,8 @@ async def test_callback_channel_forwards_the_hand_off_on_the_last_part() -> None
     out.messages = []
     await out.send_text_message("web-x", "Första.\n\nAndra.",
                                 **protocol.handoff_ended(protocol.CLOSED))
-    assert [m.get("handoff") for m in posted] == [None, "ended"]
+    # the goodbye is one message (the page shows it as one line), with the event on it
+    assert [(m["text"], m.get("handoff")) for m in posted] == [("Första.\n\nAndra.", "ended")]
+    posted.clear()
+    await out.send_text_message("web-x", "Första.\n\nAndra.", coach=True)
+    assert [(m["text"], m.get("coach")) for m in posted] == [("Första.", True), ("Andra.", True)]

@@ -75,11 +75,13 @@ class EscalationClient(HttpClient):
         raise EscalationUnavailable(str(last))
 
     async def relay_message(self, conversation_id: str, text: str, intent: str | None,
-                            timestamp: float | None) -> int:
-        """A user message for the conversation's open case: 202 taken, 404 no open case."""
+                            timestamp: float | None, button_title: str | None = None) -> int:
+        """A user message for the conversation's open case: 202 taken, 404 no open case;
+        `button_title`: the message is a button's payload, so the coach reads its title."""
         path = f"/internal/conversations/{quote(conversation_id, safe='')}/messages"
-        status, _, _ = await self._post(path, {"text": text, "intent": intent,
-                                               "timestamp": timestamp})
+        status, _, _ = await self._post(path, {
+            "text": text, "intent": intent, "timestamp": timestamp,
+            **({"button_title": button_title[:200]} if button_title else {})})
         return status
 
     async def post_review(self, payload: dict[str, Any]) -> int:

@@ -14,8 +14,11 @@ from bot.protocol import (
     CALLBACK_HEADER,
     COACH_KEY,
     HANDED_BACK,
+    HANDOFF_ENDED,
+    HANDOFF_KEY,
     LISTEN_ACTION,
     MESSAGE_ID_KEY,
+    ends_handoff,
     handoff_ended,
     is_coach,
 )
@@ -236,9 +239,18 @@ def transcript_from_events(events: list[Any], until: float | None = None,
                            since: float | None = None) -> list[dict[str, Any]]:
     """Reduce tracker events to what a coach needs to read, within the case's time window:
     an event after `until` (the case ended) or before `since` (an earlier case of the same
-    conversation ended), or without a time when a window applies, is left out."""
+    conversation ended), or without a time when a window applies, is left out.
+
+    A user entry that is a payload of the last bot turn's buttons carries that button's
+    `button_title`; the bot message that ended a coach's part carries `handoff`."""
     out: list[dict[str, Any]] = []
+    buttons: dict[str, str] = {}  # payload -> title of the last bot turn's buttons
     for ev, text, metadata in said(events):
+        if ev["event"] == "bot":  # before the window check: a button may predate the window
+            data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
+            buttons = {str(b.get("payload")): str(b.get("title"))
+                       for b in data.get("buttons") or []
+                       if isinstance(b, dict) and b.get("payload") and b.get("title")}
         if until is not None or since is not None:
             ts = ev.get("timestamp")
             if isinstance(ts, bool) or not isinstance(ts, (int, float)):
@@ -247,7 +259,11 @@ def transcript_from_events(events: list[Any], until: float | None = None,
                 continue
         who = "user" if ev["event"] == "user" else ("coach" if is_coach(metadata) else "bot")
         entry = {"who": who, "text": text, "timestamp": ev.get("timestamp")}
+        if who == "user" and text.strip() in buttons:
+            entry["button_title"] = buttons[text.strip()]
         if who == "coach" and isinstance(metadata.get(MESSAGE_ID_KEY), str):
             entry[MESSAGE_ID_KEY] = metadata[MESSAGE_ID_KEY]
+        if who == "bot" and ends_handoff(metadata):
+            entry[HANDOFF_KEY] = HANDOFF_ENDED
         out.append(entry)
     return out

@@ -18,7 +18,7 @@ from bot.escalation.common import (
     read_json_object,
     text_ok,
 )
-from bot.escalation.service import CaseRequest
+from bot.escalation.service import PRESENCE_STATES, CaseRequest
 from bot.escalation.store import TRIGGERS
 from bot.protocol import leave_word
 
@@ -98,6 +98,9 @@ async def user_message(request: web.Request) -> web.Response:
         or not math.isfinite(timestamp)
     ):
         raise ApiError(400, "invalid_field", "'timestamp' must be a number")
+    # the title of the button the user pressed, when the text is its payload ("/affirm")
+    button_title = field_str(data, "button_title", max_len=200, required=False,
+                             allow_empty=True)
     assert text is not None
     store, hub = request.app[keys.STORE], request.app[keys.HUB]
     result = await store.run(
@@ -106,10 +109,12 @@ async def user_message(request: web.Request) -> web.Response:
         text,
         intent or None,
         float(timestamp) if timestamp is not None else None,
+        button_title or None,
     )
     if result is None:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     await hub.send_case(result.case.id, {"type": "event", "event": event_json(result.event, {})})
+    await hub.queue_changed()  # other pages of the holder: unread counts
     word = leave_word(text)
     if word is not None:
         closed = await request.app[keys.CASES].user_left(result.case, word)
@@ -173,6 +178,27 @@ async def delivery_failures(request: web.Request) -> web.Response:
         case.id, text, {"warning": "sms_not_delivered", "status": status, "error_code": code,
                         "message_ids": [ev.data.get("message_id") for ev in result.changed]})
     return web.json_response({"case_id": case.id, "marked": len(result.changed)})
+
+
+async def user_presence(request: web.Request) -> web.Response:
+    """POST /internal/gateway/conversations/{id}/presence {"reason": ...} (the gateway, with
+    GATEWAY_CALLBACK_TOKEN): what it knows about
+    the young person without a message (page open again, no page open, quick exit, SMS
+    STOP). An explicit field, never a message text: 202 with the case's state, 404 if the
+    conversation has no open case."""
+    conversation_id = _path_conversation_id(request)
+    data = await read_json_object(request)
+    reason = data.get("reason")
+    if not isinstance(reason, str) or reason not in PRESENCE_STATES:
+        raise ApiError(400, "invalid_field",
+                       "'reason' must be one of " + ", ".join(sorted(PRESENCE_STATES)))
+    store = request.app[keys.STORE]
+    case = await store.run(store.open_case_for, conversation_id)
+    if case is None:
+        raise ApiError(404, "no_open_case", "No open case for this conversation")
+    case = await request.app[keys.CASES].presence(case, reason)
+    return web.json_response({"case_id": case.id, "status": case.status,
+                              "presence": PRESENCE_STATES[reason]}, status=202)
 
 
 async def get_case(request: web.Request) -> web.Response:

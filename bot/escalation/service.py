@@ -13,7 +13,7 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot import content, protocol
@@ -21,7 +21,7 @@ from bot.client_window import ClientCaseWindow, Reservation
 from bot.clients.gateway import GatewayLink
 from bot.clients.rasa import RasaClient, RasaError, delivery_channel
 from bot.db.models import COACH_OUTCOMES, Case, utcnow
-from bot.escalation import texts
+from bot.escalation import labels, texts
 from bot.escalation.common import (
     CaseConflict,
     CoachInfo,
@@ -32,14 +32,36 @@ from bot.escalation.common import (
     UnknownCase,
     case_for_coach,
     event_json,
+    holds,
+    iso,
     text_ok,
 )
 from bot.escalation.hub import Hub
 from bot.escalation.settings import Settings
 from bot.escalation.store import Conflict, NotFound, OpenResult, Store
 from bot.hours import in_hours
+from bot.privacy import scrub
 
 log = logging.getLogger(__name__)
+
+# what the gateway may report about the young person (bot.protocol's presence reasons): the
+# reason decides the state; "left" for good, "offline" for now, "online" back again
+PRESENCE_STATES = {protocol.PAGE_OPEN: "online", protocol.NO_PAGE: "offline",
+                   protocol.QUICK_EXIT: "left", protocol.SMS_STOP: "left"}
+LEAVE_WORD_REASON = "leave_word"  # the young person typed a leave word in the chat
+# the user's leaving that closes the case at once (the bot gets the conversation back)
+CLOSING_REASONS = frozenset({protocol.SMS_STOP, LEAVE_WORD_REASON})
+NOTE_MAX_CHARS = 4000
+
+
+def _checked_text(value: Any, max_chars: int, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("invalid_field", f"{what} är tomt")
+    if not text_ok(value):
+        raise InvalidInput("invalid_field", f"{what} innehåller ogiltiga tecken")
+    if len(value) > max_chars:
+        raise InvalidInput("invalid_field", f"{what} är längre än {max_chars} tecken")
+    return value.strip()
 
 
 async def user_text(name: str, language: str) -> str:
@@ -230,21 +252,12 @@ class CaseService:
 
     async def system_note(self, case_id: str, text: str, meta: dict[str, Any]) -> None:
         """A note for the coach in the case's history, shown at once on open consoles."""
-        ev = await self.store.run(self.store.add_event, case_id, "system", text, None, meta)
-        await self.hub.send_case(case_id, {"type": "event", "event": event_json(ev, {})})
+        await self._push_event(case_id, "system", text, None, meta)
 
     async def send_coach_message(self, coach: CoachInfo, case_id: str,
                                  text: Any) -> dict[str, Any]:
         """Deliver a coach message to the user through Rasa and show it on every open console."""
-        settings = self.settings
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInput("invalid_field", "Meddelandet är tomt")
-        if not text_ok(text):
-            raise InvalidInput("invalid_field", "Meddelandet innehåller ogiltiga tecken")
-        if len(text) > settings.max_message_chars:
-            raise InvalidInput(
-                "invalid_field", f"Meddelandet är längre än {settings.max_message_chars} tecken"
-            )
+        text = _checked_text(text, self.settings.max_message_chars, "Meddelandet")
         case = await self.load_case(case_id)
         _ensure_open(case)
         if case.status != "claimed" or case.claimed_by != coach.id:
@@ -252,7 +265,7 @@ class CaseService:
         channel = delivery_channel(case.channel)
         message_id = uuid.uuid4().hex  # names the message in a later delivery report
         try:
-            await self.rasa.send_coach_message(case.conversation_id, text.strip(), channel,
+            await self.rasa.send_coach_message(case.conversation_id, text, channel,
                                                message_id)
         except RasaError as exc:
             log.warning("coach message not delivered: %s", exc)
@@ -261,11 +274,9 @@ class CaseService:
                 "Meddelandet kunde inte levereras till användaren (chattboten eller webbchatten "
                 "svarar inte). Det är inte skickat; försök igen.",
             ) from exc
-        store = self.store
-        ev = await store.run(store.add_event, case.id, "coach", text.strip(), coach.id,
-                             {"delivered": channel is not None, "message_id": message_id})
-        payload = event_json(ev, {coach.id: coach.username})
-        await self.hub.send_case(case.id, {"type": "event", "event": payload})
+        payload = await self._push_event(case.id, "coach", text, coach,
+                                         {"delivered": channel is not None,
+                                          "message_id": message_id})
         if channel is None:  # stored, but this channel cannot push it: the coach must know
             await self.system_note(case.id, texts.NOT_DELIVERED.format(channel=case.channel),
                                     {"warning": "not_delivered"})
@@ -281,12 +292,15 @@ class CaseService:
 
     async def finish(self, coach: CoachInfo, case_id: str, *, close: bool,
                      outcome: Any = None) -> Case:
-        """Hand back to the bot (close=False) or close with an outcome; both resume the bot."""
+        """Hand back to the bot (close=False) or close with an outcome; both resume the bot.
+        Closing a case already handed back only records the outcome."""
         if close and outcome not in COACH_OUTCOMES:
             raise InvalidInput("invalid_field", "Välj ett utfall: " + ", ".join(COACH_OUTCOMES))
         case = await self.load_case(case_id)
+        if close and case.status == "handed_back":
+            return await self._close_handed_back(coach, case, str(outcome))
         _ensure_open(case)
-        if not (coach.is_admin or case.claimed_by == coach.id):
+        if not holds(coach, case):
             raise NotAllowed("forbidden", "Bara coachen som har ärendet kan avsluta det")
         name = "utter_coach_closed" if close else "utter_coach_handed_back"
         text = await user_text(name, case.language)
@@ -312,11 +326,160 @@ class CaseService:
         await self.publish_case(case)
         return case
 
-    async def user_left(self, case: Case, word: str) -> Case | None:
-        """The user typed a leave word: resume the bot with a goodbye, close the case.
+    async def _close_handed_back(self, coach: CoachInfo, case: Case, outcome: str) -> Case:
+        """The outcome of a case the coach already handed back: nothing goes to the user (the
+        coach's goodbye was sent at hand back), the case is closed for the statistics."""
+        if not holds(coach, case):
+            raise NotAllowed("forbidden", "Bara coachen som har ärendet kan avsluta det")
+        store = self.store
+        try:
+            case = await store.run(store.close_handed_back, case.id, outcome, coach.id)
+        except Conflict as exc:
+            raise CaseConflict("case_closed", "Ärendet är redan avslutat") from exc
+        await self.publish_case(case)
+        return case
 
-        Rasa first (as for a coach's close): if it is down the case stays open, the coach is told,
-        and None is returned; closing the case later resumes the bot.
+    async def _push_event(self, case_id: str, kind: str, text: str,
+                          coach: CoachInfo | None = None,
+                          data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Store a case event and show it on every console open on the case."""
+        store = self.store
+        ev = await store.run(store.add_event, case_id, kind, text,
+                             coach.id if coach else None, data or {})
+        payload = event_json(ev, {coach.id: coach.username} if coach else {})
+        await self.hub.send_case(case_id, {"type": "event", "event": payload})
+        return payload
+
+    async def _held_case(self, coach: CoachInfo, case_id: str) -> Case:
+        case = await self.load_case(case_id)
+        if not holds(coach, case):
+            raise NotAllowed("forbidden", "Bara coachen som har ärendet kan göra det")
+        return case
+
+    async def add_note(self, coach: CoachInfo, case_id: str, text: Any) -> dict[str, Any]:
+        """A private note on the case: scrubbed, stored with its events (so retention and
+        `forget` delete it with the case), shown on the holder's consoles, never sent to Rasa
+        or the user."""
+        note = _checked_text(text, NOTE_MAX_CHARS, "Anteckningen")
+        case = await self._held_case(coach, case_id)
+        # nothing identifying in clear on disk: the coach's own words go through the scrubber
+        return await self._push_event(case.id, "note", await asyncio.to_thread(scrub, note),
+                                      coach)
+
+    async def transfer(self, coach: CoachInfo, case_id: str, to: Any) -> Case:
+        """Move a claimed case to another coach who is online now; only the holder (or an
+        admin) may. From then on only the new holder reads and writes it (can_read): the old
+        holder's sockets are ended by their access check."""
+        if not isinstance(to, str) or not to or len(to) > 64 or not text_ok(to):
+            raise InvalidInput("invalid_field", "Välj en kollega")
+        case = await self._held_case(coach, case_id)
+        if case.status != "claimed":
+            raise CaseConflict("not_claimed", "Bara ett pågående ärende kan lämnas över")
+        store = self.store
+        available = await store.run(store.coaches_available,
+                                    self.settings.presence_ttl_seconds)
+        target = next((c for c in available if c.username == to), None)
+        if target is None:
+            raise InvalidInput("invalid_field",
+                               "Kollegan är inte inloggad och tillgänglig just nu")
+        if target.id == case.claimed_by:
+            raise InvalidInput("invalid_field", "Ärendet är redan hos den kollegan")
+        try:
+            case = await store.run(store.transfer, case.id,
+                                   None if coach.is_admin else coach.id, target.id, coach.id)
+        except Conflict as exc:
+            raise CaseConflict("conflict", "Ärendet har ändrats; ladda om sidan") from exc
+        log.info("case %s transferred by coach %s to coach %s", case.id, coach.id, target.id)
+        await self._push_event(case.id, "system",
+                               texts.TRANSFERRED.format(by=coach.username, to=target.username),
+                               None, {"transferred_to": target.username})
+        await self.publish_case(case)
+        return case
+
+    async def presence(self, case: Case, reason: str) -> Case:
+        """What the gateway knows about the young person (page open, none open, quick exit,
+        SMS STOP), shown to the coach once per change; SMS STOP also closes the case."""
+        if reason in CLOSING_REASONS:
+            return await self.user_left(case, reason=reason) or case
+        store = self.store
+        events = await store.run(store.events, case.id)
+        last = next((e.data.get("reason") for e in reversed(events)
+                     if e.kind == "system" and isinstance(e.data, dict)
+                     and e.data.get("presence")), None)
+        if last == reason or (last is None and reason == protocol.PAGE_OPEN):
+            return case  # nothing new for the coach
+        await self._push_event(case.id, "system", labels.PRESENCE_LABELS[reason], None,
+                               {"presence": PRESENCE_STATES[reason], "reason": reason})
+        await self.hub.queue_changed()
+        return case
+
+    async def case_transcript(self, case: Case) -> list[dict[str, Any]]:
+        """The conversation from Rasa's tracker within the case's time window: from the end of
+        the conversation's previous case (else its start: what the bot said before the case,
+        which the user agreed to show) to the moment this case was closed or handed back."""
+        until = since = None
+        if case.closed_at is not None:
+            until = case.closed_at.replace(tzinfo=timezone.utc).timestamp()
+        store = self.store
+        previous = await store.run(store.previous_case_end, case)
+        if previous is not None:
+            since = previous.replace(tzinfo=timezone.utc).timestamp()
+        try:
+            transcript = await self.rasa.transcript(case.conversation_id, until, since)
+        except RasaError as exc:
+            log.warning("transcript unavailable: %s", exc)
+            raise RasaDown("rasa_unavailable", "Samtalshistoriken kunde inte hämtas") from exc
+        for entry in transcript:  # a button press as words: "tryckte: Ja"
+            if entry["who"] == "user":
+                entry["text"] = labels.user_text_label(entry["text"],
+                                                       entry.pop("button_title", None))
+        return transcript
+
+    async def export_text(self, coach: CoachInfo, case_id: str) -> tuple[str, str]:
+        """One case as plain text for the case file, every line through the project's
+        scrubber (phone numbers, personnummer, e-mail, names ... become [telefon], [e-post]
+        ...). The export itself is recorded on the case (who, when)."""
+        case = await self._held_case(coach, case_id)
+        transcript = await self.case_transcript(case)
+        store = self.store
+        names = await store.run(store.coach_names)
+        events = await store.run(store.events, case.id)
+        info = case_for_coach(case, utcnow(), names)
+        who = {"user": "Ungdomen", "bot": "Chattboten", "coach": "Coach"}
+        lines = [
+            "Sluta skjut Norrköping – utdrag ur ett chattärende (maskerat)",
+            f"Ärende: {case.id}",
+            f"Prioritet: {info['priority_label']}",
+            f"Orsak: {info['trigger_label']}",
+            f"Kanal: {info['channel_label']} · Språk: {info['language_label']}",
+            f"Öppnat: {iso(case.created_at)} (UTC)",
+            f"Coach: {info['claimed_by'] or '–'}",
+            f"Status: {case.status}" + (f" · Utfall: {case.outcome}" if case.outcome else ""),
+            "",
+            "Samtalet",
+            "--------",
+        ]
+        for item in transcript:
+            stamp = item.get("timestamp")
+            when = (datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M")
+                    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else "")
+            lines.append(f"[{when}] {who.get(item['who'], item['who'])}: {item['text']}")
+        notes = [e for e in events if e.kind == "note"]
+        if notes:
+            lines += ["", "Coachens anteckningar (visades aldrig för ungdomen)", "--------"]
+            lines += [f"[{iso(e.created_at)}] {names.get(e.coach_id or 0, '')}: {e.text}"
+                      for e in notes]
+        body = await asyncio.to_thread(lambda: "\n".join(scrub(line) for line in lines) + "\n")
+        await self._push_event(case.id, "status", "exported", coach)
+        return f"arende-{case.id[:8]}.txt", body
+
+    async def user_left(self, case: Case, word: str = "",
+                        reason: str = LEAVE_WORD_REASON) -> Case | None:
+        """The user left (a leave word, or SMS STOP): resume the bot with a goodbye, close
+        the case.
+
+        Rasa first (as for a coach's close): if it is down the case stays open, the coach is
+        told, and None is returned; closing the case later resumes the bot.
         """
         store = self.store
         try:
@@ -326,8 +489,10 @@ class CaseService:
             )
         except RasaError as exc:
             log.warning("user left case %s but the bot could not be resumed: %s", case.id, exc)
-            await self.system_note(case.id, texts.USER_LEFT_RESUME_FAILED.format(word=word),
-                                    {"warning": "resume_failed", "user_left": True})
+            await self.system_note(
+                case.id, texts.USER_LEFT_RESUME_FAILED.format(word=word or "STOPP"),
+                {"warning": "resume_failed", "user_left": True, "presence": "left",
+                 "reason": reason})
             return None
         try:
             case = await store.run(store.finish, case.id, "closed", "user_left", None)
@@ -335,6 +500,9 @@ class CaseService:
             # a coach closed or handed it back at the same moment: it is closed either way
             log.info("user left case %s, already finished", case.id)
             return await store.run(store.get_case, case.id)
-        await self.system_note(case.id, texts.USER_LEFT.format(word=word), {"user_left": True})
+        text = (texts.USER_LEFT.format(word=word) if reason == LEAVE_WORD_REASON
+                else labels.PRESENCE_LABELS[reason])
+        await self.system_note(case.id, text,
+                               {"user_left": True, "presence": "left", "reason": reason})
         await self.publish_case(case)
         return case

@@ -39,6 +39,10 @@ class Settings:
     max_message_chars: int = 4000
     sweep_interval_seconds: float = _D.escalation_sweep_interval_seconds
     presence_ttl_seconds: float = _D.escalation_presence_ttl_seconds
+    # after this long without a message from the young person the console says they have
+    # gone quiet and asks before the coach writes (10 min: a hard message can take a few
+    # minutes to write; after ten the coach should not assume anyone is reading)
+    user_quiet_seconds: float = _D.escalation_user_quiet_minutes * 60
     session_max_age_seconds: int = 12 * 3600
     average_handling_seconds: int = 120
     rasa_timeout_seconds: float = _D.escalation_rasa_timeout_seconds
@@ -102,6 +106,7 @@ class Settings:
             client_max_size=s.escalation_max_body_bytes,
             sweep_interval_seconds=s.escalation_sweep_interval_seconds,
             presence_ttl_seconds=s.escalation_presence_ttl_seconds,
+            user_quiet_seconds=s.escalation_user_quiet_minutes * 60,
             ws_recheck_seconds=s.escalation_ws_recheck_seconds,
             max_cases_per_conversation=s.escalation_max_cases_per_conversation,
             max_open_cases_per_client=s.escalation_max_open_cases_per_client,

@@ -22,7 +22,7 @@ from aiohttp import web
 from bot.escalation.security import tokens_equal
 from bot.gateway import keys
 from bot.gateway.vault import SMS_PREFIX, WEB_PREFIX
-from bot.protocol import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER, HANDOFF_ENDED, HANDOFF_KEY, ends_handoff
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ def web_payload(message: dict[str, Any]) -> dict[str, Any]:
     """What the page gets for one bot message: only fields it renders."""
     out: dict[str, Any] = {"type": "bot", "text": str(message.get("text") or ""),
                            "coach": bool(message.get("coach"))}
+    if ends_handoff(message):  # the page shows it as the one "the coach has left" line
+        out[HANDOFF_KEY] = HANDOFF_ENDED
     buttons = message.get("buttons")
     if isinstance(buttons, list) and buttons:
         out["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
@@ -57,14 +59,12 @@ async def receive(request: web.Request) -> web.Response:
     if not (message.get("text") or message.get("buttons")):
         return web.json_response({"status": "ignored"})  # images, custom JSON: not rendered
     app = request.app
-    before, after = app[keys.COACH].notices(recipient, message)
+    before = app[keys.COACH].notice(recipient, message)
     if recipient.startswith(WEB_PREFIX):
         hub = app[keys.HUB]
         if before:
             await hub.send(recipient, {"type": "notice", "kind": before})
         await hub.send(recipient, web_payload(message))
-        if after:
-            await hub.send(recipient, {"type": "notice", "kind": after})
     elif recipient.startswith(SMS_PREFIX):
         await app[keys.SMS].deliver(recipient, message)
     return web.json_response({"status": "ok"})

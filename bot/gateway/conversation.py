@@ -1,10 +1,11 @@
 """What a conversation looks like to the user: bot, coach and user turns plus "a coach has
 joined / left" notices, built the same way live (callback) and from Rasa's tracker (reload).
 
-The coach state is derived from the messages' metadata (bot.protocol): a message flagged
-`coach` after a non-coach one means a coach joined; a message marked `handoff: ended` (the
-escalation service's hand back, close, or the user leaving) means the coach left. No text is
-compared, so editing the content file cannot change it. Kept per conversation in a bounded
+The coach state is derived from the messages' metadata (bot.protocol), never from their
+wording (which a maintainer edits): a message flagged `coach` after a non-coach one means a
+coach joined; the escalation service's goodbye when a coach's part ends (hand back, close,
+the user leaving) carries `{"handoff": "ended", "reason": ...}` and is itself the one "the
+coach has left" line, so no second notice is added. Kept per conversation in a bounded
 in-memory map.
 """
 
@@ -15,7 +16,7 @@ from collections import OrderedDict
 from typing import Any
 
 from bot.clients.rasa import said
-from bot.protocol import ends_handoff, is_coach
+from bot.protocol import HANDOFF_ENDED, HANDOFF_KEY, ends_handoff, is_coach
 
 MAX_TRACKED = 50_000
 _PAYLOAD_RE = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*$")
@@ -32,19 +33,15 @@ class CoachTracker:
     def __init__(self) -> None:
         self._active: OrderedDict[str, bool] = OrderedDict()
 
-    def notices(self, sender_id: str, message: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(notice before the message, notice after it) for one outgoing message."""
+    def notice(self, sender_id: str, message: dict[str, Any]) -> str | None:
+        """The notice to show before one outgoing message ("coach_joined"), if any."""
         active = self._active.get(sender_id, False)
-        before = after = None
         if is_coach(message):
-            if not active:
-                before = "coach_joined"
             self._set(sender_id, True)
-        elif ends_handoff(message):
-            if active:
-                after = "coach_left"
+            return None if active else "coach_joined"
+        if ends_handoff(message):
             self._set(sender_id, False)
-        return before, after
+        return None
 
     def _set(self, sender_id: str, active: bool) -> None:
         self._active[sender_id] = active
@@ -78,6 +75,11 @@ def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if coach and not active:
             items.append({"type": "notice", "kind": "coach_joined"})
             active = True
+        if not coach and ends_handoff(metadata):
+            items.append({"type": "bot", "text": text.strip(), "coach": False,
+                          HANDOFF_KEY: HANDOFF_ENDED})
+            active, last_buttons = False, []
+            continue
         parts = [text] if buttons else [p for p in text.strip().split("\n\n") if p.strip()]
         for part in parts:
             items.append({"type": "bot", "text": part, "coach": coach})
@@ -85,9 +87,6 @@ def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             items[-1]["buttons"] = [{"title": str(b.get("title", "")),
                                      "payload": str(b.get("payload", ""))} for b in buttons]
         last_buttons = buttons
-        if not coach and ends_handoff(metadata) and active:
-            items.append({"type": "notice", "kind": "coach_left"})
-            active = False
     # quick replies are only offered for the newest bot turn
     for item in items[:-1]:
         item.pop("buttons", None)

@@ -27,6 +27,7 @@ from bot import language, protocol
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
+from bot.gateway.presence import PresenceReporter
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
@@ -263,13 +264,15 @@ class SmsOutbox:
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaClient,
                  limiter: RateLimiter, coach: CoachTracker,
-                 senders: dict[str, Sender]) -> None:
+                 senders: dict[str, Sender],
+                 presence: PresenceReporter | None = None) -> None:
         self.settings = settings
         self.vault = vault
         self.rasa = rasa
         self.limiter = limiter
         self.coach = coach
         self.senders = senders  # provider name -> send(http, to, from_, body)
+        self.presence = presence
         self.http: aiohttp.ClientSession | None = None
         self._inflight: dict[str, int] = {}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
@@ -337,7 +340,10 @@ class SmsOutbox:
         word = protocol.leave_word(sms.text.strip(".! "))
         await self._send_direct(
             sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
-        try:  # a leave word for the coach chat too: an open case is closed
+        # an explicit report: the service closes an open coach case and tells the coach
+        if self.presence is not None and await self.presence.left(sender, protocol.SMS_STOP):
+            return
+        try:  # the report did not go through: the leave word closes an open case too
             await self.rasa.send_message(sender, protocol.LEAVE_WORD)
         except RasaUnavailable as exc:
             log.warning("STOP not forwarded to Rasa: %s", exc)

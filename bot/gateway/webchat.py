@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot import protocol
 from bot.clients.rasa import RasaUnavailable
 from bot.gateway import coach_link, keys, texts
 from bot.gateway.conversation import history, is_payload
@@ -79,6 +80,7 @@ class _Session:
         self.sender_id: str | None = None
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
+        self.left = False  # quick exit: reported as such, not as "no page open"
         self.typing_at = 0.0
 
     def typing_allowed(self, on: bool) -> bool:
@@ -111,6 +113,13 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if not isinstance(data, dict):
                 await ws.send_json({"type": "error", "code": "bad_json"})
                 continue
+            if data.get("type") == "leave":
+                # the quick exit: the page closes the socket right after this, which cancels
+                # the session's tasks, so the report is the reporter's own task
+                if session.sender_id is not None and data.get("reason") == protocol.QUICK_EXIT:
+                    session.left = True
+                    app[keys.PRESENCE].left_soon(session.sender_id, protocol.QUICK_EXIT)
+                continue
             # handled in order, off the read loop, so pings are answered during a slow reply
             task = asyncio.ensure_future(_ordered(request, session, data, address))
             session.tasks.add(task)
@@ -120,6 +129,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             task.cancel()
         if session.sender_id:
             app[keys.HUB].remove(session.sender_id, ws)
+            if not session.left:
+                app[keys.PRESENCE].page_closed(session.sender_id,
+                                               app[keys.HUB].connected(session.sender_id))
     return ws
 
 
@@ -153,6 +165,7 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
             app[keys.HUB].remove(session.sender_id, ws)
         session.sender_id = sender
         app[keys.HUB].add(sender, ws)
+        app[keys.PRESENCE].page_open(sender)
         items: list[dict[str, Any]] = []
         if not data.get("fresh"):
             try:

@@ -161,8 +161,13 @@ def test_web_chat_in_chromium(system: dict) -> None:
         page.set_viewport_size({"width": 1280, "height": 900})
         page.screenshot(path=str(ARTIFACTS / "4-coach-desktop.png"))
         coach.api("POST", f"/api/cases/{case_id}/handback")
-        expect(page.locator("#log")).to_contain_text(
-            content_text("utter_web_coach_left", "sv"), timeout=15_000)
+        goodbye = content_text("utter_coach_handed_back", "sv")
+        expect(page.locator("#log .notice").last).to_have_text(goodbye, timeout=15_000)
+        # "the coach has left" once (the goodbye itself), live and after a reload
+        assert page.locator("#log").inner_text().count("Coachen har lämnat chatten") == 1
+        page.reload()
+        expect(page.locator("#log")).to_contain_text(goodbye, timeout=15_000)
+        assert page.locator("#log").inner_text().count("Coachen har lämnat chatten") == 1
 
         # English switch: page texts change and the assistant is told
         page.click("#lang-switch")
@@ -172,9 +177,28 @@ def test_web_chat_in_chromium(system: dict) -> None:
             content_text("utter_language_switched", "en"), timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "5-english-desktop.png"))
 
+        # asks for a coach again, then leaves with the quick exit: the coach is told at once
+        page.fill("#message", "I want to talk to a real person")
+        page.click("#send")
+        yes = page.locator("#quick-replies button", has_text="Yes, connect me")
+        expect(yes).to_be_visible(timeout=30_000)
+        yes.click()
+        deadline = time.monotonic() + 30
+        while coach.case_for(sender) == case_id and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second = coach.case_for(sender)
+        assert second != case_id
+        coach.api("POST", f"/api/cases/{second}/claim")
+
         # quick exit: neutral site, nothing left on the page or in storage
         page.click("#quick-exit")
         page.wait_for_url(system["exit_url"])
+        reasons: list[str] = []
+        while "quick_exit" not in reasons and time.monotonic() < deadline + 15:
+            events = coach.api("GET", f"/api/cases/{second}")["events"]
+            reasons = [str(e["data"].get("reason")) for e in events]
+            time.sleep(0.2)
+        assert "quick_exit" in reasons
         assert page.evaluate("history.length") >= 1
         page.goto(base + "/")
         assert page.evaluate("localStorage.length") == 0

@@ -11,7 +11,7 @@ from bot.gateway import sms, texts
 from bot.gateway.conversation import CoachTracker, history
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, make_vault_engine, normalise_number, pseudonym
-from bot.protocol import HANDED_BACK, handoff_ended
+from bot.protocol import CLOSED, HANDED_BACK, handoff_ended
 from bot.ratelimit import RateLimiter, TokenBuckets
 
 NUMBER = "+46701234567"
@@ -140,28 +140,34 @@ def test_history_rebuilds_turns_titles_and_coach_notices() -> None:
         {"event": "user", "text": "/affirm"},
         {"event": "bot", "text": "Första stycket.\n\nAndra stycket."},
         {"event": "bot", "text": "Hej från coachen", "metadata": {"coach": True}},
-        {"event": "bot", "text": handed_back},  # the text alone is no hand-off event
-        {"event": "bot", "text": "Tillbaka hos boten.", "metadata": handoff_ended(HANDED_BACK)},
+        {"event": "bot", "text": handed_back, "metadata": handoff_ended(HANDED_BACK)},
+        # the same words without the field are an ordinary bot message: the field decides
+        {"event": "bot", "text": handed_back},
         {"event": "bot", "text": "Något mer?", "data": {"buttons": [
             {"title": "Nej", "payload": "/deny"}]}},
     ]
     items = history(events)
     assert [i["type"] for i in items] == ["user", "bot", "user", "bot", "bot", "notice", "bot",
-                                          "bot", "bot", "notice", "bot"]
+                                          "bot", "bot", "bot"]
     assert items[2]["text"] == "Ja, koppla mig"
     assert items[5]["kind"] == "coach_joined" and items[6]["coach"] is True
-    assert items[9]["kind"] == "coach_left"
+    # "the coach has left" is said once: the goodbye itself, marked, no extra notice
+    assert items[7] == {"type": "bot", "text": handed_back, "coach": False,
+                        "handoff": "ended"}
+    assert "handoff" not in items[8]
     assert "buttons" not in items[1] and items[-1]["buttons"][0]["payload"] == "/deny"
 
 
 def test_coach_tracker_live_notices() -> None:
     tracker = CoachTracker()
-    assert tracker.notices("w", {"text": "bot"}) == (None, None)
-    assert tracker.notices("w", {"text": "hej", "coach": True}) == ("coach_joined", None)
-    assert tracker.notices("w", {"text": "igen", "coach": True}) == (None, None)
+    assert tracker.notice("w", {"text": "bot"}) is None
+    assert tracker.notice("w", {"text": "hej", "coach": True}) == "coach_joined"
+    assert tracker.notice("w", {"text": "igen", "coach": True}) is None
     closed = texts.text("utter_coach_closed", "en")
-    assert tracker.notices("w", {"text": closed}) == (None, None)  # a text decides nothing
-    assert tracker.notices("w", {"text": "x", "handoff": "ended"}) == (None, "coach_left")
+    assert tracker.notice("w", {"text": closed}) is None  # a text decides nothing
+    assert tracker.notice("w", {"text": "igen", "coach": True}) is None  # still active
+    assert tracker.notice("w", {"text": closed, **handoff_ended(CLOSED)}) is None
+    assert tracker.notice("w", {"text": "back", "coach": True}) == "coach_joined"
 
 
 def test_settings_from_env() -> None:

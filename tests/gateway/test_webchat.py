@@ -77,6 +77,8 @@ async def test_message_reply_typing_and_history_after_reload(gw: GatewayEnv) -> 
 
 
 async def test_coach_messages_arrive_live_with_joined_and_left_notices(gw: GatewayEnv) -> None:
+    """"A coach has joined" before the first coach message; "the coach has left" once: the
+    service's goodbye itself (marked handoff: ended), no second notice after it."""
     token = new_token()
     sender = pseudonym(gw.settings.secret, token, WEB_PREFIX)
     async with gw.client.ws_connect("/ws") as ws, gw.client.ws_connect("/ws") as tab2:
@@ -88,12 +90,21 @@ async def test_coach_messages_arrive_live_with_joined_and_left_notices(gw: Gatew
             assert await sock.receive_json() == {"type": "notice", "kind": "coach_joined"}
             msg = await sock.receive_json()
             assert msg["coach"] is True and msg["text"] == "Hej, jag heter Anna."
-        # the content's hand-back text alone is an ordinary bot message: no notice
-        await gw.rasa.push(sender, texts.text("utter_coach_handed_back", "sv"))
-        assert (await ws.receive_json())["coach"] is False
-        await gw.rasa.push(sender, "Vilken text som helst.", metadata=handoff_ended(HANDED_BACK))
-        assert (await ws.receive_json())["text"] == "Vilken text som helst."
-        assert await ws.receive_json() == {"type": "notice", "kind": "coach_left"}
+        goodbye = texts.text("utter_coach_handed_back", "sv")
+        # the content's hand-back text alone is an ordinary bot message
+        await gw.rasa.push(sender, goodbye)
+        assert "handoff" not in await ws.receive_json()
+        await gw.rasa.push(sender, goodbye, metadata=handoff_ended(HANDED_BACK))
+        assert await ws.receive_json() == {"type": "bot", "text": goodbye, "coach": False,
+                                           "handoff": "ended"}
+        await gw.rasa.push(sender, "Vad vill du veta?")
+        assert (await ws.receive_json())["text"] == "Vad vill du veta?"  # nothing in between
+    # a reload shows the goodbye once as well
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token})
+        items = (await ws.receive_json())["items"]
+    assert [i["text"] for i in items if i.get("handoff")] == [goodbye]
+    assert not [i for i in items if i.get("kind") == "coach_left"]
 
 
 async def test_language_switch_goes_to_rasa_without_a_user_bubble(gw: GatewayEnv) -> None:

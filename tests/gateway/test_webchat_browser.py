@@ -235,21 +235,21 @@ def test_coach_status_typing_both_ways_and_choice_kept_over_language_switch(
     waiting = coach.newest_waiting_case()
     coach.api("POST", f"/api/cases/{waiting['case_id']}/claim")
     console.goto(f"{system['console']}/cases/{waiting['case_id']}")
-    console.locator("#message").press_sequentially("Hej, jag heter Anna", delay=150)
+    console.locator(".pane textarea.message").press_sequentially("Hej, jag heter Anna", delay=150)
     expect(page.locator("#typing")).to_be_visible(timeout=15_000)
     expect(page.locator("#typing-text")).to_have_text(
         content_text("utter_web_coach_typing", "en"))
     shot(page, "8-coach-typing-360")
-    console.locator("#message").press("Enter")
+    console.locator(".pane textarea.message").press("Enter")
     expect(page.locator(".msg.coach")).to_contain_text("Hej, jag heter", timeout=15_000)
     expect(page.locator("#typing")).to_be_hidden()
 
     # the young person types: the coach's console shows it
     page.locator("#message").press_sequentially("jag vet inte", delay=30)
-    expect(console.locator("#user-typing")).to_be_visible(timeout=15_000)
+    expect(console.locator(".pane .user-typing")).to_be_visible(timeout=15_000)
     console.screenshot(path=str(ARTIFACTS / "9-console-user-typing.png"))
     page.keyboard.press("Enter")
-    expect(console.locator("#user-typing")).to_be_hidden(timeout=15_000)
+    expect(console.locator(".pane .user-typing")).to_be_hidden(timeout=15_000)
     assert serious_violations(page, system["gateway"]) == []
     coach.api("POST", f"/api/cases/{waiting['case_id']}/handback")
     page.context.close()

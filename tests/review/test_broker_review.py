@@ -59,3 +59,31 @@ async def test_broker_posts_qualifying_events_without_sender(aiohttp_server: Any
     assert all("sender_id" not in r and "conv-1" not in str(r) for r in reviews)
     # existing behaviour kept: every user message still goes to the coach relay
     assert len([p for p, _ in posted if p.startswith("/internal/conversations/")]) == 3
+
+
+async def test_a_button_press_reaches_the_coach_with_the_buttons_title(aiohttp_server: Any) -> None:
+    """"/affirm" is relayed with the title of the button the bot offered ("tryckte: Ja, koppla
+    mig" in the console); typed text and unknown payloads get no title."""
+    relayed: list[dict] = []
+
+    async def record(request: web.Request) -> web.Response:
+        relayed.append(await request.json())
+        return web.json_response({}, status=202)
+
+    app = web.Application()
+    app.router.add_post("/internal/conversations/{cid}/messages", record)
+    server = await aiohttp_server(app)
+    broker = EscalationRelayBroker(str(server.make_url("")), "tok", "http://127.0.0.1:9",
+                                   "rasa")
+    broker.publish({"event": "bot", "sender_id": "conv-2", "text": "Vill du?",
+                    "data": {"buttons": [{"title": "Ja, koppla mig", "payload": "/affirm"},
+                                         {"title": "Nej tack", "payload": "/deny"}]}})
+    broker.publish(_user("/affirm", "affirm", 1.0) | {"sender_id": "conv-2"})
+    broker.publish(_user("/deny", "deny", 1.0) | {"sender_id": "conv-3"})  # another chat
+    broker.publish(_user("ja", "affirm", 0.9) | {"sender_id": "conv-2"})
+    for _ in range(100):
+        if len(relayed) >= 3:
+            break
+        await asyncio.sleep(0.05)
+    await broker.close()
+    assert [r.get("button_title") for r in relayed] == ["Ja, koppla mig", None, None]

@@ -250,6 +250,7 @@
     turnStart = null;
     items.forEach(function (it) {
       if (it.type === "notice") { addNotice(it.kind); return; }
+      if (it.handoff) { addNotice(null, it.text); last = null; return; }
       addMessage(it.type === "user" ? "user" : (it.coach ? "coach" : "bot"), it.text,
                  !!(it.buttons && it.buttons.length));
       last = it.buttons || null;
@@ -307,7 +308,10 @@
 
   function onServerMessage(data) {
     if (data.type === "history") { if (!data.fresh) { renderHistory(data.items || []); } }
-    else if (data.type === "bot") {
+    else if (data.type === "bot" && data.handoff) {
+      addNotice(null, data.text || "");  // "the coach has left", said once
+      setQuickReplies(null);
+    } else if (data.type === "bot") {
       addMessage(data.coach ? "coach" : "bot", data.text || "",
                  !!(data.buttons && data.buttons.length));
       if (data.coach) { typingEl.hidden = true; }
@@ -368,7 +372,11 @@
 
   function quickExit() {
     exiting = true;
-    try { if (ws) { ws.close(); } } catch (e) { /* closing anyway */ }
+    try {
+      // tell a coach who may be writing that this page is gone for good
+      if (ws && ws.readyState === 1) { ws.send(JSON.stringify({ type: "leave", reason: "quick_exit" })); }
+      if (ws) { ws.close(); }
+    } catch (e) { /* closing anyway */ }
     try { store.clear(); window.sessionStorage.clear(); } catch (e) { /* nothing stored */ }
     document.title = "";
     body.textContent = "";

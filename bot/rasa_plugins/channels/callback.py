@@ -5,7 +5,9 @@ coach message (a BotUttered with metadata {"coach": true}, appended by the escal
 service) reaches the gateway looking like any bot message. This subclass keeps the same
 name ("callback"), URL (/webhooks/callback/webhook) and credentials (`url`, `headers`
 etc.), adds `"coach": true` to the posted JSON, so the page can label coach messages and
-SMS can prefix them, and sends GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token
+SMS can prefix them, and `"handoff": "ended"` (with its `reason`) to the service's goodbye
+when a coach's part ends (as one message), and sends GATEWAY_CALLBACK_TOKEN in the
+X-Gateway-Callback-Token
 header on every post (the gateway refuses posts without it). Enable in credentials.yml as
 `bot.rasa_plugins.channels.callback.GatewayCallbackInput:` in place of `callback:`.
 
@@ -59,7 +61,8 @@ class GatewayCallbackOutput(CallbackOutput):
                                              json=message)  # raises on 4xx/5xx
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        parts = text.strip().split("\n\n")
+        # the goodbye that ends a coach's part is one message: the page shows it as one line
+        parts = [text.strip()] if kwargs.get(HANDOFF_KEY) else text.strip().split("\n\n")
         for i, part in enumerate(parts):
             message = self._message(recipient_id, text=part)
             # a hand-off event belongs after the whole message: only on its last part
