@@ -189,3 +189,20 @@ async def test_stats_is_admin_only(env) -> None:
     client = await env.make_client()
     await login(client, "anna")
     assert (await client.get("/admin/stats")).status == 403
+
+
+async def test_a_tapped_did_you_mean_guess_labels_the_open_item(env) -> None:
+    """The writer's own choice replaces the classifier's guess and is shown as its source."""
+    client = await env.make_client()
+    first = await (await capture(env, client, "de vill ha cash av mig nu")).json()
+    chosen = await capture(env, client, "de vill ha cash av mig nu", reason="user_choice",
+                           intent="help_debt", confidence=0.22)
+    assert chosen.status == 202 and (await chosen.json())["id"] == first["id"]
+    [item] = review_store(env.app).open_items()
+    assert (item.source, item.predicted_intent, item.confidence) == (
+        "user_choice", "help_debt", 0.22)
+    assert item.seen_count == 2
+    # a later threshold capture of the same text does not overwrite the person's label
+    await capture(env, client, "de vill ha cash av mig nu", reason="low_confidence")
+    [item] = review_store(env.app).open_items()
+    assert (item.source, item.predicted_intent) == ("user_choice", "help_debt")
