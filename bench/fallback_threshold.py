@@ -32,7 +32,7 @@ from bot.nlu.did_you_mean import choices_from_ranking
 ROOT = Path(__file__).resolve().parent.parent
 FALLBACK = "nlu_fallback"
 SAFETY_FORCED = frozenset({"crisis_suicidal", "emergency_danger", "fear_retaliation"})
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 WRONG_COSTS = (1.0, 2.0, 3.0)
 TAP_COST = 0.3
 
