@@ -21,6 +21,7 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import content, safety_actions
+from bot.escalation.settings import Settings
 from bot.privacy import scrub
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,8 @@ class ActionEscalate(Action):
             result = await open_case(payload)
         except CaseRefused as exc:
             log.warning("case refused by the escalation service: %s", exc)
-            dispatcher.utter_message(text=content.text("utter_coach_unavailable", lang))
+            dispatcher.utter_message(text=content.text("utter_coach_unavailable", lang,
+                                                       hours=Settings.from_env().hours_text(lang)))
             return []
         except EscalationUnavailable as exc:
             log.warning("escalation service unavailable, request queued: %s", exc)
@@ -199,5 +201,22 @@ class ActionEscalate(Action):
             dispatcher.utter_message(text=content.text("utter_coach_coming", lang,
                                                        minutes=minutes))
             return [ConversationPaused()]
-        dispatcher.utter_message(text=content.text("utter_coach_unavailable", lang))
+        dispatcher.utter_message(text=content.text("utter_coach_unavailable", lang,
+                                                       hours=Settings.from_env().hours_text(lang)))
+        return []
+
+
+class ActionOpeningHours(Action):
+    """When coaches answer, from COACH_HOURS (the hours the escalation service keeps), plus the
+    numbers that answer day and night."""
+
+    def name(self) -> str:
+        return "action_opening_hours"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        lang = "en" if tracker.get_slot("language") == "en" else "sv"
+        hours = Settings.from_env().hours_text(lang)
+        dispatcher.utter_message(text=content.text("utter_opening_hours", lang, hours=hours))
         return []

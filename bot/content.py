@@ -8,7 +8,8 @@ on the `language` slot. Rendering into the domain (instead of filling texts at r
 custom action) keeps the safety answers working when the action server is down.
 
     python -m bot content build   # rewrite domain.yml responses from the content file
-    python -m bot content check   # exit 1 if domain.yml is out of date or the content is invalid
+    python -m bot content check   # exit 1 if domain.yml is out of date, the content is invalid
+                                  # or an answer over 20 words has LIX > 40
     python -m bot content facts   # list facts, flagging those still to be verified locally
 """
 
@@ -86,7 +87,11 @@ def text(name: str, lang: str, path: Path = CONTENT_PATH, **variables: object) -
 
 def load(path: Path = CONTENT_PATH) -> Content:
     """Load and validate the content file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return parse(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def parse(data: dict[str, Any]) -> Content:
+    """Validate the content file's parsed YAML (also a version not yet written to disk)."""
     facts = data.get("facts") or {}
     # "answers", not "responses": Rasa would otherwise read this file as training data
     responses = data.get("answers") or {}
@@ -112,6 +117,37 @@ def load(path: Path = CONTENT_PATH) -> Content:
             if response.get(DID_YOU_MEAN):
                 content.render(str(response[DID_YOU_MEAN][lang]), lang)
     return content
+
+
+LIX_MAX = 40
+LIX_MIN_WORDS = 20
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"[.!?:;]+(?=\s|$)|\n+")
+
+
+def lix(text: str) -> tuple[float, int]:
+    """(LIX, word count) of a text: words per sentence + percent of words over six letters.
+
+    Lines count as sentences too, since list items and number lines end without a full stop.
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return 0.0, 0
+    sentences = [s for s in _SENTENCE_END.split(text) if _WORD.search(s)]
+    long_words = sum(1 for w in words if len(w.replace("-", "")) > 6)
+    return len(words) / max(1, len(sentences)) + 100 * long_words / len(words), len(words)
+
+
+def reading_level_problems(content: Content) -> list[str]:
+    """Every answer over LIX_MIN_WORDS words above LIX_MAX, so each stays readable at 14."""
+    problems = []
+    for name, response in content.responses.items():
+        for lang in LANGUAGES:
+            for template in _variations(response[lang]):
+                value, words = lix(content.render(template, lang, _variables(response)))
+                if words > LIX_MIN_WORDS and value > LIX_MAX:
+                    problems.append(f"{name} ({lang}): LIX {value:.0f} > {LIX_MAX}, {words} words")
+    return problems
 
 
 def _variables(response: dict[str, Any]) -> frozenset[str]:
@@ -215,22 +251,32 @@ def build(content_path: Path = CONTENT_PATH, domain_path: Path = DOMAIN_PATH) ->
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot content")
     parser.add_argument("command", choices=["build", "check", "facts"])
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="project folder holding domain.yml and data/ (default: this one)")
     args = parser.parse_args(argv)
+    content_path, domain_path = (args.root / CONTENT_PATH.relative_to(ROOT),
+                                  args.root / DOMAIN_PATH.relative_to(ROOT))
     try:
-        content = load()
+        content = load(content_path)
         if args.command == "facts":
             for key, item in content.facts.items():
                 flag = "" if item.get("verified") else "  [VERIFY LOCALLY]"
                 print(f"{key}: {item['sv']}  ({item['source']}){flag}")
             return 0
         if args.command == "check":
-            current = DOMAIN_PATH.read_text(encoding="utf-8")
+            current = domain_path.read_text(encoding="utf-8")
             if render_domain(content, current) != current:
                 print("domain.yml is out of date: run `python -m bot content build`")
                 return 1
-            print(f"content ok: {len(content.facts)} facts, {len(content.responses)} responses")
+            hard = reading_level_problems(content)
+            if hard:
+                print("too hard to read (shorter sentences, shorter words):\n  "
+                      + "\n  ".join(hard))
+                return 1
+            print(f"content ok: {len(content.facts)} facts, {len(content.responses)} responses, "
+                  f"every answer over {LIX_MIN_WORDS} words at LIX <= {LIX_MAX}")
         else:
-            changed = build()
+            changed = build(content_path, domain_path)
             print("domain.yml responses rebuilt" if changed else "domain.yml already up to date")
     except ContentError as exc:
         print(f"content error: {exc}")

@@ -67,6 +67,7 @@ RELAY_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_PENDING_REVIEW = 1000  # last user message per sender, kept until the bot's next action
 EVENT_KEY = "_event"  # a user event to relay, with the review post that depends on its answer
+BUTTON_KEY = "_button"  # the title of the button whose payload the user event is
 # what the last relay of a sender's message found
 CASE_OPEN, NO_CASE, UNKNOWN = "open", "none", "unknown"
 
@@ -156,6 +157,8 @@ class EscalationRelayBroker(EventBroker):
         self._fallbacks: set[asyncio.Task[None]] = set()
         # sender -> what the relay of its last user message found (CASE_OPEN, NO_CASE, UNKNOWN)
         self._case_state: OrderedDict[str, str] = OrderedDict()
+        # sender -> {payload: title} of the last bot message's buttons
+        self._buttons: OrderedDict[str, dict[str, str]] = OrderedDict()
 
     @classmethod
     async def from_endpoint_config(
@@ -179,8 +182,9 @@ class EscalationRelayBroker(EventBroker):
         review = self._note_for_review(event)
         self._note_escalation(event)
         sender = str(event.get("sender_id") or "")
+        title = self._button_title(sender, event)
         if event.get("event") == "user" and sender:
-            self._enqueue({EVENT_KEY: event, REVIEW_KEY: review})
+            self._enqueue({EVENT_KEY: event, REVIEW_KEY: review, BUTTON_KEY: title})
         elif review is not None:  # a rephrase request: the message was relayed before
             self._enqueue({REVIEW_KEY: review, "sender": sender})
 
@@ -189,6 +193,24 @@ class EscalationRelayBroker(EventBroker):
             self._queue = asyncio.Queue()
             self._worker = asyncio.get_event_loop().create_task(self._run())
         self._queue.put_nowait(item)
+
+    def _button_title(self, sender: str, event: dict[str, Any]) -> str | None:
+        """Remember each sender's last buttons; for a user event that is one of their
+        payloads ("/affirm"), the button's title, so the coach reads "tryckte: Ja"."""
+        if not sender:
+            return None
+        if event.get("event") == "bot":
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            buttons = {str(b.get("payload")): str(b.get("title"))
+                       for b in data.get("buttons") or [] if isinstance(b, dict)}
+            self._buttons[sender] = buttons
+            self._buttons.move_to_end(sender)
+            while len(self._buttons) > MAX_PENDING_REVIEW:
+                self._buttons.popitem(last=False)
+            return None
+        if event.get("event") == "user":
+            return self._buttons.get(sender, {}).get(str(event.get("text") or "").strip())
+        return None
 
     def _note_for_review(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """The review post a missed message calls for (None if none); remember other user
@@ -281,7 +303,8 @@ class EscalationRelayBroker(EventBroker):
                 if EVENT_KEY in item:
                     sender = str(item[EVENT_KEY]["sender_id"])
                     self._remember_case_state(sender, UNKNOWN)
-                    self._remember_case_state(sender, await self._relay(item[EVENT_KEY]))
+                    self._remember_case_state(sender, await self._relay(
+                        item[EVENT_KEY], item.get(BUTTON_KEY)))
                 else:
                     sender = str(item.get("sender") or "")
                 # in queue order, so the state is that of the message this review is about
@@ -301,7 +324,7 @@ class EscalationRelayBroker(EventBroker):
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
-    async def _relay(self, event: dict[str, Any]) -> str:
+    async def _relay(self, event: dict[str, Any], button_title: str | None = None) -> str:
         """Post the message to the conversation's case; what the service said about the case."""
         sender = str(event["sender_id"])
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
@@ -314,7 +337,8 @@ class EscalationRelayBroker(EventBroker):
                 async with session.post(
                     url,
                     json={"text": event.get("text") or "", "intent": intent,
-                          "timestamp": event.get("timestamp")},
+                          "timestamp": event.get("timestamp"),
+                          **({"button_title": button_title[:200]} if button_title else {})},
                     headers={"Authorization": f"Bearer {self.internal_token}"},
                 ) as resp:
                     if resp.status == 202:

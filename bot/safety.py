@@ -68,6 +68,8 @@ _CRISIS_PATTERNS: dict[str, str] = {
     "sv_follow_the_dead": r"\bfolja efter (?:honom|henne|dom) (?:dit|till himlen|i doden)\b|\bbe with (?:him|her) again\b",
     "sv_end_it_all": r"\b(?:gora|gor) slut pa (?:allt|mitt liv|livet|mig|mej)\b|\bavsluta (?:mitt liv|livet|allt)\b"
     r"|\bta slut for (?:alltid|gott)\b",
+    "farewell_post": r"\b(?:goodbye|farewell|hejda|avskeds) ?(?:video|videon|post|story|klipp|inlagg)\b"
+    r"|\b(?:skriver|skriva|write|writes) (?:man )?(?:i )?(?:ett |a |my |mitt )?(?:sista|last|final) (?:brev|letter|note)\b",
     "sv_goodbye_letter": r"\bavskedsbrev|\bsjalvmordsbrev|\bgoodbye (?:letter|note)|\bsuicide note",
     "sv_stop_living": r"\b(?:vill|vil|ska) sluta (?:att )?leva",
     "sv_tired_of_life": rf"\b(?:orkar|orka|pallar|palla) {_NOT} (?:mer |langre )?(?:med |me )?livet",
@@ -107,6 +109,7 @@ _THREAT_SHAPED = {"sv_take_my_life", "sv_kill_myself", "sv_want_hurt_me"}
 # "i dont want to die" / "jag vill inte dö" state the opposite of the wish to die.
 _NEGATED_BEFORE = re.compile(r"\b(?:dont|don t|do not|never|not|inte|int|aldrig)\s*$")
 _NEGATION_SENSITIVE = {"en_want_die"}
+_HYPERBOLE_SENSITIVE = _THREAT_SHAPED | {"sv_want_die", "sv_ready_to_die", "en_want_die"}
 
 # --- emergency: danger now ------------------------------------------------------------------
 _WEAPON = (
@@ -173,12 +176,30 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "en_shooting_now": r"\b(?:are|is|re|r) shooting\b|\bshots? (?:outside|here|fired)\b|\bshooting (?:outside|here|now)\b",
     "sv_chased": r"\b(?:jagar|jagade|forfoljer|foljer efter|foljt efter|springer efter|kor efter|kort efter|folj\w* efter) (?:mig|mej|oss)\b|\bjagas\b|\bjagad\b",
     "sv_at_door": r"\b(?:dom|de|han|nan|nagon|nagra|killar|killarna|typer|folk|gubbar)\b(?:\s+\w+){0,4}"
-    r"\s+(?:star|e|ar|vantar|sitter|bankar|sparkar|knackar) (?:pa|utanfor|vid|nedanfor|under|framfor|outside) (?:min |mitt |var |vart |vara |hennes |hans )?"
-    r"(?:dorr|dorren|ytterdorren|porten|huset|lagenheten|fonstret)",
+    r"\s+(?:star|e|ar|vantar|sitter|bankar|sparkar|knackar) (?:pa|utanfor|vid|nedanfor|under|framfor|outside|nere i|nere vid|i)"
+    r" (?:min |mitt |var |vart |vara |hennes |hans )?(?:dorr|dorren|ytterdorren|porten|huset|hus|lagenheten|fonstret)\b",
     "sv_they_are_here": r"\b(?:dom|de|han|nan|nagon|killarna) (?:ar|e) (?:har|utanfor) (?:nu|just nu)\b",
     "sv_kill_me_now": r"\b(?:ska|kommer|vill|tanker|gar att) (?:att )?(?:doda|skjuta|hugga|knivhugga|morda"
     r"|ta livet av) (?:mig|mej|oss|mamma|min)\b(?:\s+\w+){0,4}\s+(?:nu|ikvall|inatt|idag|snart)\b",
     "sv_help_now": r"\bhjalp (?:mig |mej |oss )?(?:nu|asap)\b|\bhjalp (?:mig|mej|oss) (?:snabbt|fort)\b",
+    # hiding, and keeping quiet: "sitter i garderoben tyst", "under sängen. tyst"
+    "hiding_quiet": r"\b(?:i garderoben|under sangen|i badrummet|i forradet|bakom soffan|in the closet|in the wardrobe"
+    r"|under the bed|in the bathroom)\b(?:\s+\w+){0,3}\s+(?:tyst|tysta|quiet|silent)\b"
+    r"|\b(?:tyst|quiet)\b(?:\s+\w+){0,3}\s+(?:i garderoben|under sangen|in the closet|under the bed)\b",
+    # shots now: "de e skott på riktigt nu", "fuck fuck skott"
+    "shots_now": r"\b(?:skott|skotten|skottlossning|shots|gunshots)\b(?:\s+\w+){0,3}\s+(?:nu|pa riktigt|for real|right now|now)\b"
+    r"|\b(?:fuck|fan|helvete|shit|hjalp|help)\b(?:\s+\w+){0,3}\s+(?:skott|skotten|shots)$",
+    # held until something happens: "de släpper inte honom förrän pengarna kommer"
+    "held_until": r"\b(?:halls|hallas|hölls|being held|is held|kept) (?:\w+ ){0,4}(?:tills|until)\b|\b(?:slapper|slappa|slappt) (?:inte|int) (?:honom|henne|mig|mej|oss)\b|\b(?:inte|int) (?:slapper|slappa) (?:honom|henne|mig|mej|oss)\b"
+    r"|\b(?:won t|wont|will not|refuse to) let (?:him|her|me|us) go\b",
+    # a bullet or a shot in the body: "en kula i axeln", "ett skott i handen"
+    "bullet_in_body": r"\b(?:kula|kulan|skott|skottet|bullet)\b (?:i|in) (?:my |his |her |the )?(?:axeln|armen|benet|magen|ryggen|brostet"
+    r"|huvudet|laret|handen|foten|halsen|shoulder|arm|leg|stomach|back|chest|head|hand|foot|neck)\b",
+    # a weapon coming closer: "a man with a knife is walking towards our group"
+    "weapon_approaching": rf"\b{_WEAPON}\b(?:\s+\w+){{0,3}}\s+(?:walking|coming|running|heading|gar|kommer|springer|pa vag)"
+    r" (?:towards|mot|at|hit|this way|our way)\b",
+    "intruder_room": r"\b(?:e|ar|is|s|are|re) (?:i|in) (?:mitt|min|vart|var|our|my) (?:kok|koket|kitchen|vardagsrum\w*|living room"
+    r"|sovrum\w*|bedroom|hall|hallen)\b(?:\s+\w+){0,6}\s+(?:won t leave|wont leave|will not leave|gar inte|vagrar ga|vill inte ga)\b",
     "sv_call_112": r"\b(?:ring|ringa|ringer|call) (?:112|911|ambulans|ambulansen|an ambulance)\b",
     "sv_kidnapped": r"\b(?:kidnappad|kidnappat|kidnappade|tvingade in mig|inlast|inlåst|kidnapped)\b",
     "en_shot_stabbed": r"\b(?:got|was|been|is|being|just got) (?:\w+ )?(?:shot|stabbed|attacked|jumped)\b",
@@ -235,7 +256,7 @@ _PAST_OR_FICTION = re.compile(
     r"|i somras|i vintras|i varas|i hostas|igar|i gar|igarkvall|yesterday|(?<!my )(?<!her )(?<!his )(?<!their )(?<!our )(?<!your )last night|i (?:sjuan|attan|nian|sexan|femman|fyran|trean)|in (?:year|grade) \d+"
     r"|used to|nar (?:ja|jag) va(?:r)? \d+|sen flera ar|for flera ar sen|pa \d+ ?talet|\d+ ?talet|for (?:\w+ ){1,2}(?:ar|manader|veckor) (?:sedan|sen)"
     r"|filmen|serien|movie|film|the show|last summer|last winter|ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
-    r"|dream|pa mal)\b"
+    r"|dream|pa mal|berattade om|berattat om|o beratta om|pratade om|talked about|told (?:us|me) about)\b"
 )
 _WORRY = re.compile(r"\b(?:oroar (?:sig|mig)|orolig (?:for|att)|worried (?:that|about)|worries (?:that|about))\b")
 _NORMAL_QUESTION = re.compile(r"\b(?:e de|ar det|is it|is that|e det) (?:normalt|normal|weird|konstigt)\b")
@@ -259,17 +280,41 @@ _PAST_FRAME = re.compile(
 _OVER_NOW = re.compile(
     r"\b(?:nu (?:mar|ma) (?:ja|jag) bra|mar bra nu|ma bra nu|(?:e|ar) (?:de|det) (?:lost|over|bra)(?: nu)?|been clean"
     r"|clean (?:for )?\d+|i m (?:fine|ok|okay|good) now|doing (?:fine|well|ok|better) now|har jobb nu|has a job now"
-    r"|just proud|proud of (?:myself|me)|scars?|arr(?:en)?|how do i explain|hur forklarar)\b"
+    r"|just proud|proud of (?:myself|me)|scars?|arr(?:en)?|how do i explain|hur forklarar"
+    r"|doing (?:good|great) now|mar battre|(?:e|ar|is) domd|sitter inne|is in prison|got convicted|betalat av"
+    r"|(?:inte|not) (?:ett |a )?problem (?:langre|anymore))\b"
 )
-_AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back|som da|like then|nu ocksa)\b")
+_AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back(?! in)|som da|like then|nu ocksa)\b")
 # A subject studied or worked with, not lived now: a school essay, a course, a job.
 _TOPIC = re.compile(
     r"\b(?:skolarbete|skoluppgift|uppsats|essay|arbete om|projekt om|project on|course|kurs(?:en)?|module|modul"
     r"|statistik|statistics|research|forskning|resources|kalla(?:n|or)? till|cite|handledning"
     r"|som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
+    r"|generellt|i allmanhet|rent allmant|in general)\b"
+)
+# A role (a nurse, a teacher): a subject worked with only when asked about in general, never
+# when something is happening ("Jag är lärare. En elev ska hoppa ... Det är lunch nu.").
+_ROLE = re.compile(
+    r"\b(?:som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
     r"|as a (?:nurse|teacher|guard|doctor|counsellor|counselor|social worker)|(?:ja|jag) (?:e|ar|jobbar som)"
-    r" (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|polis|lakare|kurator)|i m a (?:nurse|teacher|guard)"
+    r" (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|polis|lakare|kurator|skolskoterska)|i m a (?:nurse|teacher|guard)"
     r"|jobbar (?:pa|som) (?:psyk|akuten|sjukhus\w*|bvc|skolan)|works? (?:at|in) (?:a |the )?(?:hospital|psych|er|school))\b"
+)
+_GENERAL_QUESTION = re.compile(
+    r"\b(?:hur (?:bor|ska|kan|gor) (?:man|jag|vi)|how (?:should|do|can) (?:i|we|one|you)|tips|rad om|advice|vad gor man"
+    r"|what do you do|vilka tecken|what signs)\b"
+)
+# A school or job ending, a move abroad to study, old things given to charity, a closed road:
+# endings that are no farewell. (A birthday or a graduation is not among them: "I won't be
+# there for my birthday" is a warning sign.)
+_EVERYDAY_END = (
+    r"byter skola|byta skola|changing schools?|pension\w*|retir\w*|avskedskort\w*|avslutning\w*"
+    r"|ska plugga (?:i|pa|utomlands)|studying abroad|jullov\w*|sportlov\w*|hostlov\w*"
+    r"|sista dagen (?:i|pa) (?:skolan|jobbet|lagret|praktiken|sommarjobbet)|last day (?:at|of) (?:school|work)"
+    r"|sista kapitlet|sista kapitel|(?:hon|han|mormor|farmor|morfar|farfar) fyller \d+"
+    r"|(?:gamla|old|begagnade|used|sma|for sma) (?:klader|saker|skor|grejer|jackor|clothes|stuff|things|shoes|ps4|ps5|mobil\w*|phone)"
+    r"|roda korset|red cross|myrorna|insamling\w*|charity|kopt (?:en )?ny|bought a new|eftersom (?:ja|jag) (?:kopt|fatt)"
+    r"|(?:bron|vagen|gatan|bridge|road) (?:e|ar|is) (?:avstangd|closed)|bussen (?:e|ar) (?:sen|forsenad)"
 )
 # An everyday reason for what looks like preparation or a farewell: moving, selling, a last
 # day at school or work, a last swim, a climbing rope, going to sleep.
@@ -279,9 +324,25 @@ _EVERYDAY_REASON = re.compile(
     r"|last (?:day|week|shift|class|match|game) (?:of|at|on|before)|sommarlov\w*|summer break|semester"
     r"|klattring\w*|klatterhall\w*|climbing|bada|badet|simma|swim\w*|fota|fotar|photo\w*|solnedgang\w*|sunset"
     r"|before i go to (?:sleep|bed)|innan (?:ja|jag) (?:somnar|sover|lagger mig)|go to (?:sleep|bed)|then bed"
-    r"|flyttkartong\w*|nya (?:jobbet|skolan|lagenheten)|new (?:job|school|flat|apartment))\b"
+    r"|flyttkartong\w*|nya (?:jobbet|skolan|lagenheten)|new (?:job|school|flat|apartment)"
+    rf"|{_EVERYDAY_END})\b"
 )
-_EVERYDAY_CONCEPTS = {"preparation", "farewell", "means_time", "means_present", "rope_kept", "finality_time"}
+_EVERYDAY_CONCEPTS = {"preparation", "farewell", "means_time", "means_present", "rope_kept", "finality_time",
+                      "giving_away", "goodbye_sent", "letters_left", "means_act", "give_my_things", "jump_from",
+                      "pet_rehomed", "self_harm_word", "do_it_tonight", "means_named", "thanks_for_everything"}
+# An everyday activity at or with a "means": fishing by the bridge, a tablet for an allergy,
+# a knife for cooking, diving at the pool, a test tomorrow, a memorial's practicalities.
+_EVERYDAY_ACTIVITY = re.compile(
+    rf"\b(?:{_EVERYDAY_END}|fiskar|fiska|fiskade|fishing|metar|badar|badade|simhall\w*|badhus\w*|hopptorn\w*|10an|tian|femman"
+    r"|iskallt men skont|doppa?|dopp\w*|diving|(?:tabletter|tabletterna|medicin\w*|piller|pills|meds) (?:for|mot|against|for my)"
+    r" (?:\w+ )?(?:allergi\w*|huvudvark|astma|adhd|migran|mensvark|feber|vark|allergy|allergies|headache|asthma|pain)"
+    r"|laga mat|lagar mat|cooking|kockkniv\w*|slipa|slo|(?:skar|hackar|skalar) lok|onion\w*|slakteri\w*|brodkniv"
+    r"|vad (?:ja|jag|vi|man) ska (?:gora|hitta pa) (?:i helgen|pa lovet)|what to do this weekend|bored|uttrakad"
+    r"|prov(?:et)? (?:imorn|imorgon|pa|i)|matteprov\w*|laxa|laxor|homework|exam|gymnasiearbet\w*|mattebok\w*"
+    r"|vantar pa bussen|waiting for the bus|bussen (?:e|ar) sen|the bus is late"
+    r"|vem (?:kor|skjutsar)|who s driving|kom alla|minnesstund\w*|fredagsbon\w*|efter bonen"
+    r"|nursing degree|examen|tog examen|graduated|so proud|sa stolt|hungover|bakfull|hangover|skrev fel|typo)\b"
+)
 
 # --- concepts (facts.md "Recognising risk") ------------------------------------------------
 _I = r"(?:jag|ja|jaa|i|im|i m|ive|i ve|ill|i ll|id|i d)"
@@ -408,7 +469,8 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     r"|\bskjuta (?:mig|mej) sjalv\b|\bshoot myself\b|\bpipan i munnen\b",
     "preparation": _PREPARATION,
     "finality_time": rf"\b{_TIME}\b(?:\s+\w+){{0,5}}\s+(?:e|ar) (?:de|det) (?:klart|over|slut)\b",
-    "letters_left": r"\b(?:skrivit|skrev|wrote) (?:\w+ )?(?:brev|sms|letters?|notes?|meddelanden?) (?:till|to) (?:alla|mamma|pappa|min|mina|everyone|my)"
+    "letters_left": r"\b(?:brev|lapp|letter|note)\b(?:\s+\w+){0,6}\s+(?:la|lagt|lade|gomde|put|left) (?:de|det|den|it) (?:i|under|pa|in|on)"
+    r" (?:hennes|hans|mammas|pappas|her|his|their|my mum s|my mom s)\b|\b(?:skrivit|skrev|wrote) (?:\w+ )?(?:brev|sms|letters?|notes?|meddelanden?) (?:till|to) (?:alla|mamma|pappa|min|mina|everyone|my)"
     r"\b(?:\s+\w+){0,8}\s+(?:lagt|ligger|ladan|byraladan|om nat hander|if something happens|skickas|scheduled|automatiskt|lasa den)\b"
     r"|\btackar (?:oss|mig|er|alla) for allt\b|\btell (?:my )?(?:mum|mom|mamma|dad) (?:that )?i m sorry\b|\bber om forlatelse\b",
     "farewell_other": r"\bses pa andra sidan\b|\bsee you on the other side\b|\bsag att (?:ja|jag) alskade\b|\btell (?:him|her|them) i loved\b"
@@ -462,6 +524,28 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     "nobody_would_miss": r"\b(?:ingen|nobody|no one|noone)\b(?:\s+\w+){0,3}\s+(?:sakna|saknar|missa|miss|marka|marker|notice|care|bry sig|bryr sig)\w*"
     r"(?:\s+\w+){0,2}\s*(?:mig|mej|me|om (?:ja|jag) (?:var|va) borta|if i (?:was|were) gone)?\b",
     "farewell": _FAREWELL,
+    # a question about a deadly amount or height: "kan man dö av 40 alvedon", "how many pills is too many"
+    "lethal_dose": rf"\b(?:kan man|can you|can u|can one|does one|dor man|do you) (?:do|die|doo) (?:av|of|from) (?:\w+ )?(?:\d+|for manga|too many|en hel|a whole|hela)\b"
+    rf"|\b(?:hur manga|how many|hur mycket|how much)\b(?:\s+\w+){{0,2}}\s+{_PILLS}\b(?:\s+\w+){{0,3}}\s+(?:for manga|too many|too much|for mycket|to die|dodligt|lethal|dor man|behovs|needed|kills|would kill)\b"
+    r"|\b(?:hur hogt|how high)\b(?:\s+\w+){0,9}\s+(?:overleva|survive|do|die|dor)\b"
+    r"|\b(?:om man tar|if you take|if i take|om (?:ja|jag) tar)\s+(?:\d{2,}|alla|all|hela)\b",
+    # a rehearsal: "testade hur den satt", "nästa gång släpper ja inte"
+    "rehearsal": r"\b(?:testade|testat|provade|provat|tested|tried) (?:hur |om |if |how )?(?:den|repet|snaran|baltet|it|the rope|the noose) (?:satt|sitter|holl|haller|fits|held|holds)\b"
+    r"|\b(?:nasta gang|next time)\b(?:\s+\w+){0,2}\s+(?:slapper|stoppar|avbryter|angrar)\s+(?:ja|jag)\s+(?:inte|int)\b"
+    r"|\bnext time i (?:won t|wont|will not) (?:let go|stop)\b",
+    # a will written by someone young; where the pills are kept, known now
+    "testament": r"\b(?:skrivit|skrev|skriver|gjort|gjorde|fixat|skrivit klart) (?:\w+ )?(?:mitt |ett |klart )?testamente\w*"
+    r"|\b(?:wrote|written|writing|made|making) (?:my|a) will\b",
+    "means_access": rf"\b(?:vet|know|hittat|found)\b (?:var|vart|where)\b(?:\s+\w+){{0,3}}\s+(?:gommer|har|keeps|hides|forvarar|lagger)\b(?:\s+\w+){{0,2}}\s+{_PILLS}\b",
+    "dont_look_for_me": r"\b(?:please )?(?:don t|dont|do not) (?:try to )?(?:find|look for|search for|come after) me\b"
+    r"|\b(?:leta|sok) (?:inte|int) efter (?:mig|mej)\b",
+    "car_exhaust_hose": r"\b(?:slang\w*|hose)\b(?:\s+\w+){0,4}\s+(?:avgasror\w*|exhaust)\b|\b(?:avgasror\w*|exhaust)\b(?:\s+\w+){0,4}\s+(?:slang\w*|hose)\b",
+    # someone else says they will end their life: "min son säger att han ska ta livet av sig ikväll"
+    "other_suicidal": r"\b(?:han|hon|he|she)\b (?:ska|kommer att|kommer|tanker|vill|is going to|s going to|will|wants to|is gonna)"
+    r" (?:ta livet av sig|kill (?:him|her)self|end (?:his|her) life|hanga sig|skada sig sjalv|hurt (?:him|her)self)\b",
+    # someone else intends to jump from a height ("en elev ... ska hoppa från skolans tak")
+    "other_will_jump": rf"\b(?:han|hon|he|she|eleven|the student)\b(?:\s+\w+){{0,2}}\s+(?:ska|tanker|kommer att|is going to|will|wants to|vill)"
+    rf"\s+(?:hoppa|jump)\s+(?:ner |off )?(?:fran|off|from)\s+(?:\w+\s+)?(?:{_HEIGHT}|tak|\w*huset|building)\b",
     "plan_named": rf"\b(?:har|had|have|got|gjort) (?:en )?(?:plan|planen|a plan)\b(?:\s+\w+){{0,6}}\s+(?:{_TIME}|{_MEANS}|hur|how)\b"
     rf"|\b(?:har|have) (?:bestamt|decided) (?:hur|nar|when|how)\b",
 }
@@ -485,6 +569,11 @@ _CRISIS_ASK: dict[str, str] = {
     r"|ha det bra|vi hors|see you|bye|hejda|snacka)\b)",
     "rumination_means": r"\b(?:jaktgevar\w*|gevar\w*|vapnet|pistol\w*|repet|tabletter\w*|bron|spar\w*)\b(?:\s+\w+){0,8}\s+(?:tanker pa (?:de|det)"
     r"|thinking about it)\b",
+    "plan_ready": r"\b(?:min|my) plan (?:e|ar|is) (?:klar|fardig|ready|set|done)\b",
+    "pet_rehomed": r"\b(?:nan|nagon|someone|anyone) (?:som )?(?:kan )?(?:ta|take|ta hand om|take care of|look after) (?:min|mitt|my) (?:hund|katt|kanin|dog|cat|rabbit|hamster)\b",
+    "why_woke": r"\bvarfor (?:vaknade|vaknar) (?:ja|jag)\b|\bwhy did i (?:even )?wake up\b",
+    "tried_recently": r"\b(?:forsokte|forsokt|tried) (?:ju |ba |bara |it )?(?:igar|inatt|i natt|yesterday|last night)\s*$",
+    "give_my_things": r"^(?:ge|give) (?:min|mitt|mina|my)\b(?:\s+\w+){1,4}\s+(?:till|to)\b",
     "first_and_last": r"\b(?:forsta (?:och|o) sista|first and last)\b",
     "means_named": rf"\b{_I}\b(?:\s+\w+){{0,5}}\s+{_METHOD_VERB}\b",
     "do_it_tonight": rf"{_DO_IT}(?:\s+\w+){{0,3}}\s+{_TIME}\b",
@@ -501,6 +590,10 @@ _DANGER_ASK: dict[str, str] = {
     r"|\b(?:ja|jag|i m|im) (?:springer|running)\b",
     "knocking": r"\b(?:knackar|bankar|knocking|banging)\b",
     "noise": r"\b(?:smaller|smallar|skriker|screaming|bangs|bang bang)\b",
+    "bangs_counted": r"\b(?:small|smallde|smallt|pangade|banged)\b(?:\s+\w+){0,2}\s+(?:\d+|tre|fyra|fem|sex|flera|massa|many|several)"
+    r"\s+(?:ganger|ggr|times|skott|shots)\b",
+    "left_inside_with": r"\b(?:e|ar|is|s) (?:kvar|still) (?:darinne|inne|in there|inside)\b(?:\s+\w+){0,2}\s+(?:med|with) (?:honom|henne|dom|dem|him|her|them)\b",
+    "wrote_help": r"\b(?:skrev|skickade|sms ade|texted|wrote|messaged) (?:bara |just |only )?(?:hjalp|help|sos)\b",
     "scared_now": r"\b(?:jatte |sa |so )?(?:radd|radda|skraj|scared|terrified)\b(?:\s+\w+){0,3}\s+(?:nu|just nu|now|right now)\b",
 }
 _THREAT: dict[str, str] = {
@@ -512,14 +605,30 @@ _THREAT: dict[str, str] = {
     r"|my family|my brother|my mom|my mum|my sister|my little)\b",
     "threatened": r"\b(?:hotad|hotade mig|hotar mig|hotar oss|hotat mig|fatt hot|fick hot|dodshot|hotbrev|hot mot mig|hot pa snap"
     r"|threatened|threatening me|death threats?|threats? against me|threats? on snap|gront ljus pa mig|green light on me)\b",
-    "they_said": r"\b(?:dom|de|they|nan|nagon|someone|han|he)\b(?:\s+\w+){0,3}\s+(?:sa|sager|sagt|said|says|skriver|skrev|wrote|told me|tells me"
+    "they_said": r"\b(?:dom|de|they|nan|nagon|someone|han|he|folk|people)\b(?:\s+\w+){0,4}\s+(?:sa|sager|sagt|said|says|skriver|skrev|wrote|told me|tells me"
     r"|threatar|hotar|hotade|lovade|sms ar|messaged|texted|posted)\b(?:\s+\w+){0,10}\s+(?:doda|dodar|dod|dead|klar|done|kort|next|nasta|skjut\w*"
-    r"|shoot\w*|smaller|brinna|burn|branna|break my|straffas|betala|pays|pay for it|ta mig|tar mig|hitta mig|find me|vanta pa mig|ses pa"
-    r"|ska fa se|overleva|survive)\b",
-    "know_where": r"\b(?:vet|vi vet|we know|they know|know) (?:var|where) (?:jag|ja|du|din|min|mina|u|you|i|my|your) ?(?:\w+ )?(?:bor|jobbar|gar|e|live|work|works|go|is)\b",
+    r"|shoot\w*|smaller|brinna|burn|branna|break my|straffas|ska bort|ska forsvinna|betala|pays|pay for it|ta mig|tar mig|hitta mig|find me|vanta pa mig|ses pa"
+    r"|ska fa se|overleva|survive|ska do|kommer do|kmr do|begravs|begravas|buried|gets buried|slut for mig|slut pa mig)\b",
+    "know_where": r"\b(?:vet|vi vet|we know|they know|know) (?:var|where) (?:jag|ja|du|din|min|mina|u|you|i|my|your) ?(?:\w+ )?(?:bor|jobbar|gar|e|live|work|works|go|is)\b"
+    r"|\b(?:dom|de|they|han|he|vi|we|nan|nagon|someone)\b(?:\s+\w+){0,2}\s+(?:vet|know|knows) (?:var|vart|where|vilken|which)"
+    r"(?:\s+\w+){0,3}\s+(?:bor|jobbar|pluggar|gar|tar|lives|works|studies|goes|takes)\b"
+    r"|\b(?:vi|we) (?:vet|know) (?:vem|who) (?:du|you) (?:e|ar|are|re)\b",
+    # a weapon shown or sent as a message: "skickar bilder på en kniv", "'var försiktig' o en kniv"
+    "weapon_sent": r"\b(?:skickar|skickade|skickat|postar|postade|la upp|sends|sent|posted|kommenterade|commented)\b(?:\s+\w+){0,3}"
+    r"\s+(?:bilder|bild|pics?|pictures?|photos?|video) (?:pa|of) (?:en |ett |a |sin |his |hans )?(?:kniv|pistol|vapen|puffra|gun|knife|weapon)\b"
+    r"|\b(?:skrev|skriver|wrote|sa|said|commented|kommenterade)\b(?:\s+\w+){0,4}\s+(?:var forsiktig|watch your back|se upp|akta dig|tick tock)\b",
+    # harm as the price of talking, testifying, quitting or refusing
+    "if_you_talk": r"\b(?:om|if)\s+(?:\w+\s+){0,2}(?:vittnar|pratar|snackar|golar|berattar|lamnar|slutar|hoppar av|quit|quits|leave|leaves"
+    r"|talk|talks|testify|testifies|snitch\w*|tell|tells|gar till polisen|goes to the police|go to the police)\b(?:\s+\w+){0,8}\s+"
+    r"(?:hitta|doda|dodar|skada|skadar|skjuta|skjuter|slakta|ga pa|komma efter|kommer efter|hurt|kill|killed|find(?! out)|shoot|come after|branna|branner|burn|burns)\b"
+    r"|\b(?:will be|ska|kommer) (?:killed|hurt|shot|dodas|skadas|skjutas)\b(?:\s+\w+){0,4}\s+(?:om|if)\b"
+    r"|\bom (?:ja|jag|du|han|hon) (?:inte|int)\b(?:\s+\w+){0,6}\s+(?:sa )?(?:tar|dodar|skadar|skjuter|hugger) (?:de|dom)\b",
     "exposed": r"\b(?:lagt ut|la ut|posted|shared) (?:min|mitt|my) (?:adress|address|bild|face|namn|name|number|nummer)\b|\bgolare\b(?:\s+\w+){0,4}\s+(?:adress|address)"
     r"|\b(?:adress|address)\b(?:\s+\w+){0,6}\s+golare\b",
-    "warning_sign": r"\bkula i (?:brevladan|postladan)\b|\bbullet in (?:my|our|the) (?:mailbox|letterbox)\b"
+    "warning_sign": r"\bkula i (?:\w+ )?(?:brevlad\w*|postlad\w*)\b|\b(?:sent me|skickade|skickat|skickar|dom|they|someone|nan)\b"
+    r"(?:\s+\w+){0,3}\s+(?:photo|picture|pic|bild|bilder) (?:of|pa) (?:my|our|min|mitt"
+    r"|var|vart|mammas|pappas|my mum s|my mums|my moms|my mom s|my dad s|my dads) (?:\w+ )?(?:house|door|building|car|hus|dorr|port"
+    r"|bil|bilen)\b|\bbullet in (?:my|our|the) (?:mailbox|letterbox)\b"
     r"|\bbild pa (?:mammas|var|vart|min|mitt|vara) (?:dorr|hus|port)\b|\b(?:photo|picture|pic) of (?:my|our) (?:house|door|building)\b"
     r"|\bsamma bil (?:utanfor|vid)\b|\bsame car (?:outside|by)\b|\b(?:bevakar|watching|following) (?:mig|me) for\b",
     "passive_harm": r"\bska (?:skjutas|dodas|straffas|fa betala|fa lida|ta stryk)\b|\b(?:will|gonna) (?:be shot|get shot|pay for|get hurt)\b"
@@ -529,7 +638,12 @@ _THREAT: dict[str, str] = {
     r"|\b(?:i m|im|she s|he s|hon e|han e|du e|you re|ja e) (?:nasta|next)\b|\bthreats? pa\b",
     "hit_out": r"\b(?:hit out on|price on my head|pris pa mitt huvud|gront ljus|green light)\b|\bcome for (?:me|us|my)\b"
     r"|\bkomma efter (?:mig|mej|oss)\b|\b(?:ingen|no one|nobody) (?:lamnar|leaves) (?:\w+ ){0,2}(?:levande|alive)\b",
-    "or_else": r"\b(?:annars|or else|otherwise)\b(?:\s+\w+){0,3}\s+(?:doda|doder|skjuter|hugger|kill|shoot|stab|dor|die)\b",
+    "or_else": r"\b(?:annars|or else|otherwise)\b(?:\s+\w+){0,3}\s+(?:doda|doder|skjuter|hugger|skadar|skada|branner|kill|shoot|stab"
+    r"|hurt|burn|dor|die)\b",
+    # the short forms of "he'll", "she'll", "they'll" without the apostrophe: "hell kill me"
+    "contracted_will": r"\b(?:hell|shell|theyll|he ll|she ll|they ll)\b (?:kill|shoot|stab|hurt|murder|get|burn) (?:me|us|my)\b"
+    r"|\bska (?:sla|slå) ihjal (?:mig|mej|oss|min|mitt|mina)\b|\b(?:hotar|hotade|threatens|threatened) (?:att|to)\b(?:\s+\w+){0,8}"
+    r"\s+(?:gora (?:mig|mej|oss) illa|skada|doda|hurt|kill)\b",
 }
 # Not a safety situation by itself: a film, a game, the news; hyperbole; a parent's "kill".
 _MEDIA = re.compile(
@@ -537,8 +651,10 @@ _MEDIA = re.compile(
     r"|i en serie|i lat|laten|texten|drill|rappar|rapparen|video|videon|klipp|klippet|tiktok|youtube|netflix"
     r"|in the movie|movie|the film|a film|the show|tv show|series|episode|the news|in a game|the game|game|gaming"
     r"|song|lyrics|the book|a book|novel|essay|uppsats|skoluppgift|school project|roman|scen|scene|karaktaren"
-    r"|character|cs|cs2|boss|spelar|playing|raid\w*|discord|twitch|stream\w*|rust|lektion|lektionen|lesson|class|forelasning|lecture|prevention|suicidprevention|podd|podcast"
-    r"|documentary|dokumentar|dromde|drom|mardrom|nightmare|dreamt|dreamed|dream|pa mal|cod|warzone|fortnite|gta|valorant|csgo|cs go|pubg|apex|minecraft|roblox|fifa)\b"
+    r"|character|cs|cs2|boss fight|bossen|spelar|playing|raid\w*|discord|twitch|stream\w*|rust|lektion|lektionen|lesson|class|forelasning|lecture|prevention|suicidprevention|podd|podcast"
+    r"|documentary|dokumentar|dromde|drom|mardrom|nightmare|dreamt|dreamed|dream|pa mal|cod|warzone|fortnite|gta|valorant|csgo|cs go|pubg|apex|minecraft|roblox|fifa"
+    r"|track|drill track|romeo (?:och|o|and) juli\w*|hamlet|pa slutet av (?:boken|filmen|pjasen)|the ending"
+    r"|(?:laser|lasa|read|reading) (?:\w+ ){0,2}(?:bok|boken|roman|novel|book|pjas\w*))\b"
 )
 _HYPERBOLE = re.compile(
     r"\b(?:dor av skratt|dog av skratt|skrattade ihjal|doda tiden|dodar tiden|dodar mig med|dying of laughter"
@@ -573,6 +689,10 @@ _HYPERBOLE = re.compile(
     r"|\b(?:ja|jag) (?:ska|kmr|kommer|svar (?:ja|jag) (?:ska|kmr|kommer)) (?:\w+ )?(?:doda|morda|strypa|slakta) (?:min|mitt) (?:lillebror"
     r"|lillasyster|bror|syster|brorsa|syrra)\b|\b(?:skot|skjot|skjuter|shot|shoots) (?:\w+ ){0,3}(?:skott|bollen|mal|malet|krysset"
     r"|straff|ball|goal)\b|\bfyrverkeri\w*|\bfireworks\b|\b(?:skamtade|skamtar|joked|joking) (?:om|about)\b"
+    # sport: a score, a shot "like a god", a cup lost
+    r"|\b\d+ ?- ?\d+\b(?:\s+\w+){0,3}\s+(?:i|in|mot|against)\b|\bsom en gud\b|\blike a god\b|\b(?:fran|from) distans\w*\b|\btrepoang\w*"
+    r"|\bbombade (?:dom|dem|oss|them)\b|\bbombnedslag i\b|\b(?:akte|aker|flog|aka) ur (?:\w+ )?(?:cupen|serien|allsvenskan|slutspelet|cup)\b"
+    r"|\b(?:torskade|forlorade|lost) (?:\w+ ){0,2}(?:matchen|derbyt|finalen|the match|the game|the final)\b"
 )
 # a joke marker in the text itself (folding removes emoji): "💀", "😂", "lol", "lmao"
 _JOKING = re.compile(r"[\U0001F480\U0001F602\U0001F923\U0001F639\U0001F606\U0001F605\U0001F643\U0001F4AA\u26BD\U0001F624]"
@@ -613,7 +733,7 @@ def _first(regexes: dict[str, re.Pattern[str]], folded: str) -> str | None:
 
 
 _STRONG_MEDIA = re.compile(
-    r"\b(?:i|in) (?:the |a |en |ett |den |det )?(?:\w+ )?(?:filmen|film|movie|serien|series|show|avsnittet|episode|spelet"
+    r"\b(?:track|song|lat|laten|verse|versen|line) (?:that goes|som gar|dar (?:han|hon) sager)\b|\b(?:i|in) (?:the |a |en |ett |den |det )?(?:\w+ )?(?:filmen|film|movie|serien|series|show|avsnittet|episode|spelet"
     r"|game|boken|book|laten|song|videon|video|klippet|clip)\b|\bnetflix\b|\bhbo\b|\bseries\b|\bepisode\b"
 )
 _FIRST_PERSON = re.compile(r"\b(?:jag|ja|mig|mej|min|mitt|mina|im|i m|i am|i ve|i ll|me|my)\b")
@@ -664,8 +784,8 @@ def _crisis_rule(folded: str) -> str | None:
                 continue
             if name in _THREAT_SHAPED and _THIRD_PERSON_BEFORE.search(before):
                 continue  # "dom ska ta livet av mig": a threat, judged by the emergency rules
-            if name in _THREAT_SHAPED and _HYPERBOLE.search(folded):
-                continue  # "matteprovet tog livet av mig": a thing that "kills" me
+            if name in _HYPERBOLE_SENSITIVE and _HYPERBOLE.search(folded):
+                continue  # "matteprovet tog livet av mig", "åkte ur cupen, vill dö": a figure of speech
             if name in _NEGATION_SENSITIVE and _NEGATED_BEFORE.search(before):
                 continue
             return name
@@ -674,14 +794,19 @@ def _crisis_rule(folded: str) -> str | None:
 
 def _emergency_rule(folded: str) -> str | None:
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
-    if past or _PARENT_KILL.search(folded) or _QUESTION_ABOUT_LAW.search(folded):
+    if past or _PARENT_KILL.search(folded) or _QUESTION_ABOUT_LAW.search(folded) or _over_or_topic(folded):
         return None
     if _not_about_self_now(folded) or _WORRY.search(folded):
         return None
     for name, regex in _EMERGENCY_RE.items():
         if regex.search(folded):
+            if name in _EVERYDAY_DANGER and _EVERYDAY_ACTIVITY.search(folded):
+                continue
             return name
     return None
+
+
+_EVERYDAY_DANGER = {"weapon_now", "weapon_holder", "help_they", "sv_help_now"}
 
 
 def _word_only(folded: str, elsewhere: bool) -> SafetyMatch | None:
@@ -701,7 +826,8 @@ def _over_or_topic(folded: str) -> bool:
     """Something over and said to be over, or a subject studied or worked with: the words of
     a crisis without the person being in one now."""
     over = _PAST_FRAME.search(folded) and _OVER_NOW.search(folded) and not _AGAIN.search(folded)
-    return bool(over or (_TOPIC.search(folded) and not _FIRST_PERSON_NOW.search(folded)))
+    topic = _TOPIC.search(folded) or (_ROLE.search(folded) and _GENERAL_QUESTION.search(folded))
+    return bool(over or (topic and not _FIRST_PERSON_NOW.search(folded) and not _NOW_WORD.search(folded)))
 
 
 def not_a_safety_context(text: str) -> bool:
@@ -715,7 +841,12 @@ def not_a_safety_context(text: str) -> bool:
     return bool(past or _not_about_self_now(folded) or _PARENT_KILL.search(folded)
                 or _QUESTION_ABOUT_LAW.search(folded) or _LIFE_WISH.search(folded)
                 or _NORMAL_QUESTION.search(folded) or _JOKING.search(text or "")
-                or _over_or_topic(folded))
+                or _over_or_topic(folded) or _EVERYDAY_ACTIVITY.search(folded))
+
+
+# Emoji that name a means or a weapon (folding drops emoji): "🪢 i garderoben", "skrev ... o en 🔫"
+_EMOJI_WORDS = str.maketrans({"\U0001FAA2": " rep ", "\U0001F52B": " pistol ", "\U0001F52A": " kniv ",
+                              "\U0001F48A": " tabletter ", "\U0001FA78": " blod "})
 
 
 def detect(text: str) -> SafetyMatch | None:
@@ -725,7 +856,7 @@ def detect(text: str) -> SafetyMatch | None:
     is the one that has to be read in the first second. A sure crisis wins over a threat
     ("they'll kill me anyway so I'll jump first"), a threat over an unsure crisis signal.
     """
-    folded = fold(text or "")
+    folded = fold((text or "").translate(_EMOJI_WORDS))
     if not folded:
         return None
     rule = _emergency_rule(folded)
@@ -743,7 +874,7 @@ def detect(text: str) -> SafetyMatch | None:
         return word
     concepts_text = _LEAVE_GANG.sub(" lamna ", folded)  # "hoppa av" is leaving, not jumping
     rule = None if elsewhere else _first(_CONCEPT_RE, concepts_text)
-    if rule in _EVERYDAY_CONCEPTS and _EVERYDAY_REASON.search(folded):
+    if rule in _EVERYDAY_CONCEPTS and (_EVERYDAY_REASON.search(folded) or _EVERYDAY_ACTIVITY.search(folded)):
         rule = None
     if rule:
         return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
@@ -754,6 +885,8 @@ def detect(text: str) -> SafetyMatch | None:
     if elsewhere:
         return None
     rule = _first(_CRISIS_ASK_RE, concepts_text)
+    if rule in _EVERYDAY_CONCEPTS and (_EVERYDAY_REASON.search(folded) or _EVERYDAY_ACTIVITY.search(folded)):
+        rule = None
     if rule:
         return SafetyMatch(CRISIS, f"ask_{rule}", ASK)
     rule = None if past else _first(_DANGER_ASK_RE, folded)
@@ -772,11 +905,12 @@ _YES_PHRASE = re.compile(r"\b(?:i d like that|id like that|i would like that|yes
                          r"|that d be good|that would be good|ja okej|yeah ok|ok ja)\b")
 _NO = re.compile(r"^(?:nej|nä|na|nae|ne|nope|nah|no|inte nu|not now|icke)\b"
                  r"|\b(?:nej tack|no thanks|no thank you|but not now|men inte nu|not really|inte riktigt)\b")
-_UNSURE = re.compile(r"^(?:vet inte|vet int|ve inte|vetefan|idk|dunno|kanske|maybe|not sure|osaker|ingen aning"
+_UNSURE = re.compile(r"^(?:vet inte|vet int|ve inte|vetefan|idk|dunno|kanske|maybe|not sure|osaker|ingen aning|typ|kinda|sort of"
                      r"|no idea)\b|\b(?:spelar ingen roll|skit samma|doesn t matter|whatever|who cares"
                      r"|bryr mig inte|vet inte om (?:ja|jag) e)\b")
 _SAFE_NOW = re.compile(
-    r"\b(?:(?:ja|jag|i m|im|i am) (?:e |ar |am )?(?:hemma|home|safe|saker|i sakerhet|ok|okej|okay|fine|inne)"
+    r"\b(?:(?:ja|jag|i m|im|i am) (?:e |ar |am )?(?:hemma|home|safe|saker|i sakerhet|inne)"
+    r"|(?:i m|im|i am|ja e|jag ar|ja ar|jag e) (?:ok|okej|okay|fine)"
     r"|(?:e|ar|am) (?:hemma|home|i sakerhet|safe)|hos (?:mamma|pappa|mormor|farmor|morfar|farfar|nan|en kompis|kompisen)"
     r"|at (?:my|a) (?:nan s|nans|mum s|mums|mom s|friend s|grandma s|gran s)|(?:mamma|pappa|mum|mom|dad|flatmate|min kompis)"
     r" (?:e|ar|is|s) (?:har|here|hemma|home)|(?:har|have) last dorren|door(?: is)? locked|dorren (?:e|ar) last"
@@ -806,6 +940,20 @@ _NOT_SAFE = re.compile(
 )
 
 
+# "ja men inte länge till": a yes with a but is no yes; "kanske.. ja ok": unsure, ending in yes
+_HEDGED_YES = re.compile(r"^(?:ja|jaa|jo|yes|yeah|yea|ok|okej) (?:men|but)\b")
+_ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|please)$")
+_DECLINES_COACH = re.compile(
+    r"\b(?:ingen coach|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med )?(?:nan|nagon|en coach"
+    r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
+    r"|nej tack|no thanks|no thank you)\b"
+)
+# a reply that names a means or a risk ("vattnet e så nära"): more crisis talk, not a new topic
+_MEANS_RE = re.compile(rf"\b{_MEANS}\b")
+_QUESTION_START = re.compile(r"^(?:vad|va|var|vart|hur|nar|vem|varfor|vilken|vilket|vilka|kan|far|finns|what|where|how"
+                             r"|when|who|why|which|can|is|are|do|does)\b")
+
+
 @dataclass(frozen=True)
 class Answer:
     """How a message reads as an answer: "yes" / "no" / "unsure" or None, and statements."""
@@ -813,6 +961,9 @@ class Answer:
     word: str | None
     safe_now: bool
     not_safe: bool
+    leans_yes: bool = False  # unsure, but ending in a yes: enough to say yes to a coach
+    declines_coach: bool = False  # a no to the coach, said as such
+    risk_talk: bool = False  # names a means or a risk, and is no question
 
 
 def read_answer(text: str) -> Answer:
@@ -825,7 +976,12 @@ def read_answer(text: str) -> Answer:
             else "yes" if (short and _YES.search(folded)) or _YES_PHRASE.search(folded) else None)
     # "idk, typ ja e hemma nu": an unsure answer is read as unsure, whatever follows it
     safe_now = bool(_SAFE_NOW.search(folded)) and not not_safe and word != "unsure"
-    return Answer(word, safe_now, not_safe)
+    if word in ("yes", None) and _HEDGED_YES.search(folded) and not safe_now:
+        word = "unsure"
+    leans_yes = word == "unsure" and bool(_ENDS_YES.search(folded))
+    question = (text or "").strip().endswith("?") or bool(_QUESTION_START.search(folded))
+    risk_talk = not question and bool(_RISK_WORDS.search(folded) or _MEANS_RE.search(folded))
+    return Answer(word, safe_now, not_safe, leans_yes, bool(_DECLINES_COACH.search(folded)), risk_talk)
 
 
 # --- when the classifier may raise an alarm -------------------------------------------------

@@ -24,6 +24,7 @@ UTTER_ASK_CRISIS = "utter_ask_crisis"
 UTTER_ASK_DANGER = "utter_ask_danger"
 # the dialogue after them
 UTTER_NOT_SAFE = "utter_crisis_not_safe"
+UTTER_NOT_SAFE_AGAIN = "utter_crisis_not_safe_again"
 UTTER_SAFE = "utter_crisis_safe"
 UTTER_REASK = "utter_safety_reask"
 UTTER_CHECKIN = "utter_safety_checkin"
@@ -43,6 +44,7 @@ KINDS: dict[str, str] = {
     UTTER_CRISIS: CRISIS,
     UTTER_CRISIS_AGAIN: CRISIS,
     UTTER_NOT_SAFE: CRISIS,
+    UTTER_NOT_SAFE_AGAIN: CRISIS,
     UTTER_EMERGENCY: DANGER,
     UTTER_EMERGENCY_AGAIN: DANGER,
     UTTER_ASK_CRISIS: ASK,

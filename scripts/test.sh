@@ -36,9 +36,19 @@ ensure_chromium() {
   fi
 }
 
+ensure_axe() {
+  # axe-core for the browser tests' accessibility checks, pinned in tests/browser
+  if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+    echo "installing axe-core (tests/browser/package-lock.json) ..."
+    npm ci --prefix tests/browser --no-audit --no-fund >/dev/null \
+      || echo "warning: could not install axe-core; the accessibility checks will fail" >&2
+  fi
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_axe
 
 echo "== ruff"
 .venv/bin/ruff check .

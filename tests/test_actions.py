@@ -100,7 +100,7 @@ async def test_coach_online_pauses_the_bot_and_tells_the_wait(
     events = await ActionEscalate().run(dispatcher, tracker, {})
     assert [e["event"] for e in events] == ["pause"]
     text = dispatcher.messages[0]["text"]
-    assert "coach is coming" in text and "min" in text and "112" in text
+    assert "has gone to a coach" in text and "can take longer" in text and "112" in text
     store = app[keys.STORE]
     case = await store.run(store.open_case_for, "conv-online")
     assert case is not None and case.priority == 2 and case.language == "en"
@@ -115,7 +115,10 @@ async def test_no_coach_online_is_said_honestly_and_the_case_is_kept(
         dispatcher, make_tracker(("vill prata me en människa", "request_human"),
                                  sender="conv-offline"), {})
     assert events == []
-    assert dispatcher.messages[0]["text"] == content.text("utter_coach_unavailable", "sv")
+    hours = Settings.from_env().hours_text("sv")  # the real COACH_HOURS, not the placeholder
+    assert dispatcher.messages[0]["text"] == content.text("utter_coach_unavailable", "sv",
+                                                          hours=hours)
+    assert "{hours}" not in dispatcher.messages[0]["text"]
     store = app[keys.STORE]
     assert await store.run(store.open_case_for, "conv-offline") is not None
 

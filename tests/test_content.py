@@ -113,3 +113,47 @@ def test_every_contract_intent_has_an_answer() -> None:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     for intent in domain["intents"]:
         assert intent in rules, f"no rule answers {intent}"
+
+
+def test_reading_level_is_checked_and_every_answer_passes() -> None:
+    hard = ("Sekretessmarkering och skyddad folkbokföring beslutas av Skatteverket medan "
+            "fingerade personuppgifter beslutas av Polismyndigheten efter särskild prövning "
+            "av hotbilden och omständigheterna i varje enskilt ärende som handläggs.")
+    value, words = content.lix(hard)
+    assert words > 20 and value > content.LIX_MAX
+    easy = "Du kan prata med oss. Vi finns här. Ring om du vill. Du bestämmer själv."
+    assert content.lix(easy)[0] < 25
+    assert content.reading_level_problems(content.load()) == []
+
+
+def test_gang_debt_answer_leads_with_danger_and_the_threat_line() -> None:
+    for lang, threat, relief in (("sv", "hotad", "skuldsanering"),
+                                 ("en", "threatened", "debt relief")):
+        lines = content.text("utter_help_debt", lang).splitlines()
+        assert "112" in lines[0]
+        assert threat in lines[1] and "114 14" in lines[1]
+        assert relief in " ".join(lines[2:])
+
+
+def test_coach_texts_promise_no_time_and_send_nobody_elsewhere() -> None:
+    for lang in ("sv", "en"):
+        connecting = content.text("utter_coach_connecting", lang)
+        assert "112" in connecting
+        for absent in ("90101", "114 14", "minut", "minute"):
+            assert absent not in connecting, (lang, absent)
+        coming = content.text("utter_coach_coming", lang, minutes=2)
+        assert ("kan ta längre" if lang == "sv" else "can take longer") in coming
+        assert "strax" not in coming and "soon" not in coming
+
+
+def test_opening_hours_come_from_coach_hours_not_the_placeholder() -> None:
+    from bot.escalation.hours import parse_coach_hours
+    from bot.escalation.settings import Settings
+
+    settings = Settings(coach_hours=parse_coach_hours(
+        "mon=09:00-17:00,tue=09:00-17:00,wed=09:00-17:00,thu=09:00-17:00,fri=09:00-17:00"))
+    placeholder = content.load().fact("coach_hours", "sv")
+    text = content.text("utter_opening_hours", "sv", hours=settings.hours_text("sv"))
+    assert "mån–fre 09.00–17.00" in text and placeholder not in text
+    assert "Mon–Fri 09.00–17.00" in settings.hours_text("en")
+    assert Settings(coach_hours=parse_coach_hours("")).hours_text("sv") == placeholder

@@ -165,3 +165,24 @@ def test_a_relative_or_friend_answering_are_they_safe(text: str, safe_now: bool,
     safe now; still holding the means is not; a partner is not family."""
     answer = safety.read_answer(text)
     assert (answer.safe_now, answer.not_safe) == (safe_now, not_safe)
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "extra"),
+    [
+        ("typ", "unsure", {}),
+        ("ja men inte länge till", "unsure", {}),  # a yes with a but
+        ("ja men ja e hemma nu, mamma e här", None, {"safe_now": True}),
+        ("kanske.. ja ok", "unsure", {"leans_yes": True}),
+        ("ja okej", "yes", {"safe_now": False}),  # a yes to a coach, not "I'm okay"
+        ("ja e okej", "yes", {"safe_now": True}),
+        ("nej tack, ingen coach", "no", {"declines_coach": True}),
+        ("vattnet e så nära", None, {"risk_talk": True}),
+        ("vad har fritidsgården för öppettider?", None, {"risk_talk": False}),
+    ],
+)
+def test_answers_read_as_people_mean_them(text: str, word: str | None, extra: dict) -> None:
+    answer = safety.read_answer(text)
+    assert answer.word == word
+    for key, value in extra.items():
+        assert getattr(answer, key) == value, key

@@ -18,15 +18,16 @@ from bot.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of this round (./dev safety-eval, model 162cb50533eb)
+# as measured at the end of round 6 (./dev safety-eval, model bb8fd3c6adff)
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
-    "blind_4": (0.995, 0.941, 0.000),
-    "blind_5": (0.998, 0.827, 0.008),
-    "blind_6": (0.973, 0.820, 0.049),
-    "blind_7": (0.964, 0.824, 0.065),
-    "blind_8": (0.977, 0.881, 0.039),
-    "blind_9": (0.887, 0.865, 0.116),  # the newest blind corpus: never read, never trained on
+    "blind_4": (0.992, 0.930, 0.000),
+    "blind_5": (0.988, 0.880, 0.008),
+    "blind_6": (0.977, 0.841, 0.042),
+    "blind_7": (0.967, 0.824, 0.060),
+    "blind_8": (0.970, 0.927, 0.031),
+    "blind_9": (0.995, 0.981, 0.003),
+    "blind_10": (0.928, 0.825, 0.086),  # the newest blind corpus: never read, never trained on
 }
 
 

@@ -14,6 +14,7 @@ from bot.dialogue.safety_policy import (
     CRISIS_ANSWER,
     LISTEN,
     NOT_SAFE,
+    NOT_SAFE_AGAIN,
     TOPIC,
     State,
     next_action,
@@ -127,7 +128,7 @@ def test_no_generic_closer_inside_a_safety_conversation() -> None:
 
 @pytest.mark.parametrize(
     ("intent", "expected"),
-    [("affirm", CRISIS_ANSWER), ("unsure", CRISIS_ANSWER), ("nlu_fallback", CRISIS_ANSWER),
+    [("affirm", CRISIS_ANSWER), ("unsure", NOT_SAFE), ("nlu_fallback", CRISIS_ANSWER),
      ("deny", [sa.UTTER_ASK_CRISIS_NO]), ("help_debt", None)],
 )
 def test_the_direct_question_decides(intent: str, expected: list[str] | None) -> None:
@@ -200,6 +201,36 @@ def test_after_not_safe_yes_confirms_the_coach_and_more_crisis_stays_acute() -> 
                 ) == NOT_SAFE
     assert plan(state("request_human", CRISIS_TURN, NOT_SAFE_TURN, [sa.UTTER_STILL_HERE])
                 ) == CONNECT  # no consent text again: it was in the not-safe answer
+
+
+def test_after_not_safe_no_and_unsure_keep_the_coach_coming_unless_the_coach_is_declined() -> None:
+    """After "not safe" nothing was asked: a "nej" or "vet inte" is no "no thanks" to the coach."""
+    for reply in ({"answer": "no"}, {"answer": "unsure"}, {"risk_talk": True}):
+        assert plan(state("deny", CRISIS_TURN, NOT_SAFE_TURN, signal=reply)) == NOT_SAFE_AGAIN
+    declined = {"answer": "no", "declines_coach": True}
+    assert plan(state("deny", CRISIS_TURN, NOT_SAFE_TURN, signal=declined)) == [sa.UTTER_NO_COACH]
+
+
+def test_a_reply_to_the_question_is_read_before_what_else_it_says() -> None:
+    # "nej men han har kniven kvar": a no to "are you safe?", though the rules see danger
+    knife = {"answer": "no", "kind": sa.DANGER, "band": "sure", "rule": "weapon_holder"}
+    assert plan(state("emergency_danger", CRISIS_TURN, signal=knife)) == NOT_SAFE
+    # "vattnet e så nära": a means named in reply to "are you safe?"
+    means = {"risk_talk": True}
+    assert plan(state("ask_what_is_sluta_skjut", CRISIS_TURN, signal=means)) == NOT_SAFE
+    # "ja snälla nån" to a coach offer is a yes, whatever else the rules see in it
+    plea = {"answer": "yes", "kind": sa.DANGER, "band": "ask", "rule": "safety_classifier"}
+    assert plan(state("emergency_danger", DANGER_TURN, signal=plea)) == CONNECT
+    # "kanske.. ja ok" to a coach offer: unsure, ending in yes
+    assert plan(state("unsure", CRISIS_TURN, [sa.UTTER_SAFE],
+                      signal={"answer": "unsure", "leans_yes": True})) == CONNECT
+    # "nej men han har tabletterna i fickan" to "do you mean you're thinking of taking your life?"
+    pills = {"answer": "no", "kind": sa.CRISIS, "band": "ask", "rule": "safety_classifier"}
+    assert plan(state("deny", [sa.UTTER_ASK_CRISIS], signal=pills)) == CRISIS_ANSWER
+    # an unsure danger signal inside a crisis conversation belongs to the crisis
+    ask_danger = {"kind": sa.DANGER, "band": "ask", "rule": "safety_classifier"}
+    assert plan(state("emergency_danger", CRISIS_TURN, NOT_SAFE_TURN, signal=ask_danger)
+                ) == NOT_SAFE_AGAIN
 
 
 def test_answers_the_classifier_misreads_are_read_while_a_question_is_open() -> None:

@@ -12,12 +12,16 @@ after it ("/emergency_danger" would open a priority-1 coach case). A payload is 
 only if the bot offered it as a button in its last turn of that conversation (or it is a
 language switch); anything else loses its leading "/" and goes through NLU as text.
 
-Client key: every message gets `metadata.client`, a pseudonym of the client that the
-escalation service counts open cases by (ESCALATION_MAX_OPEN_CASES_PER_CLIENT): HMAC of the
-client address with a key derived from ACTION_SERVER_TOKEN and the UTC date (so it changes
-daily and is the same on every Rasa instance). A client cannot choose it: a `client` in the
-body's metadata is replaced, except on the callback channel when the request carries the
-gateway's secret (the gateway then names its own client, see bot/gateway/rasa.py).
+Client key: the channel names the client of every message with a stable key: HMAC of the
+client address (key from ACTION_SERVER_TOKEN, the same on every Rasa instance), or on the
+callback channel, with the gateway's secret, the key the gateway gives (a browser's address or
+a phone, see bot/gateway/rasa.py). A client cannot choose it: a `client` in the body's metadata
+is replaced otherwise. The stable key is never stored. The message gets only
+`metadata.client`, a daily pseudonym HMAC(key, UTC date, stable key) that the escalation
+service counts open cases by (ESCALATION_MAX_OPEN_CASES_PER_CLIENT), and the channel links that
+pseudonym to the client's window id in Redis for an hour (bot/client_window.py), so the service
+can also count the cases a client opened in the last 24 hours across the day change
+(ESCALATION_MAX_CASES_PER_CLIENT).
 
 Gateway only: the callback channel takes a POST to its /webhook only with the gateway's
 secret (GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token header); anything else gets a
@@ -51,6 +55,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.client_window import ClientCaseWindow
 from bot.ratelimit import RateLimiter, client_address, is_loopback, parse_rate
 
 log = logging.getLogger(__name__)
@@ -157,13 +162,32 @@ class ChannelGuard:
         return None
 
 
-def client_key(address: str | None, env: Mapping[str, str] | None = None) -> str:
-    """A daily pseudonym of the client address (see the module docstring)."""
+def _keyed(value: str, env: Mapping[str, str] | None = None) -> str:
+    """HMAC of `value` with the key every Rasa instance shares (from ACTION_SERVER_TOKEN)."""
     env = os.environ if env is None else env
     secret = (env.get("ACTION_SERVER_TOKEN") or env.get("RASA_TOKEN") or "dev").encode()
-    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    return "a-" + hmac.new(secret, f"client:{day}:{address or '?'}".encode(),
-                           hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret, value.encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def client_key(address: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The stable key of a client address (kept in memory only, see the module docstring)."""
+    return "a-" + _keyed(f"client:{address or '?'}", env)
+
+
+def daily_client(client: str, now: dt.datetime, env: Mapping[str, str] | None = None) -> str:
+    """The pseudonym stored with the client's messages: a new value every UTC day."""
+    day = now.astimezone(dt.timezone.utc).date().isoformat()
+    return "c-" + _keyed(f"day:{day}:{client}", env)
+
+
+def window_id(client: str, env: Mapping[str, str] | None = None) -> str:
+    """What Redis counts the client's cases by (bot/client_window.py); never stored."""
+    return _keyed(f"window:{client}", env)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def gateway_callback_token(env: Mapping[str, str] | None = None) -> str:
@@ -234,19 +258,43 @@ class GuardedChannel:
 
     limit_loopback_addresses = True
     trusts_gateway_client = False  # the callback channel: the gateway names its client
+    clock: Callable[[], dt.datetime] = staticmethod(utc_now)  # tests move it past midnight
+    _case_window: ClientCaseWindow | None = None
 
     def gateway_only(self) -> bool:
         """Whether a POST to /webhook needs the gateway's secret."""
         return False
 
-    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+    def client_of(self, request: Request) -> str:
+        """The stable key of the request's client (see the module docstring)."""
         body = request.json if isinstance(request.json, dict) else {}
         given = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         client = given.get("client")
         if not (self.trusts_gateway_client and from_gateway(request)
                 and isinstance(client, str) and 0 < len(client) <= MAX_CLIENT_CHARS):
             client = client_key(client_address(request.ip, request.headers))
-        return {"client": client}
+        return client
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """What Rasa stores with the message: only the daily pseudonym (the one computed
+        for this request by the webhook's guard, so both agree at midnight)."""
+        return _REQUEST_METADATA.get() or {
+            "client": daily_client(self.client_of(request), self.clock())}
+
+    @property
+    def case_window(self) -> ClientCaseWindow:
+        if self._case_window is None:
+            self._case_window = ClientCaseWindow(os.environ.get("REDIS_URL", "").strip(),
+                                                 os.environ.get("REDIS_PREFIX", "").strip()
+                                                 or "sluta-skjut")
+        return self._case_window
+
+    async def name_client(self, request: Request) -> dict[str, Any]:
+        """The message's metadata; the daily pseudonym linked to the client in Redis."""
+        client = self.client_of(request)
+        daily = daily_client(client, self.clock())
+        await self.case_window.link(daily, window_id(client))
+        return {"client": daily}
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -276,7 +324,7 @@ class GuardedChannel:
                 if refused is not None:
                     return refused
                 await gate_payload(request, request.json)
-                _REQUEST_METADATA.set(self.get_metadata(request))
+                _REQUEST_METADATA.set(await self.name_client(request))
             return None
 
         return blueprint

@@ -43,13 +43,15 @@ QUESTIONS = {
     sa.UTTER_COACH_OFFER_SHORT: COACH,
     sa.UTTER_SAFE: COACH,
     sa.UTTER_COACH_CONSENT: COACH,
-    sa.UTTER_NOT_SAFE: COACH,  # "I'm asking a coach to come": a "ja" confirms, a "nej" declines
+    sa.UTTER_NOT_SAFE: COACH,  # "I'm asking a coach to come": a "ja" confirms
+    sa.UTTER_NOT_SAFE_AGAIN: COACH,
 }
 ANSWER_WORDS = {"yes": YES, "no": NO, "unsure": UNSURE}
 CLASSIFIER_RULES = frozenset({"classifier", "classifier_unsure"})
 CRISIS_ANSWER = [sa.UTTER_CRISIS, sa.UTTER_ASK_SAFE_NOW]
 CRISIS_AGAIN = [sa.UTTER_CRISIS_AGAIN, sa.UTTER_ASK_SAFE_NOW]
 NOT_SAFE = [sa.UTTER_NOT_SAFE, sa.ESCALATE]
+NOT_SAFE_AGAIN = [sa.UTTER_NOT_SAFE_AGAIN, sa.ESCALATE]
 CONNECT = [sa.UTTER_COACH_CONNECTING, sa.ESCALATE]
 
 
@@ -118,6 +120,10 @@ def plan(state: State) -> list[str] | None:
     """The actions this turn should run, or None to leave the turn to the other policies."""
     band = state.signal.get("band")
     kind = state.signal.get("kind")
+    if state.in_episode():
+        steps = _reply(state)
+        if steps:
+            return steps
     if state.in_episode() and not state.rule_made:
         if state.signal.get("not_safe"):
             return NOT_SAFE if sa.CRISIS in state.recent_kinds() else [
@@ -131,6 +137,9 @@ def plan(state: State) -> list[str] | None:
         return _danger(state)
     if state.intent == CRISIS_INTENT and band != "ask":
         return _crisis(state)
+    if band == "ask" and kind == sa.DANGER and sa.CRISIS in state.recent_kinds() \
+            and sa.DANGER not in state.recent_kinds():
+        return _crisis(state)  # "tar dom nu ba" after "har alla tabletter framför mig"
     if band == "ask" and kind == sa.DANGER:
         if sa.DANGER in state.recent_kinds() or state.pending == ASK_DANGER:
             return _danger(state)
@@ -140,6 +149,38 @@ def plan(state: State) -> list[str] | None:
             return _crisis(state)
         return [sa.UTTER_ASK_CRISIS]
     return _answer(state)
+
+
+def _reply(state: State) -> list[str] | None:
+    """A reply to the safety dialogue's own question, read before anything else it may contain:
+    "ja snälla nån" to a coach offer is a yes; "nej men han har kniven kvar" to "are you safe?"
+    is a no; after "not safe", more of the same keeps 112, the suicide line and the coach coming
+    (only a no to the coach, said as such, stops the coach)."""
+    signal, pending = state.signal, state.pending
+    answer = ANSWER_WORDS.get(signal.get("answer", "")) or (
+        state.intent if state.intent in (YES, NO, UNSURE) else None)
+    coach_open = pending == COACH or state.offer_outstanding()
+    if coach_open and (answer == YES or signal.get("leans_yes")):
+        return CONNECT
+    crisis = sa.CRISIS in state.recent_kinds()
+    if state.acute() and crisis and pending == COACH:
+        if signal.get("declines_coach"):
+            return [sa.UTTER_NO_COACH]
+        if answer in (NO, UNSURE) or signal.get("not_safe") or signal.get("risk_talk") or \
+                state.intent in UNCLEAR or signal.get("kind") in (sa.CRISIS, sa.DANGER):
+            return NOT_SAFE_AGAIN
+    if pending == SAFE_NOW and crisis:
+        if answer in (NO, UNSURE) or signal.get("not_safe"):
+            return NOT_SAFE
+        if signal.get("kind") in (sa.CRISIS, sa.DANGER) or (
+                signal.get("risk_talk") and not signal.get("safe_now") and answer != YES):
+            return NOT_SAFE  # more crisis talk, danger or a means named: not "yes, safe"
+    if pending == ASK_CRISIS:
+        if answer == UNSURE:
+            return NOT_SAFE  # "vet inte" to "do you mean you're thinking of taking your life?"
+        if answer == NO and signal.get("kind") in (sa.CRISIS, sa.DANGER):
+            return CRISIS_ANSWER  # "nej men han har tabletterna i fickan": no "no"
+    return None
 
 
 def _danger(state: State) -> list[str]:

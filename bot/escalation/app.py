@@ -10,10 +10,12 @@ from datetime import datetime, timezone
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot.client_window import ClientCaseWindow
 from bot.db.engine import make_engine, upgrade_database
 from bot.db.models import utcnow
 from bot.escalation import keys, security
 from bot.escalation.common import ApiError, CoachInfo, is_api_path
+from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.rasa_client import RasaClient
 from bot.escalation.routes import setup_routes
@@ -21,6 +23,7 @@ from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 from bot.escalation.sweeper import sweeper_ctx
 from bot.escalation.throttle import LoginThrottle
+from bot.gateway.settings import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +79,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def internal_auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """/internal/* needs the shared Bearer token (the Rasa side), nothing else."""
-    if request.path.startswith("/internal/"):
+    """/internal/* needs the shared Bearer token (the Rasa side), nothing else;
+    /internal/gateway/* the web gateway's GATEWAY_CALLBACK_TOKEN instead, so the public-facing
+    gateway never holds the token that opens cases."""
+    if request.path.startswith("/internal/gateway/"):
+        expected = request.app[keys.SETTINGS].gateway_token
+        if not (expected and security.tokens_equal(request.headers.get(CALLBACK_HEADER),
+                                                   expected)):
+            raise ApiError(401, "unauthorized", "Missing or wrong gateway token")
+    elif request.path.startswith("/internal/"):
         expected = "Bearer " + request.app[keys.SETTINGS].internal_token
         given = request.headers.get("Authorization", "")
         if not security.tokens_equal(given, expected):
@@ -161,9 +171,11 @@ def create_app(
         settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds
     )
     app[keys.HUB] = Hub(settings.redis_url, settings.redis_prefix)
+    app[keys.GATEWAY] = GatewayLink(settings.gateway_url, settings.gateway_token)
     app[keys.CLOCK] = clock or (lambda: datetime.now(timezone.utc))
     app[keys.THROTTLE] = LoginThrottle(settings.session_secret, settings.redis_url,
                                        settings.redis_prefix)
+    app[keys.CASE_WINDOW] = ClientCaseWindow(settings.redis_url, settings.redis_prefix)
     app[keys.TEMPLATES] = Environment(
         loader=PackageLoader("bot.escalation", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -189,6 +201,8 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[keys.HUB].start()  # REDIS_URL set: subscribe to the fan-out channel
     yield
     await app[keys.THROTTLE].close()
+    await app[keys.CASE_WINDOW].close()
     await app[keys.HUB].close_all()
     await app[keys.RASA].close()
+    await app[keys.GATEWAY].close()
     engine.dispose()

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.db.models import Case, CaseEvent
-from bot.escalation import keys
+from bot.escalation import keys, labels
 from bot.escalation.hours import in_hours
 from bot.escalation.store import PRIORITY_LABELS
 
@@ -128,6 +128,10 @@ def case_for_coach(case: Case, now: datetime, names: dict[int, str]) -> dict[str
         "channel": case.channel,
         "language": case.language,
         "trigger": case.trigger,
+        "trigger_label": labels.trigger_label(case.trigger),
+        "channel_label": labels.channel_label(case.channel, case.conversation_id),
+        "language_label": labels.LANGUAGE_LABELS.get(case.language, case.language),
+        "intents_label": [labels.intent_label(i) for i in case.intents_seen or []],
         "priority": case.priority,
         "priority_label": PRIORITY_LABELS.get(case.priority, str(case.priority)),
         "status": case.status,
@@ -144,19 +148,25 @@ def case_for_coach(case: Case, now: datetime, names: dict[int, str]) -> dict[str
 
 
 def event_json(ev: CaseEvent, names: dict[int, str]) -> dict[str, Any]:
+    data = ev.data or {}
+    text = ev.text
+    if ev.kind == "user":  # a button press shows as the button's words, not "/affirm"
+        title = data.get("button_title")
+        text = labels.user_text_label(ev.text, title if isinstance(title, str) else None)
     return {
         "id": ev.id,
         "kind": ev.kind,
-        "text": ev.text,
+        "text": text,
         "intent": ev.intent,
         "coach": names.get(ev.coach_id) if ev.coach_id else None,
-        "data": ev.data or {},
+        "data": data,
         "created_at": iso(ev.created_at),
     }
 
 
-# what a maintainer account may reach (require_coach sends it here from everything else)
-MAINTAINER_PATHS = ("/review", "/logout", "/api/review")
+# what a maintainer account may reach (require_coach sends it here from everything else):
+# the review inbox and the anonymous statistics, never a conversation
+MAINTAINER_PATHS = ("/review", "/logout", "/api/review", "/admin/stats")
 
 
 def can_read(coach: CoachInfo, case: Case) -> bool:
@@ -168,6 +178,12 @@ def can_read(coach: CoachInfo, case: Case) -> bool:
     if case.status == "waiting":
         return True
     return case.claimed_by is not None and case.claimed_by == coach.id
+
+
+def holds(coach: CoachInfo, case: Case) -> bool:
+    """The coach working on the case (or an admin): notes, transfer and export are theirs,
+    never those of a coach who may only look at a waiting case."""
+    return coach.is_admin or (case.claimed_by is not None and case.claimed_by == coach.id)
 
 
 def require_coach(request: web.Request) -> CoachInfo:
@@ -187,6 +203,7 @@ def require_coach(request: web.Request) -> CoachInfo:
 
 
 def require_maintainer(request: web.Request) -> CoachInfo:
+    """Review inbox and programme figures: maintainers and admins, never a coach account."""
     coach = require_coach(request)
     if not coach.can_review:
         raise ApiError(403, "forbidden", "Endast förvaltare och administratörer")

@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import re
-from datetime import timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,14 +20,15 @@ from bot.escalation.common import (
     can_read,
     case_for_coach,
     event_json,
+    holds,
     in_hours_now,
+    iso,
     read_json_object,
     require_admin,
     require_coach,
     text_ok,
 )
 from bot.escalation.hub import CLOSE_FORBIDDEN, FINISHED, Ending, Guard
-from bot.escalation.rasa_client import RasaError
 from bot.escalation.store import NotFound
 from bot.escalation.throttle import DEVICE_COOKIE, DEVICE_MAX_AGE
 from bot.ratelimit import client_address
@@ -198,9 +198,15 @@ async def _queue_data(request: web.Request, coach: CoachInfo) -> dict[str, Any]:
     names = await store.run(store.coach_names)
     online = await store.run(store.coaches_online, settings.presence_ttl_seconds)
     now = utcnow()
+    activity = await store.run(store.user_activity, [c.id for c in claimed])
+    mine = []
+    for c in claimed:
+        count, last = activity.get(c.id, (0, None))
+        mine.append({**case_for_coach(c, now, names), "user_messages": count,
+                     "last_user_at": iso(last), "mine": c.claimed_by == coach.id})
     return {
         "waiting": [case_for_coach(c, now, names) for c in waiting],
-        "claimed": [case_for_coach(c, now, names) for c in claimed],
+        "claimed": mine,
         "coaches_online": online,
         "in_hours": in_hours_now(request.app),
         "me": {"username": coach.username, "role": coach.role, "presence": coach.presence},
@@ -219,16 +225,37 @@ async def case_page(request: web.Request) -> web.Response:
         raise ApiError(403, "forbidden", "Ärendet har en annan coach.")
     store = request.app[keys.STORE]
     names = await store.run(store.coach_names)
-    canned = await store.run(store.canned_replies)
     return render(
         request,
         "case.html",
-        case=case_for_coach(case, utcnow(), names),
-        can_send=case.status == "claimed" and case.claimed_by == coach.id,
-        can_finish=case.status in ("waiting", "claimed")
-        and (coach.is_admin or case.claimed_by == coach.id),
-        canned=canned,
+        panes=[_pane(case, coach, names)],
         outcomes=COACH_OUTCOMES,
+        quiet_seconds=request.app[keys.SETTINGS].user_quiet_seconds,
+    )
+
+
+def _pane(case: Any, coach: CoachInfo, names: dict[int, str]) -> dict[str, Any]:
+    """One case as a chat pane (the case page has one, the desk one per held case)."""
+    return {
+        "case": case_for_coach(case, utcnow(), names),
+        "can_send": case.status == "claimed" and case.claimed_by == coach.id,
+        "can_finish": case.status in ("waiting", "claimed", "handed_back") and holds(coach, case),
+        "holds": holds(coach, case) and case.status != "waiting",
+    }
+
+
+async def desk_page(request: web.Request) -> web.Response:
+    """Several chats at once: every case this coach holds, side by side."""
+    coach = require_coach(request)
+    store = request.app[keys.STORE]
+    names = await store.run(store.coach_names)
+    held = await store.run(store.claimed_cases, coach.id)
+    return render(
+        request,
+        "desk.html",
+        panes=[_pane(c, coach, names) for c in held],
+        outcomes=COACH_OUTCOMES,
+        quiet_seconds=request.app[keys.SETTINGS].user_quiet_seconds,
     )
 
 
@@ -322,22 +349,9 @@ async def api_case(request: web.Request) -> web.Response:
 
 
 async def api_transcript(request: web.Request) -> web.Response:
-    """The conversation from Rasa's tracker within the case's time window: from the end of
-    the conversation's previous case (else its start: what the bot said before the case,
-    which the user agreed to show) to the moment this case was closed or handed back."""
     _, case = await _readable_case(request)
-    until = since = None
-    if case.closed_at is not None:
-        until = case.closed_at.replace(tzinfo=timezone.utc).timestamp()
+    transcript = await service.case_transcript(request.app, case)
     store = request.app[keys.STORE]
-    previous = await store.run(store.previous_case_end, case)
-    if previous is not None:
-        since = previous.replace(tzinfo=timezone.utc).timestamp()
-    try:
-        transcript = await request.app[keys.RASA].transcript(case.conversation_id, until, since)
-    except RasaError as exc:
-        log.warning("transcript unavailable: %s", exc)
-        raise ApiError(502, "rasa_unavailable", "Samtalshistoriken kunde inte hämtas") from exc
     failed = {ev.data.get("message_id") for ev in await store.run(store.events, case.id)
               if ev.kind == "coach" and (ev.data or {}).get("delivery") == "failed"}
     for entry in transcript:  # an SMS the provider reported as not delivered
@@ -391,18 +405,70 @@ async def api_presence(request: web.Request) -> web.Response:
     return web.json_response({"status": status})
 
 
+def default_canned() -> list[dict[str, Any]]:
+    """The ready-made replies of the content file (utter_coach_canned_*), in both languages:
+    sensible defaults whose facts come from the facts section, never from code."""
+    from bot import content
+
+    loaded = content.load()
+    out = []
+    for name, item in loaded.responses.items():
+        if not name.startswith("utter_coach_canned_"):
+            continue
+        for lang in content.LANGUAGES:
+            title = item.get("title") or {}
+            text = loaded.render(str(item[lang]), lang)  # one parse of the file, not twelve
+            out.append({"id": f"{name}:{lang}", "title": str(title.get(lang) or name),
+                        "text": text, "language": lang,
+                        "source": "content"})
+    return out
+
+
 async def api_canned(request: web.Request) -> web.Response:
+    """Admins' own replies first, then the content file's defaults."""
     require_coach(request)
     store = request.app[keys.STORE]
     replies = await store.run(store.canned_replies)
-    return web.json_response(
-        {
-            "replies": [
-                {"id": r.id, "title": r.title, "text": r.text, "language": r.language}
-                for r in replies
-            ]
-        }
-    )
+    own = [{"id": r.id, "title": r.title, "text": r.text, "language": r.language,
+            "source": "admin"} for r in replies]
+    return web.json_response({"replies": own + await asyncio.to_thread(default_canned)})
+
+
+async def api_note(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    data = await read_json_object(request)
+    event = await service.add_note(request.app, coach, request.match_info["case_id"],
+                                   data.get("text"))
+    return web.json_response({"event": event}, status=201)
+
+
+async def api_transfer(request: web.Request) -> web.Response:
+    coach = require_coach(request)
+    data = await read_json_object(request)
+    case = await service.transfer(request.app, coach, request.match_info["case_id"],
+                                  data.get("to"))
+    names = await request.app[keys.STORE].run(request.app[keys.STORE].coach_names)
+    return web.json_response({"case": case_for_coach(case, utcnow(), names)})
+
+
+async def api_colleagues(request: web.Request) -> web.Response:
+    """Who a case can be handed to now: other coaches who are online."""
+    coach = require_coach(request)
+    store, settings = request.app[keys.STORE], request.app[keys.SETTINGS]
+    available = await store.run(store.coaches_available, settings.presence_ttl_seconds)
+    return web.json_response({"colleagues": [c.username for c in available
+                                             if c.id != coach.id]})
+
+
+async def api_export(request: web.Request) -> web.Response:
+    """POST (a form with the CSRF token, as it is recorded on the case): the scrubbed case
+    as a text file to save in the case file."""
+    coach = require_coach(request)
+    filename, body = await service.export_text(request.app, coach,
+                                               request.match_info["case_id"])
+    return web.Response(text=body, content_type="text/plain", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store"})
 
 
 # ---- WebSockets ---------------------------------------------------------------------------
@@ -444,6 +510,8 @@ async def _ws_loop(
                 await service.send_coach_message(request.app, coach, case_id, data.get("text"))
             except ApiError as exc:
                 await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        elif kind == "typing" and case_id is not None:
+            await service.coach_typing(request.app, coach, case_id, data.get("on") is True)
         else:
             await ws.send_json({"type": "error", "message": "Okänd meddelandetyp"})
 

@@ -138,3 +138,39 @@ def in_hours(
     if close_on_holidays and local.date() in swedish_holidays(local.year):
         return False
     return hours.is_open_at(local)
+
+
+DAY_NAMES = {"sv": ("mån", "tis", "ons", "tors", "fre", "lör", "sön"),
+             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+HOURS_SENTENCE = {"sv": "Coacherna svarar {days}.", "en": "Coaches answer {days}."}
+HOLIDAYS_CLOSED = {"sv": " Inte på helgdagar.", "en": " Not on public holidays."}
+ALL_DAY = {"sv": "dygnet runt", "en": "day and night"}
+
+
+def _clock(value: time | None) -> str:
+    return "24.00" if value is None else value.strftime("%H.%M")
+
+
+def describe(hours: OpeningHours, lang: str, close_on_holidays: bool = True) -> str:
+    """The coach hours as one short sentence, e.g. "Coacherna svarar mån–fre 09.00–17.00.",
+    so what users read always matches COACH_HOURS; "" when no day has hours."""
+    lang = lang if lang in DAY_NAMES else "sv"
+    names = DAY_NAMES[lang]
+    groups: list[tuple[int, int, str]] = []  # runs of consecutive days with the same hours
+    for index, intervals in enumerate(hours.days):
+        if not intervals:
+            continue
+        spans = " + ".join(ALL_DAY[lang] if a == time(0) and b is None
+                           else f"{_clock(a)}–{_clock(b)}" for a, b in intervals)
+        if groups and groups[-1][1] == index - 1 and groups[-1][2] == spans:
+            groups[-1] = (groups[-1][0], index, spans)
+        else:
+            groups.append((index, index, spans))
+    if not groups:
+        return ""
+    parts = [(names[a] if a == b else f"{names[a]}–{names[b]}") + f" {spans}"
+             for a, b, spans in groups]
+    joiner = " och " if lang == "sv" else " and "
+    days = ", ".join(parts[:-1]) + joiner + parts[-1] if len(parts) > 1 else parts[0]
+    text = HOURS_SENTENCE[lang].format(days=days)
+    return text + (HOLIDAYS_CLOSED[lang] if close_on_holidays else "")

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.client_window import Reservation
 from bot.db.models import Case, utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import (
@@ -21,7 +22,7 @@ from bot.escalation.common import (
     read_json_object,
     text_ok,
 )
-from bot.escalation.service import leave_word, publish_case, user_left
+from bot.escalation.service import PRESENCE_REASONS, leave_word, presence, publish_case, user_left
 from bot.escalation.store import TRIGGERS, OpenResult
 
 MAX_ID = 200
@@ -127,6 +128,7 @@ async def create_case(
     """
     store, settings = app[keys.STORE], app[keys.SETTINGS]
     existing = await store.run(store.open_case_for, req.conversation_id)
+    reserved: Reservation | None = None
     if existing is None:  # a new case: within the limits per conversation and per client
         recent = await store.run(store.cases_since, req.conversation_id,
                                  utcnow() - timedelta(hours=24))
@@ -136,19 +138,31 @@ async def create_case(
         if req.client and await store.run(store.open_cases_of_client, req.client) \
                 >= settings.max_open_cases_per_client:
             raise ApiError(429, "too_many_cases", "Too many open cases from this client")
-    online, open_now = await _availability(app)
-    accepting = online > 0 and open_now
-    result = await store.run(
-        store.open_case,
-        req.conversation_id,
-        req.channel,
-        req.language,
-        req.trigger,
-        req.intents_seen,
-        req.summary,
-        notified=not accepting,
-        client=req.client,
-    )
+        # the rolling 24 hours across the day change: only while Redis knows the client
+        reserved = await app[keys.CASE_WINDOW].reserve(
+            req.client, settings.max_cases_per_client, app[keys.CLOCK]().timestamp())
+        if reserved is not None and not reserved.allowed:
+            raise ApiError(429, "too_many_cases",
+                           "This client has opened too many cases in 24 hours")
+    try:
+        online, open_now = await _availability(app)
+        accepting = online > 0 and open_now
+        result = await store.run(
+            store.open_case,
+            req.conversation_id,
+            req.channel,
+            req.language,
+            req.trigger,
+            req.intents_seen,
+            req.summary,
+            notified=not accepting,
+            client=req.client,
+        )
+    except Exception:
+        await app[keys.CASE_WINDOW].release(reserved)
+        raise
+    if not result.created:  # a concurrent request opened this conversation's case first
+        await app[keys.CASE_WINDOW].release(reserved)
     estimate: int | None = None
     if accepting:
         ahead = await store.run(store.queue_position, result.case)
@@ -187,6 +201,9 @@ async def user_message(request: web.Request) -> web.Response:
         or not math.isfinite(timestamp)
     ):
         raise ApiError(400, "invalid_field", "'timestamp' must be a number")
+    # the title of the button the user pressed, when the text is its payload ("/affirm")
+    button_title = field_str(data, "button_title", max_len=200, required=False,
+                             allow_empty=True)
     assert text is not None
     store, hub = request.app[keys.STORE], request.app[keys.HUB]
     result = await store.run(
@@ -195,10 +212,12 @@ async def user_message(request: web.Request) -> web.Response:
         text,
         intent or None,
         float(timestamp) if timestamp is not None else None,
+        button_title or None,
     )
     if result is None:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     await hub.send_case(result.case.id, {"type": "event", "event": event_json(result.event, {})})
+    await hub.queue_changed()  # other pages of the holder: unread counts
     word = leave_word(text)
     if word is not None:
         closed = await user_left(request.app, result.case, word)
@@ -234,8 +253,8 @@ def _message_ids(data: dict[str, Any]) -> list[str]:
 
 
 async def delivery_failures(request: web.Request) -> web.Response:
-    """POST /internal/conversations/{id}/delivery-failures (the gateway): an SMS the provider
-    accepted did not reach the phone. The coach messages it carried are marked "not
+    """POST /internal/gateway/conversations/{id}/delivery-failures (the gateway): an SMS the
+    provider accepted did not reach the phone. The coach messages it carried are marked "not
     delivered" and the case gets a warning; 404 if no case of the conversation shows it."""
     conversation_id = _path_conversation_id(request)
     data = await read_json_object(request)
@@ -266,6 +285,27 @@ async def delivery_failures(request: web.Request) -> web.Response:
     return web.json_response({"case_id": case.id, "marked": len(result.changed)})
 
 
+async def user_presence(request: web.Request) -> web.Response:
+    """POST /internal/gateway/conversations/{id}/presence {"reason": ...} (the gateway, with
+    GATEWAY_CALLBACK_TOKEN): what it knows about
+    the young person without a message (page open again, no page open, quick exit, SMS
+    STOP). An explicit field, never a message text: 202 with the case's state, 404 if the
+    conversation has no open case."""
+    conversation_id = _path_conversation_id(request)
+    data = await read_json_object(request)
+    reason = data.get("reason")
+    if not isinstance(reason, str) or reason not in PRESENCE_REASONS:
+        raise ApiError(400, "invalid_field",
+                       "'reason' must be one of " + ", ".join(PRESENCE_REASONS))
+    store = request.app[keys.STORE]
+    case = await store.run(store.open_case_for, conversation_id)
+    if case is None:
+        raise ApiError(404, "no_open_case", "No open case for this conversation")
+    case = await presence(request.app, case, reason)
+    return web.json_response({"case_id": case.id, "status": case.status,
+                              "presence": PRESENCE_REASONS[reason]}, status=202)
+
+
 async def get_case(request: web.Request) -> web.Response:
     """GET /internal/conversations/{id}/case: the open case, else 404."""
     store = request.app[keys.STORE]
@@ -274,3 +314,27 @@ async def get_case(request: web.Request) -> web.Response:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
     online, open_now = await _availability(request.app)
     return web.json_response(_case_json(case, online, open_now))
+
+
+async def availability(request: web.Request) -> web.Response:
+    """GET /internal/gateway/availability: the chat page's one-line status (a coach online now,
+    the hours from COACH_HOURS). Whether one is online, never how many or who."""
+    settings = request.app[keys.SETTINGS]
+    online, open_now = await _availability(request.app)
+    return web.json_response({
+        "accepting": online > 0 and open_now, "in_hours": open_now,
+        "hours": {lang: settings.hours_text(lang) for lang in ("sv", "en")},
+    })
+
+
+async def user_typing(request: web.Request) -> web.Response:
+    """POST /internal/gateway/conversations/{id}/typing {"on": bool}: show the coach who
+    holds the case that the young person is typing. No claimed case: nothing to show."""
+    data = await read_json_object(request)
+    store = request.app[keys.STORE]
+    case = await store.run(store.open_case_for, _path_conversation_id(request))
+    if case is None or case.status != "claimed":
+        return web.json_response({"shown": False})
+    await request.app[keys.HUB].send_case(case.id, {"type": "typing",
+                                                   "on": data.get("on") is True})
+    return web.json_response({"shown": True})

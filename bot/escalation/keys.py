@@ -9,6 +9,8 @@ from datetime import datetime
 from aiohttp import web
 from jinja2 import Environment
 
+from bot.client_window import ClientCaseWindow
+from bot.escalation.gateway_link import GatewayLink
 from bot.escalation.hub import Hub
 from bot.escalation.rasa_client import RasaClient
 from bot.escalation.settings import Settings
@@ -19,7 +21,9 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 RASA = web.AppKey("rasa", RasaClient)
 HUB = web.AppKey("hub", Hub)
+GATEWAY = web.AppKey("gateway", GatewayLink)
 TEMPLATES = web.AppKey("templates", Environment)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 SWEEP_WAKE = web.AppKey("sweep_wake", asyncio.Event)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+CASE_WINDOW = web.AppKey("case_window", ClientCaseWindow)

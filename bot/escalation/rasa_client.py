@@ -9,10 +9,16 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.escalation import labels
+
 log = logging.getLogger(__name__)
 
 
 LISTEN = {"event": "action", "name": "action_listen"}
+# metadata of the bot message that ends a coach's part: the web chat shows it as the one
+# "the coach has left" line (decided by this field, never by the message's wording)
+HANDOFF_KEY = "handoff"
+COACH_LEFT = "coach_left"
 # channels that can push a message to the user at any time (the gateway behind "callback");
 # "rest" only answers the user's own request, so a message sent later reaches nobody
 PUSH_CHANNELS = frozenset({"callback"})
@@ -107,7 +113,8 @@ class RasaClient:
         """
         await self.append_events(
             conversation_id,
-            [{"event": "resume"}, LISTEN, {"event": "bot", "text": text}],
+            [{"event": "resume"}, LISTEN,
+             {"event": "bot", "text": text, "metadata": {HANDOFF_KEY: COACH_LEFT}}],
             channel,
         )
 
@@ -127,6 +134,7 @@ def transcript_from_events(events: list[Any], until: float | None = None,
     an event after `until` (the case ended) or before `since` (an earlier case of the same
     conversation ended), or without a time when a window applies, is left out."""
     out: list[dict[str, Any]] = []
+    buttons: dict[str, str] = {}  # payload -> title of the last bot turn's buttons
     for ev in events:
         if not isinstance(ev, dict) or ev.get("event") not in {"user", "bot"}:
             continue
@@ -140,9 +148,18 @@ def transcript_from_events(events: list[Any], until: float | None = None,
         if not isinstance(text, str) or not text:
             continue
         metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
-        who = "user" if ev["event"] == "user" else ("coach" if metadata.get("coach") else "bot")
+        if ev["event"] == "user":
+            out.append({"who": "user", "text": labels.user_text_label(
+                text, buttons.get(text.strip())), "timestamp": ev.get("timestamp")})
+            continue
+        data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
+        buttons = {str(b.get("payload")): str(b.get("title")) for b in data.get("buttons") or []
+                   if isinstance(b, dict) and b.get("payload") and b.get("title")}
+        who = "coach" if metadata.get("coach") else "bot"
         entry = {"who": who, "text": text, "timestamp": ev.get("timestamp")}
         if who == "coach" and isinstance(metadata.get("message_id"), str):
             entry["message_id"] = metadata["message_id"]
+        if metadata.get(HANDOFF_KEY):
+            entry["handoff"] = metadata[HANDOFF_KEY]
         out.append(entry)
     return out

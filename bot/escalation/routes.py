@@ -22,9 +22,16 @@ def setup_routes(app: web.Application) -> None:
             ),
             web.get("/internal/conversations/{conversation_id}/case", internal_api.get_case),
             web.post(  # the gateway: an SMS did not reach the phone
-                "/internal/conversations/{conversation_id}/delivery-failures",
+                "/internal/gateway/conversations/{conversation_id}/delivery-failures",
                 internal_api.delivery_failures,
             ),
+            # for the web gateway (GATEWAY_CALLBACK_TOKEN): the chat page's status line and
+            # the young person's typing dots
+            web.get("/internal/gateway/availability", internal_api.availability),
+            web.post("/internal/gateway/conversations/{conversation_id}/typing",
+                     internal_api.user_typing),
+            web.post("/internal/gateway/conversations/{conversation_id}/presence",
+                     internal_api.user_presence),
             # console pages
             web.get("/", console.index),
             web.get("/login", console.login_page),
@@ -32,6 +39,7 @@ def setup_routes(app: web.Application) -> None:
             web.post("/logout", console.logout),
             web.get("/queue", console.queue_page),
             web.get("/cases/{case_id}", console.case_page),
+            web.get("/desk", console.desk_page),
             web.get("/admin/canned", console.canned_page),
             web.post("/admin/canned", console.canned_save),
             web.post("/admin/canned/{reply_id:\\d+}", console.canned_save),
@@ -46,6 +54,10 @@ def setup_routes(app: web.Application) -> None:
             web.post("/api/cases/{case_id}/messages", console.api_message),
             web.post("/api/cases/{case_id}/handback", console.api_handback),
             web.post("/api/cases/{case_id}/close", console.api_close),
+            web.post("/api/cases/{case_id}/notes", console.api_note),
+            web.post("/api/cases/{case_id}/transfer", console.api_transfer),
+            web.post("/api/cases/{case_id}/export", console.api_export),
+            web.get("/api/colleagues", console.api_colleagues),
             # live
             web.get("/ws/queue", console.ws_queue),
             web.get("/ws/cases/{case_id}", console.ws_case),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.escalation.hours import OpeningHours, parse_coach_hours
+from bot.escalation.hours import OpeningHours, describe, parse_coach_hours
 
 DEFAULT_COACH_HOURS = (
     "mon=09:00-17:00,tue=09:00-17:00,wed=09:00-17:00,thu=09:00-17:00,fri=09:00-17:00,sat=,sun="
@@ -52,6 +52,10 @@ class Settings:
     internal_token: str = "dev-internal-token"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = "dev-rasa-token"
+    # the web gateway, told when a coach is typing (GATEWAY_CALLBACK_TOKEN authenticates both
+    # ways: the gateway calls /internal/gateway/* with it)
+    gateway_url: str = "http://127.0.0.1:8090"
+    gateway_token: str = ""
     database_url: str = "sqlite:///var/app.db"
     session_secret: str = "dev-session-secret-change-me"
     claim_timeout_seconds: float = 180.0
@@ -65,18 +69,26 @@ class Settings:
     max_message_chars: int = 4000
     sweep_interval_seconds: float = 5.0
     presence_ttl_seconds: float = 120.0
+    # after this long without a message from the young person the console says they have
+    # gone quiet and asks before the coach writes (10 min: a hard message can take a few
+    # minutes to write; after ten the coach should not assume anyone is reading)
+    user_quiet_seconds: float = 600.0
     session_max_age_seconds: int = 12 * 3600
     average_handling_seconds: int = 120
     rasa_timeout_seconds: float = 10.0
     auto_migrate: bool = True
     cookie_secure: bool = False
     # limits against filling the queue: new cases per conversation in 24 hours, open cases
-    # per client (a daily pseudonym of the client's address that Rasa's channel adds)
+    # per client (a daily pseudonym of the client that Rasa's channel adds) and new cases per
+    # client in 24 hours (counted in Redis, bot/client_window.py)
     max_cases_per_conversation: int = 3
     max_open_cases_per_client: int = 3
+    max_cases_per_client: int = 3
     # an open console socket re-checks its session and case this often (and on every event)
     ws_recheck_seconds: float = 10.0
     # review inbox and statistics (issue 5)
+    # the project whose domain.yml and data/ the review pages write ("" = this checkout)
+    project_dir: str = ""
     nlu_dir: str = ""  # "" = the project's data/nlu
     tracker_db_url: str = "sqlite:///var/rasa_tracker.db"
     stats_days: int = 90
@@ -94,6 +106,14 @@ class Settings:
         parts = urlsplit(self.escalation_url)
         return parts.port or (443 if parts.scheme == "https" else 80)
 
+    def hours_text(self, lang: str) -> str:
+        """The coach hours as users read them, from COACH_HOURS itself (never a copy that can
+        drift); the content file's placeholder when no day has hours."""
+        from bot import content
+
+        return (describe(self.coach_hours, lang, self.close_on_holidays)
+                or content.load().fact("coach_hours", lang))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read settings from `env` (default: os.environ); missing keys get dev defaults."""
@@ -105,6 +125,9 @@ class Settings:
             internal_token=env.get("ESCALATION_INTERNAL_TOKEN", cls.internal_token),
             rasa_url=_rasa_url(env),
             rasa_token=env.get("RASA_TOKEN", cls.rasa_token),
+            gateway_url=env.get("GATEWAY_URL") or (
+                f"http://{env.get('GATEWAY_HOST', '127.0.0.1')}:{env.get('GATEWAY_PORT', '8090')}"),
+            gateway_token=env.get("GATEWAY_CALLBACK_TOKEN", ""),
             database_url=env.get("DATABASE_URL", cls.database_url),
             session_secret=env.get("SESSION_SECRET", cls.session_secret),
             claim_timeout_seconds=_float(env, "ESCALATION_CLAIM_TIMEOUT_SECONDS", 180.0),
@@ -113,13 +136,16 @@ class Settings:
             client_max_size=_int(env, "ESCALATION_MAX_BODY_BYTES", 64 * 1024),
             sweep_interval_seconds=_float(env, "ESCALATION_SWEEP_INTERVAL_SECONDS", 5.0),
             presence_ttl_seconds=_float(env, "ESCALATION_PRESENCE_TTL_SECONDS", 120.0),
+            user_quiet_seconds=_float(env, "ESCALATION_USER_QUIET_MINUTES", 10.0) * 60,
             ws_recheck_seconds=_float(env, "ESCALATION_WS_RECHECK_SECONDS", 10.0),
             max_cases_per_conversation=_int(env, "ESCALATION_MAX_CASES_PER_CONVERSATION", 3),
             max_open_cases_per_client=_int(env, "ESCALATION_MAX_OPEN_CASES_PER_CLIENT", 3),
+            max_cases_per_client=_int(env, "ESCALATION_MAX_CASES_PER_CLIENT", 3),
             auto_migrate=_bool(env, "ESCALATION_AUTO_MIGRATE", True),
             # production sits behind TLS (nginx or a load balancer): Secure cookies by default
             cookie_secure=_bool(env, "ESCALATION_COOKIE_SECURE",
                                 production or url.startswith("https://")),
+            project_dir=env.get("REVIEW_PROJECT_DIR", ""),
             nlu_dir=env.get("REVIEW_NLU_DIR", ""),
             tracker_db_url=env.get("RASA_TRACKER_DB_URL", cls.tracker_db_url),
             stats_days=_int(env, "STATS_DAYS", 90),

@@ -339,7 +339,8 @@ class Store:
             return case
 
     def add_user_message(
-        self, conversation_id: str, text: str, intent: str | None, timestamp: float | None
+        self, conversation_id: str, text: str, intent: str | None, timestamp: float | None,
+        button_title: str | None = None,
     ) -> MessageResult | None:
         """Store a user message on the open case; crisis intents raise priority to 1."""
         with self.sessions.begin() as s:
@@ -364,7 +365,8 @@ class Store:
                 kind="user",
                 text=text,
                 intent=intent,
-                data={"timestamp": timestamp} if timestamp is not None else {},
+                data={**({"timestamp": timestamp} if timestamp is not None else {}),
+                      **({"button_title": button_title} if button_title else {})},
                 created_at=utcnow(),
             )
             s.add(ev)
@@ -467,17 +469,8 @@ class Store:
         """Atomically claim a waiting case: a conditional UPDATE, so exactly one coach wins."""
         now = utcnow()
         with self.sessions.begin() as s:
-            result = s.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.status == "waiting")
-                .values(status="claimed", claimed_by=coach_id, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                case = s.get(Case, case_id)
-                if case is None:
-                    raise NotFound(case_id)
-                raise Conflict(case.status)
+            _update_once(s, case_id, Case.status == "waiting", status="claimed",
+                         claimed_by=coach_id, claimed_at=now)
             s.add(_status_event(case_id, "claimed", {}, now, coach_id=coach_id))
         return self.get_case(case_id)
 
@@ -485,19 +478,67 @@ class Store:
         """Close or hand back an open case (conditional UPDATE: only once)."""
         now = utcnow()
         with self.sessions.begin() as s:
-            result = s.execute(
-                update(Case)
-                .where(Case.id == case_id, Case.status.in_(OPEN_STATUSES))
-                .values(status=status, outcome=outcome, closed_at=now, open_key=None)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                case = s.get(Case, case_id)
-                if case is None:
-                    raise NotFound(case_id)
-                raise Conflict(case.status)
+            _update_once(s, case_id, Case.status.in_(OPEN_STATUSES), status=status,
+                         outcome=outcome, closed_at=now, open_key=None)
             s.add(_status_event(case_id, status, {"outcome": outcome}, now, coach_id=coach_id))
         return self.get_case(case_id)
+
+    def close_handed_back(self, case_id: str, outcome: str, coach_id: int | None) -> Case:
+        """Give a handed-back case its outcome (conditional UPDATE: only once), so the
+        statistics count it. The bot already has the conversation: nothing else changes,
+        and closed_at stays the moment the coach left."""
+        with self.sessions.begin() as s:
+            _update_once(s, case_id, Case.status == "handed_back", status="closed",
+                         outcome=outcome)
+            s.add(_status_event(case_id, "closed", {"outcome": outcome,
+                                                    "after_hand_back": True},
+                                coach_id=coach_id))
+        return self.get_case(case_id)
+
+    def transfer(self, case_id: str, holder_id: int | None, to_id: int, by_id: int) -> Case:
+        """Move a claimed case to another coach (conditional UPDATE: the case must still be
+        claimed, by `holder_id` unless None, an admin acting). The status event is the audit
+        record: who moved it, from whom, to whom, when."""
+        with self.sessions.begin() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFound(case_id)
+            previous = case.claimed_by
+            held = Case.status == "claimed"
+            if holder_id is not None:
+                held = held & (Case.claimed_by == holder_id)
+            _update_once(s, case_id, held, claimed_by=to_id)
+            s.add(_status_event(case_id, "transferred", {"from": previous, "to": to_id},
+                                coach_id=by_id))
+        return self.get_case(case_id)
+
+    def coaches_available(self, ttl_seconds: float) -> list[Coach]:
+        """Coaches who could take a transferred case now: active, coach or admin, online and
+        seen within the TTL (their console is open)."""
+        now = utcnow()
+        with self.sessions() as s:
+            return list(s.execute(
+                select(Coach).where(
+                    Coach.active.is_(True), Coach.role.in_(("coach", "admin")),
+                    Coach.presence == "online",
+                    Coach.last_seen_at >= now - timedelta(seconds=ttl_seconds))
+                .order_by(Coach.username)).scalars())
+
+    def coach_by_id(self, coach_id: int) -> Coach | None:
+        with self.sessions() as s:
+            return s.get(Coach, coach_id)
+
+    def user_activity(self, case_ids: list[str]) -> dict[str, tuple[int, datetime | None]]:
+        """Per case: how many messages the young person wrote, and when the last one came
+        (the console's unread counts and its "gone quiet" hint)."""
+        if not case_ids:
+            return {}
+        with self.sessions() as s:
+            rows = s.execute(
+                select(CaseEvent.case_id, func.count(CaseEvent.id), func.max(CaseEvent.created_at))
+                .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind == "user")
+                .group_by(CaseEvent.case_id)).all()
+        return {case_id: (int(count), last) for case_id, count, last in rows}
 
     def cases_without_notice(self) -> list[Case]:
         """Waiting cases whose user has not yet been told that no coach is available."""
@@ -590,6 +631,20 @@ class Store:
         with self.sessions.begin() as s:
             if s.execute(delete(CannedReply).where(CannedReply.id == reply_id)).rowcount != 1:
                 raise NotFound(str(reply_id))
+
+
+def _update_once(s: Session, case_id: str, condition: Any, **values: Any) -> None:
+    """A conditional UPDATE of one case: exactly one caller wins; the others learn why
+    (NotFound for an unknown id, Conflict with the case's status otherwise)."""
+    result = s.execute(
+        update(Case).where(Case.id == case_id, condition).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise NotFound(case_id)
+        raise Conflict(case.status)
 
 
 def _status_event(

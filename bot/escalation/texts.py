@@ -37,6 +37,7 @@ NOT_DELIVERED = (
     "skriver via kanalen ”{channel}”, som bara svarar när hen själv skriver; hen ser det "
     "inte förrän då, kanske aldrig."
 )
+TRANSFERRED = "{by} lämnade över ärendet till {to}. Bara {to} kan läsa och skriva i det nu."
 # the SMS provider accepted an SMS and later reported that it did not reach the phone
 SMS_NOT_DELIVERED = (
     "Varning: ett SMS kom inte fram till användaren (operatören svarade ”{status}”{code}). "

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.gateway import elks46, keys, twilio
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.hub import WebHub
+from bot.gateway.presence import PresenceReporter
 from bot.gateway.rasa import RasaGateway
 from bot.gateway.routes import setup_routes
 from bot.gateway.settings import GatewaySettings
@@ -76,6 +77,7 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)
     app[keys.VAULT] = Vault(make_vault_engine(settings.vault_url), settings.fernet_key,
                             settings.sms_number_ttl_seconds)
+    app[keys.PRESENCE] = PresenceReporter(settings.escalation_url, settings.callback_token)
     senders = {}
     if settings.twilio is not None:
         senders["twilio"] = twilio.make_sender(settings.twilio,
@@ -84,7 +86,7 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
         senders["46elks"] = elks46.make_sender(settings.elks, settings.status_url(
             elks46.delivery_path(settings.elks.webhook_secret)))
     app[keys.SMS] = SmsOutbox(settings, app[keys.VAULT], app[keys.RASA], app[keys.LIMITER],
-                              app[keys.COACH], senders)
+                              app[keys.COACH], senders, app[keys.PRESENCE])
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_resources_ctx)
     setup_routes(app)
@@ -109,12 +111,14 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
     app[keys.HTTP] = http
     app[keys.SMS].http = http
+    app[keys.PRESENCE].http = http
     sweeper = asyncio.ensure_future(_sweep(app))
     yield
     sweeper.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sweeper
     await app[keys.SMS].drain()
+    await app[keys.PRESENCE].close()
     await app[keys.HUB].close_all()
     await http.close()
     await app[keys.RASA].close()

@@ -19,15 +19,17 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.escalation.rasa_client import COACH_LEFT
 from bot.escalation.security import tokens_equal
 from bot.gateway import keys
+from bot.gateway.conversation import is_coach_left
 from bot.gateway.settings import CALLBACK_HEADER
 from bot.gateway.vault import SMS_PREFIX, WEB_PREFIX
 
 log = logging.getLogger(__name__)
 
 
-def _authorised(request: web.Request) -> bool:
+def authorised(request: web.Request) -> bool:
     """The shared secret in the header, compared in constant time; never the address."""
     token = request.app[keys.SETTINGS].callback_token
     return bool(token) and tokens_equal(request.headers.get(CALLBACK_HEADER), token)
@@ -37,6 +39,8 @@ def web_payload(message: dict[str, Any]) -> dict[str, Any]:
     """What the page gets for one bot message: only fields it renders."""
     out: dict[str, Any] = {"type": "bot", "text": str(message.get("text") or ""),
                            "coach": bool(message.get("coach"))}
+    if is_coach_left(message):  # the page shows it as the one "the coach has left" line
+        out["handoff"] = COACH_LEFT
     buttons = message.get("buttons")
     if isinstance(buttons, list) and buttons:
         out["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
@@ -45,7 +49,7 @@ def web_payload(message: dict[str, Any]) -> dict[str, Any]:
 
 
 async def receive(request: web.Request) -> web.Response:
-    if not _authorised(request):
+    if not authorised(request):
         raise web.HTTPForbidden(text="callback token missing or wrong")
     try:
         message = json.loads(await request.read())
@@ -57,14 +61,12 @@ async def receive(request: web.Request) -> web.Response:
     if not (message.get("text") or message.get("buttons")):
         return web.json_response({"status": "ignored"})  # images, custom JSON: not rendered
     app = request.app
-    before, after = app[keys.COACH].notices(recipient, message)
+    before = app[keys.COACH].notice(recipient, message)
     if recipient.startswith(WEB_PREFIX):
         hub = app[keys.HUB]
         if before:
             await hub.send(recipient, {"type": "notice", "kind": before})
         await hub.send(recipient, web_payload(message))
-        if after:
-            await hub.send(recipient, {"type": "notice", "kind": after})
     elif recipient.startswith(SMS_PREFIX):
         await app[keys.SMS].deliver(recipient, message)
     return web.json_response({"status": "ok"})

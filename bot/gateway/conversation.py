@@ -1,9 +1,11 @@
 """What a conversation looks like to the user: bot, coach and user turns plus "a coach has
 joined / left" notices, built the same way live (callback) and from Rasa's tracker (reload).
 
-The coach state is derived from the messages themselves: a message flagged `coach` after a
-non-coach one means a coach joined; one of the escalation service's hand-back texts means
-the coach left. Kept per conversation in a bounded in-memory map.
+The coach state is derived from the messages' explicit fields, never from their wording
+(which a maintainer edits): a message flagged `coach` after a non-coach one means a coach
+joined; the escalation service's goodbye carries `handoff: coach_left` (Rasa metadata) and is
+itself the one "the coach has left" line, so no second notice is added. Kept per
+conversation in a bounded in-memory map.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from bot.gateway import texts
+from bot.escalation.rasa_client import COACH_LEFT, HANDOFF_KEY
 
 MAX_TRACKED = 50_000
 _PAYLOAD_RE = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*$")
@@ -28,26 +30,16 @@ class CoachTracker:
 
     def __init__(self) -> None:
         self._active: OrderedDict[str, bool] = OrderedDict()
-        self._left_texts: frozenset[str] | None = None
 
-    def left_texts(self) -> frozenset[str]:
-        if self._left_texts is None:
-            self._left_texts = texts.coach_left_texts()
-        return self._left_texts
-
-    def notices(self, sender_id: str, message: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(notice before the message, notice after it) for one outgoing message."""
+    def notice(self, sender_id: str, message: dict[str, Any]) -> str | None:
+        """The notice to show before one outgoing message ("coach_joined"), if any."""
         active = self._active.get(sender_id, False)
-        before = after = None
         if message.get("coach"):
-            if not active:
-                before = "coach_joined"
             self._set(sender_id, True)
-        elif (message.get("text") or "").strip() in self.left_texts():
-            if active:
-                after = "coach_left"
+            return None if active else "coach_joined"
+        if is_coach_left(message):
             self._set(sender_id, False)
-        return before, after
+        return None
 
     def _set(self, sender_id: str, active: bool) -> None:
         self._active[sender_id] = active
@@ -59,7 +51,12 @@ class CoachTracker:
         self._active.pop(sender_id, None)
 
 
-def history(events: list[dict[str, Any]], left_texts: frozenset[str]) -> list[dict[str, Any]]:
+def is_coach_left(message: dict[str, Any]) -> bool:
+    """The escalation service's goodbye when a coach's part ends (a field, not a text)."""
+    return message.get(HANDOFF_KEY) == COACH_LEFT
+
+
+def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Display items from tracker events, oldest first; buttons only on the last bot turn."""
     items: list[dict[str, Any]] = []
     active = False
@@ -86,6 +83,11 @@ def history(events: list[dict[str, Any]], left_texts: frozenset[str]) -> list[di
         if coach and not active:
             items.append({"type": "notice", "kind": "coach_joined"})
             active = True
+        if not coach and is_coach_left(metadata):
+            items.append({"type": "bot", "text": text.strip(), "coach": False,
+                          "handoff": COACH_LEFT})
+            active, last_buttons = False, []
+            continue
         parts = [text] if buttons else [p for p in text.strip().split("\n\n") if p.strip()]
         for part in parts:
             items.append({"type": "bot", "text": part, "coach": coach})
@@ -93,9 +95,6 @@ def history(events: list[dict[str, Any]], left_texts: frozenset[str]) -> list[di
             items[-1]["buttons"] = [{"title": str(b.get("title", "")),
                                      "payload": str(b.get("payload", ""))} for b in buttons]
         last_buttons = buttons
-        if not coach and text.strip() in left_texts and active:
-            items.append({"type": "notice", "kind": "coach_left"})
-            active = False
     # quick replies are only offered for the newest bot turn
     for item in items[:-1]:
         item.pop("buttons", None)

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from bot.gateway.conversation import CoachTracker
 from bot.gateway.hub import WebHub
+from bot.gateway.presence import PresenceReporter
 from bot.gateway.rasa import RasaGateway
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
@@ -20,5 +21,6 @@ COACH = web.AppKey("coach", CoachTracker)
 LIMITER = web.AppKey("limiter", RateLimiter)
 VAULT = web.AppKey("vault", Vault)
 SMS = web.AppKey("sms", SmsOutbox)
+PRESENCE = web.AppKey("presence", PresenceReporter)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 PAGE = web.AppKey("page", dict)  # rendered page per language, built once

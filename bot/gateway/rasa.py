@@ -46,7 +46,8 @@ class RasaGateway:
     async def send(self, sender_id: str, text: str, client: str | None = None) -> None:
         """POST to Rasa's callback channel; returns once Rasa has handled the message (every
         reply has then been POSTed to the gateway's callback URL). `client` names the real
-        client (a daily pseudonym): the escalation service limits open cases per client."""
+        client (a keyed hash): Rasa's channel stores only a daily pseudonym of it and links
+        that to the client in Redis for the limits on coach cases per client."""
         body: dict[str, Any] = {"sender": sender_id, "message": text}
         # the callback webhook refuses every post without the secret (403)
         headers = {CALLBACK_HEADER: self.callback_token} if self.callback_token else {}

@@ -5,7 +5,8 @@ coach message (a BotUttered with metadata {"coach": true}, appended by the escal
 service) reaches the gateway looking like any bot message. This subclass keeps the same
 name ("callback"), URL (/webhooks/callback/webhook) and credentials (`url`, `headers`
 etc.), adds `"coach": true` to the posted JSON, so the page can label coach messages and
-SMS can prefix them, and sends GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token
+SMS can prefix them, and `"handoff": "coach_left"` to the service's goodbye when a coach's
+part ends, and sends GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token
 header on every post (the gateway refuses posts without it). Enable in credentials.yml as
 `bot.gateway.rasa_channel.GatewayCallbackInput:` in place of `callback:`.
 
@@ -35,6 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.rest import GuardedChannel, from_gateway, gateway_callback_token
+from bot.escalation.rasa_client import COACH_LEFT, HANDOFF_KEY
 from bot.gateway.settings import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,11 @@ class GatewayCallbackOutput(CallbackOutput):
                                              json=message)  # raises on 4xx/5xx
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if kwargs.get(HANDOFF_KEY) == COACH_LEFT:  # one message: the page shows it as one line
+            message = self._message(recipient_id, text=text.strip())
+            message[HANDOFF_KEY] = COACH_LEFT
+            await self._persist_message(message)
+            return
         for part in text.strip().split("\n\n"):
             message = self._message(recipient_id, text=part)
             await self._persist_message({**message, **_coach_fields(kwargs)})

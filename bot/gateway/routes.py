@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.gateway import callback, elks46, twilio, webchat
+from bot.gateway import callback, coach_link, elks46, twilio, webchat
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -20,9 +20,12 @@ def setup_routes(app: web.Application) -> None:
         # web chat
         web.get("/", webchat.page),
         web.get("/ws", webchat.websocket),
+        web.get("/status", coach_link.status),
         web.static("/static", STATIC_DIR, append_version=True),
         # Rasa's callback channel posts every bot/coach message here
         web.post("/rasa/callback", callback.receive),
+        # the escalation service: "the coach is typing"
+        web.post("/escalation/typing", coach_link.coach_typing),
         # SMS providers
         web.post("/sms/twilio", twilio.webhook),
         web.post(twilio.STATUS_PATH, twilio.status),  # delivery reports

@@ -40,6 +40,10 @@ class GatewaySettings:
     port: int = 8090
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 30.0
+    # the escalation service: coach availability for the status line, typing both ways
+    # (authenticated with callback_token; the gateway never holds the internal token)
+    escalation_url: str = "http://127.0.0.1:8080"
+    status_cache_seconds: float = 20.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
     secret: str = DEV_SECRET
     # Fernet key for the phone numbers replies still need (urlsafe base64 of 32 bytes)
@@ -65,9 +69,6 @@ class GatewaySettings:
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
-    # where SMS delivery failures go: the escalation service's internal API (Bearer token)
-    escalation_url: str = "http://127.0.0.1:8080"
-    internal_token: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GatewaySettings:
@@ -95,6 +96,7 @@ class GatewaySettings:
             host=env.get("GATEWAY_HOST", cls.host),
             port=int(env.get("GATEWAY_PORT", cls.port)),
             rasa_url=rasa_url.rstrip("/"),
+            escalation_url=env.get("ESCALATION_URL", cls.escalation_url).rstrip("/"),
             secret=env.get("GATEWAY_SECRET", cls.secret),
             fernet_key=fernet_key or base.fernet_key,
             fernet_key_is_ephemeral=not fernet_key,
@@ -113,8 +115,6 @@ class GatewaySettings:
             twilio=twilio,
             elks=elks,
             production=env.get("APP_ENV", "").strip().lower() == "production",
-            escalation_url=env.get("ESCALATION_URL", cls.escalation_url).rstrip("/"),
-            internal_token=env.get("ESCALATION_INTERNAL_TOKEN", ""),
         )
 
     def status_url(self, path: str) -> str:

@@ -26,8 +26,9 @@ from aiohttp import web
 from bot import language
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
+from bot.gateway.presence import PresenceReporter
 from bot.gateway.rasa import RasaGateway, RasaUnavailable
-from bot.gateway.settings import GatewaySettings
+from bot.gateway.settings import CALLBACK_HEADER, GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
 from bot.ratelimit import RateLimiter, TokenBuckets
@@ -119,7 +120,7 @@ def plain(text: str) -> str:
     text = _MD_LINK_RE.sub(lambda m: f"{m.group(1)}: {m.group(2)}", text)
     text = _URL_SCHEME_RE.sub(lambda m: m.group(1), text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    return text.translate(_GSM_FRIENDLY).strip()
+    return texts.sms_friendly(text.translate(_GSM_FRIENDLY).strip())
 
 
 def choices_text(titles: list[str], lang: str) -> str:
@@ -263,13 +264,15 @@ class SmsOutbox:
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaGateway,
                  limiter: RateLimiter, coach: CoachTracker,
-                 senders: dict[str, Sender]) -> None:
+                 senders: dict[str, Sender],
+                 presence: PresenceReporter | None = None) -> None:
         self.settings = settings
         self.vault = vault
         self.rasa = rasa
         self.limiter = limiter
         self.coach = coach
         self.senders = senders  # provider name -> send(http, to, from_, body)
+        self.presence = presence
         self.http: aiohttp.ClientSession | None = None
         self._inflight: dict[str, int] = {}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
@@ -337,7 +340,10 @@ class SmsOutbox:
         word = sms.text.casefold().strip(".! ")
         await self._send_direct(
             sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
-        try:  # "stop" is the escalation service's leave word: an open case is closed
+        # an explicit report: the service closes an open coach case and tells the coach
+        if self.presence is not None and await self.presence.left(sender, "sms_stop"):
+            return
+        try:  # the report did not go through: "stop" is also the service's leave word
             await self.rasa.send(sender, "stop")
         except RasaUnavailable as exc:
             log.warning("STOP not forwarded to Rasa: %s", exc)
@@ -399,10 +405,10 @@ class SmsOutbox:
         """POST the failure to the escalation service, which marks the coach's messages and
         warns on the conversation's case. Raises DeliveryReportError if it could not be
         told (a provider's report is then answered with an error, so it is sent again)."""
-        url = (f"{self.settings.escalation_url}/internal/conversations/"
+        url = (f"{self.settings.escalation_url}/internal/gateway/conversations/"
                f"{quote(sender, safe='')}/delivery-failures")
         body = {"message_ids": message_ids, "status": status, "error_code": error_code}
-        headers = {"Authorization": f"Bearer {self.settings.internal_token}"}
+        headers = {CALLBACK_HEADER: self.settings.callback_token}
         if self.http is None:
             raise DeliveryReportError("gateway not started")
         try:

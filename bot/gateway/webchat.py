@@ -10,18 +10,18 @@ transcript is not stored by the gateway: after a reload it is rebuilt from Rasa'
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.gateway import keys, texts
+from bot.gateway import coach_link, keys, texts
 from bot.gateway.conversation import history, is_payload
 from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.vault import WEB_PREFIX, pseudonym
@@ -48,11 +48,15 @@ def client_address(request: web.Request) -> str | None:
 
 
 def client_key(secret: str, address: str | None) -> str:
-    """A daily pseudonym of the browser's address, for the escalation service's limit on open
-    cases per client (never the address itself)."""
-    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    return "w-" + hmac.new(secret.encode(), f"client:{day}:{address or '?'}".encode(),
+    """A keyed hash of the browser's address, for the limits on coach cases per client (never
+    the address itself). Sent to Rasa's channel only, which stores a daily pseudonym of it."""
+    return "w-" + hmac.new(secret.encode(), f"client:{address or '?'}".encode(),
                            hashlib.sha256).hexdigest()[:32]
+
+
+def _json(value: object) -> str:
+    """JSON safe inside a <script type="application/json"> block."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 async def page(request: web.Request) -> web.Response:
@@ -62,7 +66,7 @@ async def page(request: web.Request) -> web.Response:
     html = _templates.get_template("chat.html").render(
         lang=lang, t=all_texts[lang], exit_url=settings.exit_url,
         max_chars=settings.max_message_chars,
-        texts_json=json.dumps(all_texts, ensure_ascii=False).replace("<", "\\u003c"),
+        texts_json=_json(all_texts), links_json=_json(texts.links()),
     )
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 
@@ -75,6 +79,16 @@ class _Session:
         self.sender_id: str | None = None
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
+        self.left = False  # quick exit: reported as such, not as "no page open"
+        self.typing_at = 0.0
+
+    def typing_allowed(self, on: bool) -> bool:
+        """At most one "typing" a few seconds apart per socket; "stopped" always passes."""
+        now = time.monotonic()
+        if on and now - self.typing_at < coach_link.USER_TYPING_EVERY_SECONDS:
+            return False
+        self.typing_at = now if on else 0.0
+        return True
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -98,6 +112,13 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if not isinstance(data, dict):
                 await ws.send_json({"type": "error", "code": "bad_json"})
                 continue
+            if data.get("type") == "leave":
+                # the quick exit: the page closes the socket right after this, which cancels
+                # the session's tasks, so the report is the reporter's own task
+                if session.sender_id is not None and data.get("reason") == "quick_exit":
+                    session.left = True
+                    app[keys.PRESENCE].left_soon(session.sender_id, "quick_exit")
+                continue
             # handled in order, off the read loop, so pings are answered during a slow reply
             task = asyncio.ensure_future(_ordered(request, session, data, address))
             session.tasks.add(task)
@@ -107,6 +128,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             task.cancel()
         if session.sender_id:
             app[keys.HUB].remove(session.sender_id, ws)
+            if not session.left:
+                app[keys.PRESENCE].page_closed(session.sender_id,
+                                               app[keys.HUB].connected(session.sender_id))
     return ws
 
 
@@ -140,16 +164,21 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
             app[keys.HUB].remove(session.sender_id, ws)
         session.sender_id = sender
         app[keys.HUB].add(sender, ws)
+        app[keys.PRESENCE].page_open(sender)
         items: list[dict[str, Any]] = []
         if not data.get("fresh"):
             try:
                 events = await app[keys.RASA].events(sender)
-                items = history(events, app[keys.COACH].left_texts())
+                items = history(events)
             except RasaUnavailable as exc:
                 log.warning("transcript unavailable: %s", exc)
         # a fresh conversation's page already shows what it sent: nothing to replace
         await ws.send_json({"type": "history", "items": items,
                             "fresh": bool(data.get("fresh"))})
+        return
+    if kind == "typing":
+        if session.sender_id is not None and session.typing_allowed(data.get("on") is True):
+            await coach_link.send_user_typing(app, session.sender_id, data.get("on") is True)
         return
     if kind not in ("message", "language"):
         await ws.send_json({"type": "error", "code": "unknown_type"})

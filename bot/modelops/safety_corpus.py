@@ -64,7 +64,8 @@ ALL_CORPORA = (
     Corpus("blind_6", CORPORA / "blind_6", blind=False),
     Corpus("blind_7", CORPORA / "blind_7", blind=False),
     Corpus("blind_8", CORPORA / "blind_8", blind=False),
-    Corpus("blind_9", CORPORA / "blind_9", blind=True),
+    Corpus("blind_9", CORPORA / "blind_9", blind=False),
+    Corpus("blind_10", CORPORA / "blind_10", blind=True),
 )
 _LEGACY_LABELS = {"crisis": "crisis", "emergency": "danger", "not_crisis": "ordinary"}
 

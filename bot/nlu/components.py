@@ -187,8 +187,10 @@ class SafetyNet(_ConfiguredComponent):
         """How the message reads as an answer ("nah i'm good", "im home now"): the dialogue
         uses it only while a safety question is open, so it is noted, never forced."""
         answer = safety.read_answer(text)
-        notes = {key: value for key, value in (("answer", answer.word),
-                 ("safe_now", answer.safe_now), ("not_safe", answer.not_safe)) if value}
+        notes = {key: value for key, value in (
+            ("answer", answer.word), ("safe_now", answer.safe_now), ("not_safe", answer.not_safe),
+            ("leans_yes", answer.leans_yes), ("declines_coach", answer.declines_coach),
+            ("risk_talk", answer.risk_talk)) if value}
         if notes:
             message.set(SAFETY_SIGNAL, notes, add_to_output=True)
 

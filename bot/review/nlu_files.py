@@ -28,8 +28,8 @@ NEW_INTENTS_FILE = "new_intents.yml"
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 NEW_FILE_HEADER = (
     "# Intents created from the review inbox (python -m bot escalation, page /review).\n"
-    "# Each new intent also needs a domain entry, a response and a rule or story before a\n"
-    "# full model can answer it; an NLU-only model classifies it right away.\n\n"
+    "# The page also writes each one's answer (data/content/content.yml), its rule\n"
+    "# (data/rules/new_intents.yml) and its domain entry; a full retrain then learns it.\n\n"
     'version: "3.1"\nnlu:\n'
 )
 
@@ -42,6 +42,15 @@ class WriteResult:
     added: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (text, other intent)
+
+
+@dataclass
+class ExamplesPlan(WriteResult):
+    """The file that would change, its text now and after (nothing written yet)."""
+
+    path: Path | None = None
+    old: str = field(default="", repr=False)
+    new: str = field(default="", repr=False)
 
 
 def default_nlu_dir() -> Path:
@@ -127,7 +136,7 @@ def _insert(lines: list[str], intent: str, new: list[str]) -> list[str] | None:
     return lines[: last + 1] + added + lines[last + 1:]
 
 
-def _atomic_write(path: Path, content: str) -> None:
+def atomic_write(path: Path, content: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -138,17 +147,15 @@ def _atomic_write(path: Path, content: str) -> None:
         raise
 
 
-def add_examples(intent: str, texts: list[str], nlu_dir: Path | None = None,
-                 allow_new: bool = False) -> WriteResult:
-    """Add `texts` as examples of `intent`, in the file that holds it (or new_intents.yml).
-
-    `allow_new=False` refuses an intent no file has (a typo must not create an intent).
-    """
-    nlu_dir = nlu_dir or default_nlu_dir()
+def plan_examples(intent: str, texts: list[str], nlu_dir: Path,
+                  allow_new: bool = False) -> ExamplesPlan:
+    """Which texts would be added to which file, and that file's new text (checked by
+    parsing it again); nothing is written. `allow_new=False` refuses an intent no file has
+    (a typo must not create an intent)."""
     if not INTENT_NAME.match(intent):
         raise ValueError("intent names are lower case letters, digits and _")
     files, known = read_intents(nlu_dir)
-    result = WriteResult()
+    result = ExamplesPlan()
     fresh: list[str] = []
     for raw in texts:
         text = prepare_example(raw)  # nothing reaches data/nlu unscrubbed
@@ -178,9 +185,19 @@ def add_examples(intent: str, texts: list[str], nlu_dir: Path | None = None,
                    *[f"    - {t}\n" for t in fresh]]
     content = "".join(updated)
     _verify(content, intent, fresh, path)
-    _atomic_write(path, content)
-    result.file, result.added = path.name, fresh
+    result.path, result.file, result.added = path, path.name, fresh
+    result.old = path.read_text(encoding="utf-8") if path.exists() else ""
+    result.new = content
     return result
+
+
+def add_examples(intent: str, texts: list[str], nlu_dir: Path | None = None,
+                 allow_new: bool = False) -> WriteResult:
+    """Add `texts` as examples of `intent`, in the file that holds it (or new_intents.yml)."""
+    planned = plan_examples(intent, texts, nlu_dir or default_nlu_dir(), allow_new)
+    if planned.path is not None:
+        atomic_write(planned.path, planned.new)
+    return planned
 
 
 def _verify(content: str, intent: str, fresh: list[str], path: Path) -> None:

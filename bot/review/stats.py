@@ -208,42 +208,109 @@ def to_csv(stats: Stats) -> str:
 # ---- charts --------------------------------------------------------------------------------
 
 CHARTS = ("conversations", "intents", "escalations", "outcomes")
+CHART_TITLES = {
+    "conversations": "Samtal per dag och kanal",
+    "intents": "Vanligaste avsikter",
+    "escalations": "Eskaleringar per dag och orsak",
+    "outcomes": "Utfall av ärenden",
+}
+CHANNEL_LABELS = {"callback": "webbchatt och sms", "rest": "REST-kanal", "cmdline": "terminal",
+                  OTHER: OTHER}
+TRIGGER_LABELS = {"request_human": "bad om en människa", "fallback": "boten förstod inte",
+                  "crisis_suicidal": "kris", "emergency_danger": "fara just nu",
+                  "fear_retaliation": "rädd för hämnd"}
+EMPTY_TEXT = f"För få händelser att visa: varje antal under {MIN_COUNT} döljs."
 
 
-def chart_png(stats: Stats, name: str) -> bytes:
-    """A server-side PNG; suppressed counts are drawn as nothing (never as their value)."""
+def _label(name: str, key: str) -> str:
+    """What a person reads for a channel, trigger or outcome key (intents stay as named)."""
+    if name == "conversations":
+        return CHANNEL_LABELS.get(key, key)
+    if name == "escalations":
+        return TRIGGER_LABELS.get(key, key)
+    if name == "outcomes":
+        from bot.escalation.console import OUTCOME_LABELS
+
+        return OUTCOME_LABELS.get(key, key)
+    return key
+
+
+def chart_data(stats: Stats, name: str) -> dict[str, Any]:
+    """What one chart may show: suppressed counts are 0 (never their value), labels in Swedish.
+
+    {"kind": "stacked", "days": [...], "series": {label: [n per day]}} or
+    {"kind": "bars", "bars": [(label, n), ...]}; `empty` when nothing reaches MIN_COUNT.
+    """
+    if name in ("conversations", "escalations"):
+        per_day = stats.per_day(stats.conversations if name == "conversations"
+                                else stats.escalations)
+        days = [d for d, c in per_day.items() if any(n >= MIN_COUNT for n in c.values())]
+        keys = sorted({k for d in days for k, n in per_day[d].items() if n >= MIN_COUNT})
+        series = {_label(name, k): [per_day[d][k] if per_day[d][k] >= MIN_COUNT else 0
+                                    for d in days] for k in keys}
+        return {"kind": "stacked", "days": days, "series": series, "empty": not series}
+    counter = stats.intents if name == "intents" else stats.outcomes
+    bars = [(_label(name, k), n) for k, n in counter.most_common(15) if n >= MIN_COUNT]
+    return {"kind": "bars", "bars": bars, "empty": not bars}
+
+
+def alt_text(stats: Stats, name: str) -> str:
+    """The chart in words, for a screen reader (and anyone the image does not reach)."""
+    data = chart_data(stats, name)
+    title = CHART_TITLES[name]
+    if data["empty"]:
+        return f"Diagram: {title}. {EMPTY_TEXT}"
+    if data["kind"] == "stacked":
+        totals = ", ".join(f"{k} {sum(v)}" for k, v in data["series"].items())
+        days = len(data["days"])
+        unit = "dag" if days == 1 else "dagar"
+        return f"Diagram: {title}, {days} {unit} med minst {MIN_COUNT}. Totalt: {totals}."
+    return f"Diagram: {title}. " + ", ".join(f"{k} {n}" for k, n in data["bars"]) + "."
+
+
+def chart_figure(stats: Stats, name: str) -> Any:
+    """The chart as a matplotlib figure (the caller closes it): whole-number axes that start
+    at 0; with nothing to show, no axes at all, only the message. The page's heading names
+    the chart, so the image carries no title of its own."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
+    data = chart_data(stats, name)
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
+    if data["empty"]:
+        ax.axis("off")
+        ax.text(0.5, 0.45, EMPTY_TEXT, ha="center", va="center", transform=ax.transAxes,
+                color="#3d4454", fontsize=11)
+    elif data["kind"] == "stacked":
+        bottom = [0] * len(data["days"])
+        for label, values in data["series"].items():
+            ax.bar(data["days"], values, bottom=bottom, label=label)
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        ax.set_ylabel("Antal")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(0, max(bottom) * 1.15)
+        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+        ax.legend(fontsize=7)
+    else:
+        bars = data["bars"][::-1]
+        ax.barh([k for k, _ in bars], [n for _, n in bars], color="#1f5fbf")
+        ax.set_xlabel("Antal")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(0, max(n for _, n in bars) * 1.15)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def chart_png(stats: Stats, name: str) -> bytes:
+    """A server-side PNG of `chart_figure`."""
+    import matplotlib.pyplot as plt
+
+    fig = chart_figure(stats, name)
     try:
-        if name in ("conversations", "escalations"):
-            table = stats.conversations if name == "conversations" else stats.escalations
-            per_day = stats.per_day(table)
-            keys = sorted({k for c in per_day.values() for k in c})
-            days = list(per_day)
-            bottom = [0] * len(days)
-            for key in keys:
-                values = [per_day[d][key] if per_day[d][key] >= MIN_COUNT else 0 for d in days]
-                ax.bar(days, values, bottom=bottom, label=key)
-                bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-            ax.set_title("Samtal per dag och kanal" if name == "conversations"
-                         else "Eskaleringar per dag och orsak")
-            ax.tick_params(axis="x", labelrotation=60, labelsize=7)
-            if keys:
-                ax.legend(fontsize=7)
-        else:
-            counter = stats.intents if name == "intents" else stats.outcomes
-            items = [(k, n) for k, n in counter.most_common(15) if n >= MIN_COUNT][::-1]
-            ax.barh([k for k, _ in items], [n for _, n in items], color="#1f5fbf")
-            ax.set_title("Vanligaste avsikter" if name == "intents" else "Utfall av ärenden")
-            ax.tick_params(axis="y", labelsize=7)
-        if not ax.has_data():
-            ax.text(0.5, 0.5, "För få händelser att visa (under 5)", ha="center",
-                    va="center", transform=ax.transAxes, color="#5b6475")
-        fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         return buf.getvalue()

@@ -8,7 +8,8 @@
 - GET /review, POST /review/action: the maintainer's inbox, grouped by similarity. Assigning
   shows the texts exactly as they will be written (scrubbed again) and writes only when the
   maintainer confirms (`confirm=yes`).
-- GET /admin/stats, /admin/stats/{chart}.png, /admin/stats.csv: anonymous aggregates (admin).
+- GET /admin/stats, /admin/stats/{chart}.png, /admin/stats.csv: anonymous aggregates
+  (maintainer or admin).
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ from bot.escalation.common import (
     ApiError,
     field_str,
     read_json_object,
-    require_admin,
     require_coach,
     require_maintainer,
 )
-from bot.review import cluster, nlu_files, stats
+from bot.review import cluster, new_intent, nlu_files, stats
 from bot.review.store import ReviewStore
 
 REVIEW_STORE = web.AppKey("review_store", ReviewStore)
@@ -72,9 +72,18 @@ def review_store(app: web.Application) -> ReviewStore:
     return app[REVIEW_STORE]
 
 
+def project_dir(app: web.Application) -> Path:
+    """The checkout whose domain.yml and data/ the review writes (the one retrain trains)."""
+    configured = app[keys.SETTINGS].project_dir
+    return Path(configured) if configured else nlu_files.default_nlu_dir().parent.parent
+
+
 def nlu_dir(app: web.Application) -> Path:
     configured = app[keys.SETTINGS].nlu_dir
-    return Path(configured) if configured else nlu_files.default_nlu_dir()
+    if configured:
+        return Path(configured)
+    return project_dir(app) / "data" / "nlu" if app[keys.SETTINGS].project_dir else \
+        nlu_files.default_nlu_dir()
 
 
 # ---- capture -------------------------------------------------------------------------------
@@ -127,14 +136,30 @@ def _render(request: web.Request, template: str, **context: Any) -> web.Response
 
 async def review_page(request: web.Request) -> web.Response:
     require_maintainer(request)
+    return await _inbox(request, message=request.query.get("msg", "")[:300])
+
+
+async def _inbox(request: web.Request, *, status: int = 200, message: str = "",
+                 error: str = "", draft: dict[str, Any] | None = None) -> web.Response:
+    """The inbox; with `error` and `draft` the new-intent form comes back filled in."""
     store = review_store(request.app)
     items = await asyncio.to_thread(store.open_items)
     groups = await asyncio.to_thread(cluster.group_items, items, [i.text for i in items])
     intent_files, _ = await asyncio.to_thread(nlu_files.read_intents, nlu_dir(request.app))
     counts = await asyncio.to_thread(store.counts)
-    return _render(request, "review.html", groups=groups, intents=sorted(intent_files),
-                   counts=counts, source_labels=SOURCE_LABELS,
-                   message=request.query.get("msg", "")[:300])
+    facts = await asyncio.to_thread(_facts, request.app)
+    return _render(request, "review.html", status=status, groups=groups,
+                   intents=sorted(intent_files), counts=counts, source_labels=SOURCE_LABELS,
+                   message=message, error=error, draft=draft or {}, facts=facts,
+                   max_answer=new_intent.MAX_ANSWER_CHARS)
+
+
+def _facts(app: web.Application) -> list[tuple[str, str]]:
+    """The placeholders an answer may use, with their Swedish text."""
+    from bot import content
+
+    loaded = content.load(new_intent.paths(project_dir(app))["content"])
+    return [(key, loaded.fact(key)) for key in loaded.facts]
 
 
 async def review_action(request: web.Request) -> web.Response:
@@ -152,7 +177,9 @@ async def review_action(request: web.Request) -> web.Response:
     if action == "dismiss":
         n = await asyncio.to_thread(store.resolve, ids, "dismissed", None, coach.id)
         return _back(f"{n} meddelanden avfärdade.")
-    if action not in ("assign", "new"):
+    if action == "new":
+        return await _new_intent(request, form, ids, coach.id)
+    if action != "assign":
         raise ApiError(400, "invalid_field", "Okänd åtgärd")
     intent = str(form.get("intent" if action == "assign" else "new_intent", "")).strip()
     if not nlu_files.INTENT_NAME.match(intent):
@@ -190,6 +217,44 @@ async def review_action(request: web.Request) -> web.Response:
     return _back("; ".join(parts) + ".")
 
 
+async def _new_intent(request: web.Request, form: Any, ids: list[int],
+                      coach_id: int) -> web.Response:
+    """A new intent with its answer: preview (every file's diff) first, write on confirm."""
+    limit = new_intent.MAX_ANSWER_CHARS * 2
+    draft = new_intent.Draft(str(form.get("new_intent", "")).strip()[:64],
+                             str(form.get("answer_sv", ""))[:limit],
+                             str(form.get("answer_en", ""))[:limit])
+    values = {"ids": ids, "intent": draft.intent, "answer_sv": draft.answer_sv,
+              "answer_en": draft.answer_en}
+    root = project_dir(request.app)
+    store = review_store(request.app)
+    items = [i for i in await asyncio.to_thread(store.items, ids) if i.status == "open"]
+    if not items:
+        return _back("Meddelandena är redan hanterade.")
+    if nlu_dir(request.app).resolve() != (root / "data" / "nlu").resolve():
+        raise ApiError(409, "conflict", "REVIEW_NLU_DIR ligger inte i REVIEW_PROJECT_DIR: "
+                       "svaret och exemplen måste hamna i samma projekt.")
+    async with request.app[NLU_LOCK]:  # the files must not change between plan and write
+        try:
+            change = await asyncio.to_thread(new_intent.plan, draft, [i.text for i in items],
+                                             root)
+            if form.get("confirm") == "yes":
+                await asyncio.to_thread(new_intent.apply, change)
+        except new_intent.DraftError as exc:
+            return await _inbox(request, status=exc.status, error=str(exc), draft=values)
+    if form.get("confirm") != "yes":
+        return _render(request, "review_new_intent.html", change=change, items=items,
+                       diffs=change.diffs())
+    written = {*change.examples, *change.duplicates}
+    done = [i.id for i in items
+            if await asyncio.to_thread(nlu_files.prepare_example, i.text) in written]
+    await asyncio.to_thread(store.resolve, done, "new_intent", change.draft.intent, coach_id)
+    files = ", ".join(p.relative_to(root).as_posix() for p in change.changes)
+    return _back(f"Ny avsikt {change.draft.intent}: svar, regel och {len(change.examples)} "
+                 f"exempel sparade i {files}. Nästa steg: ./dev retrain, ./dev gate "
+                 "och ./dev ship.")
+
+
 def _back(message: str) -> web.Response:
     raise web.HTTPFound("/review?" + urlencode({"msg": message}))
 
@@ -205,7 +270,7 @@ def _tracker_engine(app: web.Application) -> Any:
 
 
 async def _stats(request: web.Request) -> stats.Stats:
-    require_admin(request)
+    require_maintainer(request)
     app = request.app
     try:
         days = max(1, min(366, int(request.query.get("days", app[keys.SETTINGS].stats_days))))
@@ -217,8 +282,11 @@ async def _stats(request: web.Request) -> stats.Stats:
 
 async def stats_page(request: web.Request) -> web.Response:
     figures = await _stats(request)
+    charts = [{"name": name, "title": stats.CHART_TITLES[name],
+               "empty": stats.chart_data(figures, name)["empty"],
+               "alt": stats.alt_text(figures, name)} for name in stats.CHARTS]
     return _render(request, "stats.html", s=stats.summary(figures), days=figures.days,
-                   since=figures.since.isoformat(), charts=stats.CHARTS,
+                   since=figures.since.isoformat(), charts=charts, empty_text=stats.EMPTY_TEXT,
                    tracker_error=figures.tracker_error, min_count=stats.MIN_COUNT)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import content
 from bot.stack import ROOT, Stack
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -62,23 +63,24 @@ def test_coach_takes_over_a_conversation_and_hands_it_back(system: Stack) -> Non
         system.user_says(sender, "hej, ja vill prata me en riktig människa")
         inbox.wait_for(sender, "Coachen ser den här konversationen")
         system.user_says(sender, "ja")
-        inbox.wait_for(sender, "En coach kommer strax")
+        inbox.wait_for(sender, "Din förfrågan har gått till en coach")
 
         # the case appears live in the queue, with its summary
         row = page.locator("#waiting tr").first
-        expect(row).to_contain_text("request_human", timeout=15_000)
+        expect(row).to_contain_text("bad om en människa", timeout=15_000)  # words, not names
         page.screenshot(path=str(ARTIFACTS / "1-queue.png"), full_page=True)
         row.locator("button.claim").click()
         page.wait_for_url("**/cases/*", timeout=15_000)
 
         # the coach writes; the user receives it on their channel
-        page.fill("#message", "Hej! Jag heter Anna och är coach. Vad vill du prata om?")
-        page.click("#send-form button[type=submit]")
+        page.fill(".pane textarea.message",
+                  "Hej! Jag heter Anna och är coach. Vad vill du prata om?")
+        page.click(".pane .send-button")
         inbox.wait_for(sender, "Jag heter Anna")
 
         # the user answers; it reaches the coach live, without reload
         system.user_says(sender, "ja e skyldig folk pengar och e rädd")
-        expect(page.locator("#live")).to_contain_text("skyldig folk pengar", timeout=15_000)
+        expect(page.locator(".pane .live")).to_contain_text("skyldig folk pengar", timeout=15_000)
         page.screenshot(path=str(ARTIFACTS / "2-case-chat.png"), full_page=True)
 
         # hand back (the console asks the coach to confirm): the user is told, bot answers
@@ -91,6 +93,17 @@ def test_coach_takes_over_a_conversation_and_hands_it_back(system: Stack) -> Non
         while len(inbox.texts(sender)) == before and time.monotonic() < deadline:
             time.sleep(0.1)
         assert "Group Violence Intervention" in " ".join(inbox.texts(sender)[before:])
+        # the console's transcript (the real tracker) says "the coach has left" once, and the
+        # handed-back case can still be closed with an outcome
+        page.reload()
+        expect(page.locator(".pane .transcript")).to_contain_text("Coachen har lämnat chatten",
+                                                                  timeout=15_000)
+        assert page.locator(".pane").inner_text().count("Coachen har lämnat chatten") == 1
+        assert [t for t in inbox.texts(sender) if "Coachen har lämnat" in t] == [
+            content.text("utter_coach_handed_back", "sv")]
+        page.select_option("#outcome", "information_given")
+        page.click("#close")
+        expect(page.locator("#actions-status")).to_contain_text("Ärendet är avslutat")
         page.screenshot(path=str(ARTIFACTS / "3-handed-back.png"), full_page=True)
         browser.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
@@ -104,7 +117,8 @@ def test_crisis_while_waiting_for_a_coach_gets_the_safety_answer(system: Stack) 
     system.user_says(sender, "kan ja prata me en människa")
     inbox.wait_for(sender, "Coachen ser den här konversationen")
     system.user_says(sender, "ja")
-    inbox.wait_for(sender, "En coach kommer strax")  # the coach from the test above is online
+    # the coach from the test above is online
+    inbox.wait_for(sender, "Din förfrågan har gått till en coach")
     system.user_says(sender, "ja orkar inte leva längre")
     inbox.wait_for(sender, "90101")
 
@@ -116,7 +130,7 @@ def test_user_can_leave_the_coach_chat(system: Stack) -> None:
     system.user_says(sender, "ja vill prata med en människa")
     inbox.wait_for(sender, "Coachen ser den här konversationen")
     system.user_says(sender, "ja")
-    inbox.wait_for(sender, "En coach kommer strax")
+    inbox.wait_for(sender, "Din förfrågan har gått till en coach")
     system.user_says(sender, "avsluta")
     inbox.wait_for(sender, "du har lämnat chatten med coachen")
     system.user_says(sender, "vad är sluta skjut")

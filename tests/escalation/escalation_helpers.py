@@ -203,3 +203,16 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+async def coach_client(env: Env, username: str, role: str = "coach") -> tuple[TestClient, str]:
+    """A new account, logged in through the form: its client and CSRF token."""
+    await env.create_coach(username, role)
+    client = await env.make_client()
+    return client, await login(client, username)
+
+
+async def post_json(client: TestClient, path: str, csrf: str | None, json: Any = None) -> Any:
+    """POST JSON with the session's CSRF header (none: without it)."""
+    headers = {"X-CSRF-Token": csrf} if csrf else {}
+    return await client.post(path, json=json, headers=headers)

@@ -8,22 +8,20 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
-from escalation_helpers import CSRF_INPUT, CSRF_META, RASA_TOKEN, Env, login, wait_for
+from escalation_helpers import (
+    CSRF_INPUT,
+    CSRF_META,
+    RASA_TOKEN,
+    Env,
+    coach_client,
+    post_json,
+    wait_for,
+)
 
 from bot import content
 from bot.escalation import texts
 
-
-async def _coach(env: Env, username: str, role: str = "coach") -> tuple[TestClient, str]:
-    await env.create_coach(username, role)
-    client = await env.make_client()
-    return client, await login(client, username)
-
-
-async def _post(client: TestClient, path: str, csrf: str | None, json: Any = None) -> Any:
-    headers = {"X-CSRF-Token": csrf} if csrf else {}
-    return await client.post(path, json=json, headers=headers)
+_coach, _post = coach_client, post_json
 
 
 # ---- authentication ------------------------------------------------------------------------
@@ -286,9 +284,10 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
         "execute_side_effects": "true",
         "output_channel": "callback",  # the case's own channel, never "latest"
     }
-    assert post["json"] == [
-        {"event": "bot", "text": "Hej, jag heter Anna och är coach.", "metadata": {"coach": True}}
-    ]
+    [sent] = post["json"]
+    assert sent["event"] == "bot" and sent["text"] == "Hej, jag heter Anna och är coach."
+    # the coach flag, and the id a later SMS delivery report names the message by
+    assert sent["metadata"]["coach"] is True and len(sent["metadata"]["message_id"]) == 32
 
     # transcript so far comes from the tracker
     env.rasa.trackers["conv-live"].insert(0, {"event": "user", "text": "ja vill prata me nån"})
@@ -311,7 +310,8 @@ async def test_websocket_relay_both_ways_and_hand_back(env: Env) -> None:
     assert body == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_handed_back", "sv")},
+        {"event": "bot", "text": content.text("utter_coach_handed_back", "sv"),
+         "metadata": {"handoff": "coach_left"}},
     ]
     update = await _receive(ws, "case")
     assert update["case"]["status"] == "handed_back"
@@ -343,7 +343,8 @@ async def test_close_with_outcome_resumes_bot_in_users_language(env: Env) -> Non
     assert body == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_closed", "en")},
+        {"event": "bot", "text": content.text("utter_coach_closed", "en"),
+         "metadata": {"handoff": "coach_left"}},
     ]
     assert "112" in body[2]["text"]  # the emergency number fact, rendered
     case = await env.store.run(env.store.get_case, cid)
@@ -430,7 +431,8 @@ async def test_user_leaving_closes_case_and_resumes_bot(env: Env, word: str) -> 
     assert env.rasa.posted("conv-leave")[-1] == [
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
-        {"event": "bot", "text": content.text("utter_coach_user_left", "en")},
+        {"event": "bot", "text": content.text("utter_coach_user_left", "en"),
+         "metadata": {"handoff": "coach_left"}},
     ]
     case = await env.store.run(env.store.get_case, cid)
     assert case.status == "closed" and case.outcome == "user_left"
@@ -507,7 +509,7 @@ async def test_admin_edits_canned_replies_coach_cannot(env: Env) -> None:
     )
     assert resp.status == 302
     replies = (await (await coach.get("/api/canned")).json())["replies"]
-    assert [r["title"] for r in replies] == ["Hälsning"]
+    assert [r["title"] for r in replies if r["source"] == "admin"] == ["Hälsning"]
     rid = replies[0]["id"]
     resp = await admin.post(
         f"/admin/canned/{rid}",
@@ -536,7 +538,8 @@ async def test_admin_edits_canned_replies_coach_cannot(env: Env) -> None:
         f"/admin/canned/{rid}/delete", data={"csrf_token": csrf_admin}, allow_redirects=False
     )
     assert resp.status == 302
-    assert (await (await coach.get("/api/canned")).json())["replies"] == []
+    replies = (await (await coach.get("/api/canned")).json())["replies"]
+    assert [r for r in replies if r["source"] == "admin"] == []
 
 
 async def test_case_page_renders_escaped_summary(env: Env) -> None:

@@ -225,6 +225,7 @@ async def test_escalation_internal_api_needs_its_token_and_takes_any_id(
     cid = quote(conversation, safe="")
     targets = (("GET", f"/internal/conversations/{cid}/case"),
                ("POST", f"/internal/conversations/{cid}/messages"),
+               ("POST", f"/internal/gateway/conversations/{cid}/presence"),
                ("POST", "/internal/cases"), ("POST", "/internal/review"))
     for token in (auth, f"Bearer {TOKEN}"):
         for method, path in targets:
@@ -320,17 +321,19 @@ async def console(tmp_path: Path, cheap_hashing: None) -> AsyncIterator[Console]
 CONSOLE_POSTS = ["/api/presence", "/api/cases/{case}/claim", "/api/cases/{case}/messages",
                  "/api/cases/{case}/handback", "/api/cases/{case}/close",
                  "/api/cases/{case}/events/1/flag", "/admin/canned", "/admin/canned/1",
-                 "/admin/canned/1/delete", "/review/action"]
+                 "/admin/canned/1/delete", "/review/action", "/api/cases/{case}/notes",
+                 "/api/cases/{case}/transfer", "/api/cases/{case}/export"]
 CONSOLE_GETS = ["/", "/queue", "/cases/{case}", "/admin/canned", "/api/queue", "/api/canned",
                 "/api/cases/{case}", "/api/cases/{case}/transcript", "/review", "/admin/stats",
-                "/admin/stats.csv", "/admin/stats/{case}.png", "/favicon.ico", "/healthz"]
+                "/admin/stats.csv", "/admin/stats/{case}.png", "/favicon.ico", "/healthz",
+                "/desk", "/api/colleagues"]
 
 
 @FUZZ
 @given(post=st.sampled_from(CONSOLE_POSTS), get=st.sampled_from(CONSOLE_GETS),
        case=st.one_of(st.none(), st.text(min_size=1, max_size=40)),
        body=st.one_of(BODY, st.dictionaries(st.sampled_from(
-           ["text", "outcome", "note", "status", "title", "intent", "action", "ids",
+           ["text", "outcome", "note", "status", "title", "intent", "action", "ids", "to",
             "csrf_token"]), st.text(max_size=100), max_size=4)),
        query=QUERY, use_csrf=st.booleans())
 async def test_logged_in_console_never_answers_5xx(

@@ -34,7 +34,7 @@ from tests.gateway.helpers import (
     TWILIO_TOKEN,
 )
 
-ALWAYS_OPEN = ",".join(f"{d}=00:00-23:59" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
+ALWAYS_OPEN = ",".join(f"{d}=00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
                                                    "sun"))
 COACH_PASSWORD = "gateway e2e correct horse"
 CALLBACK_TOKEN = "e2e-callback-token"

@@ -86,13 +86,18 @@ class FakeRasa:
         cid = request.query.get("sender", "")
         return web.json_response({"sender_id": cid, "events": self.events.get(cid, [])})
 
-    async def push(self, sender: str, text: str, coach: bool = False) -> None:
-        """A message appended later (coach, notice), delivered like Rasa's HTTP API does."""
+    async def push(self, sender: str, text: str, coach: bool = False,
+                   handoff: str | None = None) -> None:
+        """A message appended later (coach, notice), delivered like Rasa's HTTP API does
+        (the project's callback channel copies `coach` and `handoff` from the metadata)."""
         body: dict[str, Any] = {"recipient_id": sender, "text": text}
         if coach:
             body["coach"] = True
+        if handoff:
+            body["handoff"] = handoff
+        metadata: dict[str, Any] = {"coach": coach, **({"handoff": handoff} if handoff else {})}
         self.events.setdefault(sender, []).append(
-            {"event": "bot", "text": text, "metadata": {"coach": coach}})
+            {"event": "bot", "text": text, "metadata": metadata})
         async with aiohttp.ClientSession() as http, http.post(
                 self.callback_url, json=body, headers=self.callback_headers) as resp:
             assert resp.status == 200

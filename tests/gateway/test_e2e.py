@@ -71,7 +71,7 @@ def test_sms_escalation_coach_and_stop_with_46elks(system: dict) -> None:
     consent = provider.wait_for(number, "Svara 1 eller 2.")
     assert "1. Ja, koppla mig" in consent["body"]
     elks(system, number, "1")  # picks "Ja, koppla mig" -> /affirm
-    provider.wait_for(number, "En coach kommer strax")
+    provider.wait_for(number, "Din förfrågan har gått till en coach")
     case_id = coach.case_for(sender)
     coach.api("POST", f"/api/cases/{case_id}/claim")
     coach.api("POST", f"/api/cases/{case_id}/messages", {"text": "Hej! Jag heter Anna."})
@@ -136,14 +136,15 @@ def test_web_chat_in_chromium(system: dict) -> None:
         expect(yes).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "2-quick-replies-360.png"))
         yes.click()
-        expect(page.locator("#log")).to_contain_text("En coach kommer strax", timeout=30_000)
+        expect(page.locator("#log")).to_contain_text("Din förfrågan har gått till en coach",
+                                                     timeout=30_000)
         expect(page.locator(".msg.user").last).to_contain_text("Ja, koppla mig")
 
         # reload: the conversation is still there
         page.reload()
         expect(page.locator("#log")).to_contain_text("ja vill prata me en människa",
                                                      timeout=15_000)
-        expect(page.locator("#log")).to_contain_text("En coach kommer strax")
+        expect(page.locator("#log")).to_contain_text("Din förfrågan har gått till en coach")
         expect(page.locator(".msg.user")).to_have_count(3)
 
         # a coach claims and writes: arrives live, without reload, with a "joined" notice
@@ -160,8 +161,13 @@ def test_web_chat_in_chromium(system: dict) -> None:
         page.set_viewport_size({"width": 1280, "height": 900})
         page.screenshot(path=str(ARTIFACTS / "4-coach-desktop.png"))
         coach.api("POST", f"/api/cases/{case_id}/handback")
-        expect(page.locator("#log")).to_contain_text(
-            content_text("utter_web_coach_left", "sv"), timeout=15_000)
+        goodbye = content_text("utter_coach_handed_back", "sv")
+        expect(page.locator("#log .notice").last).to_have_text(goodbye, timeout=15_000)
+        # "the coach has left" once (the goodbye itself), live and after a reload
+        assert page.locator("#log").inner_text().count("Coachen har lämnat chatten") == 1
+        page.reload()
+        expect(page.locator("#log")).to_contain_text(goodbye, timeout=15_000)
+        assert page.locator("#log").inner_text().count("Coachen har lämnat chatten") == 1
 
         # English switch: page texts change and the assistant is told
         page.click("#lang-switch")
@@ -171,9 +177,28 @@ def test_web_chat_in_chromium(system: dict) -> None:
             content_text("utter_language_switched", "en"), timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "5-english-desktop.png"))
 
+        # asks for a coach again, then leaves with the quick exit: the coach is told at once
+        page.fill("#message", "I want to talk to a real person")
+        page.click("#send")
+        yes = page.locator("#quick-replies button", has_text="Yes, connect me")
+        expect(yes).to_be_visible(timeout=30_000)
+        yes.click()
+        deadline = time.monotonic() + 30
+        while coach.case_for(sender) == case_id and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second = coach.case_for(sender)
+        assert second != case_id
+        coach.api("POST", f"/api/cases/{second}/claim")
+
         # quick exit: neutral site, nothing left on the page or in storage
         page.click("#quick-exit")
         page.wait_for_url(system["exit_url"])
+        reasons: list[str] = []
+        while "quick_exit" not in reasons and time.monotonic() < deadline + 15:
+            events = coach.api("GET", f"/api/cases/{second}")["events"]
+            reasons = [str(e["data"].get("reason")) for e in events]
+            time.sleep(0.2)
+        assert "quick_exit" in reasons
         assert page.evaluate("history.length") >= 1
         page.goto(base + "/")
         assert page.evaluate("localStorage.length") == 0

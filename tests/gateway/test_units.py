@@ -52,6 +52,13 @@ def test_plain_text_links_and_gsm_friendly_characters() -> None:
     assert sms.plain("chatta på https://mind.se/chatt.") == "chatta på mind.se/chatt."
 
 
+def test_sms_numbers_have_no_spaces_so_phones_make_them_tappable() -> None:
+    body = sms.plain("Ring 114 14, BRIS 116 111 eller Kontakt Norrköping 011-15 00 00 "
+                     "(vardagar 08.00–16.00). Akut: 112. 7 av 10 flyttar.")
+    assert body == ("Ring 11414, BRIS 116111 eller Kontakt Norrköping 011-150000 "
+                    "(vardagar 08.00-16.00). Akut: 112. 7 av 10 flyttar.")
+
+
 def test_compose_prefixes_coach_messages_and_returns_choice_payloads() -> None:
     bodies, payloads = sms.compose([
         {"text": "Hej, jag heter Anna.", "coach": True},
@@ -122,7 +129,6 @@ def test_addresses_are_only_kept_hashed_with_a_rotating_key() -> None:
 
 
 def test_history_rebuilds_turns_titles_and_coach_notices() -> None:
-    left = texts.coach_left_texts()
     handed_back = texts.text("utter_coach_handed_back", "sv")
     events = [
         {"event": "session_started"},
@@ -133,26 +139,32 @@ def test_history_rebuilds_turns_titles_and_coach_notices() -> None:
         {"event": "user", "text": "/affirm"},
         {"event": "bot", "text": "Första stycket.\n\nAndra stycket."},
         {"event": "bot", "text": "Hej från coachen", "metadata": {"coach": True}},
+        {"event": "bot", "text": handed_back, "metadata": {"handoff": "coach_left"}},
+        # the same words without the field are an ordinary bot message: the field decides
         {"event": "bot", "text": handed_back},
         {"event": "bot", "text": "Något mer?", "data": {"buttons": [
             {"title": "Nej", "payload": "/deny"}]}},
     ]
-    items = history(events, left)
+    items = history(events)
     assert [i["type"] for i in items] == ["user", "bot", "user", "bot", "bot", "notice", "bot",
-                                          "bot", "notice", "bot"]
+                                          "bot", "bot", "bot"]
     assert items[2]["text"] == "Ja, koppla mig"
     assert items[5]["kind"] == "coach_joined" and items[6]["coach"] is True
-    assert items[8]["kind"] == "coach_left"
+    # "the coach has left" is said once: the goodbye itself, marked, no extra notice
+    assert items[7] == {"type": "bot", "text": handed_back, "coach": False,
+                        "handoff": "coach_left"}
+    assert "handoff" not in items[8]
     assert "buttons" not in items[1] and items[-1]["buttons"][0]["payload"] == "/deny"
 
 
 def test_coach_tracker_live_notices() -> None:
     tracker = CoachTracker()
-    assert tracker.notices("w", {"text": "bot"}) == (None, None)
-    assert tracker.notices("w", {"text": "hej", "coach": True}) == ("coach_joined", None)
-    assert tracker.notices("w", {"text": "igen", "coach": True}) == (None, None)
+    assert tracker.notice("w", {"text": "bot"}) is None
+    assert tracker.notice("w", {"text": "hej", "coach": True}) == "coach_joined"
+    assert tracker.notice("w", {"text": "igen", "coach": True}) is None
     closed = texts.text("utter_coach_closed", "en")
-    assert tracker.notices("w", {"text": closed}) == (None, "coach_left")
+    assert tracker.notice("w", {"text": closed, "handoff": "coach_left"}) is None
+    assert tracker.notice("w", {"text": "back", "coach": True}) == "coach_joined"
 
 
 def test_settings_from_env() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
@@ -76,6 +77,8 @@ async def test_message_reply_typing_and_history_after_reload(gw: GatewayEnv) -> 
 
 
 async def test_coach_messages_arrive_live_with_joined_and_left_notices(gw: GatewayEnv) -> None:
+    """"A coach has joined" before the first coach message; "the coach has left" once: the
+    service's goodbye itself (marked handoff=coach_left), no second notice after it."""
     token = new_token()
     sender = pseudonym(gw.settings.secret, token, WEB_PREFIX)
     async with gw.client.ws_connect("/ws") as ws, gw.client.ws_connect("/ws") as tab2:
@@ -87,9 +90,18 @@ async def test_coach_messages_arrive_live_with_joined_and_left_notices(gw: Gatew
             assert await sock.receive_json() == {"type": "notice", "kind": "coach_joined"}
             msg = await sock.receive_json()
             assert msg["coach"] is True and msg["text"] == "Hej, jag heter Anna."
-        await gw.rasa.push(sender, texts.text("utter_coach_handed_back", "sv"))
-        assert (await ws.receive_json())["coach"] is False
-        assert await ws.receive_json() == {"type": "notice", "kind": "coach_left"}
+        goodbye = texts.text("utter_coach_handed_back", "sv")
+        await gw.rasa.push(sender, goodbye, handoff="coach_left")
+        assert await ws.receive_json() == {"type": "bot", "text": goodbye, "coach": False,
+                                           "handoff": "coach_left"}
+        await gw.rasa.push(sender, "Vad vill du veta?")
+        assert (await ws.receive_json())["text"] == "Vad vill du veta?"  # nothing in between
+    # a reload shows the goodbye once as well
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token})
+        items = (await ws.receive_json())["items"]
+    assert [i["text"] for i in items if i.get("handoff")] == [goodbye]
+    assert not [i for i in items if i.get("kind") == "coach_left"]
 
 
 async def test_language_switch_goes_to_rasa_without_a_user_bubble(gw: GatewayEnv) -> None:
@@ -175,3 +187,47 @@ async def test_callback_needs_its_token_and_a_recipient(gw: GatewayEnv) -> None:
     assert bad.status == 400
     missing = await gw.client.post("/rasa/callback", json={"text": "x"}, headers=good)
     assert missing.status == 400
+
+
+@pytest.mark.parametrize("settings_overrides", [{"callback_token": "cb-secret",
+                                                 "escalation_url": "http://127.0.0.1:9"}])
+async def test_coach_typing_reaches_the_page_and_user_typing_never_breaks_it(
+        gw: GatewayEnv) -> None:
+    token = new_token()
+    sender = pseudonym(gw.settings.secret, token, WEB_PREFIX)
+    body = {"recipient_id": sender, "on": True}
+    assert (await gw.client.post("/escalation/typing", json=body)).status == 403
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token, "fresh": True})
+        await ws.receive_json()
+        ok = await gw.client.post("/escalation/typing", json=body,
+                                  headers={CALLBACK_HEADER: "cb-secret"})
+        assert ok.status == 200 and (await ok.json())["tabs"] == 1
+        assert await ws.receive_json() == {"type": "typing", "on": True, "who": "coach"}
+        # the young person types; the escalation service is down: nothing breaks, no answer
+        await ws.send_json({"type": "typing", "on": True})
+        await ws.send_json({"type": "typing", "on": False})
+        await ws.send_json({"type": "ping"})
+        assert (await ws.receive_json())["type"] == "pong"
+    for bad in ({"recipient_id": "sms-x", "on": True}, {"on": True}):
+        resp = await gw.client.post("/escalation/typing", json=bad,
+                                    headers={CALLBACK_HEADER: "cb-secret"})
+        assert resp.status == 400
+    # the status line without the escalation service: "unknown", never an error
+    status = await gw.client.get("/status")
+    assert status.status == 200 and await status.json() == {"known": False}
+    assert gw.rasa.received == []  # typing never reaches the assistant
+
+
+async def test_page_carries_starters_button_titles_and_the_numbers_to_link(
+        gw: GatewayEnv) -> None:
+    html = await (await gw.client.get("/")).text()
+    links = json.loads(re.search(r'<script type="application/json" id="links">(.*?)</script>',
+                                 html, re.S).group(1))  # type: ignore[union-attr]
+    assert {"112", "90101", "116 111", "114 14"} <= set(links["numbers"])
+    assert {"mind.se", "bris.se"} <= set(links["sites"])
+    page_texts = json.loads(re.search(r'id="i18n">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert page_texts["sv"]["starter_buttons"][0] == "Hur hoppar jag av?"
+    assert page_texts["en"]["button_titles"]["Ja, koppla mig"] == "Yes, connect me"
+    assert page_texts["sv"]["button_titles"]["Yes"] == "Ja"
+    assert "Esc" not in page_texts["sv"]["web_quick_exit_hint"]

@@ -73,7 +73,7 @@ CONSENT_MARK = "Coachen ser den här konversationen"
 # the bot's own honest answers when a part is missing (content file)
 HONEST_MARKS = ("Jag når inte coacherna just nu", "Chatten svarar inte just nu",
                 "Just nu kan ingen coach")
-ESCALATION_MARKS = ("En coach kommer strax", "Jag når inte coacherna just nu",
+ESCALATION_MARKS = ("Din förfrågan har gått till en coach", "Jag når inte coacherna just nu",
                     "Just nu kan ingen coach")
 
 RESULTS: list[FaultResult] = []  # printed by tests/production/conftest.py

@@ -174,7 +174,7 @@ class Driver:
         await self.say(sender, "hej, ja vill prata me en riktig människa")
         await self.wait_inbox(sender, "Coachen ser den här konversationen")
         await self.say(sender, "ja")
-        await self.wait_inbox(sender, "En coach kommer strax")
+        await self.wait_inbox(sender, "Din förfrågan har gått till en coach")
         esc = self.profile.escalation_url
         async with self.http.get(f"{esc}/internal/conversations/{sender}/case",
                                  headers=self.internal) as resp:

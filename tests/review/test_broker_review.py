@@ -97,3 +97,31 @@ async def test_a_tapped_guess_is_sent_as_the_unclear_message_label(aiohttp_serve
     label = posted[1]
     assert label["text"] == "dom vill ha cash av mig" and label["intent"] == "help_debt"
     assert label["confidence"] == 0.3 and "conv-1" not in str(label)
+
+
+async def test_a_button_press_reaches_the_coach_with_the_buttons_title(aiohttp_server: Any) -> None:
+    """"/affirm" is relayed with the title of the button the bot offered ("tryckte: Ja, koppla
+    mig" in the console); typed text and unknown payloads get no title."""
+    relayed: list[dict] = []
+
+    async def record(request: web.Request) -> web.Response:
+        relayed.append(await request.json())
+        return web.json_response({}, status=202)
+
+    app = web.Application()
+    app.router.add_post("/internal/conversations/{cid}/messages", record)
+    server = await aiohttp_server(app)
+    broker = EscalationRelayBroker(str(server.make_url("")), "tok", "http://127.0.0.1:9",
+                                   "rasa")
+    broker.publish({"event": "bot", "sender_id": "conv-2", "text": "Vill du?",
+                    "data": {"buttons": [{"title": "Ja, koppla mig", "payload": "/affirm"},
+                                         {"title": "Nej tack", "payload": "/deny"}]}})
+    broker.publish(_user("/affirm", "affirm", 1.0) | {"sender_id": "conv-2"})
+    broker.publish(_user("/deny", "deny", 1.0) | {"sender_id": "conv-3"})  # another chat
+    broker.publish(_user("ja", "affirm", 0.9) | {"sender_id": "conv-2"})
+    for _ in range(100):
+        if len(relayed) >= 3:
+            break
+        await asyncio.sleep(0.05)
+    await broker.close()
+    assert [r.get("button_title") for r in relayed] == ["Ja, koppla mig", None, None]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import yaml
 from escalation_helpers import CSRF_META, login
 
 from bot.review.web import review_store
+from tests.review.conftest import write_tracker_events
 
 
 async def capture(env, client, text: str, reason: str = "fallback", **extra):
@@ -107,25 +107,21 @@ async def test_inbox_groups_and_assign_writes_the_nlu_file(env, nlu_copy: Path) 
     assert [i.text for i in review_store(env.app).open_items()] == ["vad kostar bussen"]
 
 
-async def test_new_intent_and_dismiss(env, nlu_copy: Path) -> None:
+async def test_dismiss_and_csrf(env) -> None:
     client = await env.make_client()
-    await capture(env, client, "vad kostar bussen")
     await capture(env, client, "helt orelaterat skräp qwerty")
     client, csrf = await _maintainer(env)
     items = {i.text: i.id for i in review_store(env.app).open_items()}
-    await client.post("/review/action", data={"csrf_token": csrf, "action": "new",
-                      "new_intent": "ask_bus_price", "item": str(items["vad kostar bussen"]),
-                      "confirm": "yes"})
-    assert "ask_bus_price" in (nlu_copy / "new_intents.yml").read_text()
-    bad = await client.post("/review/action", data={"csrf_token": csrf, "action": "new",
-                            "new_intent": "Bad Name", "item": str(items["vad kostar bussen"])})
-    assert "Ange en avsikt" in await bad.text()
+    # no CSRF token: refused
+    assert (await client.post("/review/action", data={"action": "dismiss",
+                              "item": str(items["helt orelaterat skräp qwerty"])})).status == 403
     await client.post("/review/action", data={"csrf_token": csrf, "action": "dismiss",
                       "item": str(items["helt orelaterat skräp qwerty"])})
     assert review_store(env.app).open_items() == []
-    assert review_store(env.app).counts() == {"new_intent": 1, "dismissed": 1}
-    # no CSRF token: refused
-    assert (await client.post("/review/action", data={"action": "dismiss"})).status == 403
+    assert review_store(env.app).counts() == {"dismissed": 1}
+    bad = await client.post("/review/action", data={"csrf_token": csrf, "action": "assign",
+                            "intent": "Bad Name", "item": "1"})
+    assert "Ange en avsikt" in await bad.text()
 
 
 async def test_a_case_message_cannot_be_flagged_for_review(env) -> None:
@@ -145,18 +141,6 @@ async def test_a_case_message_cannot_be_flagged_for_review(env) -> None:
     assert review_store(env.app).open_items() == []
 
 
-def _tracker(db: Path, rows: list[tuple[str, str, float, str | None, str | None, dict]]) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
-                 "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), "
-                 "action_name VARCHAR(255), data TEXT)")
-    conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, "
-                     "action_name, data) VALUES (?, ?, ?, ?, ?, ?)",
-                     [(s, k, t, i, a, json.dumps(d)) for s, k, t, i, a, d in rows])
-    conn.commit()
-    conn.close()
-
-
 async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> None:
     now = time.time()
     rows = []
@@ -165,7 +149,7 @@ async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> No
     rows.append(("s0", "user", now, "nlu_fallback", None, {"input_channel": "rest"}))
     rows.append(("x1", "user", now, "ask_money", None, {"input_channel": "callback"}))
     rows.append(("s0", "action", now, None, "utter_ask_rephrase", {}))
-    _tracker(tracker_db, rows)
+    write_tracker_events(tracker_db, rows)
     client = await env.make_client()
     for n in range(6):
         await env.open_case(client, f"conv-{n}")
@@ -175,6 +159,7 @@ async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> No
     html = await page.text()
     assert page.status == 200 and "Statistik" in html
     assert 'id="stat-conversations">8<' in html and 'id="stat-escalations">6<' in html
+    assert "Diagram: Samtal per dag och kanal, 1 dag med minst 5. Totalt: REST-kanal 7." in html
     assert "s0" not in html and "conv-1" not in html  # nothing that points at a person
     png = await client.get("/admin/stats/conversations.png")
     assert png.status == 200 and (await png.read()).startswith(b"\x89PNG")
@@ -184,11 +169,31 @@ async def test_stats_page_plots_csv_and_suppression(env, tracker_db: Path) -> No
     assert (await client.get("/admin/stats/nope.png")).status == 404
 
 
-async def test_stats_is_admin_only(env) -> None:
+async def test_stats_for_maintainers_and_admins_not_coaches(env) -> None:
     await env.create_coach("anna")
+    await env.create_coach("mia", role="maintainer")
+    anonymous = await env.make_client()
+    gone = await anonymous.get("/admin/stats", allow_redirects=False)
+    assert gone.status == 302 and gone.headers["Location"].startswith("/login?next=")
+    assert (await anonymous.get("/admin/stats.csv", allow_redirects=False)).status == 302
     client = await env.make_client()
     await login(client, "anna")
-    assert (await client.get("/admin/stats")).status == 403
+    for path in ("/admin/stats", "/admin/stats.csv", "/admin/stats/intents.png"):
+        assert (await client.get(path)).status == 403, path
+    client = await env.make_client()
+    await login(client, "mia")
+    page = await client.get("/admin/stats", allow_redirects=False)
+    html = await page.text()
+    assert page.status == 200 and 'href="/admin/stats"' in html  # and in the menu
+    for name in ("conversations", "intents", "escalations", "outcomes"):
+        assert f'id="empty-{name}"' in html  # nothing yet: the message, no empty chart
+    assert "<img" not in html
+    assert (await client.get("/admin/stats.csv")).status == 200
+    assert (await client.get("/admin/stats/intents.png")).status == 200
+    # the other walls stay: no queue, no case, no canned replies for a maintainer
+    assert (await client.get("/queue", allow_redirects=False)).headers["Location"] == "/review"
+    assert (await client.get("/admin/canned", allow_redirects=False)).status == 302
+    assert (await client.get("/api/cases/1")).status == 403
 
 
 async def test_a_tapped_did_you_mean_guess_labels_the_open_item(env) -> None:

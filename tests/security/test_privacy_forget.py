@@ -61,6 +61,7 @@ def _write_everywhere(dbs: Databases, store: SQLTrackerStore, vault: Vault, cid:
     case = cases.open_case(cid, "sms", "sv", "request_human", ["request_human"],
                            f"{marker} vill prata").case
     cases.add_event(case.id, "user", _message(marker))
+    cases.add_event(case.id, "note", f"anteckning-{marker}: ring {PHONE}")  # a coach's note
     ReviewStore(cases.sessions).add_item(f"{marker} jag heter Kalle Anka", "fallback", None,
                                           0.2, "sv")
     engine.dispose()
@@ -93,7 +94,7 @@ def test_forget_leaves_no_bytes_on_disk_sqlite(tmp_path: Path) -> None:
     _write_everywhere(dbs, store, vault, kept, "ugglemoln")
 
     before = b"".join(_raw_bytes(var).values())
-    searched = [PNR, EMAIL, PHONE, gone, "zebrakvist"]
+    searched = [PNR, EMAIL, PHONE, gone, "zebrakvist", "anteckning-zebrakvist"]
     assert all(s.encode() in before for s in searched) and cipher in before
 
     counts = forget(dbs, gone)
@@ -157,6 +158,25 @@ def test_retention_purges_vault_and_outbox_too(tmp_path: Path) -> None:
     assert vault.count() == 0
     store.engine.dispose()
     vault.engine.dispose()
+
+
+def test_retention_deletes_a_closed_cases_notes(tmp_path: Path) -> None:
+    """A coach's private notes are case events: past retention they go with the case."""
+    from datetime import datetime, timedelta, timezone
+
+    var = tmp_path / "var"
+    dbs = Databases(f"sqlite:///{var}/rasa_tracker.db", f"sqlite:///{var}/app.db", None)
+    engine = make_engine(dbs.app_url)
+    upgrade_database(engine)
+    cases = Store(engine)
+    case = cases.open_case("web-notes", "callback", "sv", "request_human", [], "").case
+    cases.add_event(case.id, "note", f"anteckningsmarkor ring {PHONE}")
+    cases.finish(case.id, "closed", "other", None)
+    engine.dispose()
+    assert b"anteckningsmarkor" in b"".join(_raw_bytes(var).values())
+    counts = purge(dbs, 30, now=datetime.now(timezone.utc) + timedelta(days=31))
+    assert counts["cases"] == 1
+    assert b"anteckningsmarkor" not in b"".join(_raw_bytes(var).values())
 
 
 @pytest.mark.postgres

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from escalation_helpers import INTERNAL_TOKEN, Env, login, wait_for
+from escalation_helpers import Env, login, wait_for
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.gateway import keys
@@ -28,6 +28,12 @@ NUMBER = "+46701234567"
 
 
 @pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """The escalation service knows the gateway's callback token (base_settings' value)."""
+    return {"gateway_token": "test-callback-token"}
+
+
+@pytest.fixture
 async def system(env: Env, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     """The gateway, told where the escalation service is, with a public URL for reports."""
     rasa, providers = FakeRasa(), FakeProviders()
@@ -40,7 +46,7 @@ async def system(env: Env, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
         base_settings(str(rasa_server.make_url("")).rstrip("/"),
                       str(prov_server.make_url("")).rstrip("/"), tmp_path / "vault.db"),
         public_url=f"http://127.0.0.1:{port}",
-        escalation_url=str(env.server.make_url("")).rstrip("/"), internal_token=INTERNAL_TOKEN)
+        escalation_url=str(env.server.make_url("")).rstrip("/"))
     gateway = TestClient(TestServer(create_app(settings), host="127.0.0.1", port=port))
     await gateway.start_server()
     rasa.callback_url = str(gateway.make_url("/rasa/callback"))

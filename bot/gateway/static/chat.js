@@ -1,20 +1,27 @@
 /* Sluta skjut web chat. No cookies, no third parties; one random token in localStorage
-   keeps the conversation across reloads. "Lämna sidan snabbt" / Esc twice wipes it. */
+   keeps the conversation across reloads. "Lämna sidan snabbt" (or Esc twice) wipes it. */
 (function () {
   "use strict";
   var TOKEN_KEY = "ss-chat-token";
   var LANG_KEY = "ss-chat-lang";
+  var SHORT_WORDS = 45;     // answers longer than this show a short part first, then "more"
+  var SHORT_PART_WORDS = 15;
+  var TYPING_EVERY_MS = 2000;
+  var TYPING_IDLE_MS = 4000;
   var T = JSON.parse(document.getElementById("i18n").textContent);
+  var LINKS = JSON.parse(document.getElementById("links").textContent);
   var body = document.body;
   var exitUrl = body.getAttribute("data-exit-url") || "about:blank";
   var logEl = document.getElementById("log");
   var typingEl = document.getElementById("typing");
+  var typingText = document.getElementById("typing-text");
   var statusEl = document.getElementById("status");
   var quickEl = document.getElementById("quick-replies");
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
   var langBtn = document.getElementById("lang-switch");
   var exitBtn = document.getElementById("quick-exit");
+  var coachStatus = document.getElementById("coach-status");
 
   var store = safeStorage();
   var lang = store.get(LANG_KEY) || document.documentElement.lang || "sv";
@@ -24,6 +31,14 @@
   var retry = 0;
   var exiting = false;
   var lastEsc = 0;
+  var buttons = null;          // the choices on screen, kept over a language switch
+  var switchAfterChoice = false;  // language switched while a choice is open: tell Rasa after
+  var turnStart = null;        // first bot bubble of the current answer
+  var typingSentAt = 0;
+  var typingIdle = null;
+  var coachTypingTimer = null;
+  var status = null;
+  var linkRe = buildLinkRe();
 
   function safeStorage() {
     try {
@@ -47,6 +62,45 @@
 
   function t(key) { return (T[lang] && T[lang][key]) || T.sv[key] || ""; }
 
+  function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+  function buildLinkRe() {
+    var parts = LINKS.numbers.concat(LINKS.sites).map(escapeRe);
+    return parts.length ? new RegExp(parts.join("|"), "g") : null;
+  }
+
+  /* Text with the content's phone numbers as tel: links and its sites as https: links. */
+  function linkified(text) {
+    var frag = document.createDocumentFragment();
+    var last = 0;
+    var m;
+    if (!linkRe) { frag.appendChild(document.createTextNode(text)); return frag; }
+    linkRe.lastIndex = 0;
+    while ((m = linkRe.exec(text)) !== null) {
+      var before = text.charAt(m.index - 1);
+      var after = text.charAt(m.index + m[0].length);
+      if (/[\w.@\/-]/.test(before) || /\w/.test(after)) { continue; }
+      frag.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = document.createElement("a");
+      var isSite = LINKS.sites.indexOf(m[0]) >= 0;
+      a.href = isSite ? "https://" + m[0] + "/" : "tel:" + m[0].replace(/[^\d]/g, "");
+      if (isSite) { a.target = "_blank"; a.rel = "noopener noreferrer"; }
+      a.textContent = m[0];
+      frag.appendChild(a);
+      last = m.index + m[0].length;
+    }
+    frag.appendChild(document.createTextNode(text.slice(last)));
+    return frag;
+  }
+
+  function linkifyStatic() {
+    document.querySelectorAll(".linkify").forEach(function (el) {
+      var text = el.textContent;
+      el.textContent = "";
+      el.appendChild(linkified(text));
+    });
+  }
+
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-t]").forEach(function (el) {
@@ -55,14 +109,24 @@
     document.querySelectorAll("[data-t-label]").forEach(function (el) {
       el.setAttribute("aria-label", t(el.getAttribute("data-t-label")));
     });
+    document.querySelectorAll("[data-t-placeholder]").forEach(function (el) {
+      el.setAttribute("placeholder", t(el.getAttribute("data-t-placeholder")));
+    });
     document.querySelectorAll(".who[data-who]").forEach(function (el) {
       el.textContent = t("web_" + el.getAttribute("data-who") + "_label");
     });
     document.querySelectorAll(".notice[data-kind]").forEach(function (el) {
       el.textContent = t("web_" + el.getAttribute("data-kind"));
     });
+    document.querySelectorAll(".msg .more").forEach(function (el) {
+      el.textContent = t(el.getAttribute("aria-expanded") === "true" ? "web_less" : "web_more");
+    });
     langBtn.setAttribute("lang", lang === "en" ? "sv" : "en");
     document.title = t("web_title");
+    linkifyStatic();
+    showStatus();
+    if (buttons) { setQuickReplies(buttons); }
+    else if (!logEl.querySelector(".msg")) { showStarters(); }
   }
 
   function newToken() {
@@ -73,9 +137,60 @@
     return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
-  function scrollDown() { logEl.scrollTop = logEl.scrollHeight; }
+  /* Keep the start of the newest answer in view: scroll to the bottom only while the whole
+     answer fits, otherwise to its first line. */
+  function scrollDown() {
+    if (turnStart && turnStart.parentNode === logEl) {
+      var top = turnStart.offsetTop - 8;
+      var bottom = logEl.scrollHeight - logEl.clientHeight;
+      logEl.scrollTop = Math.min(top, bottom);
+    } else {
+      logEl.scrollTop = logEl.scrollHeight;
+    }
+  }
 
-  function addMessage(who, text) {
+  function words(text) { return text.split(/\s+/).filter(Boolean).length; }
+
+  /* A long answer shows its first lines (at least SHORT_PART_WORDS words) and a "more" button,
+     unless the rest holds a number or a site: those are never folded away. */
+  function fillBubble(div, text, fold) {
+    var lines = text.split("\n");
+    if (fold && words(text) > SHORT_WORDS) {
+      var count = 0;
+      var cut = 0;
+      while (cut < lines.length && count < SHORT_PART_WORDS) { count += words(lines[cut]); cut++; }
+      var rest = lines.slice(cut).join("\n").trim();
+      linkRe && (linkRe.lastIndex = 0);
+      if (rest && !(linkRe && linkRe.test(rest))) {
+        div.appendChild(linkified(lines.slice(0, cut).join("\n")));
+        var restEl = document.createElement("span");
+        restEl.className = "rest";
+        restEl.id = "rest-" + Math.random().toString(36).slice(2);
+        restEl.hidden = true;
+        restEl.appendChild(linkified("\n" + rest));
+        div.appendChild(restEl);
+        var more = document.createElement("button");
+        more.type = "button";
+        more.className = "more";
+        more.setAttribute("aria-expanded", "false");
+        more.setAttribute("aria-controls", restEl.id);
+        more.textContent = t("web_more");
+        more.addEventListener("click", function () {
+          var open = restEl.hidden;
+          restEl.hidden = !open;
+          more.setAttribute("aria-expanded", open ? "true" : "false");
+          more.textContent = t(open ? "web_less" : "web_more");
+        });
+        div.appendChild(more);
+        return;
+      }
+    }
+    div.appendChild(linkified(text));
+  }
+
+  /* A question with choices (the coach consent, the safety questions) is never folded:
+     what the choice means must be read before it is made. */
+  function addMessage(who, text, withChoices) {
     var div = document.createElement("div");
     div.className = "msg " + who;
     var label = document.createElement("span");
@@ -83,8 +198,10 @@
     label.setAttribute("data-who", who === "user" ? "you" : who);
     label.textContent = t("web_" + (who === "user" ? "you" : who) + "_label");
     div.appendChild(label);
-    div.appendChild(document.createTextNode(text));
+    fillBubble(div, text, who === "bot" && !withChoices);
     logEl.appendChild(div);
+    if (who === "user") { turnStart = null; }
+    else if (!turnStart) { turnStart = div; }
     scrollDown();
   }
 
@@ -97,13 +214,30 @@
     scrollDown();
   }
 
-  function setQuickReplies(buttons) {
+  function setQuickReplies(list) {
+    buttons = list && list.length ? list : null;
     quickEl.textContent = "";
+    quickEl.removeAttribute("aria-label");
+    var titles = t("button_titles") || {};
     (buttons || []).forEach(function (b) {
       var btn = document.createElement("button");
       btn.type = "button";
-      btn.textContent = b.title;
-      btn.addEventListener("click", function () { sendMessage(b.title, b.payload); });
+      btn.textContent = titles[b.title] || b.title;
+      btn.addEventListener("click", function () { sendMessage(btn.textContent, b.payload); });
+      quickEl.appendChild(btn);
+    });
+  }
+
+  /* The most common questions as the first choices; each sends its words like a message. */
+  function showStarters() {
+    quickEl.textContent = "";
+    quickEl.setAttribute("aria-label", t("web_starters"));
+    (t("starter_buttons") || []).forEach(function (title) {
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "starter";
+      btn.textContent = title;
+      btn.addEventListener("click", function () { sendMessage(title); });
       quickEl.appendChild(btn);
     });
   }
@@ -112,18 +246,21 @@
     Array.prototype.slice.call(logEl.querySelectorAll(".msg, .notice")).forEach(function (el) {
       el.remove();
     });
-    var buttons = null;
+    var last = null;
+    turnStart = null;
     items.forEach(function (it) {
       if (it.type === "notice") { addNotice(it.kind); return; }
-      addMessage(it.type === "user" ? "user" : (it.coach ? "coach" : "bot"), it.text);
-      buttons = it.buttons || null;
+      if (it.handoff) { addNotice(null, it.text); last = null; return; }
+      addMessage(it.type === "user" ? "user" : (it.coach ? "coach" : "bot"), it.text,
+                 !!(it.buttons && it.buttons.length));
+      last = it.buttons || null;
     });
-    setQuickReplies(buttons);
+    if (items.length) { setQuickReplies(last); } else { showStarters(); }
   }
 
   function send(obj) {
     if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); }
-    else if (obj.type !== "ping") { outbox.push(obj); }
+    else if (obj.type !== "ping" && obj.type !== "typing") { outbox.push(obj); }
   }
 
   function ensureConversation() {
@@ -138,20 +275,49 @@
     text = (text || "").trim();
     if (!text) { return; }
     ensureConversation();
+    stopTyping();
     setQuickReplies(null);
     addMessage("user", text);
     var msg = { type: "message", text: text, lang: lang };
     if (payload) { msg.payload = payload; }
     send(msg);
+    if (switchAfterChoice) { switchAfterChoice = false; send({ type: "language", lang: lang }); }
+  }
+
+  function typing(on) {
+    if (!token) { return; }
+    var now = Date.now();
+    if (on && now - typingSentAt < TYPING_EVERY_MS) { return; }
+    typingSentAt = on ? now : 0;
+    send({ type: "typing", on: on });
+  }
+
+  function stopTyping() {
+    clearTimeout(typingIdle);
+    if (typingSentAt) { typing(false); }
+  }
+
+  function showTyping(on, who) {
+    clearTimeout(coachTypingTimer);
+    typingText.textContent = t(who === "coach" ? "web_coach_typing" : "web_typing");
+    typingEl.hidden = !on;
+    if (on && who === "coach") {  // a lost "stopped" must not leave the dots forever
+      coachTypingTimer = setTimeout(function () { typingEl.hidden = true; }, 8000);
+    }
   }
 
   function onServerMessage(data) {
     if (data.type === "history") { if (!data.fresh) { renderHistory(data.items || []); } }
-    else if (data.type === "bot") {
-      addMessage(data.coach ? "coach" : "bot", data.text || "");
+    else if (data.type === "bot" && data.handoff) {
+      addNotice(null, data.text || "");  // "the coach has left", said once
+      setQuickReplies(null);
+    } else if (data.type === "bot") {
+      addMessage(data.coach ? "coach" : "bot", data.text || "",
+                 !!(data.buttons && data.buttons.length));
+      if (data.coach) { typingEl.hidden = true; }
       setQuickReplies(data.buttons || null);
     } else if (data.type === "notice") { addNotice(data.kind); }
-    else if (data.type === "typing") { typingEl.hidden = !data.on; if (data.on) { scrollDown(); } }
+    else if (data.type === "typing") { showTyping(!!data.on, data.who); }
     else if (data.type === "notice_text") {
       addNotice(null, data.text, true);
       if (data.restore && !input.value) { input.value = data.restore; }
@@ -182,19 +348,51 @@
     });
   }
 
+  /* One line: a coach online now, or not now, or (service silent) that the chat is open. */
+  function showStatus() {
+    var state = "unknown";
+    if (status && status.known) {
+      state = status.accepting ? "online" : (status.in_hours ? "offline" : "closed");
+    }
+    coachStatus.setAttribute("data-state", state);
+    document.getElementById("status-text").textContent = t("web_status_" + state);
+    var hours = (status && status.hours && status.hours[lang]) || "";
+    var hoursEl = document.getElementById("status-hours");
+    hoursEl.textContent = hours;
+    hoursEl.hidden = !hours;
+  }
+
+  function loadStatus() {
+    if (exiting) { return; }
+    fetch("/status", { cache: "no-store", credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) { status = s; showStatus(); })
+      .catch(function () { /* the line keeps "open day and night" */ });
+  }
+
   function quickExit() {
     exiting = true;
-    try { if (ws) { ws.close(); } } catch (e) { /* closing anyway */ }
+    try {
+      // tell a coach who may be writing that this page is gone for good
+      if (ws && ws.readyState === 1) { ws.send(JSON.stringify({ type: "leave", reason: "quick_exit" })); }
+      if (ws) { ws.close(); }
+    } catch (e) { /* closing anyway */ }
     try { store.clear(); window.sessionStorage.clear(); } catch (e) { /* nothing stored */ }
     document.title = "";
     body.textContent = "";
     window.location.replace(exitUrl);
   }
 
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 4, window.innerHeight * 0.3) + "px";
+  }
+
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var text = input.value;
     input.value = "";
+    autosize();
     sendMessage(text);
     input.focus();
   });
@@ -204,11 +402,23 @@
       form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
     }
   });
+  input.addEventListener("input", function () {
+    autosize();
+    if (!input.value.trim()) { stopTyping(); return; }
+    typing(true);
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+  input.addEventListener("blur", stopTyping);
   langBtn.addEventListener("click", function () {
     lang = lang === "en" ? "sv" : "en";
     store.set(LANG_KEY, lang);
     applyLanguage();
-    if (token) { send({ type: "language", lang: lang }); }
+    /* A language switch is a turn for the assistant: sent now it would close an open yes/no.
+       So the choice stays (in the new language) and the assistant hears of the switch right
+       after the answer. */
+    if (buttons) { switchAfterChoice = true; }
+    else if (token) { send({ type: "language", lang: lang }); }
   });
   exitBtn.addEventListener("click", quickExit);
   document.addEventListener("keydown", function (ev) {
@@ -218,7 +428,9 @@
     lastEsc = now;
   });
   setInterval(function () { send({ type: "ping" }); }, 25000);
+  setInterval(loadStatus, 60000);
 
   applyLanguage();
   connect();
+  loadStatus();
 })();

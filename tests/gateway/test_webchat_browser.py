@@ -1,0 +1,282 @@
+"""The young person's web chat in Chromium, phone first, against the real system (trained
+model in `rasa run`, action server, escalation service, gateway): the layout at 360x740,
+320x568 and desktop, starter choices, tappable numbers and links, long answers short first,
+the coach status line, typing both ways, a pending choice kept over a language switch, the
+quick-exit hint, and axe-core on every main path.
+
+axe-core comes from npm (tests/browser/package.json and its lock, pinned; the one copy every
+browser test uses, tests/axe.py); the file is served to
+the page on the page's own origin by Playwright's router, so the chat's strict CSP stays as
+it is in production. Screenshots go to artifacts/webchat/ (not committed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.content import text as content_text
+from tests.axe import AXE_JS
+from tests.conftest import ROOT
+from tests.gateway.e2e_support import COACH_PASSWORD, CoachClient, running_system
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+ARTIFACTS = ROOT / "artifacts" / "webchat"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE_DIR = AXE_JS.parent.parent.parent  # tests/browser
+AXE_FILE = AXE_JS
+AXE_PATH = "/__test__/axe.min.js"
+SIZES = {"360": (360, 740), "320": (320, 568), "desktop": (1280, 900)}
+ANSWER_TIMEOUT = 30_000
+
+pytest.importorskip("playwright")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe.min.js from the pinned npm package (installed from the lock file if missing)."""
+    if not AXE_FILE.exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed once to install axe-core (tests/browser/package-lock.json)"
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=AXE_DIR, check=True,
+                       timeout=300, capture_output=True)
+    return AXE_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def system(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    with running_system(trained_model, tmp_path_factory.mktemp("webchat_browser")) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_chat(browser: Any, system: dict, size: str, axe: str, **context: Any) -> Any:
+    width, height = SIZES[size]
+    ctx = browser.new_context(viewport={"width": width, "height": height}, **context)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.route("**" + AXE_PATH, lambda route: route.fulfill(
+        status=200, body=axe, content_type="application/javascript"))
+    page.goto(system["gateway"] + "/")
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+def serious_violations(page: Any, base: str) -> list[dict[str, Any]]:
+    """axe-core on the page as it is now; violations of impact serious or critical."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=base + AXE_PATH)
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+               .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                           nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))""")
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def in_view(page: Any, selector: str) -> bool:
+    """The top edge of the newest answer's first bubble (the first `selector` after the last
+    message of the user) is inside the visible part of the chat log and the window."""
+    return bool(page.evaluate(
+        """(sel) => { const users = document.querySelectorAll('.msg.user');
+             let last = users[users.length - 1];
+             do { last = last && last.nextElementSibling; } while (last && !last.matches(sel));
+             if (!last) return false;
+             const r = last.getBoundingClientRect(); const log = document.getElementById('log')
+               .getBoundingClientRect();
+             return r.top >= log.top - 1 && r.top < log.bottom - 20 && r.top < innerHeight; }""",
+        selector))
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_main_path_fits_the_screen_with_starters_links_and_more(
+        browser: Any, system: dict, axe_source: str, size: str) -> None:
+    from playwright.sync_api import expect
+
+    page = open_chat(browser, system, size, axe_source)
+    width, height = SIZES[size]
+    # the starter choices, the exit and the input are on the first screen
+    starters = page.locator("#quick-replies button.starter")
+    expect(starters).to_have_count(4)
+    for locator in ("#quick-exit", "#send", "#message", "#quick-replies button >> nth=0"):
+        box = page.locator(locator).bounding_box()
+        assert box and box["y"] + box["height"] <= height and box["x"] >= 0, locator
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    header = page.locator(".bar").bounding_box()["height"]
+    info = page.locator(".infobar").bounding_box()["height"]
+    assert header + info <= 100, (header, info)  # was 320 px of 740
+    # 112 in the intro is a tel: link
+    expect(page.locator(".intro a[href='tel:112']")).to_be_visible()
+    shot(page, f"1-start-{size}")
+    assert serious_violations(page, system["gateway"]) == []
+
+    # a starter sends its words; the answer arrives and its first line is in view
+    starters.filter(has_text="Vilken hjälp finns?").click()
+    expect(page.locator(".msg.user").last).to_have_text(
+        content_text("utter_web_you_label", "sv") + "Vilken hjälp finns?")
+    expect(page.locator(".msg.bot").last).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#quick-replies button.starter")).to_have_count(0)
+    assert in_view(page, ".msg.bot")
+    shot(page, f"2-answer-{size}")
+
+    # a long answer without numbers comes short first, with "Visa mer"
+    page.fill("#message", "är chatten anonym?")
+    page.keyboard.press("Enter")
+    anonymity = page.locator(".msg.bot", has_text="logga in").last
+    expect(anonymity).to_be_visible(timeout=ANSWER_TIMEOUT)
+    more = anonymity.locator(".more")
+    expect(more).to_have_text("Visa mer")
+    rest = anonymity.locator(".rest")
+    expect(rest).to_be_hidden()
+    assert in_view(page, ".msg.bot")
+    shot(page, f"3-short-first-{size}")
+    more.click()
+    expect(rest).to_be_visible()
+    expect(more).to_have_attribute("aria-expanded", "true")
+
+    # numbers and sites in an answer are links; seven help choices stay in one row
+    page.fill("#message", "jag mår så dåligt hela tiden")
+    page.keyboard.press("Enter")
+    answer = page.locator(".msg.bot", has_text="Självmordslinjen").last
+    expect(answer).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(answer.locator("a[href='tel:90101']")).to_be_visible()
+    expect(answer.locator("a[href='tel:116111']")).to_have_text("116 111")
+    expect(answer.locator("a[href='https://mind.se/']")).to_be_visible()
+    assert in_view(page, ".msg.bot")
+    shot(page, f"4-links-{size}")
+    assert serious_violations(page, system["gateway"]) == []
+    page.fill("#message", "vad finns det för hjälp om man vill ut")
+    page.keyboard.press("Enter")
+    page.locator("#quick-replies button", has_text="Skulder").wait_for(timeout=ANSWER_TIMEOUT)
+    rows = page.evaluate("new Set([...document.querySelectorAll('#quick-replies button')]"
+                         ".map(b => Math.round(b.getBoundingClientRect().top))).size")
+    assert rows == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, f"5-choices-{size}")
+    assert not [e for e in page.errors if "Content Security Policy" in e or "Refused" in e]
+    page.context.close()
+
+
+def test_coach_status_typing_both_ways_and_choice_kept_over_language_switch(
+        browser: Any, system: dict, axe_source: str) -> None:
+    from playwright.sync_api import expect
+
+    coach_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    console = coach_ctx.new_page()
+    console.goto(system["console"] + "/login")
+    console.fill("#username", "gwcoach")
+    console.fill("#password", COACH_PASSWORD)
+    console.click("button[type=submit]")
+    console.wait_for_url("**/queue")
+
+    page = open_chat(browser, system, "360", axe_source)
+    # the status line: a coach is online, and the real hours from COACH_HOURS
+    status = page.locator("#coach-status")
+    deadline = time.monotonic() + 45  # the gateway caches the status for 20 s
+    while status.get_attribute("data-state") != "online" and time.monotonic() < deadline:
+        page.wait_for_timeout(2000)
+        page.reload()
+    expect(status).to_have_attribute("data-state", "online", timeout=5_000)
+    expect(page.locator("#status-text")).to_have_text(
+        content_text("utter_web_status_online", "sv"))
+    page.click("#coach-status summary")
+    expect(page.locator("#status-hours")).to_have_text("Coacherna svarar mån–sön dygnet runt.")
+    expect(page.locator("#status-numbers a[href='tel:90101']")).to_be_visible()
+    shot(page, "6-status-open-360")
+    page.click("#coach-status summary")
+
+    # a yes/no is open; switching language keeps it, in the new language, and it still works
+    page.fill("#message", "kan jag prata med en människa")
+    page.keyboard.press("Enter")
+    expect(page.locator("#quick-replies button", has_text="Ja, koppla mig")).to_be_visible(
+        timeout=ANSWER_TIMEOUT)
+    consent = page.locator(".msg.bot", has_text="Coachen ser den här konversationen").last
+    expect(consent.locator(".more")).to_have_count(0)  # a choice's text is never folded
+    expect(consent).to_contain_text(content_text("utter_coach_consent", "sv").splitlines()[-1])
+    page.click("#lang-switch")
+    expect(page.locator("#send")).to_have_text("Send")
+    yes = page.locator("#quick-replies button", has_text="Yes, connect me")
+    expect(yes).to_be_visible()
+    expect(page.locator("#quick-replies button", has_text="No thanks")).to_be_visible()
+    shot(page, "7-choice-kept-english-360")
+    yes.click()
+    # the choice still works (the assistant hears of the switch right after the answer)
+    expect(page.locator("#log")).to_contain_text("Din förfrågan har gått till en coach",
+                                                 timeout=ANSWER_TIMEOUT)
+
+    # the coach claims the case in the console and starts typing: the young person sees it
+    token = page.evaluate("localStorage.getItem('ss-chat-token')")
+    assert token
+    coach = CoachClient(system["console"], "gwcoach", COACH_PASSWORD)
+    waiting = coach.newest_waiting_case()
+    coach.api("POST", f"/api/cases/{waiting['case_id']}/claim")
+    console.goto(f"{system['console']}/cases/{waiting['case_id']}")
+    console.locator(".pane textarea.message").press_sequentially("Hej, jag heter Anna", delay=150)
+    expect(page.locator("#typing")).to_be_visible(timeout=15_000)
+    expect(page.locator("#typing-text")).to_have_text(
+        content_text("utter_web_coach_typing", "en"))
+    shot(page, "8-coach-typing-360")
+    console.locator(".pane textarea.message").press("Enter")
+    expect(page.locator(".msg.coach")).to_contain_text("Hej, jag heter", timeout=15_000)
+    expect(page.locator("#typing")).to_be_hidden()
+
+    # the young person types: the coach's console shows it
+    page.locator("#message").press_sequentially("jag vet inte", delay=30)
+    expect(console.locator(".pane .user-typing")).to_be_visible(timeout=15_000)
+    console.screenshot(path=str(ARTIFACTS / "9-console-user-typing.png"))
+    page.keyboard.press("Enter")
+    expect(console.locator(".pane .user-typing")).to_be_hidden(timeout=15_000)
+    assert serious_violations(page, system["gateway"]) == []
+    coach.api("POST", f"/api/cases/{waiting['case_id']}/handback")
+    page.context.close()
+    coach_ctx.close()
+
+
+def test_quick_exit_hint_is_true_and_esc_only_shown_with_a_keyboard(
+        browser: Any, system: dict, axe_source: str) -> None:
+    from playwright.sync_api import expect
+
+    phone = open_chat(browser, system, "320", axe_source, has_touch=True, is_mobile=True)
+    hint = phone.locator("#exit-hint")
+    expect(hint).to_be_hidden()  # folded: one short line until asked
+    phone.click("#exit-info summary")
+    expect(hint).to_contain_text("historik")
+    expect(hint).to_contain_text("privat")
+    expect(phone.locator("#exit-hint .keys-only")).to_be_hidden()  # no Esc on a phone
+    shot(phone, "10-exit-hint-320")
+    assert serious_violations(phone, system["gateway"]) == []
+    phone.click("#quick-exit")
+    phone.wait_for_url(system["exit_url"])
+    assert phone.evaluate("localStorage.length") == 0
+    phone.context.close()
+
+    desktop = open_chat(browser, system, "desktop", axe_source)
+    desktop.click("#exit-info summary")
+    expect(desktop.locator("#exit-hint .keys-only")).to_be_visible()
+    expect(desktop.locator("#exit-hint .keys-only")).to_contain_text("Esc")
+    shot(desktop, "11-exit-hint-desktop")
+    desktop.context.close()
