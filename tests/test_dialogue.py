@@ -105,6 +105,18 @@ def test_anonymity_answer_says_what_is_stored_and_promises_nothing_false(
     assert "kan inte lova" in reply
 
 
+@pytest.mark.parametrize("question", ["får soc veta om jag skriver här?",
+                                      "får mina föräldrar veta om jag skriver här?"])
+def test_will_soc_or_my_parents_know_is_answered_in_the_first_lines(
+    conversation: Any, question: str,
+) -> None:
+    reply = _joined(conversation.texts(question))
+    first = " ".join(reply.splitlines()[:2]).lower()  # what the page shows before "Visa mer"
+    assert "föräldrar" in first and "soc" in first
+    assert "anmäla till socialtjänsten" in first  # a coach's duty, said plainly, not hidden
+    assert "kan inte lova" in reply.lower()
+
+
 def test_worried_parent_gets_answers_for_relatives(conversation: Any) -> None:
     reply = _joined(conversation.texts("Min son har hamnat i fel kretsar, vad kan jag göra?"))
     assert "114 14" in reply and "116 111" in reply
