@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from bot.gateway.settings import CALLBACK_HEADER
+from bot.language import LANGUAGES
 
 
 class RasaUnavailable(Exception):
@@ -43,16 +44,23 @@ class RasaGateway:
             raise RuntimeError("RasaGateway.start() was not awaited")
         return self._session
 
-    async def send(self, sender_id: str, text: str, client: str | None = None) -> None:
+    async def send(self, sender_id: str, text: str, client: str | None = None,
+                   language: str | None = None) -> None:
         """POST to Rasa's callback channel; returns once Rasa has handled the message (every
         reply has then been POSTed to the gateway's callback URL). `client` names the real
         client (a keyed hash): Rasa's channel stores only a daily pseudonym of it and links
-        that to the client in Redis for the limits on coach cases per client."""
+        that to the client in Redis for the limits on coach cases per client. `language` is
+        the one chosen on the page: the assistant answers this very message in it."""
         body: dict[str, Any] = {"sender": sender_id, "message": text}
         # the callback webhook refuses every post without the secret (403)
         headers = {CALLBACK_HEADER: self.callback_token} if self.callback_token else {}
+        metadata: dict[str, str] = {}
         if client and self.callback_token:
-            body["metadata"] = {"client": client}
+            metadata["client"] = client
+        if language in LANGUAGES:
+            metadata["language"] = language
+        if metadata:
+            body["metadata"] = metadata
         try:
             async with self.session.post(
                 f"{self.base_url}/webhooks/callback/webhook", json=body, headers=headers,
