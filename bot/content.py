@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ DOMAIN_PATH = ROOT / "domain.yml"
 MARKER = "# ---- GENERATED BELOW:"
 LANGUAGES = ("sv", "en")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+DID_YOU_MEAN = "did_you_mean"  # a response's "Menade du ...?" form (bot/nlu/did_you_mean.py)
 
 
 class ContentError(ValueError):
@@ -43,6 +44,7 @@ class Content:
 
     facts: dict[str, dict[str, Any]]
     responses: dict[str, dict[str, Any]]
+    intent_titles: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def fact(self, key: str, lang: str = "sv") -> str:
         """The text of one fact in one language (falls back to Swedish)."""
@@ -119,7 +121,11 @@ def parse(data: dict[str, Any]) -> Content:
         missing = [f for f in ("sv", "source", "verified") if f not in (item or {})]
         if missing:
             raise ContentError(f"fact '{key}' lacks {', '.join(missing)}")
-    content = Content(facts=facts, responses=responses)
+    intent_titles = data.get("intent_titles") or {}
+    for intent, title in intent_titles.items():
+        if not isinstance(title, dict) or any(not title.get(lang) for lang in LANGUAGES):
+            raise ContentError(f"intent title '{intent}' needs both sv and en")
+    content = Content(facts=facts, responses=responses, intent_titles=intent_titles)
     for name, response in responses.items():
         if not str(name).startswith("utter_"):
             raise ContentError(f"response '{name}' must start with utter_")
@@ -128,6 +134,8 @@ def parse(data: dict[str, Any]) -> Content:
                 raise ContentError(f"response '{name}' lacks its '{lang}' text")
             for text in _variations(response[lang]):
                 content.render(text, lang, _variables(response))  # raises on unknown facts
+            if response.get(DID_YOU_MEAN):
+                content.render(str(response[DID_YOU_MEAN][lang]), lang)
     return content
 
 
@@ -170,27 +178,64 @@ def _variations(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+def _buttons(spec: list[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:
+    return [{"title": _title(b["title"], lang), "payload": b["payload"]} for b in spec or []]
+
+
+def _condition(**slots: str) -> list[dict[str, str]]:
+    return [{"type": "slot", "name": name, "value": value} for name, value in slots.items()]
+
+
+def _did_you_mean(content: Content, spec: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """One variation per number of guesses: the guesses' buttons come from the `dym_*` slots
+    that bot.rasa_plugins.nlu.did_you_mean fills, then the spec's own buttons."""
+    from bot.rasa_plugins.nlu.did_you_mean import COUNT_ENTITY, MAX_CHOICES, slot_names
+
+    variations = []
+    for count in range(1, MAX_CHOICES + 1):
+        guesses = []
+        for k in range(1, count + 1):
+            intent_slot, sv_slot, en_slot = slot_names(k)
+            title_slot = sv_slot if lang == "sv" else en_slot
+            guesses.append({"title": f"{{{title_slot}}}", "payload": f"/{{{intent_slot}}}"})
+        variations.append({
+            "text": content.render(str(spec[lang]), lang),
+            "buttons": guesses + _buttons(spec.get("buttons"), lang),
+            "condition": _condition(language=lang, **{COUNT_ENTITY: str(count)}),
+        })
+    return variations
+
+
 def domain_responses(content: Content) -> dict[str, list[dict[str, Any]]]:
-    """Rasa response variations for every response in the content file."""
+    """Rasa response variations for every response in the content file.
+
+    Swedish is the default variation, English is conditioned on the `language` slot. A
+    response with `did_you_mean` also gets variations with the classifier's guesses as
+    buttons; its plain English variation is then conditioned on there being no guesses as
+    well (Rasa picks at random among matching conditions, not the most specific one).
+    """
+    from bot.rasa_plugins.nlu.did_you_mean import COUNT_ENTITY
+
     rendered: dict[str, list[dict[str, Any]]] = {}
     for name, response in content.responses.items():
         if response.get("domain", True) is False:
             continue  # sent by our services with text(), not by Rasa rules
         variations: list[dict[str, Any]] = []
+        spec = response.get(DID_YOU_MEAN)
         for lang in LANGUAGES:
             for text in _variations(response[lang]):
                 variation: dict[str, Any] = {
                     "text": content.render(text, lang, _variables(response))
                 }
-                buttons = [
-                    {"title": _title(b["title"], lang), "payload": b["payload"]}
-                    for b in response.get("buttons") or []
-                ]
+                buttons = _buttons(response.get("buttons"), lang)
                 if buttons:
                     variation["buttons"] = buttons
                 if lang != "sv":
-                    variation["condition"] = [{"type": "slot", "name": "language", "value": lang}]
+                    plain = {COUNT_ENTITY: "0"} if spec else {}
+                    variation["condition"] = _condition(language=lang, **plain)
                 variations.append(variation)
+            if spec:
+                variations += _did_you_mean(content, spec, lang)
         rendered[name] = variations
     return rendered
 

@@ -13,6 +13,7 @@ from bot.textnorm import fold
 
 SWEDISH = "sv"
 ENGLISH = "en"
+LANGUAGES = (SWEDISH, ENGLISH)  # what a page may name as the chosen language
 
 _SV_WORDS = frozenset(
     """jag ja mig mej du dig dej han hon vi ni dom de det den detta att och eller men som om nar

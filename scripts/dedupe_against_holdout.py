@@ -1,7 +1,9 @@
-"""Remove training examples that (nearly) repeat a held-out example.
+"""Remove training examples that (nearly) repeat a held-out or blind-set example.
 
-The held-out set must measure generalisation; a training example within SIMILARITY of a
-held-out message (on folded text) would let the model memorise the answer. Run after adding
+The held-out and blind sets (tests/data/nlu_holdout.yml, nlu_blind_1.yml, nlu_blind_2.yml)
+must measure generalisation; a training example within SIMILARITY of one of their messages
+(on folded text) would let the model memorise the answer. Only the training text is printed:
+nlu_blind_2 stays blind. Run after adding
 training data; tests/test_data_hygiene.py fails if any such pair remains.
 
     .venv/bin/python scripts/dedupe_against_holdout.py [--dry-run]
@@ -24,11 +26,14 @@ SIMILARITY = 0.9
 EXAMPLE = re.compile(r"^(\s*)- (.*)$")
 
 
+TEST_SETS = ("nlu_holdout.yml", "nlu_blind_1.yml", "nlu_blind_2.yml")
+
+
 def holdout_texts() -> list[str]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return [fold(e.get("text")) for e in
-            load_data(str(ROOT / "tests" / "data" / "nlu_holdout.yml")).intent_examples]
+    return [fold(e.get("text")) for name in TEST_SETS for e in
+            load_data(str(ROOT / "tests" / "data" / name)).intent_examples]
 
 
 def too_close(text: str, held: list[str]) -> bool:

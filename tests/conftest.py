@@ -95,11 +95,19 @@ class Conversation:
         self.agent = agent
         self.sender = f"test-{uuid.uuid4().hex}"
 
-    def say(self, text: str) -> list[dict[str, Any]]:
-        return asyncio.run(self.agent.handle_text(text, sender_id=self.sender)) or []
+    def say(self, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One user message; `metadata` as a channel passes it (e.g. the page's language)."""
+        if metadata is None:
+            return asyncio.run(self.agent.handle_text(text, sender_id=self.sender)) or []
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-    def texts(self, text: str) -> list[str]:
-        return [m.get("text", "") for m in self.say(text)]
+        out = CollectingOutputChannel()
+        asyncio.run(self.agent.handle_message(
+            UserMessage(text, out, self.sender, metadata=metadata)))
+        return out.messages
+
+    def texts(self, text: str, metadata: dict[str, Any] | None = None) -> list[str]:
+        return [m.get("text", "") for m in self.say(text, metadata)]
 
     def tracker(self) -> Any:
         return asyncio.run(self.agent.tracker_store.retrieve(self.sender))

@@ -1,4 +1,9 @@
-"""Training data hygiene: the held-out set stays unseen, and examples do not contradict."""
+"""Training data hygiene: the held-out and blind sets stay unseen, examples do not contradict.
+
+nlu_blind_1 may be read and learned from (it is a regression set now), but never copied:
+a copy would make it measure memory instead of understanding. nlu_blind_2 stays blind, so a
+leak into it is reported with the training text only, never the blind text.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,9 @@ def _examples(path: Path) -> list[tuple[str, str]]:
     return [(e.get("text"), e.get("intent")) for e in load_data(str(path)).intent_examples]
 
 
-def test_no_training_example_repeats_a_held_out_message() -> None:
-    held = [fold(t) for t, _ in _examples(ROOT / "tests" / "data" / "nlu_holdout.yml")]
+def _near_copies(test_set: str) -> list[tuple[str, str]]:
+    """(training text, test text) pairs at least SIMILARITY alike after folding."""
+    held = [fold(t) for t, _ in _examples(ROOT / "tests" / "data" / test_set)]
     leaks = []
     for text, _ in _examples(ROOT / "data" / "nlu"):
         folded = fold(text)
@@ -29,7 +35,22 @@ def test_no_training_example_repeats_a_held_out_message() -> None:
             if (matcher.real_quick_ratio() >= SIMILARITY and matcher.quick_ratio() >= SIMILARITY
                     and matcher.ratio() >= SIMILARITY):
                 leaks.append((text, h))
+    return leaks
+
+
+def test_no_training_example_repeats_a_held_out_message() -> None:
+    leaks = _near_copies("nlu_holdout.yml")
     assert not leaks, f"run scripts/dedupe_against_holdout.py: {leaks[:10]}"
+
+
+def test_no_training_example_copies_the_regression_blind_set() -> None:
+    leaks = _near_copies("nlu_blind_1.yml")
+    assert not leaks, f"write new phrasings, not copies of nlu_blind_1: {leaks[:10]}"
+
+
+def test_no_training_example_is_in_the_blind_set() -> None:
+    leaks = [text for text, _ in _near_copies("nlu_blind_2.yml")]
+    assert not leaks, f"these training texts repeat a blind message, remove them: {leaks[:10]}"
 
 
 def test_no_text_is_an_example_of_two_intents() -> None:
@@ -52,3 +73,15 @@ def test_every_intent_has_enough_swedish_and_english_examples() -> None:
             continue
         assert counts["total"] - counts["en"] >= 25, (intent, counts)
         assert counts["en"] >= (3 if intent in short_form else 8), (intent, counts)
+
+
+def test_no_training_example_repeats_a_follow_up_of_the_multi_turn_set() -> None:
+    import yaml
+
+    conversations = yaml.safe_load(
+        (ROOT / "tests" / "data" / "followups.yml").read_text(encoding="utf-8"))["conversations"]
+    measured = [fold(turn["text"]) for conv in conversations for turn in conv["turns"]]
+    trained = {fold(text) for text, _ in _examples(ROOT / "data" / "nlu")}
+    leaks = [t for t in measured if any(
+        difflib.SequenceMatcher(None, t, x).ratio() >= SIMILARITY for x in trained)]
+    assert not leaks, f"tests/data/followups.yml must stay unseen: {leaks}"

@@ -47,6 +47,22 @@ def test_explicit_switch_to_english(conversation: Any) -> None:
     assert conversation.tracker().get_slot("language") == "en"
 
 
+def test_the_language_chosen_on_the_page_answers_that_very_message(conversation: Any) -> None:
+    # Swedish words, English chosen on the page (message metadata): the answer is English
+    reply = _joined(conversation.texts("hur gör jag för att hoppa av?", {"language": "en"}))
+    assert "114 14" in reply and "Call" in reply and "Ring" not in reply
+    assert conversation.tracker().get_slot("language") == "en"
+    # a button's payload carries no words: the page's language still sets the slot
+    greeting = _joined(conversation.texts("/greet", {"language": "sv"}))
+    assert conversation.tracker().get_slot("language") == "sv"
+    assert "Hej" in greeting
+    # what the user asks for in words wins over the page, and nonsense metadata is ignored
+    conversation.texts("english please", {"language": "sv"})
+    assert conversation.tracker().get_slot("language") == "en"
+    conversation.texts("ok", {"language": "de"})
+    assert conversation.tracker().get_slot("language") == "en"
+
+
 def test_how_to_leave_is_followed_by_the_help_areas(conversation: Any) -> None:
     messages = conversation.say("hur hoppar man av från gänget")
     payloads = [b["payload"] for m in messages for b in m.get("buttons", [])]
@@ -87,6 +103,18 @@ def test_anonymity_answer_says_what_is_stored_and_promises_nothing_false(
     reply = _joined(conversation.texts("e detta anonymt? kan aina läsa de här?")).lower()
     assert "30 dagar" in reply
     assert "kan inte lova" in reply
+
+
+@pytest.mark.parametrize("question", ["får soc veta om jag skriver här?",
+                                      "får mina föräldrar veta om jag skriver här?"])
+def test_will_soc_or_my_parents_know_is_answered_in_the_first_lines(
+    conversation: Any, question: str,
+) -> None:
+    reply = _joined(conversation.texts(question))
+    first = " ".join(reply.splitlines()[:2]).lower()  # what the page shows before "Visa mer"
+    assert "föräldrar" in first and "soc" in first
+    assert "anmäla till socialtjänsten" in first  # a coach's duty, said plainly, not hidden
+    assert "kan inte lova" in reply.lower()
 
 
 def test_worried_parent_gets_answers_for_relatives(conversation: Any) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.language import LANGUAGES
 from bot.protocol import (
     CALLBACK_HEADER,
     COACH_KEY,
@@ -142,13 +143,20 @@ class RasaClient:
 
     # ---- callback channel (GATEWAY_CALLBACK_TOKEN) -------------------------------------------
 
-    async def send_message(self, sender_id: str, text: str, client: str | None = None) -> None:
+    async def send_message(self, sender_id: str, text: str, client: str | None = None,
+                           language: str | None = None) -> None:
         """POST to Rasa's callback channel; returns once Rasa has handled the message (every
         reply has then been POSTed to the gateway's callback URL). `client` names the real
-        client (a daily pseudonym): the escalation service limits open cases per client."""
+        client (a keyed hash: Rasa's channel stores only a daily pseudonym of it); `language`
+        is the one chosen on the page: the assistant answers this very message in it."""
         body: dict[str, Any] = {"sender": sender_id, "message": text}
+        metadata: dict[str, str] = {}
         if client and self.callback_token:
-            body["metadata"] = {"client": client}
+            metadata["client"] = client
+        if language in LANGUAGES:
+            metadata["language"] = language
+        if metadata:
+            body["metadata"] = metadata
         await self._request("POST", f"{self.base_url}/webhooks/callback/webhook",
                             auth="callback", json=body)
 

@@ -26,6 +26,7 @@ from bot.clients.rasa import RasaUnavailable
 from bot.gateway import coach_link, keys, texts
 from bot.gateway.conversation import history, is_payload
 from bot.gateway.vault import WEB_PREFIX, pseudonym
+from bot.language import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,13 @@ def client_key(secret: str, address: str | None) -> str:
     the address itself). Sent to Rasa's channel only, which stores a daily pseudonym of it."""
     return "w-" + hmac.new(secret.encode(), f"client:{address or '?'}".encode(),
                            hashlib.sha256).hexdigest()[:32]
+
+
+def chosen_language(data: dict[str, Any], kind: str) -> str | None:
+    """The language the user chose on the page ("sv"/"en"), passed to Rasa with the message;
+    None when no choice was made (the assistant then goes by the message's words)."""
+    chosen = data.get("lang") if kind == "language" else data.get("language")
+    return chosen if chosen in LANGUAGES else None
 
 
 def _json(value: object) -> str:
@@ -213,7 +221,8 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
     await hub.send(session.sender_id, {"type": "typing", "on": True})
     try:
         await app[keys.RASA].send_message(session.sender_id, text,
-                                  client_key(app[keys.SETTINGS].secret, address))
+                                          client_key(app[keys.SETTINGS].secret, address),
+                                          language=chosen_language(data, kind))
     except RasaUnavailable as exc:
         log.warning("web message not delivered to Rasa: %s", exc)
         await ws.send_json({"type": "notice_text", "code": "unavailable",

@@ -27,6 +27,9 @@ duplicate: better than a message the coach never sees).
 It also feeds the review inbox (POST /internal/review): a user message whose intent is
 nlu_fallback or whose confidence is below REVIEW_CONFIDENCE_THRESHOLD, or that the bot answered
 with a rephrase request, is sent without the sender id; the service scrubs it before storing.
+When the rephrase request offered guesses ("Menade du ...?", bot/nlu/did_you_mean.py) and the
+person taps one, the same message is sent again as `user_choice` with the chosen intent: a
+label the maintainer sees preselected in the inbox.
 Only messages of a conversation without an open coach case go there: what a young person
 writes to a coach is read by the coach, never by maintainers. The relay of the same message
 tells which it is (202: a case is open, 404: none), so a review post waits for that answer and
@@ -58,6 +61,7 @@ SAFETY_ANSWERS = {protocol.CRISIS_INTENT: safety_actions.UTTER_CRISIS,
                   protocol.DANGER_INTENT: safety_actions.UTTER_EMERGENCY}
 REPHRASE_ACTIONS = frozenset({protocol.REPHRASE_ACTION})
 FALLBACK_INTENT = protocol.FALLBACK_INTENT
+CHOICE_PREFIX = "dym_intent_"  # entities holding the guesses a rephrase request offers
 REVIEW_KEY = "_review"  # queue items with this key go to the review inbox, not to the coach
 ESCALATE_ACTION = protocol.ESCALATE_ACTION
 # then the message is only in the tracker (the coach's transcript)
@@ -85,6 +89,33 @@ def review_reason(parse_data: dict[str, Any], threshold: float) -> str | None:
     if isinstance(confidence, (int, float)) and confidence < threshold:
         return "low_confidence"
     return None
+
+
+def offered_choices(parse_data: dict[str, Any]) -> list[str]:
+    """The intents a fallback message's "Menade du ...?" buttons offer, in order."""
+    return [str(e.get("value")) for e in sorted(
+        (e for e in parse_data.get("entities") or []
+         if str(e.get("entity", "")).startswith(CHOICE_PREFIX)),
+        key=lambda e: str(e.get("entity")))]
+
+
+def choice_payload(unclear: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any] | None:
+    """The label a tapped guess gives the unclear message before it, or None.
+
+    Only a button (a `/intent` payload) for one of the offered intents is a choice: a typed
+    answer is a new message with its own classification.
+    """
+    text = str(choice.get("text") or "")
+    intent = ((choice.get("parse_data") or {}).get("intent") or {}).get("name")
+    offered = offered_choices(unclear.get("parse_data") or {})
+    if not text.startswith("/") or intent not in offered:
+        return None
+    payload = review_payload(unclear, "user_choice")
+    ranking = (unclear.get("parse_data") or {}).get("intent_ranking") or []
+    payload["intent"] = intent
+    payload["confidence"] = next((r.get("confidence") for r in ranking
+                                  if r.get("name") == intent), None)
+    return payload
 
 
 def review_payload(event: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -118,6 +149,8 @@ class EscalationRelayBroker(EventBroker):
         self.review_threshold = review_threshold
         # sender -> last user event not yet sent for review (a rephrase request may follow)
         self._pending_review: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # sender -> the unclear message whose guesses were offered as buttons
+        self._offered: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # senders whose action_escalate just ran: its bot message must follow
         self._escalating: set[str] = set()
         self._fallbacks: set[asyncio.Task[None]] = set()
@@ -184,8 +217,15 @@ class EscalationRelayBroker(EventBroker):
         sender = str(sender)
         if event.get("event") == "user":
             self._pending_review.pop(sender, None)
+            unclear = self._offered.pop(sender, None)
+            if unclear is not None and (label := choice_payload(unclear, event)) is not None:
+                return label
             reason = review_reason(event.get("parse_data") or {}, self.review_threshold)
             if reason is not None:
+                if offered_choices(event.get("parse_data") or {}):
+                    self._offered[sender] = event
+                    while len(self._offered) > MAX_PENDING_REVIEW:
+                        self._offered.popitem(last=False)
                 return review_payload(event, reason)
             if (event.get("text") or "").strip() and not str(event.get("text")).startswith("/"):
                 self._pending_review[sender] = event

@@ -36,6 +36,7 @@ class FakeRasa:
     callback_url: str = ""
     callback_headers: dict[str, str] = field(default_factory=dict)  # as Rasa's channel sends
     received: list[tuple[str, str]] = field(default_factory=list)
+    metadata: list[dict[str, Any]] = field(default_factory=list)  # one per received message
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     delay: float = 0.0
     fail: bool = False
@@ -66,6 +67,7 @@ class FakeRasa:
         data = await request.json()
         sender, text = data["sender"], data["message"]
         self.received.append((sender, text))
+        self.metadata.append(data.get("metadata") or {})
         events = self.events.setdefault(sender, [])
         events.append({"event": "user", "text": text, "timestamp": time.time()})
         if self.delay:

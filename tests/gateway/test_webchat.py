@@ -117,6 +117,20 @@ async def test_language_switch_goes_to_rasa_without_a_user_bubble(gw: GatewayEnv
     assert gw.rasa.received[-1][1] == "/switch_to_english"
 
 
+async def test_the_language_chosen_on_the_page_goes_with_the_message(gw: GatewayEnv) -> None:
+    token = new_token()
+    async with gw.client.ws_connect("/ws") as ws:
+        await ws.send_json({"type": "hello", "token": token, "fresh": True})
+        await ws.receive_json()
+        for extra in ({"language": "en"}, {}, {"language": "de"}):
+            await ws.send_json({"type": "message", "text": "ja", "lang": "en", **extra})
+            await receive_until(ws, "bot")
+        await ws.send_json({"type": "language", "lang": "sv"})
+        await receive_until(ws, "bot")
+    # only a chosen, valid language is passed on; the switch itself names its language
+    assert [m.get("language") for m in gw.rasa.metadata] == ["en", None, None, "sv"]
+
+
 @pytest.mark.parametrize("settings_overrides", [{"rate_conversation": (2, 60)}])
 async def test_flood_gets_a_friendly_message_and_the_text_back(gw: GatewayEnv) -> None:
     async with gw.client.ws_connect("/ws") as ws:

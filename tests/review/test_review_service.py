@@ -194,3 +194,20 @@ async def test_stats_for_maintainers_and_admins_not_coaches(env) -> None:
     assert (await client.get("/queue", allow_redirects=False)).headers["Location"] == "/review"
     assert (await client.get("/admin/canned", allow_redirects=False)).status == 302
     assert (await client.get("/api/cases/1")).status == 403
+
+
+async def test_a_tapped_did_you_mean_guess_labels_the_open_item(env) -> None:
+    """The writer's own choice replaces the classifier's guess and is shown as its source."""
+    client = await env.make_client()
+    first = await (await capture(env, client, "de vill ha cash av mig nu")).json()
+    chosen = await capture(env, client, "de vill ha cash av mig nu", reason="user_choice",
+                           intent="help_debt", confidence=0.22)
+    assert chosen.status == 202 and (await chosen.json())["id"] == first["id"]
+    [item] = review_store(env.app).open_items()
+    assert (item.source, item.predicted_intent, item.confidence) == (
+        "user_choice", "help_debt", 0.22)
+    assert item.seen_count == 2
+    # a later threshold capture of the same text does not overwrite the person's label
+    await capture(env, client, "de vill ha cash av mig nu", reason="low_confidence")
+    [item] = review_store(env.app).open_items()
+    assert (item.source, item.predicted_intent) == ("user_choice", "help_debt")

@@ -19,6 +19,8 @@ from bot.db.models import ReviewItem, utcnow
 from bot.privacy import scrub
 
 MAX_TEXT = 500
+# the intent of these came from a person (a coach's flag, the writer's own "Menade du" choice)
+LABELLED_SOURCES = frozenset({"flagged", "user_choice"})
 
 
 def normalise(text: str) -> str:
@@ -86,8 +88,10 @@ class ReviewStore:
             ).scalars().first()
             if existing is not None:
                 existing.seen_count += 1
-                if source == "flagged":
-                    existing.source = "flagged"  # a coach's judgement outranks a threshold
+                if source in LABELLED_SOURCES:  # a person's judgement outranks a threshold
+                    existing.source = source
+                    existing.predicted_intent = predicted_intent
+                    existing.confidence = confidence
                 return existing.id, False
             item = ReviewItem(
                 text=clean, text_key=key, source=source, predicted_intent=predicted_intent,

@@ -39,9 +39,10 @@ from bot.escalation.review.store import ReviewStore
 REVIEW_STORE = web.AppKey("review_store", ReviewStore)
 NLU_LOCK = web.AppKey("nlu_lock", asyncio.Lock)
 TRACKER_ENGINE = web.AppKey("tracker_engine", object)
-CAPTURE_REASONS = ("low_confidence", "fallback", "rephrase")
+CAPTURE_REASONS = ("low_confidence", "fallback", "rephrase", "user_choice")
 SOURCE_LABELS = {"low_confidence": "Låg säkerhet", "fallback": "Fallback",
-                 "rephrase": "Bad om omformulering", "flagged": "Flaggad av coach"}
+                 "rephrase": "Bad om omformulering", "flagged": "Flaggad av coach",
+                 "user_choice": "Användaren valde"}
 
 
 def setup_routes(app: web.Application) -> None:

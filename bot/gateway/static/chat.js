@@ -32,7 +32,7 @@
   var exiting = false;
   var lastEsc = 0;
   var buttons = null;          // the choices on screen, kept over a language switch
-  var switchAfterChoice = false;  // language switched while a choice is open: tell Rasa after
+  var chosenLang = !!store.get(LANG_KEY) || lang === "en";  // picked by the user, not assumed
   var turnStart = null;        // first bot bubble of the current answer
   var typingSentAt = 0;
   var typingIdle = null;
@@ -279,9 +279,9 @@
     setQuickReplies(null);
     addMessage("user", text);
     var msg = { type: "message", text: text, lang: lang };
+    if (chosenLang) { msg.language = lang; }  // the assistant answers this message in it
     if (payload) { msg.payload = payload; }
     send(msg);
-    if (switchAfterChoice) { switchAfterChoice = false; send({ type: "language", lang: lang }); }
   }
 
   function typing(on) {
@@ -412,13 +412,13 @@
   input.addEventListener("blur", stopTyping);
   langBtn.addEventListener("click", function () {
     lang = lang === "en" ? "sv" : "en";
+    chosenLang = true;
     store.set(LANG_KEY, lang);
     applyLanguage();
     /* A language switch is a turn for the assistant: sent now it would close an open yes/no.
-       So the choice stays (in the new language) and the assistant hears of the switch right
-       after the answer. */
-    if (buttons) { switchAfterChoice = true; }
-    else if (token) { send({ type: "language", lang: lang }); }
+       So the choice stays (in the new language); the answer to it carries the language, and
+       the assistant answers it in the new one. */
+    if (!buttons && token) { send({ type: "language", lang: lang }); }
   });
   exitBtn.addEventListener("click", quickExit);
   document.addEventListener("keydown", function (ev) {

@@ -57,6 +57,7 @@ from sanic.response import HTTPResponse
 
 from bot import protocol
 from bot.client_window import ClientCaseWindow
+from bot.language import LANGUAGES
 from bot.ratelimit import RateLimiter, client_address, is_loopback, parse_rate
 from bot.settings import load
 
@@ -289,11 +290,17 @@ class GuardedChannel:
         return self._case_window
 
     async def name_client(self, request: Request) -> dict[str, Any]:
-        """The message's metadata; the daily pseudonym linked to the client in Redis."""
+        """The message's metadata; the daily pseudonym linked to the client in Redis, and
+        the language chosen on the page if one was (read by the NLU's LanguageDetector)."""
         client = self.client_of(request)
         daily = daily_client(client, self.clock())
         await self.case_window.link(daily, window_id(client))
-        return {"client": daily}
+        metadata: dict[str, Any] = {"client": daily}
+        body = request.json if isinstance(request.json, dict) else {}
+        given = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        if given.get("language") in LANGUAGES:
+            metadata["language"] = given["language"]
+        return metadata
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

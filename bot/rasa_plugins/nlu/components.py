@@ -8,6 +8,7 @@ FallbackClassifier, so it can overrule a fallback).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -19,6 +20,7 @@ from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    METADATA,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
@@ -114,16 +116,25 @@ class InputGuard(_ConfiguredComponent):
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
 )
 class LanguageDetector(_ConfiguredComponent):
-    """Adds a `language` entity (sv/en) when the message clearly is in that language.
+    """Adds a `language` entity (sv/en): the language the user asks for in the message, else
+    the one chosen on the page (message metadata `language`), else the one the message
+    clearly is in.
 
     The `language` slot is filled from this entity by Rasa's own slot mapping, and responses
-    pick their English variation by a condition on that slot: no custom action involved.
+    pick their English variation by a condition on that slot: no custom action involved. The
+    page's choice comes with the message itself, so an answer to a choice left open over a
+    language switch is already in the new language (a separate switch turn would close it).
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(READABLE_TEXT) or message.get(TEXT) or ""
-            lang = language.detect(text)
+            chosen = page_language(message.get(METADATA))
+            if text.startswith("/"):
+                if chosen:
+                    _payload_with_language(message, chosen)
+                continue
+            lang = language.explicit_request(text) or chosen or language.detect(text)
             if lang is None:
                 continue
             entities = [e for e in message.get(ENTITIES, []) if e.get("entity") != "language"]
@@ -139,6 +150,22 @@ class LanguageDetector(_ConfiguredComponent):
             )
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
+
+
+def page_language(metadata: Any) -> str | None:
+    """The language chosen on the page, if the message's metadata names a valid one."""
+    chosen = metadata.get("language") if isinstance(metadata, dict) else None
+    return chosen if chosen in language.LANGUAGES else None
+
+
+def _payload_with_language(message: Message, lang: str) -> None:
+    """A button's payload ("/affirm") is parsed by Rasa's RegexMessageHandler after every
+    component and keeps only the entities written in it: so the page's language is written
+    into a payload that has none ("/affirm{"language": "en"}")."""
+    text = str(message.get(TEXT) or "").strip()
+    if "{" in text or "@" in text or len(text.split()) != 1:
+        return
+    message.set(TEXT, text + json.dumps({"language": lang}))
 
 
 @DefaultV1Recipe.register(
