@@ -72,10 +72,12 @@ def nlu_dir(tmp_path: Path) -> Path:
 
 def test_assign_inserts_into_the_file_holding_the_intent_keeping_layout(nlu_dir: Path) -> None:
     before = (nlu_dir / "chitchat.yml").read_text(encoding="utf-8")
-    result = nlu_files.add_examples("greet", ["tjabba tjena mannen", "hej"], nlu_dir)
+    greet_before = next(i for i in yaml.safe_load(before)["nlu"] if i.get("intent") == "greet")
+    existing = greet_before["examples"].splitlines()[0].removeprefix("- ").strip()
+    result = nlu_files.add_examples("greet", ["tjabba tjena mannen", existing], nlu_dir)
     after = (nlu_dir / "chitchat.yml").read_text(encoding="utf-8")
     assert result.file == "chitchat.yml" and result.added == ["tjabba tjena mannen"]
-    assert result.duplicates == ["hej"]
+    assert result.duplicates == [existing]  # an example the file already holds
     # only the new line differs: comments and every other byte are unchanged
     assert after.replace("    - tjabba tjena mannen\n", "", 1) == before
     data = yaml.safe_load(after)
