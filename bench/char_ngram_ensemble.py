@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.fallback_threshold import parse_all
 from bot.evaluation import load_examples
+
+from bench.fallback_threshold import parse_all
 from bot.textnorm import fold
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.evaluation import load_examples
+
 from bot.rasa_plugins.nlu.did_you_mean import choices_from_ranking
 
 ROOT = Path(__file__).resolve().parent.parent
