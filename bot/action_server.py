@@ -151,7 +151,15 @@ def create_app(token: str, actions: str = "actions") -> Sanic:
 
     @app.listener("after_server_start")
     async def start_retry_queue(app: Sanic, _: Any) -> None:
-        app.add_task(_retry_pending_cases())
+        # on the running loop, not app.add_task: that needs app.run and fails under
+        # create_server (how the tests and an embedding host serve the app)
+        app.ctx.retry_task = asyncio.get_running_loop().create_task(_retry_pending_cases())
+
+    @app.listener("before_server_stop")
+    async def stop_retry_queue(app: Sanic, _: Any) -> None:
+        task = getattr(app.ctx, "retry_task", None)
+        if task is not None:
+            task.cancel()
 
     return app
 
