@@ -149,6 +149,13 @@ def create_app(token: str, actions: str = "actions") -> Sanic:
             return response.json({"error": problem}, status=400)
         return None
 
+    @app.listener("before_server_start")
+    async def load_scrubber(app: Sanic, _: Any) -> None:
+        # before the first request, not in it: case summaries are scrubbed (bot.privacy)
+        from bot.privacy import warm_up
+
+        await asyncio.to_thread(warm_up)
+
     @app.listener("after_server_start")
     async def start_retry_queue(app: Sanic, _: Any) -> None:
         # on the running loop, not app.add_task: that needs app.run and fails under

@@ -244,6 +244,14 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return chosen
 
 
+def warm_up() -> None:
+    """Load the tokenizer now. The first scrub otherwise imports spaCy (3.5 s on a quiet
+    2-core machine, 9 s on a busy one) in the middle of a request: in the action server
+    that was the first coach request's answer, with every other action call waiting behind
+    it on the blocked event loop (issue 15, "no unexplained stalls")."""
+    _nlp_and_matcher()
+
+
 def scrub_tokens(text: str) -> str:
     """Only the spaCy Matcher layer (exposed for tests and measurements)."""
     out, pos = [], 0
