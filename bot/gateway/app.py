@@ -13,12 +13,12 @@ from aiohttp import web
 
 from bot.clients.rasa import RasaClient
 from bot.gateway import elks46, keys, twilio
-from bot.gateway.conversation import CoachTracker
+from bot.gateway.conversation import CoachFlags
 from bot.gateway.hub import WebHub
 from bot.gateway.presence import PresenceReporter
 from bot.gateway.routes import setup_routes
 from bot.gateway.settings import GatewaySettings
-from bot.gateway.sms import SmsOutbox
+from bot.gateway.sms import SmsBatches, SmsOutbox
 from bot.gateway.vault import Vault, make_vault_engine
 from bot.ratelimit import RateLimiter
 
@@ -72,8 +72,8 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.RASA] = RasaClient(settings.rasa_url, callback_token=settings.callback_token,
                                 timeout_seconds=settings.rasa_timeout_seconds)
-    app[keys.HUB] = WebHub()
-    app[keys.COACH] = CoachTracker()
+    app[keys.HUB] = WebHub(settings.redis_url, settings.redis_prefix)
+    app[keys.COACH] = CoachFlags(prefix=settings.redis_prefix)
     app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)
     app[keys.VAULT] = Vault(make_vault_engine(settings.vault_url), settings.fernet_key,
                             settings.sms_number_ttl_seconds)
@@ -86,7 +86,8 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
         senders["46elks"] = elks46.make_sender(settings.elks, settings.status_url(
             elks46.delivery_path(settings.elks.webhook_secret)))
     app[keys.SMS] = SmsOutbox(settings, app[keys.VAULT], app[keys.RASA], app[keys.LIMITER],
-                              app[keys.COACH], senders, app[keys.PRESENCE])
+                              app[keys.COACH], senders, app[keys.PRESENCE],
+                              SmsBatches(prefix=settings.redis_prefix))
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_resources_ctx)
     setup_routes(app)
@@ -108,6 +109,10 @@ async def _sweep(app: web.Application) -> None:
 
 async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[keys.RASA].start()
+    hub = app[keys.HUB]
+    await hub.start()  # several instances: subscribe before the first request
+    # one Redis client for everything the instances share (None: one process, in memory)
+    app[keys.COACH].redis = app[keys.SMS].batches.redis = hub.redis
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
     app[keys.HTTP] = http
     app[keys.SMS].http = http
@@ -119,7 +124,8 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
         await sweeper
     await app[keys.SMS].drain()
     await app[keys.PRESENCE].close()
-    await app[keys.HUB].close_all()
+    await hub.close_all()
+    await hub.stop()
     await http.close()
     await app[keys.RASA].close()
     app[keys.VAULT].engine.dispose()

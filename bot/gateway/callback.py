@@ -59,7 +59,7 @@ async def receive(request: web.Request) -> web.Response:
     if not (message.get("text") or message.get("buttons")):
         return web.json_response({"status": "ignored"})  # images, custom JSON: not rendered
     app = request.app
-    before = app[keys.COACH].notice(recipient, message)
+    before = await app[keys.COACH].notice(recipient, message)
     if recipient.startswith(WEB_PREFIX):
         hub = app[keys.HUB]
         if before:

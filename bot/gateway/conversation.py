@@ -6,11 +6,14 @@ wording (which a maintainer edits): a message flagged `coach` after a non-coach 
 coach joined; the escalation service's goodbye when a coach's part ends (hand back, close,
 the user leaving) carries `{"handoff": "ended", "reason": ...}` and is itself the one "the
 coach has left" line, so no second notice is added. Kept per conversation in a bounded
-in-memory map.
+in-memory map (one process) or in Redis (several gateway instances, `CoachFlags`: Rasa's
+callbacks of one conversation reach whichever instance nginx picks).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections import OrderedDict
 from typing import Any
@@ -18,7 +21,10 @@ from typing import Any
 from bot.clients.rasa import said
 from bot.protocol import HANDOFF_ENDED, HANDOFF_KEY, ends_handoff, is_coach
 
+log = logging.getLogger(__name__)
 MAX_TRACKED = 50_000
+# a coach's part rarely lasts a day; a flag left by a lost "ended" message expires
+FLAG_TTL_SECONDS = 7 * 24 * 3600
 _PAYLOAD_RE = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -51,6 +57,51 @@ class CoachTracker:
 
     def forget(self, sender_id: str) -> None:
         self._active.pop(sender_id, None)
+
+
+class CoachFlags:
+    """"A coach holds this conversation", shared by every gateway instance through Redis
+    (`redis` set) or kept by this process's CoachTracker (the embedded default, and while
+    Redis does not answer)."""
+
+    def __init__(self, local: CoachTracker | None = None, redis: object = None,
+                 prefix: str = "sluta-skjut") -> None:
+        self.local = local or CoachTracker()
+        self.redis: object = redis
+        self.prefix = prefix
+
+    def _key(self, sender_id: str) -> str:
+        return f"{self.prefix}:gateway:coach:{sender_id}"
+
+    async def notice(self, sender_id: str, message: dict[str, Any]) -> str | None:
+        """The notice to show before one outgoing message ("coach_joined"), if any."""
+        redis = self.redis
+        if redis is None:
+            return self.local.notice(sender_id, message)
+        try:
+            if is_coach(message):
+                # SET ... GET: one atomic step, so two instances never both announce the coach
+                before = await redis.set(self._key(sender_id), "1",  # type: ignore[attr-defined]
+                                         ex=FLAG_TTL_SECONDS, get=True)
+                self.local.notice(sender_id, message)
+                return None if before else "coach_joined"
+            if ends_handoff(message):
+                await redis.delete(self._key(sender_id))  # type: ignore[attr-defined]
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Redis down: this instance's own memory
+            log.warning("coach flag not in Redis (%r); this instance decides", exc)
+        return self.local.notice(sender_id, message)
+
+    async def forget(self, sender_id: str) -> None:
+        self.local.forget(sender_id)
+        if self.redis is not None:
+            try:
+                await self.redis.delete(self._key(sender_id))  # type: ignore[attr-defined]
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("coach flag not removed from Redis (%r); it expires", exc)
 
 
 def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

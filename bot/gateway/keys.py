@@ -6,7 +6,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.clients.rasa import RasaClient
-from bot.gateway.conversation import CoachTracker
+from bot.gateway.conversation import CoachFlags
 from bot.gateway.hub import WebHub
 from bot.gateway.presence import PresenceReporter
 from bot.gateway.settings import GatewaySettings
@@ -17,7 +17,7 @@ from bot.ratelimit import RateLimiter
 SETTINGS = web.AppKey("settings", GatewaySettings)
 RASA = web.AppKey("rasa", RasaClient)
 HUB = web.AppKey("hub", WebHub)
-COACH = web.AppKey("coach", CoachTracker)
+COACH = web.AppKey("coach", CoachFlags)
 LIMITER = web.AppKey("limiter", RateLimiter)
 VAULT = web.AppKey("vault", Vault)
 SMS = web.AppKey("sms", SmsOutbox)

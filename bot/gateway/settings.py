@@ -69,6 +69,10 @@ class GatewaySettings:
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
+    # several gateway instances (production profile): live fan-out, coach flags and SMS
+    # batching shared through Redis; "" = one process, all of it in memory
+    redis_url: str = ""
+    redis_prefix: str = _D.redis_prefix
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -107,6 +111,8 @@ class GatewaySettings:
             twilio=twilio,
             elks=elks,
             production=s.production,
+            redis_url=s.redis_url,
+            redis_prefix=s.redis_prefix,
         )
 
     def status_url(self, path: str) -> str:

@@ -7,17 +7,23 @@ collected and sent together once Rasa is done, so one answer becomes as few SMS 
 split at paragraph, line, sentence or word boundaries. Anything arriving outside an inbound
 request (a coach's message, a service notice) is sent at once. Buttons become numbered
 choices ("Svara 1, 2 eller 3."), and an answer "2" sends the second button's payload.
+
+With several gateway instances (REDIS_URL set) Rasa's callbacks for an SMS may reach another
+instance than the one whose webhook is waiting for Rasa: "a reply is running" and the
+collected messages then live in Redis (`SmsBatches`, each step one atomic script), and one
+number's SMS are sent one batch at a time across instances (a Redis lock per number).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
 import aiohttp
@@ -33,6 +39,9 @@ from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
 from bot.protocol import CALLBACK_HEADER
 from bot.ratelimit import RateLimiter, TokenBuckets
+
+if TYPE_CHECKING:
+    from bot.gateway.conversation import CoachFlags
 
 log = logging.getLogger(__name__)
 
@@ -257,15 +266,114 @@ def inbound_from_form(provider: str, number: str | None, via: str | None,
     return InboundSms(provider, normalised, normalise_number(via or "") or "", text)
 
 
+# ---- batching across instances ----------------------------------------------------------------
+
+# begin: one more inbound SMS of this number is with Rasa
+_BEGIN = """
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return n
+"""
+# offer: keep a message for the running reply (1), or 0 if none is running (send it now)
+_OFFER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+# end: one inbound SMS is done; the last one takes every kept message
+_END = """
+local n = redis.call('DECR', KEYS[1])
+if n > 0 then return false end
+redis.call('DEL', KEYS[1])
+local kept = redis.call('LRANGE', KEYS[2], 0, -1)
+redis.call('DEL', KEYS[2])
+return kept
+"""
+
+
+class SmsBatches:
+    """Which numbers have an inbound SMS with Rasa, and the replies kept for it.
+
+    In this process's memory (one gateway) or in Redis (several: the webhook that waits for
+    Rasa and the callback that carries the answer may be on different instances). While
+    Redis does not answer, each instance batches what it sees itself. A Redis entry expires
+    after `ttl` seconds, so an instance killed during a reply does not hold a number's
+    replies back for longer than that (the replies it kept are in Rasa's tracker).
+    """
+
+    def __init__(self, redis: Any = None, prefix: str = "sluta-skjut", ttl: int = 120) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self._inflight: dict[str, int] = {}
+        self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._remote: set[str] = set()  # numbers whose running reply is counted in Redis
+
+    def _keys(self, sender: str) -> list[str]:
+        return [f"{self.prefix}:gateway:sms:inflight:{sender}",
+                f"{self.prefix}:gateway:sms:kept:{sender}"]
+
+    async def begin(self, sender: str) -> None:
+        if self.redis is not None:
+            try:
+                await self.redis.eval(_BEGIN, 2, *self._keys(sender), self.ttl)
+                self._remote.add(sender)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("SMS batching in this instance only (Redis: %r)", exc)
+        self._inflight[sender] = self._inflight.get(sender, 0) + 1
+        self._buffers.setdefault(sender, [])
+
+    async def offer(self, sender: str, message: dict[str, Any]) -> bool:
+        """True if the message joins a running reply's batch; False: send it now."""
+        if sender in self._inflight:
+            self._buffers.setdefault(sender, []).append(message)
+            return True
+        if self.redis is not None:
+            try:
+                return bool(await self.redis.eval(_OFFER, 2, *self._keys(sender),
+                                                  json.dumps(message), self.ttl))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("SMS reply sent unbatched (Redis: %r)", exc)
+        return False
+
+    async def end(self, sender: str) -> list[dict[str, Any]]:
+        """One inbound SMS is done: the batch to send now (empty while others still run)."""
+        batch: list[dict[str, Any]] = []
+        if sender in self._inflight:
+            self._inflight[sender] -= 1
+            if self._inflight[sender] == 0:
+                del self._inflight[sender]
+                batch = self._buffers.pop(sender, [])
+        if sender in self._remote:
+            self._remote.discard(sender)
+            try:
+                kept = await self.redis.eval(_END, 2, *self._keys(sender))
+                batch += [json.loads(m) for m in kept or []]
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("SMS replies kept in Redis not collected (%r); they expire", exc)
+        return batch
+
+
 # ---- outbound ---------------------------------------------------------------------------------
 
 class SmsOutbox:
     """Sends replies per number in order; batches replies to one inbound SMS."""
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaClient,
-                 limiter: RateLimiter, coach: CoachTracker,
+                 limiter: RateLimiter, coach: CoachTracker | CoachFlags,
                  senders: dict[str, Sender],
-                 presence: PresenceReporter | None = None) -> None:
+                 presence: PresenceReporter | None = None,
+                 batches: SmsBatches | None = None) -> None:
         self.settings = settings
         self.vault = vault
         self.rasa = rasa
@@ -274,8 +382,7 @@ class SmsOutbox:
         self.senders = senders  # provider name -> send(http, to, from_, body)
         self.presence = presence
         self.http: aiohttp.ClientSession | None = None
-        self._inflight: dict[str, int] = {}
-        self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self.batches = batches or SmsBatches()
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -310,33 +417,31 @@ class SmsOutbox:
             if picked is not None:  # a choice is used once
                 text = picked
                 await asyncio.to_thread(self.vault.set_buttons, sender, [])
-        self._inflight[sender] = self._inflight.get(sender, 0) + 1
-        self._buffers.setdefault(sender, [])
+        await self.batches.begin(sender)
+        failed: list[dict[str, Any]] = []
         try:
             await self.rasa.send_message(sender, text, client=sender[:40])  # one phone, one client
         except RasaUnavailable as exc:
             log.warning("SMS not delivered to Rasa: %s", exc)
-            self._buffers[sender].append(
+            failed.append(
                 {"text": texts.text("utter_gateway_unavailable", language.detect(text) or "sv")})
         finally:
-            self._inflight[sender] -= 1
-            if self._inflight[sender] == 0:
-                del self._inflight[sender]
-                batch = self._buffers.pop(sender, [])
-                if batch:
-                    self._spawn(self._send_batch(sender, batch))
+            batch = await asyncio.shield(self.batches.end(sender)) + failed
+            if batch:
+                self._spawn(self._send_batch(sender, batch))
 
     async def deliver(self, sender_id: str, message: dict[str, Any]) -> None:
-        """A message from the callback: batch it with the running reply, or send now."""
-        if sender_id in self._inflight:
-            self._buffers.setdefault(sender_id, []).append(message)
-        else:
+        """A message from the callback: batch it with the running reply (on whichever
+        instance it runs), or send now."""
+        if not await self.batches.offer(sender_id, message):
             self._spawn(self._send_batch(sender_id, [message]))
 
     async def _stop(self, sender: str, sms: InboundSms) -> None:
         """STOP/SLUTA: delete the number, confirm, and let an open coach case close."""
         await asyncio.to_thread(self.vault.forget, sender)
-        self.coach.forget(sender)
+        forgotten = self.coach.forget(sender)
+        if forgotten is not None:  # CoachFlags: a coroutine
+            await forgotten
         word = protocol.leave_word(sms.text.strip(".! "))
         await self._send_direct(
             sms, texts.text("utter_sms_stopped", "en" if word == "unsubscribe" else "sv"))
@@ -359,7 +464,7 @@ class SmsOutbox:
         lock = self._locks.setdefault(sender, asyncio.Lock())
         self._lock_users[sender] = self._lock_users.get(sender, 0) + 1
         try:
-            async with lock:
+            async with lock, self._number_lock(sender):
                 contact = await asyncio.to_thread(self.vault.lookup, sender)
                 if contact is None:
                     self.dropped += len(batch)
@@ -385,6 +490,30 @@ class SmsOutbox:
             if self._lock_users[sender] == 0:  # nobody else waits: drop the lock
                 del self._lock_users[sender]
                 self._locks.pop(sender, None)
+
+    @contextlib.asynccontextmanager
+    async def _number_lock(self, sender: str) -> AsyncIterator[None]:
+        """One number's batches one after another across instances (Redis lock); without
+        Redis, or while it does not answer, the in-process lock alone orders them."""
+        redis = self.batches.redis
+        lock = None
+        if redis is not None:
+            lock = redis.lock(f"{self.batches.prefix}:gateway:sms:sending:{sender}",
+                              timeout=60, blocking_timeout=30)
+            try:
+                if not await lock.acquire():
+                    lock = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("SMS sent without the cross-instance lock (Redis: %r)", exc)
+                lock = None
+        try:
+            yield
+        finally:
+            if lock is not None:
+                with contextlib.suppress(Exception):
+                    await lock.release()
 
     def sent_key(self, provider: str, provider_id: str) -> str:
         """The vault's key for a provider's message id (a keyed hash, not the id)."""

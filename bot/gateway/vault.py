@@ -5,7 +5,10 @@ id is HMAC-SHA256(GATEWAY_SECRET, number), and the number itself is stored Ferne
 (GATEWAY_FERNET_KEY) only because replies, including a coach's message hours later, must
 reach it. The row is deleted after GATEWAY_SMS_NUMBER_TTL_HOURS without activity and at
 once on STOP/SLUTA. The vault has its own small database (GATEWAY_VAULT_URL), apart from
-the project database, so the encrypted numbers are easy to audit and wipe.
+the project database, so the encrypted numbers are easy to audit and wipe. Its schema comes
+from its own Alembic history (bot/gateway/migrations, version table `vault_alembic_version`):
+SQLite in the embedded default, PostgreSQL in the production profile, where every gateway
+instance shares it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import (
@@ -30,11 +35,17 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
 from bot.db.engine import private_sqlite_file, sqlite_privacy_pragmas
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "vault_alembic_version"
+# PostgreSQL advisory lock key: gateway instances starting together migrate one at a time
+_MIGRATION_LOCK = 0x5641554C54  # "VAULT"
 
 SMS_PREFIX = "sms-"
 WEB_PREFIX = "web-"
@@ -118,14 +129,43 @@ def make_vault_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
+def upgrade_vault(engine: Engine) -> None:
+    """Bring the vault's schema to the newest Alembic revision (idempotent). On PostgreSQL
+    an advisory lock makes instances that start together migrate one after the other."""
+    if engine.url.database in (None, "", ":memory:"):  # a throwaway in-memory vault (tests)
+        metadata.create_all(engine)
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _upsert(engine: Engine, table: Table, values: dict[str, Any], key: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE for SQLite and PostgreSQL (one statement: two
+    gateway instances may write the same row at once)."""
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(**values)
+    return stmt.on_conflict_do_update(index_elements=[key],
+                                      set_={k: stmt.excluded[k] for k in values if k != key})
+
+
 class Vault:
     """Synchronous store (call it through asyncio.to_thread from the event loop)."""
 
-    def __init__(self, engine: Engine, fernet_key: str, ttl_seconds: float) -> None:
+    def __init__(self, engine: Engine, fernet_key: str, ttl_seconds: float,
+                 migrate: bool = True) -> None:
         self.engine = engine
         self.fernet = Fernet(fernet_key.encode())
         self.ttl = ttl_seconds
-        metadata.create_all(engine)
+        if migrate:
+            upgrade_vault(engine)
 
     def remember(self, sender_id: str, provider: str, number: str, via: str,
                  now: float | None = None) -> None:
@@ -135,14 +175,7 @@ class Vault:
                   "number_enc": self.fernet.encrypt(number.encode()).decode(),
                   "last_active": now}
         with self.engine.begin() as conn:
-            if self.engine.dialect.name == "sqlite":
-                stmt = sqlite_insert(contacts).values(**values)
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["sender_id"],
-                    set_={k: stmt.excluded[k] for k in values if k != "sender_id"}))
-            else:  # portable fallback
-                conn.execute(delete(contacts).where(contacts.c.sender_id == sender_id))
-                conn.execute(contacts.insert().values(**values))
+            conn.execute(_upsert(self.engine, contacts, values, "sender_id"))
 
     def lookup(self, sender_id: str, now: float | None = None) -> Contact | None:
         """The contact if it is still within its inactivity period, else None."""
@@ -167,14 +200,10 @@ class Vault:
     def first_sight(self, key: str, now: float | None = None) -> bool:
         """Record a provider message id; False if it was already recorded (a replay)."""
         now = time.time() if now is None else now
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         with self.engine.begin() as conn:
-            if self.engine.dialect.name == "sqlite":
-                stmt = sqlite_insert(seen_messages).values(key=key, seen_at=now)
-                return bool(conn.execute(stmt.on_conflict_do_nothing()).rowcount)
-            if conn.execute(select(seen_messages.c.key).where(seen_messages.c.key == key)).first():
-                return False
-            conn.execute(seen_messages.insert().values(key=key, seen_at=now))
-            return True
+            stmt = insert(seen_messages).values(key=key, seen_at=now)
+            return bool(conn.execute(stmt.on_conflict_do_nothing()).rowcount)
 
     def unsee(self, key: str) -> None:
         """Forget a message id whose handling failed, so the provider's retry is processed."""
