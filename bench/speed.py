@@ -246,15 +246,19 @@ class ProductionServer:
         credentials = workdir / "credentials.yml"
         credentials.write_text("bot.rasa_plugins.channels.rest.ValidatedRestInput:\n",
                                encoding="utf-8")
+        from cryptography.fernet import Fernet
+
         from bot.settings import SERVICE_SECRETS
 
-        secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in SERVICE_SECRETS}
+        secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in (*SERVICE_SECRETS,
+                                                                     "GATEWAY_SECRET")}
+        secrets["GATEWAY_FERNET_KEY"] = Fernet.generate_key().decode()
         from bot.protocol import CALLBACK_HEADER
 
         self.headers = {CALLBACK_HEADER: secrets["GATEWAY_CALLBACK_TOKEN"]}
         env = {**os.environ, **secrets, "APP_ENV": "production", **UNTHROTTLED, **self.env}
         ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
-                      (free_port(), free_port()))
+                      (free_port(), free_port()), free_port(), (free_port(), free_port()))
         self.profile = ProductionProfile(
             self.model, workdir=workdir, ports=ports, database=f"benchspeed_{tag}",
             redis_prefix=f"benchspeed-{tag}", credentials=credentials, env=env)

@@ -7,14 +7,19 @@ Starts, all on loopback:
 - 2 escalation-service instances (coach console, internal API) on one PostgreSQL database,
   live messages fanned out between them through Redis pub/sub (REDIS_URL);
 - 1 action server;
+- 2 web chat and SMS gateway instances (the way in for young people) sharing live fan-out,
+  coach flags and SMS batching through Redis and the phone-number vault in PostgreSQL;
 - nginx (Debian's; `./dev setup-prod` installs it) as the load balancer: one port for
-  the Rasa servers, one for the escalation instances (WebSocket upgrade, not sticky).
+  the Rasa servers, one for the escalation instances, one for the gateway instances
+  (WebSocket upgrade, not sticky).
 
-PostgreSQL gets two databases of its own, created if missing: `<PROD_DATABASE>` for cases
-and coaches (migrated once here, before the instances start) and `<PROD_DATABASE>_tracker`
-for Rasa's trackers. With APP_ENV=production nothing starts while a secret is a default or a
-placeholder. Rasa's REST and callback channels take messages only from the gateway (the
-GATEWAY_CALLBACK_TOKEN it sends; RASA_REST_GATEWAY_ONLY=1 unless .env sets it). Stop with
+PostgreSQL gets three databases of its own, created if missing: `<PROD_DATABASE>` for cases
+and coaches (migrated once here, before the instances start), `<PROD_DATABASE>_tracker`
+for Rasa's trackers and `<PROD_DATABASE>_vault` for the gateway's encrypted phone numbers
+(its own Alembic history, migrated here too). With APP_ENV=production nothing starts while
+a secret is a default or a placeholder. Rasa's REST and callback channels take messages only
+from the gateway (the GATEWAY_CALLBACK_TOKEN it sends; RASA_REST_GATEWAY_ONLY=1 unless .env
+sets it). Stop with
 Ctrl-C (SIGINT/SIGTERM): every process is stopped.
 
 Environment (.env): DATABASE_SERVER_URL (default postgresql+psycopg2://postgres@127.0.0.1:5432),
@@ -58,6 +63,9 @@ DEFAULT_REDIS_URL = Settings.prod_redis_url
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 ENDPOINTS = ROOT / "endpoints.prod.yml"
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
+# what the gateway instances must share besides the service secrets: the pseudonym key and
+# the phone-number vault's key
+GATEWAY_SECRETS = ("GATEWAY_SECRET", "GATEWAY_FERNET_KEY")
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,8 @@ class Ports:
     actions: int = 5055
     rasa_instances: tuple[int, ...] = (5006, 5007)
     escalation_instances: tuple[int, ...] = (8081, 8082)
+    gateway: int = 8090
+    gateway_instances: tuple[int, ...] = (8091, 8092)
 
 
 # ---- nginx ------------------------------------------------------------------------------------
@@ -104,6 +114,8 @@ def render_nginx(prefix: Path, ports: Ports, host: str = "127.0.0.1") -> str:
         "escalation_port": str(ports.escalation),
         "rasa_servers": servers(ports.rasa_instances),
         "escalation_servers": servers(ports.escalation_instances),
+        "gateway_port": str(ports.gateway),
+        "gateway_servers": servers(ports.gateway_instances),
     }
     text = NGINX_TEMPLATE.read_text(encoding="utf-8")
     for key, value in values.items():
@@ -173,7 +185,8 @@ class ProductionProfile:
     database: str = Settings.prod_database
     redis_url: str = DEFAULT_REDIS_URL
     redis_prefix: str = Settings.redis_prefix
-    credentials: Path = ROOT / "credentials.yml"
+    # None: the project's channels, the callback channel posting to the gateway's nginx port
+    credentials: Path | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(environ()))
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     nginx_path: str = ""
@@ -195,13 +208,39 @@ class ProductionProfile:
         return f"http://127.0.0.1:{self.ports.escalation}"
 
     @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    @property
+    def vault_db_url(self) -> str:
+        return database_url(self.server_url, f"{self.database}_vault")
+
+    @property
+    def databases(self) -> list[str]:
+        return [self.database, f"{self.database}_tracker", f"{self.database}_vault"]
+
+    @property
+    def credentials_file(self) -> Path:
+        """The channels file Rasa runs with: the given one, or the project's channels whose
+        callback posts to the gateway instances through nginx."""
+        if self.credentials is not None:
+            return self.credentials
+        path = self.workdir / "credentials.yml"
+        path.write_text(
+            "bot.rasa_plugins.channels.rest.ValidatedRestInput:\n"
+            "bot.rasa_plugins.channels.callback.GatewayCallbackInput:\n"
+            f'  url: "{self.gateway_url}/rasa/callback"\n', encoding="utf-8")
+        return path
+
+    @property
     def log_dir(self) -> Path:
         return self.workdir / "log"
 
     def check_secrets(self) -> None:
         if is_production(self.env):
-            check_production_secrets(service_secrets(self.env),
-                                     component="the production profile")
+            check_production_secrets(
+                {**service_secrets(self.env), **{k: self.env.get(k) for k in GATEWAY_SECRETS}},
+                component="the production profile")
 
     def base_env(self) -> dict[str, str]:
         """What every process gets: shared secrets, where the shared state lives."""
@@ -223,6 +262,11 @@ class ProductionProfile:
             # the action server's retry queue for case requests, beside the profile's data
             "ACTION_QUEUE_PATH": str(self.workdir / "pending_cases.db"),
             "ESCALATION_AUTO_MIGRATE": "0",  # migrated once by the launcher, not by each
+            # the gateway instances: one vault, typing notices through nginx, the client's
+            # address from nginx's X-Forwarded-For (hashed for the limits, never stored)
+            "GATEWAY_VAULT_URL": self.vault_db_url,
+            "GATEWAY_URL": self.gateway_url,
+            "GATEWAY_TRUST_PROXY": "1",
             # endpoints.prod.yml
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.ports.actions}/webhook",
             "TRACKER_DB_HOST": db.hostname or "127.0.0.1",
@@ -271,22 +315,32 @@ class ProductionProfile:
             specs.append(ProcessSpec(f"rasa-{i}", [
                 rasa, "run", "--enable-api", f"--auth-token={token}", "--model",
                 str(self.model), "--endpoints", str(ENDPOINTS), "--credentials",
-                str(self.credentials), "-i", "127.0.0.1", "-p", str(port)],
+                str(self.credentials_file), "-i", "127.0.0.1", "-p", str(port)],
                 f"http://127.0.0.1:{port}/"))
+        for i, port in enumerate(self.ports.gateway_instances, 1):
+            specs.append(ProcessSpec(f"gateway-{i}", [
+                sys.executable, "-m", "bot", "gateway", "--host", "127.0.0.1", "--port",
+                str(port)], f"http://127.0.0.1:{port}/healthz"))
         return specs
 
     def prepare(self) -> str:
         """Checks and one-time setup before any process starts; returns nginx's path."""
         self.check_secrets()
         nginx = ensure_nginx()
-        created = ensure_databases(self.server_url, [self.database, f"{self.database}_tracker"])
+        created = ensure_databases(self.server_url, self.databases)
         if created:
             print(f"  created PostgreSQL databases: {', '.join(created)}", flush=True)
         from bot.db.engine import make_engine, upgrade_database
+        from bot.gateway.vault import make_vault_engine, upgrade_vault
 
         engine = make_engine(self.app_db_url)
         try:
             upgrade_database(engine)
+        finally:
+            engine.dispose()
+        engine = make_vault_engine(self.vault_db_url)
+        try:
+            upgrade_vault(engine)
         finally:
             engine.dispose()
         import redis
@@ -344,6 +398,8 @@ class ProductionProfile:
                 cwd=prefix, stdout=log, stderr=subprocess.STDOUT)
         self._wait("nginx", f"{self.escalation_url}/healthz", deadline)
         self._wait("nginx", f"{self.rasa_url}/", deadline)
+        if self.ports.gateway_instances:
+            self._wait("nginx", f"{self.gateway_url}/healthz", deadline)
 
     def _wait(self, name: str, url: str, deadline: float) -> None:
         if wait_ready(url, self.procs[name], deadline - time.monotonic()):
@@ -369,9 +425,9 @@ class ProductionProfile:
         self.procs.clear()
 
     def discard_data(self) -> None:
-        """For tests and benchmarks, after stop(): drop the profile's two databases and its
+        """For tests and benchmarks, after stop(): drop the profile's databases and its
         Redis keys, so a throwaway profile leaves nothing behind on the shared servers."""
-        drop_databases(self.server_url, [self.database, f"{self.database}_tracker"])
+        drop_databases(self.server_url, self.databases)
         import redis
 
         client = redis.Redis.from_url(self.redis_url)
@@ -415,23 +471,28 @@ class ProductionProfile:
         rest = self.env_for("rasa-1")["RASA_REST_GATEWAY_ONLY"]
         return (
             "\nSluta skjut assistant, production profile:\n"
+            f"  Web chat       {self.gateway_url}/\n"
+            f"  SMS webhooks   {self.gateway_url}/sms/twilio , /sms/46elks/<secret>\n"
             f"  REST channel   POST {self.rasa_url}/webhooks/rest/webhook  "
             f"(RASA_REST_GATEWAY_ONLY={rest})\n"
             f"  Callback       POST {self.rasa_url}/webhooks/callback/webhook  "
-            f"(gateway only; replies to the url in {self.credentials.name})\n"
+            f"(gateway only; replies to the url in {self.credentials_file})\n"
             f"  Rasa HTTP API  {self.rasa_url}/  (token: RASA_TOKEN)\n"
             f"  Coach console  {self.escalation_url}/\n"
             f"  behind nginx:  rasa {', '.join(map(str, p.rasa_instances))}; escalation "
-            f"{', '.join(map(str, p.escalation_instances))}; action server {p.actions}\n"
-            f"  PostgreSQL     {self.database} (cases), {self.database}_tracker (trackers)\n"
-            f"  Redis          {self.redis_url} (locks, live fan-out, login throttling; "
+            f"{', '.join(map(str, p.escalation_instances))}; gateway "
+            f"{', '.join(map(str, p.gateway_instances))}; action server {p.actions}\n"
+            f"  PostgreSQL     {self.database} (cases), {self.database}_tracker (trackers), "
+            f"{self.database}_vault (phone-number vault)\n"
+            f"  Redis          {self.redis_url} (locks, live fan-out, coach flags, SMS "
+            f"batching, login throttling; "
             f"prefix {self.redis_prefix})\n"
             f"  Logs: {self.log_dir}/   Stop: Ctrl-C\n"
         )
 
 
 def profile_from_env(model: Path, ports: Ports, workdir: Path,
-                     credentials: Path) -> ProductionProfile:
+                     credentials: Path | None) -> ProductionProfile:
     s = load()
     return ProductionProfile(
         model=model, workdir=workdir, ports=ports,
@@ -452,20 +513,27 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot run-prod",
                                      description="Start one machine's production profile.")
     parser.add_argument("--model", type=Path, help="model to serve (default: current inputs)")
-    parser.add_argument("--credentials", type=Path, default=ROOT / "credentials.yml")
+    parser.add_argument("--credentials", type=Path, default=None,
+                        help="channels file for Rasa (default: the project's channels, the "
+                             "callback to the gateway instances)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "prod")
     parser.add_argument("--rasa-port", type=int, default=5005, help="nginx, Rasa side")
     parser.add_argument("--escalation-port", type=int, default=8080, help="nginx, console")
     parser.add_argument("--action-port", type=int, default=5055)
     parser.add_argument("--rasa-instances", default="5006,5007", help="ports, comma-separated")
     parser.add_argument("--escalation-instances", default="8081,8082")
+    parser.add_argument("--gateway-port", type=int, default=8090, help="nginx, web chat/SMS")
+    parser.add_argument("--gateway-instances", default="8091,8092")
     args = parser.parse_args(argv)
     ports = Ports(args.rasa_port, args.escalation_port, args.action_port,
                   _ports(args.rasa_instances, "--rasa-instances"),
-                  _ports(args.escalation_instances, "--escalation-instances"))
+                  _ports(args.escalation_instances, "--escalation-instances"),
+                  args.gateway_port, _ports(args.gateway_instances, "--gateway-instances"))
     try:
         if is_production():
-            check_production_secrets(service_secrets(),
+            env = environ()
+            check_production_secrets({**service_secrets(), **{k: env.get(k)
+                                                             for k in GATEWAY_SECRETS}},
                                      component="the production profile")
     except InsecureSecrets as exc:
         print(exc, file=sys.stderr)
@@ -475,7 +543,8 @@ def main(argv: list[str]) -> int:
     model = args.model or train()
     profile = profile_from_env(model, ports, args.workdir, args.credentials)
     # the hourly retention below reads these (bot.ops.retention.Databases.from_env)
-    set_env(DATABASE_URL=profile.app_db_url, RASA_TRACKER_DB_URL=profile.tracker_db_url)
+    set_env(DATABASE_URL=profile.app_db_url, RASA_TRACKER_DB_URL=profile.tracker_db_url,
+            GATEWAY_VAULT_URL=profile.vault_db_url)
     print("starting the production profile ...", flush=True)
     stopping = False
 

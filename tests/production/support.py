@@ -23,8 +23,12 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
 def production_secrets() -> dict[str, str]:
-    """Fresh secrets: APP_ENV=production refuses defaults and placeholders."""
-    return {name: secrets.token_urlsafe(32) for name in SERVICE_SECRETS}
+    """Fresh secrets: APP_ENV=production refuses defaults and placeholders (the gateway's
+    pseudonym key and vault key included)."""
+    from cryptography.fernet import Fernet
+
+    return {**{name: secrets.token_urlsafe(32) for name in (*SERVICE_SECRETS, "GATEWAY_SECRET")},
+            "GATEWAY_FERNET_KEY": Fernet.generate_key().decode()}
 
 
 def profile_env(keys: dict[str, str], **extra: str) -> dict[str, str]:

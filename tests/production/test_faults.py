@@ -243,7 +243,7 @@ def system(trained_model: Path) -> Iterator[System]:
     # a coach message must not wait long for a Rasa that is being killed
     env = profile_env(keys, ESCALATION_RASA_TIMEOUT_SECONDS="15")
     ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
-                  (free_port(), free_port()))
+                  (free_port(), free_port()), free_port(), (free_port(), free_port()))
     profile = ProductionProfile(
         trained_model, workdir=root / "profile", ports=ports, server_url=postgres.url,
         database="faults", redis_url=redis.url, redis_prefix="faults",

@@ -79,7 +79,7 @@ def running(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     # 50 users on 2 cores saturate Rasa for a while: a coach message may wait its turn
     env = profile_env(keys, ESCALATION_RASA_TIMEOUT_SECONDS="30")
     ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
-                  (free_port(), free_port()))
+                  (free_port(), free_port()), free_port(), (free_port(), free_port()))
     profile = ProductionProfile(
         trained_model, workdir=workdir, ports=ports, server_url=SERVER_URL,
         database=f"prodtest_{tag}", redis_url=REDIS_URL, redis_prefix=f"prodtest-{tag}",

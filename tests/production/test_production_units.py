@@ -64,14 +64,15 @@ def test_endpoints_prod_reads_only_variables_the_launcher_sets(tmp_path: Path) -
     assert "'${" not in code and '"${' not in code  # Rasa expands only unquoted ${...}
 
 
-def test_nginx_config_balances_both_upstreams(tmp_path: Path) -> None:
-    ports = Ports(15005, 18080, 15055, (15006, 15007), (18081, 18082))
+def test_nginx_config_balances_every_upstream(tmp_path: Path) -> None:
+    ports = Ports(15005, 18080, 15055, (15006, 15007), (18081, 18082), 18090, (18091, 18092))
     conf = render_nginx(tmp_path, ports)
     assert "{{" not in conf
     code = "\n".join(line for line in conf.splitlines() if not line.lstrip().startswith("#"))
-    for port in (15006, 15007, 18081, 18082):
+    for port in (15006, 15007, 18081, 18082, 18091, 18092):
         assert f"server 127.0.0.1:{port} " in conf
     assert "listen 127.0.0.1:15005;" in conf and "listen 127.0.0.1:18080;" in conf
+    assert "listen 127.0.0.1:18090;" in conf
     assert "proxy_set_header Upgrade $http_upgrade;" in conf
     assert "$remote_addr" not in conf and "$request " not in conf  # no IPs, no ?token= in logs
     assert "sticky" not in code and "ip_hash" not in code and "hash " not in code
