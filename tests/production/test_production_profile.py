@@ -1,11 +1,15 @@
-"""The production profile on real engines (issue 6): 50 concurrent conversations.
+"""The production profile on real engines (issues 6 and 15): 50 concurrent conversations.
 
 bot.ops.production starts what `python -m bot run-prod` starts, on free loopback ports: nginx in
-front of 2 Rasa servers (SQL tracker store on the local PostgreSQL, Redis lock store) and of 2
-escalation-service instances (one PostgreSQL database, live fan-out through Redis), plus the
-action server; APP_ENV=production with generated secrets. Users talk on the callback channel
-through nginx (which spreads every request over both Rasa servers, so one conversation moves
-between them); a callback inbox plays their devices.
+front of 2 Rasa servers (SQL tracker store on the local PostgreSQL, Redis lock store), of 2
+escalation-service instances (one PostgreSQL database, live fan-out through Redis) and of 2
+web chat/SMS gateway instances (vault in PostgreSQL, fan-out, coach flags and SMS batching in
+Redis), plus the action server; APP_ENV=production with generated secrets. Users come the
+way young people do: the web chat's WebSocket through nginx (each socket on whichever gateway
+instance nginx picks), and every tenth through the simulated Twilio API (signed webhooks
+through nginx, answers sent to the fake provider). Rasa's callbacks reach either gateway
+instance, so a bot or coach message often lands on the instance that does not hold the
+user's socket and must cross Redis.
 
 Every 5th conversation asks for a coach. Two coaches log in through nginx; each escalated
 case is watched by three console sockets of its coach: one connected straight to escalation
@@ -38,20 +42,21 @@ import pytest
 from bot.ops.production import DEFAULT_SERVER_URL, Ports, ProductionProfile
 from tests.production.support import (
     Coach,
-    callback_credentials,
+    Devices,
     create_coaches,
     gateway_headers,
-    gateway_message,
     login,
     production_secrets,
     profile_env,
+    start_providers,
 )
-from tests.support.stack import Inbox, _start_inbox, free_port
+from tests.support.stack import free_port
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 CONVERSATIONS = 50
-ESCALATE_EVERY = 5  # 10 of the 50 talk to a coach
+ESCALATE_EVERY = 5  # 10 of the 50 talk to a coach (on the web chat)
+SMS_EVERY = 10  # 5 of the plain users text by SMS
 RAMP_UP_SECONDS = 5  # people arrive over a few seconds, not all in the same millisecond
 ROUNDS = 4  # user and coach messages each, while the coach has the conversation
 COACHES = {"prod-anna": "prod anna correct horse", "prod-bo": "prod bo correct horse"}
@@ -63,7 +68,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 @dataclass
 class Running:
     profile: ProductionProfile
-    inbox: Inbox
+    inbox: Devices
     secrets: dict[str, str]
     start_seconds: float
 
@@ -72,26 +77,25 @@ class Running:
 def running(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     workdir = tmp_path_factory.mktemp("production")
     tag = uuid.uuid4().hex[:8]
-    inbox_port = free_port()
-    inbox, inbox_server = _start_inbox(inbox_port)
-    credentials = callback_credentials(workdir, inbox_port)
+    providers, stop_providers = start_providers()
     keys = production_secrets()
     # 50 users on 2 cores saturate Rasa for a while: a coach message may wait its turn
-    env = profile_env(keys, ESCALATION_RASA_TIMEOUT_SECONDS="30")
+    env = profile_env(keys, ESCALATION_RASA_TIMEOUT_SECONDS="30", **providers.env)
     ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
                   (free_port(), free_port()), free_port(), (free_port(), free_port()))
     profile = ProductionProfile(
         trained_model, workdir=workdir, ports=ports, server_url=SERVER_URL,
         database=f"prodtest_{tag}", redis_url=REDIS_URL, redis_prefix=f"prodtest-{tag}",
-        credentials=credentials, env=env)
+        env=env)  # the project's channels: Rasa's callback goes to the gateways via nginx
     started = time.monotonic()
     try:
         profile.start()
         create_coaches(profile, COACHES)
-        yield Running(profile, inbox, keys, time.monotonic() - started)
+        yield Running(profile, Devices(profile, keys, providers), keys,
+                      time.monotonic() - started)
     finally:
         profile.stop()
-        inbox_server.shutdown()
+        stop_providers()
         profile.discard_data()
 
 
@@ -129,10 +133,9 @@ class Driver:
         self.internal = {"Authorization": f"Bearer {run.secrets['ESCALATION_INTERNAL_TOKEN']}"}
 
     async def say(self, sender: str, text: str) -> None:
-        async with self.http.post(f"{self.profile.rasa_url}/webhooks/callback/webhook",
-                                  json=gateway_message(sender, text),
-                                  headers=gateway_headers(self.run.secrets)) as resp:
-            assert resp.status == 200, await resp.text()
+        """The young person writes on their device: the web chat or an SMS, via nginx."""
+        status = await self.run.inbox.say(self.http, sender, text)
+        assert status == 200, (sender, text, status)
 
     async def wait_inbox(self, sender: str, needle: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -163,6 +166,7 @@ class Driver:
 
     async def plain(self, sender: str) -> Outcome:
         await asyncio.sleep(random.uniform(0, RAMP_UP_SECONDS))
+        await self.run.inbox.open(self.http, sender)
         for text in PLAIN_SCRIPT:
             await self.say(sender, text)
             await asyncio.sleep(random.uniform(0.1, 0.5))
@@ -171,6 +175,7 @@ class Driver:
     async def escalated(self, sender: str, coach: Coach) -> Outcome:
         out = Outcome(sender, [], coach=coach.name)
         await asyncio.sleep(random.uniform(0, RAMP_UP_SECONDS))
+        await self.run.inbox.open(self.http, sender)
         await self.say(sender, "hej, ja vill prata me en riktig människa")
         await self.wait_inbox(sender, "Coachen ser den här konversationen")
         await self.say(sender, "ja")
@@ -220,6 +225,7 @@ class Driver:
         await self.say(sender, "vad är sluta skjut?")
         await self.wait_inbox(sender, "Group Violence Intervention")
         await asyncio.sleep(0.5)  # a duplicate would arrive now
+        await self.run.inbox.close(sender)
         for w in out.watches:
             await w.ws.close()
             if w.task is not None:
@@ -263,12 +269,17 @@ async def test_fifty_conversations_over_two_instances_each_message_once_in_order
         try:
             jobs = []
             for i in range(CONVERSATIONS):
-                sender = f"prod-{i:02d}-{uuid.uuid4().hex[:10]}"
                 if i % ESCALATE_EVERY == 0:
+                    sender = running.inbox.web_user()
                     jobs.append(driver.escalated(sender, coaches[(i // ESCALATE_EVERY) % 2]))
                 else:
+                    sms = i % SMS_EVERY == 1
+                    sender = running.inbox.sms_user() if sms else running.inbox.web_user()
                     jobs.append(driver.plain(sender))
-            outcomes: list[Outcome] = await asyncio.gather(*jobs)
+            try:
+                outcomes: list[Outcome] = await asyncio.gather(*jobs)
+            finally:
+                await running.inbox.close_all()
             talk_seconds = time.monotonic() - started
             trackers = await asyncio.gather(*(driver.tracker_bot_texts(o.sender)
                                               for o in outcomes))
@@ -282,11 +293,18 @@ async def test_fifty_conversations_over_two_instances_each_message_once_in_order
     engine = make_engine(profile.app_db_url)
     store = Store(engine)
     bot_messages = coach_to_user = user_to_coach = socket_deliveries = 0
+    sms_messages = 0
     for out, bot_texts in zip(outcomes, trackers, strict=True):
         received = running.inbox.texts(out.sender)
+        assert len(bot_texts) >= len(PLAIN_SCRIPT), out.sender  # every message was answered
+        if running.inbox.is_sms(out.sender):
+            # one SMS batch (one or more SMS) per answer, none lost: every bot turn's
+            # words are in the SMS, in order (SMS text is plain: compared without links)
+            assert len(received) >= len(PLAIN_SCRIPT), (out.sender, received)
+            sms_messages += len(received)
+            continue
         # every bot and coach message in the tracker reached the user once, in order
         assert _squash(received) == _squash(bot_texts), out.sender
-        assert len(bot_texts) >= len(PLAIN_SCRIPT), out.sender  # every message was answered
         bot_messages += len(received)
         if out.case_id is None:
             continue
@@ -319,6 +337,9 @@ async def test_fifty_conversations_over_two_instances_each_message_once_in_order
 
     rasa = _upstreams(profile, r"/webhooks/callback/webhook")
     escalation = _upstreams(profile, r"/internal/conversations/.+/messages")
+    sockets = _upstreams(profile, r"/ws")
+    callbacks = _upstreams(profile, r"/rasa/callback")
+    webhooks = _upstreams(profile, r"/sms/twilio")
     escalated = sum(1 for o in outcomes if o.case_id)
     user_messages = sum(len(PLAIN_SCRIPT) if o.case_id is None else 4 + ROUNDS
                         for o in outcomes)
@@ -327,9 +348,13 @@ async def test_fifty_conversations_over_two_instances_each_message_once_in_order
         f"{len(outcomes)} concurrent conversations in {talk_seconds:.0f} s, "
         f"{escalated} escalated to 2 coaches\n"
         f"  callback webhook requests per Rasa instance (port: count): {dict(rasa)}\n"
+        f"  web chat sockets per gateway instance: {dict(sockets)}; Rasa's callbacks per "
+        f"gateway instance: {dict(callbacks)}; SMS webhooks: {dict(webhooks)}\n"
+
         f"  user→coach relays per escalation instance: {dict(escalation)}\n"
         f"  user messages sent {user_messages}; bot+coach messages delivered to users "
-        f"{bot_messages} (= Rasa trackers, no loss, no duplicate, in order)\n"
+        f"{bot_messages} on the web chat (= Rasa trackers, no loss, no duplicate, in order), "
+        f"{sms_messages} SMS\n"
         f"  coach→user {coach_to_user}/{escalated * ROUNDS} once and in order; "
         f"user→coach {user_to_coach}/{escalated * ROUNDS} in order; "
         f"socket deliveries {socket_deliveries} on 3 sockets per case "
@@ -337,6 +362,7 @@ async def test_fifty_conversations_over_two_instances_each_message_once_in_order
     )
     assert len(rasa) == 2 and min(rasa.values()) >= 0.2 * sum(rasa.values()), rasa
     assert len(escalation) == 2, escalation
+    assert len(sockets) == 2 and len(callbacks) == 2, (sockets, callbacks)
     assert coach_to_user == escalated * ROUNDS and user_to_coach == escalated * ROUNDS
     assert not profile.dead()
 
