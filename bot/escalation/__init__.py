@@ -8,7 +8,7 @@ Contract with the Rasa side: /work/briefs/escalation.md (HTTP only, no shared gl
 Modules: `app` (create_app factory, middlewares), `routes` (every route), `internal_api`
 (Bearer-protected API for Rasa), `console` (pages, coach API, WebSockets), `service` (case
 actions), `store` (database), `sweeper` (drains the outbox; one notice when nobody claims in
-time), `outbox` (case requests queued by the action server while the service was down),
+time), `login` (one login attempt: throttle and password check),
 `hours` (opening hours and Swedish holidays), `texts` (what coaches see; every
 user-facing text is in data/content/content.yml, read with `bot.content.text`), `security`,
 `settings`. Nothing runs at import.

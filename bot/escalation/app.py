@@ -18,12 +18,12 @@ from bot.db.models import utcnow
 from bot.escalation import keys, security
 from bot.escalation.common import ApiError, CoachInfo, DomainError, is_api_path, status_of
 from bot.escalation.hub import Hub
+from bot.escalation.login import LoginThrottle
 from bot.escalation.routes import setup_routes
 from bot.escalation.service import CaseService
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 from bot.escalation.sweeper import sweeper_ctx
-from bot.escalation.throttle import LoginThrottle
 from bot.protocol import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
