@@ -25,7 +25,6 @@ from bot.db.models import (
     CannedReply,
     Case,
     CaseEvent,
-    CaseRequestOutbox,
     Coach,
     CoachSession,
     utcnow,
@@ -567,29 +566,6 @@ class Store:
         """Sending failed: allow the sweeper to try again later."""
         with self.sessions.begin() as s:
             s.execute(update(Case).where(Case.id == case_id).values(unavailable_notified_at=None))
-
-    # ---- outbox (case requests queued while the service was down) ------------------------
-
-    def outbox_pending(self, limit: int = 100) -> list[CaseRequestOutbox]:
-        with self.sessions() as s:
-            return list(
-                s.execute(
-                    select(CaseRequestOutbox).order_by(CaseRequestOutbox.id).limit(limit)
-                ).scalars()
-            )
-
-    def outbox_delete(self, entry_id: int) -> None:
-        with self.sessions.begin() as s:
-            s.execute(delete(CaseRequestOutbox).where(CaseRequestOutbox.id == entry_id))
-
-    def outbox_failed(self, entry_id: int, error: str) -> None:
-        """Keep the entry for the next pass, counting the attempt."""
-        with self.sessions.begin() as s:
-            s.execute(
-                update(CaseRequestOutbox)
-                .where(CaseRequestOutbox.id == entry_id)
-                .values(attempts=CaseRequestOutbox.attempts + 1, last_error=error[:1000])
-            )
 
     # ---- canned replies ------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
 """`forget` and retention leave nothing behind: not in a table, not in the bytes on disk.
 
 Known personal data is written through the project's real stores (Rasa's tracker store as
-`rasa run` uses it, the escalation service's store, the outbox, the review inbox, the SMS
-vault) into a fresh data directory. After `forget`, the raw bytes of every file in that
-directory (databases, -wal, -shm) are searched for it. Another conversation written the same
-way must still be found, so the search is shown to see what is there.
+`rasa run` uses it, the escalation service's store, the action server's retry queue, the
+review inbox, the SMS vault) into a fresh data directory. After `forget`, the raw bytes of
+every file in that directory (databases, -wal, -shm) are searched for it. Another
+conversation written the same way must still be found, so the search is shown to see what is
+there.
 On PostgreSQL every row of every table is searched instead.
 """
 
@@ -24,8 +25,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from bot.clients.escalation import PendingCases
 from bot.db.engine import make_engine, upgrade_database
-from bot.escalation import outbox
 from bot.escalation.review.store import ReviewStore
 from bot.escalation.store import Store
 from bot.gateway.vault import Vault, contacts, make_vault_engine
@@ -34,6 +35,12 @@ from bot.rasa_plugins.tracker_store import SQLTrackerStore
 from tests.conftest import fresh_postgres_database
 
 PNR, EMAIL, PHONE = "200501021234", "kalle.anka.7731@example.com", "0701234567"
+
+
+@pytest.fixture(autouse=True)
+def retry_queue_beside_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The action server's retry queue (var/pending_cases.db) in the searched directory."""
+    monkeypatch.setenv("ACTION_QUEUE_PATH", str(tmp_path / "data" / "var" / "pending_cases.db"))
 
 
 def _message(marker: str) -> str:
@@ -65,8 +72,8 @@ def _write_everywhere(dbs: Databases, store: SQLTrackerStore, vault: Vault, cid:
     ReviewStore(cases.sessions).add_item(f"{marker} jag heter Kalle Anka", "fallback", None,
                                           0.2, "sv")
     engine.dispose()
-    outbox.enqueue(dbs.app_url, {"conversation_id": cid, "channel": "sms", "language": "sv",
-                                 "trigger": "request_human", "summary": f"{marker} hjälp"})
+    PendingCases().put({"conversation_id": cid, "channel": "sms", "language": "sv",
+                        "trigger": "request_human", "summary": f"{marker} hjälp"})
     vault.remember(cid, "twilio", "+46701234567", "+46111111111")
     with vault.engine.connect() as conn:
         return conn.execute(contacts.select().where(contacts.c.sender_id == cid)).one() \
@@ -137,7 +144,7 @@ def test_data_files_are_owner_only(tmp_path: Path) -> None:
     vault.engine.dispose()
 
 
-def test_retention_purges_vault_and_outbox_too(tmp_path: Path) -> None:
+def test_retention_purges_vault_and_retry_queue_too(tmp_path: Path) -> None:
     var = tmp_path / "var"
     dbs = Databases(f"sqlite:///{var}/rasa_tracker.db", f"sqlite:///{var}/app.db",
                     f"sqlite:///{var}/gateway_vault.db", sms_ttl_hours=96)
@@ -204,7 +211,7 @@ def test_forget_leaves_no_row_in_any_table_postgresql() -> None:
         print(f"searched every row of {len(tables)} tables: {sorted(tables)}")
         print("found:", {k[:14]: v for k, v in found.items()})
         assert gone not in found and "zebrakvist" not in found
-        assert set(found[kept]) >= {"events", "cases", "case_request_outbox"}
+        assert set(found[kept]) >= {"events", "cases"}
         assert "ugglemoln" in found
 
 
