@@ -231,6 +231,7 @@ def test_forget_command_prints_what_it_deleted(tmp_path: Path, capsys: Any,
 
 def test_dev_setup_makes_env_and_var_owner_only(tmp_path: Path) -> None:
     """`./dev` (any command) creates .env 0600 and var/ 0700, and tightens existing ones."""
+    import hashlib
     import os
     import shutil
     import subprocess
@@ -239,16 +240,26 @@ def test_dev_setup_makes_env_and_var_owner_only(tmp_path: Path) -> None:
 
     for name in ("dev", "requirements.lock", "pyproject.toml", ".env.example"):
         shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / ".venv").symlink_to((ROOT / ".venv").resolve())
+    # a .venv of its own that runs the real one's python and is stamped as installed: `./dev`
+    # must not reinstall the shared environment (a lock that differs from its stamp would)
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{ROOT / ".venv/bin/python"}" "$@"\n')
+    os.chmod(venv_bin / "python", 0o755)
+    stamp = hashlib.sha256((ROOT / "requirements.lock").read_bytes()
+                           + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    (tmp_path / ".venv" / ".requirements.sha").write_text(stamp + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # `bot` from this checkout
     (tmp_path / "var").mkdir(mode=0o755)
     os.chmod(tmp_path / "var", 0o755)
     done = subprocess.run(["bash", "-c", "umask 022 && ./dev setup"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert "installing" not in done.stdout
     assert done.returncode == 0, done.stderr
     modes = {name: oct(stat.S_IMODE((tmp_path / name).stat().st_mode)) for name in (".env", "var")}
     print("after ./dev setup with umask 022:", modes)
     assert modes == {".env": "0o600", "var": "0o700"}
     os.chmod(tmp_path / ".env", 0o644)
     subprocess.run(["bash", "-c", "umask 022 && ./dev setup"], cwd=tmp_path, check=True,
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=120, env=env)
     assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
