@@ -32,7 +32,7 @@ from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
 from bot.protocol import CALLBACK_HEADER
-from bot.ratelimit import RateLimiter, TokenBuckets
+from bot.ratelimit import SharedRateLimiter, TokenBuckets
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ class SmsOutbox:
     """Sends replies per number in order; batches replies to one inbound SMS."""
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaClient,
-                 limiter: RateLimiter, coach: CoachTracker,
+                 limiter: SharedRateLimiter, coach: CoachTracker,
                  senders: dict[str, Sender],
                  presence: PresenceReporter | None = None) -> None:
         self.settings = settings
@@ -294,7 +294,7 @@ class SmsOutbox:
         if protocol.leave_word(text.strip(".! ")):
             await self._stop(sender, sms)
             return
-        if not self.limiter.allow_conversation(sender):
+        if not await self.limiter.allow_conversation(sender):
             if self._notices.allow(sender):
                 await self._send_direct(sms, texts.text("utter_gateway_rate_limited",
                                                         language.detect(text) or "sv"))

@@ -104,7 +104,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     app = request.app
     limiter = app[keys.LIMITER]
     address = client_address(request)
-    if not limiter.allow_address(address):
+    if not await limiter.allow_address(address):
         raise web.HTTPTooManyRequests(text="too many connections")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_BYTES)
     await ws.prepare(request)
@@ -212,7 +212,8 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
                                 "restore": data.get("text")})
             return
     limiter = app[keys.LIMITER]
-    if not (limiter.allow_conversation(session.sender_id) and limiter.allow_address(address)):
+    if not (await limiter.allow_conversation(session.sender_id)
+            and await limiter.allow_address(address)):
         await ws.send_json({"type": "notice_text", "code": "rate_limited",
                             "text": texts.text("utter_gateway_rate_limited", lang),
                             "restore": data.get("text") if kind == "message" else None})
