@@ -69,6 +69,7 @@ class GatewaySettings:
     # rate-limit buckets shared by every gateway instance ("" = this process's buckets only)
     redis_url: str = ""
     redis_prefix: str = _D.redis_prefix
+    metrics_token: str = _D.metrics_token  # who may read /metrics (bot/metrics.py)
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
@@ -109,6 +110,7 @@ class GatewaySettings:
             rate_address=_rate(s.gateway_rate_address or None, cls.rate_address),
             redis_url=s.redis_url,
             redis_prefix=s.redis_prefix,
+            metrics_token=s.metrics_token,
             twilio=twilio,
             elks=elks,
             production=s.production,

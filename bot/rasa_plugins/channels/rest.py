@@ -45,6 +45,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache, partial
 from typing import Any
@@ -56,7 +57,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import protocol
+from bot import metrics, protocol
 from bot.client_window import ClientCaseWindow
 from bot.language import LANGUAGES
 from bot.ratelimit import SharedRateLimiter, client_address, is_loopback, parse_rate
@@ -318,6 +319,7 @@ class GuardedChannel:
         guard = ChannelGuard.from_env(limit_loopback=self.limit_loopback_addresses,
                                       scope=self.name())  # type: ignore[attr-defined]
         walled = self.gateway_only()
+        channel = metrics.channel(self.name())  # type: ignore[attr-defined]
         if walled and not gateway_callback_token():
             log.warning("GATEWAY_CALLBACK_TOKEN is not set: /webhooks/%s/webhook refuses "
                         "every post (only the gateway, with that secret, may post there)",
@@ -333,10 +335,20 @@ class GuardedChannel:
                     return forbidden()
                 refused = await guard.check(request)
                 if refused is not None:
+                    if refused.status == 429:
+                        metrics.REFUSED.labels(channel).inc()
                     return refused
+                request.ctx.metrics_started = time.perf_counter()
+                metrics.MESSAGES.labels(channel).inc()
                 await gate_payload(request, request.json)
                 _REQUEST_METADATA.set(await self.name_client(request))
             return None
+
+        @blueprint.middleware("response")
+        async def time_webhook(request: Request, response: HTTPResponse) -> None:
+            started = getattr(request.ctx, "metrics_started", None)
+            if started is not None:  # a message the guard let through: NLU, dialogue, actions
+                metrics.LATENCY.labels(channel).observe(time.perf_counter() - started)
 
         return blueprint
 
