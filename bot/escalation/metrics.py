@@ -24,6 +24,9 @@ from bot.escalation import keys
 from bot.escalation.store import PRIORITY_LABELS
 
 PRIORITIES = tuple(sorted(PRIORITY_LABELS))
+OPEN_CASES, LONGEST_WAIT, COACHES_ONLINE, COACH_HOURS_OPEN = QUEUE_METRICS = (
+    "sluta_open_cases", "sluta_longest_wait_seconds", "sluta_coaches_online",
+    "sluta_coach_hours_open")
 
 
 class QueueCollector(Collector):
@@ -36,9 +39,9 @@ class QueueCollector(Collector):
         service = self.app[keys.CASES]
         store, settings = service.store, self.app[keys.SETTINGS]
         now = _naive_utc(self.app[keys.CLOCK]())  # the database keeps naive UTC
-        open_cases = GaugeMetricFamily("sluta_open_cases", "Open coach cases by priority "
+        open_cases = GaugeMetricFamily(OPEN_CASES, "Open coach cases by priority "
                                        "(1 = acute) and status", labels=["priority", "status"])
-        wait = GaugeMetricFamily("sluta_longest_wait_seconds", "How long the longest-waiting "
+        wait = GaugeMetricFamily(LONGEST_WAIT, "How long the longest-waiting "
                                  "unclaimed case of each priority has waited (0: none waiting)",
                                  labels=["priority"])
         counts = {(p, st): 0 for p in PRIORITIES for st in OPEN_STATUSES}
@@ -53,10 +56,10 @@ class QueueCollector(Collector):
             wait.add_metric([str(priority)], seconds)
         yield open_cases
         yield wait
-        yield GaugeMetricFamily("sluta_coaches_online", "Coaches online (console open and "
+        yield GaugeMetricFamily(COACHES_ONLINE, "Coaches online (console open and "
                                 "chosen 'online' within the presence TTL)",
                                 value=store.coaches_online(settings.presence_ttl_seconds))
-        yield GaugeMetricFamily("sluta_coach_hours_open", "1 within the coaches' opening "
+        yield GaugeMetricFamily(COACH_HOURS_OPEN, "1 within the coaches' opening "
                                 "hours (COACH_HOURS, holidays), else 0",
                                 value=1 if service.open_now() else 0)
 
