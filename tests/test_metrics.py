@@ -190,3 +190,31 @@ def test_alert_rules_are_valid_prometheus_rule_groups() -> None:
     assert {"AcuteCaseWaiting", "NoCoachOnlineInCoachHours", "DeliveryFailures"} <= set(alerts)
     assert 'priority="1"' in alerts["AcuteCaseWaiting"]["expr"]
     assert "120" in alerts["AcuteCaseWaiting"]["expr"]
+
+
+async def test_callback_refused_by_the_gateway_is_a_delivery_failure() -> None:
+    """Rasa's callback channel posting to a gateway that refuses: counted for bot and coach
+    messages; a coach message still fails loudly (the coach must see it was not sent)."""
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    from bot.rasa_plugins.channels.callback import GatewayCallbackOutput
+
+    app = web.Application()
+    app.router.add_post("/rasa/callback", lambda request: web.json_response({}, status=403))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    output = GatewayCallbackOutput(EndpointConfig(f"http://127.0.0.1:{port}/rasa/callback"))
+    bot_key = {"channel": "callback", "reason": "bot_message"}
+    coach_key = {"channel": "callback", "reason": "coach_message"}
+    before = (_value("sluta_delivery_failures_total", **bot_key),
+              _value("sluta_delivery_failures_total", **coach_key))
+    try:
+        await output.send_text_message("conv-cb", "hej")  # logged, as Rasa does
+        with pytest.raises(ClientResponseError):
+            await output.send_text_message("conv-cb", "coachen här", coach=True)
+    finally:
+        await runner.cleanup()
+    assert _value("sluta_delivery_failures_total", **bot_key) == before[0] + 1
+    assert _value("sluta_delivery_failures_total", **coach_key) == before[1] + 1

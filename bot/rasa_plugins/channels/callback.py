@@ -30,10 +30,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import ClientResponseError
 from rasa.core.channels.callback import CallbackInput, CallbackOutput
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
