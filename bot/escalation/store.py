@@ -443,6 +443,16 @@ class Store:
                 ).scalars()
             )
 
+    def open_case_stats(self) -> list[tuple[int, str, int, datetime | None]]:
+        """(priority, status, how many, oldest created_at) of the open cases, for /metrics."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Case.priority, Case.status, func.count(Case.id), func.min(Case.created_at))
+                .where(Case.status.in_(OPEN_STATUSES))
+                .group_by(Case.priority, Case.status)
+            ).all()
+        return [(int(p), str(st), int(n), oldest) for p, st, n, oldest in rows]
+
     def claimed_cases(self, coach_id: int | None) -> list[Case]:
         """Claimed cases of one coach (None: of everybody, for admins)."""
         stmt = select(Case).where(Case.status == "claimed")
