@@ -27,9 +27,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, percentile  # noqa: E402
-from bench.speed import ProductionServer  # noqa: E402
-from bot.ops.evaluation import load_examples  # noqa: E402
+from bench.common import ROOT, percentile
+from bench.speed import ProductionServer
+from bot.ops.evaluation import load_examples
 
 
 def _nginx_lines(server: ProductionServer) -> list[str]:
@@ -68,6 +68,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--conversation", type=int, default=10)
     parser.add_argument("--slow-ms", type=float, default=300.0)
+    parser.add_argument("--passes", type=int, default=1,
+                        help="send the same messages again: a request slow only in the first "
+                             "pass is a cold path (something loaded on first use)")
     parser.add_argument("--tag", default="")
     args = parser.parse_args(argv)
     from bot.ops.training import train
@@ -81,7 +84,10 @@ def main(argv: list[str]) -> int:
         print(f"production profile ready after {server.ready_s:.0f} s; "
               f"{args.requests} requests at one user ...", flush=True)
         before = len(_nginx_lines(server))
-        rows = asyncio.run(drive(server, args.requests, args.conversation, messages))
+        rows = []
+        for number in range(args.passes):
+            for row in asyncio.run(drive(server, args.requests, args.conversation, messages)):
+                rows.append({**row, "pass": number + 1, "i": len(rows)})
         time.sleep(0.5)
         lines = _nginx_lines(server)[before:]
     finally:
@@ -98,7 +104,8 @@ def main(argv: list[str]) -> int:
     print(json.dumps(summary))
     for r in slow:
         line = rest[r["i"]] if r["i"] < len(rest) else "?"
-        print(f"  #{r['i']:4d} turn {r['turn']} {r['ms']:7.0f} ms status {r['status']} "
+        print(f"  #{r['i']:4d} pass {r['pass']} turn {r['turn']} {r['ms']:7.0f} ms "
+              f"status {r['status']} "
               f"{r['text'][:50]!r}\n        nginx: {line}")
     out = ROOT / "results" / f"bench_stall{'_' + args.tag if args.tag else ''}.json"
     out.parent.mkdir(exist_ok=True)
