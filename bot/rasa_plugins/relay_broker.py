@@ -69,6 +69,10 @@ RELAY_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 # no live instance behind the load balancer (502-504), or the service's database is down (500)
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_PENDING_REVIEW = 1000  # last user message per sender, kept until the bot's next action
+# how long the gateway's callback channel holds its answer until this process has relayed
+# the user's message (so the gateway's next message of the conversation, possibly on the
+# other Rasa instance, is relayed after it); a relay still retrying goes on in the background
+RELAYED_WAIT_SECONDS = 3.0
 EVENT_KEY = "_event"  # a user event to relay, with the review post that depends on its answer
 BUTTON_KEY = "_button"  # the title of the button whose payload the user event is
 # what the last relay of a sender's message found
@@ -137,6 +141,8 @@ def review_payload(event: dict[str, Any], reason: str) -> dict[str, Any]:
 
 
 class EscalationRelayBroker(EventBroker):
+    latest: EscalationRelayBroker | None = None  # this Rasa process's broker (the channel's)
+
     """Forwards user events to the escalation service; safety answers while paused."""
 
     def __init__(self, escalation_url: str, internal_token: str, rasa_url: str,
@@ -158,6 +164,10 @@ class EscalationRelayBroker(EventBroker):
         self._case_state: OrderedDict[str, str] = OrderedDict()
         # sender -> {payload: title} of the last bot message's buttons
         self._buttons: OrderedDict[str, dict[str, str]] = OrderedDict()
+        # sender -> items queued and not yet handled, and an event set when none are left
+        self._unrelayed: dict[str, int] = {}
+        self._relayed: dict[str, asyncio.Event] = {}
+        EscalationRelayBroker.latest = self
 
     @classmethod
     async def from_endpoint_config(
@@ -192,7 +202,41 @@ class EscalationRelayBroker(EventBroker):
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._worker = asyncio.get_event_loop().create_task(self._run())
+        sender = self._item_sender(item)
+        self._unrelayed[sender] = self._unrelayed.get(sender, 0) + 1
+        self._relayed.setdefault(sender, asyncio.Event()).clear()
         self._queue.put_nowait(item)
+
+    @staticmethod
+    def _item_sender(item: dict[str, Any]) -> str:
+        return str(item[EVENT_KEY].get("sender_id") if EVENT_KEY in item
+                   else item.get("sender") or "")
+
+    def _done(self, item: dict[str, Any]) -> None:
+        sender = self._item_sender(item)
+        left = self._unrelayed.get(sender, 1) - 1
+        if left > 0:
+            self._unrelayed[sender] = left
+            return
+        self._unrelayed.pop(sender, None)
+        event = self._relayed.pop(sender, None)
+        if event is not None:
+            event.set()
+
+    async def relayed(self, sender: str, timeout: float = RELAYED_WAIT_SECONDS) -> bool:
+        """Wait until this process has handled every queued event of `sender` (the relay to
+        the coach included); False after `timeout` (the relay keeps retrying meanwhile).
+
+        Two Rasa instances relay from their own queues: without this, a user's message taken
+        by one could reach the coach after the next message, taken by the other."""
+        event = self._relayed.get(sender)
+        if event is None:
+            return True
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
 
     def _button_title(self, sender: str, event: dict[str, Any]) -> str | None:
         """Remember each sender's last buttons; for a user event that is one of their
@@ -303,6 +347,8 @@ class EscalationRelayBroker(EventBroker):
                     await self._post_review(item[REVIEW_KEY])
             except Exception:  # never let one failure stop the relay
                 log.exception("relaying a user message failed")
+            finally:
+                self._done(item)
 
     def _remember_case_state(self, sender: str, state: str) -> None:
         self._case_state[sender] = state

@@ -126,8 +126,22 @@ class GatewayCallbackInput(GuardedChannel, CallbackInput):
         return GatewayCallbackOutput(self.callback_endpoint)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """The callback webhook, plus GET /transcript for the gateway."""
-        blueprint = super().blueprint(on_new_message)
+        """The callback webhook, plus GET /transcript for the gateway. The webhook answers
+        once the message is handled and relayed to the coach (if its conversation has a
+        case): the gateway sends a conversation's next message only after that answer, so
+        the coach gets a person's messages in the order written, whichever Rasa instance
+        took each one."""
+
+        async def handle_then_relay(message: UserMessage) -> Any:
+            result = await on_new_message(message)
+            from bot.rasa_plugins.relay_broker import EscalationRelayBroker
+
+            broker = EscalationRelayBroker.latest
+            if broker is not None and message.sender_id:
+                await broker.relayed(message.sender_id)
+            return result
+
+        blueprint = super().blueprint(handle_then_relay)
 
         @blueprint.route("/transcript", methods=["GET"])
         async def transcript(request: Request) -> HTTPResponse:
