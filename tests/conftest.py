@@ -10,7 +10,6 @@ import asyncio
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -140,11 +139,12 @@ def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     port = free_port()
     token = f"test-token-{uuid.uuid4().hex[:8]}"
     log = (workdir / "rasa.log").open("wb")
-    rasa = str(Path(sys.executable).with_name("rasa"))
+    from bot.runtimes import rasa_executable
+
     proc = subprocess.Popen(
-        [rasa, "run", "--enable-api", f"--auth-token={token}", "--model", str(trained_model),
-         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-         "-i", "127.0.0.1", "-p", str(port)],
+        [rasa_executable(), "run", "--enable-api", f"--auth-token={token}", "--model",
+         str(trained_model), "--endpoints", str(endpoints), "--credentials",
+         str(ROOT / "credentials.yml"), "-i", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         # the default limit per conversation; every test talks from 127.0.0.1, so the
         # address limit is out of the way (tests/test_channel_limits.py covers it)

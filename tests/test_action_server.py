@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -23,6 +22,7 @@ from typing import Any, ClassVar
 import pytest
 
 from bot.ops.runner import wait_ready
+from bot.runtimes import bot_command
 from tests.conftest import ROOT, free_port
 
 TOKEN = "test-action-server-token-0123456789"
@@ -58,7 +58,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
            "ESCALATION_INTERNAL_TOKEN": "test-internal", "APP_ENV": "development",
            "DATABASE_URL": f"sqlite:///{workdir}/app.db"}
     log = (workdir / "actions.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "actions", "-p", str(port)], cwd=ROOT,
+    proc = subprocess.Popen([*bot_command("actions"), "-p", str(port)], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -137,7 +137,7 @@ def test_a_malformed_call_with_the_token_gets_a_4xx(action_server: dict[str, Any
     ({"ACTION_SERVER_TOKEN": "short", "APP_ENV": "production"}, "shorter than 24"),
 ])
 def test_it_refuses_to_start_without_a_usable_secret(env: dict[str, str], message: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "actions", "-p", str(free_port())],
+    result = subprocess.run([*bot_command("actions"), "-p", str(free_port())],
                             cwd=ROOT, env={**os.environ, "APP_ENV": "development", **env},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and message in result.stderr, result.stderr

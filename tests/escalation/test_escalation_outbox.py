@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from bot.escalation import keys, outbox, texts
 from bot.escalation.app import create_app
 from bot.escalation.outbox import drain_once, enqueue
 from bot.escalation.store import Store
+from bot.runtimes import SERVICES, interpreter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,7 +114,7 @@ async def test_enqueue_from_another_process_while_running(env: Env) -> None:
         "print('aiohttp' in sys.modules)"  # the action server need not load the web service
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, db_url, json.dumps(case_payload("conv-proc"))],
+        [interpreter(SERVICES), "-c", code, db_url, json.dumps(case_payload("conv-proc"))],
         cwd=ROOT,
         capture_output=True,
         text=True,
