@@ -183,3 +183,21 @@ def test_this_interpreter_is_what_its_runtime_promises() -> None:
         import pytest
 
         pytest.skip("not run from one of the project's runtimes")
+
+
+def test_every_launcher_starts_each_process_on_its_runtime(tmp_path: Path) -> None:
+    """`./dev run`, `./dev run-prod` and the test stack: Rasa from .venv, the rest from
+    .venv-svc (the process spec's program says which)."""
+    from bot.ops import runner
+    from bot.ops.production import ProductionProfile
+    from bot.runtimes import RASA, SERVICES
+    from bot.settings import Settings
+
+    env = {"RASA_TOKEN": "t" * 32, "ACTION_SERVER_TOKEN": "a" * 32,
+           "GATEWAY_CALLBACK_TOKEN": "g" * 32}
+    specs = [*runner.process_specs(Settings(), tmp_path / "m.tar.gz"),
+             *ProductionProfile(tmp_path / "m.tar.gz", workdir=tmp_path, env=env).specs()]
+    assert specs
+    for spec in specs:
+        want = RASA if spec.name.split("-")[0] == "rasa" else SERVICES
+        assert spec.runtime is want, (spec.name, spec.cmd[0])
