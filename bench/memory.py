@@ -1,18 +1,20 @@
 """Memory of each process `./dev run` starts (issue 13: "leaner"), from /proc.
 
-Starts `python -m bot run --model M` in a checkout (default: this one, on its launcher's
-runtime), waits until every process answers, sends a few messages through Rasa's REST
-channel so the NLU pipeline, the dialogue and the action server have all run once, waits
-for the processes to settle, then reads RSS and PSS (shared pages split between the
-processes that share them) of each process and its children from /proc/<pid>/smaps_rollup.
-Run it once on a checkout of the old layout (everything on .venv) and once on this one to
-compare; the figures and the command are in docs/benchmarks.md.
+Starts the four processes of `python -m bot run` in a checkout, with the commands the runner
+uses (the Rasa server from `.venv/bin/rasa`; the action server, escalation service and gateway
+as `python -m bot <name>` with `--python`, default the checkout's `.venv-svc`), waits until
+each answers (up to 10 minutes: on a busy machine Rasa takes longer than the runner's 3), sends
+a few messages through Rasa's REST channel so the NLU pipeline, the dialogue and the action
+server have run, waits for the processes to settle, then reads RSS and PSS (shared pages split
+between the processes that share them) of each process and its children from
+/proc/<pid>/smaps_rollup. Run it on a checkout of the old layout (everything on .venv) and on
+this one to compare; the figures and the commands are in docs/benchmarks.md.
 
     .venv-svc/bin/python bench/memory.py --model models/model-<fp>.tar.gz --label after
     .venv-svc/bin/python bench/memory.py --root /tmp/before --python /tmp/before/.venv/bin/python \
         --model ... --label before
 
-Uses the default ports of .env (5005, 5055, 8080, 8090): stop `./dev run` first.
+Uses the ports of the checkout's .env (default 5005, 5055, 8080, 8090): stop `./dev run` first.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_NAMES = (("rasa", " run "), ("actions", "bot actions"), ("escalation", "bot escalation"),
@@ -79,20 +84,29 @@ def python_version(pid: int) -> str:
     return done.stdout.strip()
 
 
-def measure(launcher: int) -> dict[str, dict[str, object]]:
+def measure(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, dict[str, object]]:
     rows: dict[str, dict[str, object]] = {}
-    rss, pss = memory_kb(launcher)
-    rows["launcher (python -m bot run)"] = {"rss_mb": rss // 1024, "pss_mb": pss // 1024,
-                                             "python": python_version(launcher)}
-    for child in children(launcher):
-        line = cmdline(child)
-        name = next((n for n, needle in PROCESS_NAMES if needle in f"{line} "), line[:40])
-        pids = tree(child)
-        rss = sum(memory_kb(p)[0] for p in pids)
-        pss = sum(memory_kb(p)[1] for p in pids)
-        rows[name] = {"rss_mb": rss // 1024, "pss_mb": pss // 1024, "processes": len(pids),
-                      "python": python_version(child)}
+    for name, proc in procs.items():
+        pids = tree(proc.pid)
+        rows[name] = {"rss_mb": sum(memory_kb(p)[0] for p in pids) // 1024,
+                      "pss_mb": sum(memory_kb(p)[1] for p in pids) // 1024,
+                      "processes": len(pids), "python": python_version(proc.pid)}
     return rows
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(1)
+    return False
 
 
 def talk(rasa_url: str) -> None:
@@ -113,41 +127,55 @@ def talk(rasa_url: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to run")
-    parser.add_argument("--python", help="interpreter for `-m bot run` (default: the "
-                        "checkout's .venv-svc, else .venv)")
+    parser.add_argument("--python", help="interpreter of the action server, escalation "
+                        "service and gateway (default: the checkout's .venv-svc)")
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--label", default="this checkout")
     parser.add_argument("--settle", type=float, default=20.0, help="seconds after the talk")
     args = parser.parse_args()
     root = args.root.resolve()
-    python = args.python or next(str(p) for p in (root / ".venv-svc/bin/python",
-                                                  root / ".venv/bin/python") if p.exists())
-    log = (root / "var" / "bench-memory.log")
-    log.parent.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
+    python = args.python or str(root / ".venv-svc" / "bin" / "python")
+    values = {k: v for k, v in dotenv_values(root / ".env").items() if v is not None}
+    env = {**os.environ, **values, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
            "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([python, "-m", "bot", "run", "--model", str(args.model.resolve())],
-                                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    token = env.get("RASA_TOKEN", "bench-memory-token")
+    rasa = str(root / ".venv" / "bin" / "rasa")
+    commands = {
+        "rasa": ([rasa, "run", "--enable-api", f"--auth-token={token}", "--model",
+                  str(args.model.resolve()), "--endpoints", "endpoints.yml", "--credentials",
+                  "credentials.yml", "-i", "127.0.0.1", "-p", "5005"], "http://127.0.0.1:5005/"),
+        "actions": ([python, "-m", "bot", "actions", "-p", "5055"],
+                    "http://127.0.0.1:5055/health"),
+        "escalation": ([python, "-m", "bot", "escalation"], "http://127.0.0.1:8080/healthz"),
+        "gateway": ([python, "-m", "bot", "gateway"], "http://127.0.0.1:8090/healthz"),
+    }
+    logs = root / "var" / "bench-memory"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        deadline = time.monotonic() + 600
-        while b"is running" not in log.read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                print(log.read_text(errors="replace")[-3000:])
+        for name, (cmd, _) in commands.items():
+            with (logs / f"{name}.log").open("wb") as out:
+                procs[name] = subprocess.Popen(cmd, cwd=root, env=env, stdout=out,
+                                               stderr=subprocess.STDOUT)
+        for name, (_, url) in commands.items():
+            if not wait_ready(url, procs[name], 600):
+                print((logs / f"{name}.log").read_text(errors="replace")[-3000:])
                 return 1
-            time.sleep(1)
+            print(f"  {name} ready", flush=True)
         talk("http://127.0.0.1:5005")
         time.sleep(args.settle)
-        rows = measure(proc.pid)
+        rows = measure(procs)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     total_rss = sum(int(r["rss_mb"]) for r in rows.values())
     total_pss = sum(int(r["pss_mb"]) for r in rows.values())
-    print(f"\n{args.label}: `python -m bot run` ({python})")
+    print(f"\n{args.label} ({root}, services on {python})")
     print("| process | Python | RSS MB | PSS MB |\n|---|---|---|---|")
     for name, row in rows.items():
         print(f"| {name} | {row['python']} | {row['rss_mb']} | {row['pss_mb']} |")
