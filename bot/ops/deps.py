@@ -253,7 +253,7 @@ def render_text(reports: list[RuntimeReport], note: str, only_behind: bool) -> s
             why = "; ".join(p.held_by) if p.behind else ""
             if p.behind and not why:
                 why = "not held: can be upgraded"
-            if not p.behind and note and p.caps:
+            if not p.behind and (note or p.newest is None) and p.caps:
                 why = "capped: " + "; ".join(p.caps)
             mark = "*" if p.direct else " "
             lines.append(f" {mark}{p.name:<{width}}  {p.pinned:<16} {p.newest or '?':<16} {why}"
@@ -286,7 +286,8 @@ def render_markdown(reports: list[RuntimeReport], note: str) -> str:
             if p.behind:
                 why = "; ".join(p.held_by) or "not held: can be upgraded"
             else:
-                why = ("capped: " + "; ".join(p.caps)) if note and p.caps else ""
+                why = (("capped: " + "; ".join(p.caps))
+                       if (note or p.newest is None) and p.caps else "")
             name = f"**{p.name}**" if p.direct else p.name
             out.append(f"| {name} | {p.pinned} | {p.newest or '?'} | {why} |")
         out.append("")
@@ -319,8 +320,16 @@ def main(argv: list[str]) -> int:
     else:
         newest, note = newest_versions(names, lambda n: fetch_newest(n, args.pypi))
     reports = [report(rt, newest, metadata[rt.name]) for rt in RUNTIMES]
+    asked = ""
+    if args.only and newest is not None:
+        asked = (f"PyPI asked about {len(names)} packages only (`--only`: the direct "
+                 "dependencies and the big ones Rasa holds back); `?` = not asked, run "
+                 "`./dev deps` for all. ")
     if args.markdown:
-        sys.stdout.write(render_markdown(reports, "" if newest is not None else note))
+        page = render_markdown(reports, "" if newest is not None else note)
+        if asked:
+            page = page.replace("\n\n## ", f"\n\n> {asked}\n\n## ", 1)
+        sys.stdout.write(page)
     else:
         print(render_text(reports, "" if newest is not None else note, args.behind))
         if newest is not None and note:
