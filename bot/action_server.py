@@ -85,9 +85,16 @@ def shape_error(call: Any) -> str | None:
         return "'version' must be a string"
     if call.get("domain") is not None and not isinstance(call["domain"], dict):
         return "'domain' must be an object"
-    if not call.get("next_action"):
-        return None  # rasa-sdk answers an empty call without reading the tracker
     tracker = call.get("tracker")
+    # rasa-sdk 3.21 reads tracker.latest_message for its tracing span after every call, even
+    # one without an action: both must be objects when they are there (Rasa always sends them)
+    if "tracker" in call and not isinstance(tracker, dict):
+        return "'tracker' must be an object"
+    if (isinstance(tracker, dict) and "latest_message" in tracker
+            and not isinstance(tracker["latest_message"], dict)):
+        return "'tracker.latest_message' must be an object"
+    if not call.get("next_action"):
+        return None  # rasa-sdk answers an empty call without running an action
     if not isinstance(tracker, dict) or not isinstance(tracker.get("sender_id"), str):
         return "'tracker' must be an object with a string 'sender_id'"
     events = tracker.get("events", [])
