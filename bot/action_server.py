@@ -34,6 +34,7 @@ from sanic.handlers import ErrorHandler
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import metrics
 from bot.settings import load
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,15 @@ def create_app(token: str, actions: str = "actions") -> Sanic:
     async def failure(request: Request, exc: Exception) -> HTTPResponse:
         log.error("action server failure on %s", request.path, exc_info=exc)
         return response.json({"error": "internal error"}, status=500)
+
+    metrics_token = load().metrics_token
+
+    @app.route("/metrics", methods=["GET"])
+    async def scrape(request: Request) -> HTTPResponse:
+        """Prometheus: case requests by outcome (bot/metrics.py); loopback or METRICS_TOKEN."""
+        if not metrics.allowed(request.ip, request.headers, metrics_token):
+            return response.json({"error": "forbidden"}, status=403)
+        return response.raw(metrics.render(), content_type=metrics.CONTENT_TYPE)
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:

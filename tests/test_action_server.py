@@ -160,3 +160,25 @@ def test_rasa_sends_the_token_as_a_bearer_header(endpoints: str,
     config = read_endpoint_config(str(ROOT / endpoints), "action_endpoint")
     assert config is not None and config.headers == {"Authorization": f"Bearer {TOKEN}"}
     assert "token" not in config.combine_parameters()  # not in the URL (no token in logs)
+
+
+def test_metrics_count_case_requests(action_server: dict[str, Any]) -> None:
+    """GET /metrics (Prometheus text, no token needed from loopback): an opened case moves
+    the counter; a request relayed by a proxy is refused."""
+    from tests.support.metrics import sample
+
+    url = action_server["url"]
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=30) as resp:
+            assert resp.status == 200
+            return resp.read().decode()
+
+    before = sample(scrape(), "sluta_case_requests_total", outcome="opened")
+    status, _ = call(f"{url}/webhook", escalate_call("metrics-case"),
+                     {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200
+    text = scrape()
+    assert sample(text, "sluta_case_requests_total", outcome="opened") == before + 1
+    assert "metrics-case" not in text
+    assert call(f"{url}/metrics", None, {"X-Forwarded-For": "198.51.100.4"}, "GET")[0] == 403

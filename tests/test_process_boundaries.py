@@ -51,12 +51,12 @@ def test_rasa_plugins_and_actions_import_no_other_process() -> None:
 
 def test_the_check_finds_a_crossing() -> None:
     probe = ROOT / "actions" / "_probe_crossing.py"
-    probe.write_text("def f():\n    from bot.escalation.outbox import enqueue\n")
+    probe.write_text("def f():\n    from bot.escalation.store import Store\n")
     try:
         assert crossings(["actions"]) == ["actions/_probe_crossing.py imports "
-                                          "bot.escalation.outbox",
+                                          "bot.escalation.store",
                                           "actions/_probe_crossing.py imports "
-                                          "bot.escalation.outbox.enqueue"]
+                                          "bot.escalation.store.Store"]
     finally:
         probe.unlink()
 

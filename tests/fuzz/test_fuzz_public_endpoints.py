@@ -206,11 +206,11 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at minimal cost: every failed login verifies a dummy hash."""
     from argon2 import PasswordHasher
 
-    from bot.escalation import security
+    from bot.escalation import login, security
 
     monkeypatch.setattr(security, "_hasher",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(security, "_dummy_hash", None)
+    monkeypatch.setattr(login, "_dummy_hash", None)
 
 
 @FUZZ
