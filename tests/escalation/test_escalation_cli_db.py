@@ -19,6 +19,7 @@ from bot.escalation import cli
 from bot.escalation.security import verify_password
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
+from bot.runtimes import bot_command
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -128,10 +129,7 @@ def test_python_m_bot_coach_dispatch(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
     done = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "bot",
-            "coach",
+            *bot_command("coach"),
             "create",
             "--username",
             "cli-user",

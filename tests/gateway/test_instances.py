@@ -19,7 +19,6 @@ import asyncio
 import os
 import secrets
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bot.gateway.sms import compose
 from bot.gateway.vault import SMS_PREFIX, WEB_PREFIX, normalise_number, pseudonym
 from bot.ops.runner import wait_ready
 from bot.protocol import CALLBACK_HEADER
+from bot.runtimes import bot_command
 from bot.settings import ROOT, process_env
 from tests.conftest import free_port, fresh_postgres_database
 from tests.gateway.helpers import (
@@ -97,8 +97,8 @@ async def two(vault_url: str, tmp_path: Path) -> AsyncIterator[Two]:
             port = free_port()
             log = (tmp_path / f"gateway-{name}.log").open("wb")
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "bot", "gateway", "--host", "127.0.0.1", "--port",
-                 str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+                bot_command("gateway", "--host", "127.0.0.1", "--port", str(port)), cwd=ROOT,
+                env=env, stdout=log, stderr=subprocess.STDOUT))
             urls.append(f"http://127.0.0.1:{port}")
         for proc, url, name in zip(procs, urls, "ab", strict=True):
             ready = await asyncio.to_thread(wait_ready, f"{url}/healthz", proc, 60)

@@ -238,17 +238,21 @@ def test_dev_setup_makes_env_and_var_owner_only(tmp_path: Path) -> None:
 
     from bot.settings import ROOT
 
-    for name in ("dev", "requirements.lock", "pyproject.toml", ".env.example"):
+    for name in ("dev", "requirements.lock", "requirements-services.lock", "pyproject.toml",
+                 ".env.example"):
         shutil.copy(ROOT / name, tmp_path / name)
-    # a .venv of its own that runs the real one's python and is stamped as installed: `./dev`
-    # must not reinstall the shared environment (a lock that differs from its stamp would)
-    venv_bin = tmp_path / ".venv" / "bin"
-    venv_bin.mkdir(parents=True)
-    (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{ROOT / ".venv/bin/python"}" "$@"\n')
-    os.chmod(venv_bin / "python", 0o755)
-    stamp = hashlib.sha256((ROOT / "requirements.lock").read_bytes()
-                           + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    (tmp_path / ".venv" / ".requirements.sha").write_text(stamp + "\n")
+    # both runtimes' venvs of its own, each running the real one's python and stamped as
+    # installed: `./dev` must not reinstall the shared environments (a lock that differs from
+    # its stamp would)
+    for venv, lock in ((".venv", "requirements.lock"),
+                       (".venv-svc", "requirements-services.lock")):
+        venv_bin = tmp_path / venv / "bin"
+        venv_bin.mkdir(parents=True)
+        (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{ROOT / venv / "bin/python"}" "$@"\n')
+        os.chmod(venv_bin / "python", 0o755)
+        stamp = hashlib.sha256((ROOT / lock).read_bytes()
+                               + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+        (tmp_path / venv / ".requirements.sha").write_text(stamp + "\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}  # `bot` from this checkout
     (tmp_path / "var").mkdir(mode=0o755)
     os.chmod(tmp_path / "var", 0o755)

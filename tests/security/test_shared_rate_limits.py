@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +30,7 @@ from bot.gateway.app import create_app
 from bot.protocol import CALLBACK_HEADER
 from bot.rasa_plugins.channels.rest import ValidatedRestInput
 from bot.ratelimit import RETRY_SECONDS, SharedRateLimiter
+from bot.runtimes import SERVICES, interpreter
 from bot.settings import ROOT, process_env
 from tests.conftest import free_port
 from tests.gateway.conftest import base_settings
@@ -100,7 +100,9 @@ async def test_a_second_process_spends_the_same_bucket(prefix: str) -> None:
         "    await lim.close()\n"
         "    print(json.dumps(got))\n"
         "asyncio.run(main())\n")
-    done = subprocess.run([sys.executable, "-c", script, SECRET, REDIS_URL, prefix],
+    # the other runtime's python where this runs on the Rasa runtime: the gateway (service
+    # runtime) and Rasa's channels (Rasa runtime) spend the same bucket
+    done = subprocess.run([interpreter(SERVICES), "-c", script, SECRET, REDIS_URL, prefix],
                           cwd=ROOT, env=process_env(), capture_output=True, text=True,
                           timeout=60, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [True, True]
