@@ -7,7 +7,6 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,10 +14,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.runtimes import rasa_executable
 from bot.settings import process_env
 
 ROOT = Path(__file__).resolve().parent.parent
-RASA = str(Path(sys.executable).with_name("rasa"))
+RASA = rasa_executable()
 # The benchmarks drive up to 50 simulated users from 127.0.0.1, each sending again as soon as
 # it is answered: Rasa's channel flood limits (bot/rasa_plugins/channels/rest.py, set for
 # people) would

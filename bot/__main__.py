@@ -2,11 +2,14 @@
 
 Each command lives in the module that owns its responsibility; this file only dispatches,
 importing lazily so that a quick command does not pay for loading Rasa or TensorFlow.
+Each command runs on its runtime (bot/runtimes.py): started on the other interpreter,
+`python -m bot <command>` replaces itself with the right one before doing anything.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from dotenv import load_dotenv
@@ -35,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "escalation": ("bot.escalation.cli", "serve", "run the escalation service and console"),
     "gateway": ("bot.gateway.cli", "serve", "run the web chat and SMS gateway"),
     "actions": ("bot.action_server", "main", "run the action server (needs ACTION_SERVER_TOKEN)"),
+    "deps": ("bot.ops.deps", "main", "every pinned package per runtime, its version and the "
+             "newest on PyPI"),
 }
 
 
@@ -55,5 +60,26 @@ def main(argv: list[str] | None = None) -> int:
     return int(func(argv[1:]) or 0)
 
 
+def on_its_runtime(argv: list[str]) -> None:
+    """Exec the command's runtime's python if this is the other one (same pid, same args).
+
+    Only for `python -m bot`, never inside main(): tests call main() in their own process.
+    """
+    from bot import runtimes
+
+    command = argv[0] if argv else ""
+    if command not in runtimes.COMMAND_RUNTIME:
+        return
+    want = runtimes.runtime_of(command)
+    if want.is_current():
+        return
+    try:
+        python = runtimes.interpreter(want)
+    except runtimes.MissingRuntime as exc:
+        sys.exit(f"python -m bot {command}: {exc}")
+    os.execv(python, [python, "-m", "bot", *argv])
+
+
 if __name__ == "__main__":
+    on_its_runtime(sys.argv[1:])
     sys.exit(main())

@@ -1,6 +1,10 @@
 """The action server behind a shared secret: `python -m bot actions` (issue 6).
 
-rasa-sdk 3.6 has no authentication: anyone who reaches its port could run action_escalate
+It runs on the service runtime (bot/runtimes.py: Python 3.12, rasa-sdk 3.21, Sanic 25) and
+serves Rasa 3.6 over the action server's HTTP protocol, which did not change between them
+(tests/test_action_server.py and the end-to-end tests run Rasa 3.6 against it).
+
+rasa-sdk has no authentication: anyone who reaches its port could run action_escalate
 and open coach cases for any conversation id. This builds the same Sanic app as
 `rasa run actions` (rasa_sdk.endpoint.create_app, with rasa-sdk's plugins) and adds a request
 middleware: /webhook and /actions need `Authorization: Bearer <ACTION_SERVER_TOKEN>`
@@ -25,10 +29,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sanic import Sanic, response
-from sanic.exceptions import InvalidUsage, SanicException
+from sanic.exceptions import BadRequest, SanicException
+from sanic.handlers import ErrorHandler
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import metrics
 from bot.settings import load
 
 log = logging.getLogger(__name__)
@@ -80,9 +86,16 @@ def shape_error(call: Any) -> str | None:
         return "'version' must be a string"
     if call.get("domain") is not None and not isinstance(call["domain"], dict):
         return "'domain' must be an object"
-    if not call.get("next_action"):
-        return None  # rasa-sdk answers an empty call without reading the tracker
     tracker = call.get("tracker")
+    # rasa-sdk 3.21 reads tracker.latest_message for its tracing span after every call, even
+    # one without an action: both must be objects when they are there (Rasa always sends them)
+    if "tracker" in call and not isinstance(tracker, dict):
+        return "'tracker' must be an object"
+    if (isinstance(tracker, dict) and "latest_message" in tracker
+            and not isinstance(tracker["latest_message"], dict)):
+        return "'tracker.latest_message' must be an object"
+    if not call.get("next_action"):
+        return None  # rasa-sdk answers an empty call without running an action
     if not isinstance(tracker, dict) or not isinstance(tracker.get("sender_id"), str):
         return "'tracker' must be an object with a string 'sender_id'"
     events = tracker.get("events", [])
@@ -110,17 +123,23 @@ def create_app(token: str, actions: str = "actions") -> Sanic:
     rasa-sdk names its app "rasa_sdk": one per process (tests set Sanic.test_mode).
     """
     from rasa_sdk import endpoint
+    from rasa_sdk.executor import ActionExecutor
     from rasa_sdk.plugin import plugin_manager
 
     if not token:
         raise MissingToken("the action server needs a token")
-    app = endpoint.create_app(actions)
+    executor = ActionExecutor()
+    executor.register_package(actions)
+    app = endpoint.create_app(executor)
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
 
     # rasa-sdk's catch-all handler turns every error, even a 404 for an unknown path, into a
-    # 500 that echoes the request body (a tracker holds the user's messages): keep the HTTP
-    # status of Sanic's own errors, and answer real failures without the body
+    # 500 that echoes the request body (a tracker holds the user's messages). Sanic refuses a
+    # second handler for the same exception, so the app gets a fresh error handler without
+    # it: keep the HTTP status of Sanic's own errors, answer real failures without the body
+    app.error_handler = ErrorHandler()
+
     @app.exception(SanicException)
     async def http_error(request: Request, exc: SanicException) -> HTTPResponse:
         return response.json({"error": str(exc)}, status=getattr(exc, "status_code", 400))
@@ -129,6 +148,15 @@ def create_app(token: str, actions: str = "actions") -> Sanic:
     async def failure(request: Request, exc: Exception) -> HTTPResponse:
         log.error("action server failure on %s", request.path, exc_info=exc)
         return response.json({"error": "internal error"}, status=500)
+
+    metrics_token = load().metrics_token
+
+    @app.route("/metrics", methods=["GET"])
+    async def scrape(request: Request) -> HTTPResponse:
+        """Prometheus: case requests by outcome (bot/metrics.py); loopback or METRICS_TOKEN."""
+        if not metrics.allowed(request.ip, request.headers, metrics_token):
+            return response.json({"error": "forbidden"}, status=403)
+        return response.raw(metrics.render(), content_type=metrics.CONTENT_TYPE)
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
@@ -142,7 +170,7 @@ def create_app(token: str, actions: str = "actions") -> Sanic:
             return None
         try:
             call = _action_call(request)
-        except (InvalidUsage, ValueError, zlib.error):
+        except (BadRequest, ValueError, zlib.error):
             return response.json({"error": "body is not valid JSON"}, status=400)
         problem = shape_error(call)
         if problem is not None:
@@ -201,7 +229,6 @@ def main(argv: list[str]) -> int:
     app = create_app(token, args.actions)
     log.info("action server on http://%s:%d (token required for /webhook)", args.host,
              args.port)
-    from rasa_sdk.utils import number_of_sanic_workers
-
-    app.run(args.host, args.port, workers=number_of_sanic_workers(), access_log=False)
+    # one process: Sanic's worker manager would fork a second one that holds the same app
+    app.run(args.host, args.port, single_process=True, access_log=False, motd=False)
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 
-from bot import content, protocol, safety_actions
+from bot import content, metrics, protocol, safety_actions
 from bot.clients.escalation import (
     CaseRefused,
     EscalationClient,
@@ -185,10 +185,12 @@ async def escalate(tracker: Tracker, client: EscalationClient | None = None,
         result = await client.open_case(payload)
     except CaseRefused as exc:
         log.warning("case refused by the escalation service: %s", exc)
+        metrics.CASE_REQUESTS.labels("refused").inc()
         return Outcome([content.text("utter_coach_unavailable", lang,
                                      hours=current_hours_text(lang))], [])
     except EscalationUnavailable as exc:
         log.warning("escalation service unavailable, request queued: %s", exc)
+        metrics.CASE_REQUESTS.labels("queued").inc()
         try:
             (queue or PendingCases()).put(payload)
         except Exception:  # the user still gets the numbers below
@@ -197,6 +199,7 @@ async def escalate(tracker: Tracker, client: EscalationClient | None = None,
     finally:
         if own:
             await client.close()
+    metrics.CASE_REQUESTS.labels("opened").inc()
     if result.get("accepting"):
         wait = result.get("estimated_wait_seconds") or 60
         minutes = max(1, round(wait / 60))

@@ -19,7 +19,7 @@ configured to save snapshots (RDB or AOF) would write it to its own files, so th
 here should run without persistence (nothing the project keeps there needs it).
 
 `reserve` answers None when it cannot know (no REDIS_URL, Redis down, or no link for that
-pseudonym, e.g. a request that waited in the outbox): the service then applies only its limit
+pseudonym, e.g. a request that waited in the retry queue): the service then applies only its limit
 on open cases per daily pseudonym, which resets at midnight UTC. After a Redis error the
 window leaves Redis alone for RETRY_SECONDS, so an outage costs no message more than one
 short timeout.

@@ -189,7 +189,9 @@ def _condition(**slots: str) -> list[dict[str, str]]:
 def _did_you_mean(content: Content, spec: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """One variation per number of guesses: the guesses' buttons come from the `dym_*` slots
     that bot.rasa_plugins.nlu.did_you_mean fills, then the spec's own buttons."""
-    from bot.rasa_plugins.nlu.did_you_mean import COUNT_ENTITY, MAX_CHOICES, slot_names
+    from bot.protocol import DID_YOU_MEAN_COUNT_ENTITY as COUNT_ENTITY
+    from bot.protocol import DID_YOU_MEAN_MAX_CHOICES as MAX_CHOICES
+    from bot.protocol import did_you_mean_slot_names as slot_names
 
     variations = []
     for count in range(1, MAX_CHOICES + 1):
@@ -214,7 +216,7 @@ def domain_responses(content: Content) -> dict[str, list[dict[str, Any]]]:
     buttons; its plain English variation is then conditioned on there being no guesses as
     well (Rasa picks at random among matching conditions, not the most specific one).
     """
-    from bot.rasa_plugins.nlu.did_you_mean import COUNT_ENTITY
+    from bot.protocol import DID_YOU_MEAN_COUNT_ENTITY as COUNT_ENTITY
 
     rendered: dict[str, list[dict[str, Any]]] = {}
     for name, response in content.responses.items():

@@ -1,9 +1,10 @@
 """Coach opening hours per weekday (Europe/Stockholm) and Swedish public holidays.
 
-Holidays are computed (fixed dates plus Easter-based ones). The `holidays` package (0.107,
-Sweden with the "public" and "de_facto" categories, Sundays excluded) gives the same days for
-2005-2100 (tests/escalation/test_escalation_hours.py checks this wherever it is installed); it
-is not a dependency yet because adding it changes the environment every process shares.
+Holidays are computed (fixed dates plus Easter-based ones), not taken from the `holidays`
+package: the version pinned here (0.86, the newest that accepts Rasa 3.6's python-dateutil<2.9)
+has no category that is exactly "public holidays plus the closed eves" (its optional days add
+Påskafton, Valborg and half days the programme stays open on). It gives the same days, which
+tests/escalation/test_escalation_hours.py checks for 2005-2100.
 """
 
 from __future__ import annotations

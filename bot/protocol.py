@@ -72,3 +72,15 @@ def ends_handoff(metadata: object) -> bool:
 
 def is_coach(metadata: object) -> bool:
     return isinstance(metadata, dict) and bool(metadata.get(COACH_KEY))
+
+
+# "Menade du ...?": the NLU component (bot/rasa_plugins/nlu/did_you_mean.py) fills one entity
+# and slot triple per guess and a count; the domain's response variations
+# (bot/content.py) read them. Here so that building the domain needs no Rasa import.
+DID_YOU_MEAN_MAX_CHOICES = 3
+DID_YOU_MEAN_COUNT_ENTITY = "dym_count"
+
+
+def did_you_mean_slot_names(k: int) -> tuple[str, str, str]:
+    """Entity (and slot) names of choice k: intent, Swedish title, English title."""
+    return f"dym_intent_{k}", f"dym_sv_{k}", f"dym_en_{k}"

@@ -181,6 +181,7 @@ class Settings:
     elks_api_url: str = "https://api.46elks.com/a1"
     # operations
     retention_days: int = 30
+    metrics_token: str = ""  # who may read /metrics; "" = loopback/private peers, no proxy
     modelops_live_file: str = ""  # "" = models/live.json
     database_server_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432"
     prod_database: str = "sluta_skjut"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite (called by `./dev test` and by .ci/run after ./dev set up the venv).
+# The whole test suite (called by `./dev test` and by .ci/run after ./dev set up both venvs).
 # Starts PostgreSQL and Redis when they are down, so the tests that claim to cover them
-# talk to the real servers.
+# talk to the real servers. pytest runs twice, once per runtime (bot/runtimes.py): the service
+# runtime (.venv-svc) runs every test that needs no Rasa in the test process, the Rasa runtime
+# (.venv) the rest; tests/support/runtime_split.py decides, each run collects only its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
+PY=.venv-svc/bin/python
+RASA_PY=.venv/bin/python
 # no usage reports from any Rasa process of the tests (also set by ./dev and tests/conftest.py)
 export RASA_TELEMETRY_ENABLED=false
 
@@ -51,7 +54,7 @@ ensure_chromium
 ensure_axe
 
 echo "== ruff"
-.venv/bin/ruff check .
+.venv-svc/bin/ruff check .
 echo "== content file and domain in sync"
 $PY -m bot content check
 echo "== rasa data validate"
@@ -60,4 +63,10 @@ echo "rasa data validate: clean"
 echo "== pytest"
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgresql+psycopg2://postgres@127.0.0.1:5432/test}
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
-exec $PY -m pytest "$@"
+# exit code 5 = nothing collected (e.g. a path with only the other runtime's tests)
+status=0
+echo "-- service runtime (.venv-svc, $($PY -c 'import platform; print("Python", platform.python_version())'))"
+$PY -m pytest "$@" || { rc=$?; [ "$rc" = 5 ] || status=$rc; }
+echo "-- Rasa runtime (.venv, $($RASA_PY -c 'import platform; print("Python", platform.python_version())'))"
+$RASA_PY -m pytest "$@" || { rc=$?; [ "$rc" = 5 ] || status=$rc; }
+exit $status

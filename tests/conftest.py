@@ -7,10 +7,10 @@ fingerprint of its inputs), so tests that say they cover Rasa run the real assis
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,11 +23,45 @@ from typing import Any
 import pytest
 
 from bot.settings import NO_TELEMETRY, process_env
+from tests.support.runtime_split import item_needs_rasa, module_needs_rasa
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.update(NO_TELEMETRY)  # Rasa loaded in the test process reports nothing either
+
+
+# which runtime runs which test (tests/support/runtime_split.py): scripts/test.sh runs pytest
+# on the service runtime and on the Rasa runtime, each collects only its own tests;
+# TEST_RUNTIME=any runs whatever this interpreter can (e.g. everything on the Rasa runtime)
+ON_RASA_RUNTIME = importlib.util.find_spec("rasa") is not None
+SPLIT = os.environ.get("TEST_RUNTIME", "split") != "any"
+
+
+class OtherRuntime(pytest.File):
+    """A test module that imports Rasa, seen from the service runtime: nothing to collect."""
+
+    def collect(self) -> list[pytest.Item]:
+        return []
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
+    """On the service runtime a module that imports Rasa at the top is not even imported
+    (also when named on the command line)."""
+    if not ON_RASA_RUNTIME and module_needs_rasa(module_path):
+        return OtherRuntime.from_parent(parent, path=module_path)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests of this runtime: Rasa in-process on the Rasa runtime, the rest on the
+    service runtime."""
+    if not SPLIT:
+        return
+    keep = [item for item in items if item_needs_rasa(item) == ON_RASA_RUNTIME]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
 
 def free_port() -> int:
@@ -140,11 +174,12 @@ def rasa_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     port = free_port()
     token = f"test-token-{uuid.uuid4().hex[:8]}"
     log = (workdir / "rasa.log").open("wb")
-    rasa = str(Path(sys.executable).with_name("rasa"))
+    from bot.runtimes import rasa_executable
+
     proc = subprocess.Popen(
-        [rasa, "run", "--enable-api", f"--auth-token={token}", "--model", str(trained_model),
-         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-         "-i", "127.0.0.1", "-p", str(port)],
+        [rasa_executable(), "run", "--enable-api", f"--auth-token={token}", "--model",
+         str(trained_model), "--endpoints", str(endpoints), "--credentials",
+         str(ROOT / "credentials.yml"), "-i", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         # the default limit per conversation; every test talks from 127.0.0.1, so the
         # address limit is out of the way (tests/test_channel_limits.py covers it)

@@ -18,7 +18,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
-from tests.conftest import free_port
+from tests.support.sanic_server import serve_sanic
 
 
 @dataclass
@@ -37,25 +37,6 @@ class Served:
     url: str
     agent: EchoAgent
     app: Any
-
-
-@asynccontextmanager
-async def serve_sanic(app: Sanic) -> AsyncIterator[str]:
-    """A Sanic app on 127.0.0.1:<free port> in this event loop, its listeners run; the URL."""
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
-                                     access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
 
 
 @asynccontextmanager

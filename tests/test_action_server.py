@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -23,6 +22,7 @@ from typing import Any, ClassVar
 import pytest
 
 from bot.ops.runner import wait_ready
+from bot.runtimes import bot_command
 from tests.conftest import ROOT, free_port
 
 TOKEN = "test-action-server-token-0123456789"
@@ -58,7 +58,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
            "ESCALATION_INTERNAL_TOKEN": "test-internal", "APP_ENV": "development",
            "DATABASE_URL": f"sqlite:///{workdir}/app.db"}
     log = (workdir / "actions.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "actions", "-p", str(port)], cwd=ROOT,
+    proc = subprocess.Popen([*bot_command("actions"), "-p", str(port)], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -124,7 +124,11 @@ def test_a_malformed_call_with_the_token_gets_a_4xx(action_server: dict[str, Any
     auth = {"Authorization": f"Bearer {TOKEN}"}
     for body in (b"not json", b"[]", b'{"next_action": 5}', b'{"next_action": "action_escalate"}',
                  b'{"next_action": "action_escalate", "tracker": {"sender_id": "a", '
-                 b'"events": [1]}}', b'{"next_action": "nope", "tracker": {"sender_id": "a"}}'):
+                 b'"events": [1]}}', b'{"next_action": "nope", "tracker": {"sender_id": "a"}}',
+                 # rasa-sdk 3.21's tracing reads these even for a call without an action
+                 b'{"tracker": null}', b'{"tracker": {"latest_message": null}}',
+                 b'{"next_action": "action_escalate", "tracker": {"sender_id": "a", '
+                 b'"latest_message": null}}'):
         status, answer = call(f"{action_server['url']}/webhook", body, auth)
         assert 400 <= status < 500, (body, status, answer)
         assert "request_body" not in (answer or {})  # rasa-sdk echoed trackers in errors
@@ -137,7 +141,7 @@ def test_a_malformed_call_with_the_token_gets_a_4xx(action_server: dict[str, Any
     ({"ACTION_SERVER_TOKEN": "short", "APP_ENV": "production"}, "shorter than 24"),
 ])
 def test_it_refuses_to_start_without_a_usable_secret(env: dict[str, str], message: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "actions", "-p", str(free_port())],
+    result = subprocess.run([*bot_command("actions"), "-p", str(free_port())],
                             cwd=ROOT, env={**os.environ, "APP_ENV": "development", **env},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -156,3 +160,25 @@ def test_rasa_sends_the_token_as_a_bearer_header(endpoints: str,
     config = read_endpoint_config(str(ROOT / endpoints), "action_endpoint")
     assert config is not None and config.headers == {"Authorization": f"Bearer {TOKEN}"}
     assert "token" not in config.combine_parameters()  # not in the URL (no token in logs)
+
+
+def test_metrics_count_case_requests(action_server: dict[str, Any]) -> None:
+    """GET /metrics (Prometheus text, no token needed from loopback): an opened case moves
+    the counter; a request relayed by a proxy is refused."""
+    from tests.support.metrics import sample
+
+    url = action_server["url"]
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=30) as resp:
+            assert resp.status == 200
+            return resp.read().decode()
+
+    before = sample(scrape(), "sluta_case_requests_total", outcome="opened")
+    status, _ = call(f"{url}/webhook", escalate_call("metrics-case"),
+                     {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200
+    text = scrape()
+    assert sample(text, "sluta_case_requests_total", outcome="opened") == before + 1
+    assert "metrics-case" not in text
+    assert call(f"{url}/metrics", None, {"X-Forwarded-For": "198.51.100.4"}, "GET")[0] == 403

@@ -150,4 +150,4 @@ async def test_service_down_gives_numbers_now_and_the_case_appears_when_it_is_ba
     assert case is not None and case.priority == 1
     assert PendingCases().entries() == []
     # the coach reads that the user was told the request was saved
-    assert texts.FROM_OUTBOX in [e.text for e in await store.run(store.events, case.id)]
+    assert texts.FROM_RETRY_QUEUE in [e.text for e in await store.run(store.events, case.id)]

@@ -111,3 +111,24 @@ def test_a_flooding_conversation_gets_429_and_nothing_more_reaches_rasa(
                            "type_name = 'user'", (sender,)).fetchone()[0]
     assert users == accepted  # refused messages never reached the tracker
     assert say(rasa_server, uuid.uuid4().hex, "hej")  # other conversations go on
+
+
+def test_metrics_of_the_real_server_move_with_a_message(rasa_server: dict) -> None:
+    """`rasa run` mounts /metrics from credentials.yml (bot/rasa_plugins/channels/metrics.py):
+    a message moves the REST channel's counter and latency; the model is named."""
+    from tests.support.metrics import label_values, sample
+
+    def scrape() -> str:
+        with urllib.request.urlopen(rasa_server["url"] + "/metrics", timeout=30) as resp:
+            assert resp.status == 200
+            return resp.read().decode()
+
+    before = scrape()
+    sender = uuid.uuid4().hex
+    say(rasa_server, sender, "hej")
+    after = scrape()
+    for name in ("sluta_messages_total", "sluta_message_seconds_count"):
+        assert sample(after, name, channel="rest") == sample(before, name, channel="rest") + 1
+    models = [line for line in after.splitlines() if line.startswith("sluta_model_info{")]
+    assert len(models) == 1 and 'model="model-' in models[0] and models[0].endswith(" 1.0")
+    assert sender not in label_values(after)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from bot.runtimes import rasa_executable
 from bot.settings import process_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.model
 
 
 def test_every_flow_in_the_test_stories_is_predicted(trained_model: Path, tmp_path: Path) -> None:
-    rasa = str(Path(sys.executable).with_name("rasa"))
+    rasa = rasa_executable()
     result = subprocess.run(
         [rasa, "test", "core", "--model", str(trained_model), "--stories",
          str(ROOT / "tests" / "stories"), "--out", str(tmp_path), "--fail-on-prediction-errors",

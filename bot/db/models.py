@@ -146,22 +146,6 @@ class CannedReply(Base):
     )
 
 
-class CaseRequestOutbox(Base):
-    """A POST /internal/cases body that could not be delivered (service down).
-
-    Written by the Rasa action server (`bot.escalation.outbox.enqueue`), drained by the
-    service's sweeper, which opens the case exactly as the endpoint would and deletes the row.
-    """
-
-    __tablename__ = "case_request_outbox"
-
-    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
-    payload: Mapped[dict[str, Any]] = Column(JSON, nullable=False)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
-    attempts: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
-    last_error: Mapped[str | None] = Column(Text, nullable=True)
-
-
 REVIEW_SOURCES = ("low_confidence", "fallback", "rephrase", "flagged")
 REVIEW_STATUSES = ("open", "assigned", "new_intent", "dismissed")
 

@@ -6,10 +6,10 @@ Contract with the Rasa side: /work/briefs/escalation.md (HTTP only, no shared gl
     python -m bot escalation                                   # service + console on ESCALATION_URL
 
 Modules: `app` (create_app factory, middlewares), `routes` (every route), `internal_api`
-(Bearer-protected API for Rasa), `console` (pages, coach API, WebSockets), `service` (case
-actions), `store` (database), `sweeper` (drains the outbox; one notice when nobody claims in
-time), `outbox` (case requests queued by the action server while the service was down),
-`hours` (opening hours and Swedish holidays), `texts` (what coaches see; every
-user-facing text is in data/content/content.yml, read with `bot.content.text`), `security`,
-`settings`. Nothing runs at import.
+(Bearer-protected API for Rasa and the gateway), `console` (pages, coach API, WebSockets),
+`service` (case actions, `CaseService`), `store` (database), `sweeper` (one notice when nobody
+claims in time), `login` (one login attempt: throttle and password check), `security`
+(password hashes, session cookies, CSRF, headers), `texts` (what coaches see; every user-facing
+text is in data/content/content.yml), `settings`, `review/` (the maintainers' inbox and the
+statistics; `review/stats_store` holds their SQL). Nothing runs at import.
 """

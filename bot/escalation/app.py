@@ -16,14 +16,15 @@ from bot.clients.rasa import RasaClient
 from bot.db.engine import make_engine, upgrade_database
 from bot.db.models import utcnow
 from bot.escalation import keys, security
+from bot.escalation import metrics as escalation_metrics
 from bot.escalation.common import ApiError, CoachInfo, DomainError, is_api_path, status_of
 from bot.escalation.hub import Hub
+from bot.escalation.login import LoginThrottle
 from bot.escalation.routes import setup_routes
 from bot.escalation.service import CaseService
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
 from bot.escalation.sweeper import sweeper_ctx
-from bot.escalation.throttle import LoginThrottle
 from bot.protocol import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,7 @@ def create_app(
     app.cleanup_ctx.append(_resources_ctx)
     app.cleanup_ctx.append(sweeper_ctx)
     setup_routes(app)
+    escalation_metrics.setup(app)
     return app
 
 

@@ -29,8 +29,8 @@ from bot.escalation.common import (
     text_ok,
 )
 from bot.escalation.hub import CLOSE_FORBIDDEN, FINISHED, Ending, Guard
+from bot.escalation.login import DEVICE_COOKIE, DEVICE_MAX_AGE
 from bot.escalation.store import NotFound
-from bot.escalation.throttle import DEVICE_COOKIE, DEVICE_MAX_AGE
 from bot.ratelimit import client_address
 
 log = logging.getLogger(__name__)
@@ -108,11 +108,8 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    """POST /login (form). The CSRF middleware has already checked the double-submit token.
-
-    Throttled per account and per client address (bot/escalation/throttle.py): a browser
-    where this coach logged in before is not kept out by someone else's wrong guesses.
-    """
+    """POST /login (form). The CSRF middleware has already checked the double-submit token;
+    what the attempt comes to (delayed, wrong, right) is decided in bot/escalation/login.py."""
     form = await request.post()
     username = str(form.get("username", "")).strip()[:64]
     if not text_ok(username):
@@ -120,8 +117,6 @@ async def login(request: web.Request) -> web.Response:
     password = str(form.get("password", ""))[:1024]
     next_url = _safe_next(str(form.get("next", "")))
     app, store, settings = request.app, request.app[keys.STORE], request.app[keys.SETTINGS]
-    throttle = app[keys.THROTTLE]
-    address = client_address(request.remote, request.headers)
 
     def fail(message: str, status: int) -> web.Response:
         token = security.new_token()
@@ -133,24 +128,18 @@ async def login(request: web.Request) -> web.Response:
         )
         return resp
 
-    coach = await store.run(store.coach_by_username, username) if username else None
-    device = throttle.device_of(request.cookies.get(DEVICE_COOKIE),
-                                coach.id if coach is not None else None)
-    wait = await throttle.wait_seconds(address, username, device)
-    if wait:
+    account = await store.run(store.coach_by_username, username) if username else None
+    result = await app[keys.THROTTLE].attempt(
+        client_address(request.remote, request.headers), username, password, account,
+        request.cookies.get(DEVICE_COOKIE))
+    if result.wait:
         resp = fail("För många misslyckade försök. Vänta "
-                    f"{wait} sekunder och försök igen.", 429)
-        resp.headers["Retry-After"] = str(wait)
+                    f"{result.wait} sekunder och försök igen.", 429)
+        resp.headers["Retry-After"] = str(result.wait)
         return resp
-    if coach is None or not coach.active:
-        await asyncio.to_thread(security.dummy_verify, password)
-        ok = False
-    else:
-        ok = await asyncio.to_thread(security.verify_password, coach.password_hash, password)
-    if not ok or coach is None:
-        await throttle.failed(address, username, device)
+    coach = result.coach
+    if coach is None:
         return fail("Fel användarnamn eller lösenord.", 401)
-    await throttle.succeeded(username, device)
     token, csrf = security.new_token(), security.new_token()
     await store.run(
         store.create_session,
@@ -167,8 +156,8 @@ async def login(request: web.Request) -> web.Response:
         secure=settings.cookie_secure,
         max_age=settings.session_max_age_seconds,
     )
-    if device is None:  # remember this browser: its coach is not delayed by others' guesses
-        security.set_cookie(resp, DEVICE_COOKIE, throttle.new_device_cookie(coach.id),
+    if result.device_cookie:  # remember this browser: its coach is not delayed by others' guesses
+        security.set_cookie(resp, DEVICE_COOKIE, result.device_cookie,
                             secure=settings.cookie_secure, max_age=DEVICE_MAX_AGE)
     resp.del_cookie(security.LOGIN_CSRF_COOKIE, path="/")
     await app[keys.HUB].queue_changed()

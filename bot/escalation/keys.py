@@ -16,9 +16,9 @@ from bot.clients.rasa import RasaClient
 from bot.escalation.hub import Hub
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
-from bot.escalation.throttle import LoginThrottle
 
 if TYPE_CHECKING:
+    from bot.escalation.login import LoginThrottle  # it imports security, which reads keys
     from bot.escalation.service import CaseService
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -29,6 +29,6 @@ GATEWAY = web.AppKey("gateway", GatewayLink)
 TEMPLATES = web.AppKey("templates", Environment)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 SWEEP_WAKE = web.AppKey("sweep_wake", asyncio.Event)
-THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
 CASES: web.AppKey[CaseService] = web.AppKey("cases")  # set once the store is open
 CASE_WINDOW = web.AppKey("case_window", ClientCaseWindow)

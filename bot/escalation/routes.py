@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.escalation import console, internal_api
+from bot.escalation import console, internal_api, metrics
 from bot.escalation.review import web as review_web
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -62,6 +62,7 @@ def setup_routes(app: web.Application) -> None:
             web.get("/ws/queue", console.ws_queue),
             web.get("/ws/cases/{case_id}", console.ws_case),
             web.get("/healthz", console.healthz),
+            web.get("/metrics", metrics.scrape),  # Prometheus (loopback or METRICS_TOKEN)
             web.get("/favicon.ico", console.favicon),
             web.static("/static", STATIC_DIR, append_version=True),
         ]

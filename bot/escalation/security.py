@@ -57,18 +57,6 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# a valid hash of a random password: verifying against it costs as much as a real check, so a
-# wrong username takes as long as a wrong password (no username probing by timing)
-_dummy_hash: str | None = None
-
-
-def dummy_verify(password: str) -> None:
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = hash_password(secrets.token_urlsafe(16))
-    verify_password(_dummy_hash, password)
-
-
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 

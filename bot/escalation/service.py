@@ -80,7 +80,7 @@ def _ensure_open(case: Case) -> None:
 
 @dataclass(frozen=True)
 class CaseRequest:
-    """A validated POST /internal/cases body (or a drained outbox payload)."""
+    """A validated POST /internal/cases body."""
 
     conversation_id: str
     channel: str
@@ -142,8 +142,9 @@ class CaseService:
         return online, self.open_now()
 
     async def open_case(self, req: CaseRequest, *, queued: bool = False) -> CaseOpened:
-        """Open (or return) the conversation's case, as POST /internal/cases and the outbox do;
-        `queued`: the request waited while the service was down (the coach is told).
+        """Open (or return) the conversation's case, as POST /internal/cases does;
+        `queued`: the request waited in the caller's retry queue while the service was down
+        (the coach is told).
 
         Not accepting (out of hours or no coach online): the Rasa action tells the user at once
         (utter_coach_unavailable), so a new case is marked notified and the sweeper stays quiet.
@@ -192,7 +193,7 @@ class CaseService:
             ahead = await store.run(store.queue_position, result.case)
             estimate = math.ceil((ahead + 1) * settings.average_handling_seconds / online)
         if result.created:
-            notes = ([texts.FROM_OUTBOX] if queued else []) + (
+            notes = ([texts.FROM_RETRY_QUEUE] if queued else []) + (
                 [] if accepting else [texts.USER_TOLD_UNAVAILABLE]
             )
             for note in notes:

@@ -64,6 +64,7 @@ class Settings:
     stats_days: int = _D.stats_days
     # several instances (issue 6): Redis carries live fan-out and login throttling
     redis_url: str = ""  # "" = one process: in-process hub, in-memory throttle
+    metrics_token: str = _D.metrics_token  # who may read /metrics (bot/metrics.py)
     redis_prefix: str = _D.redis_prefix
     app_env: str = _D.app_env
 
@@ -119,6 +120,7 @@ class Settings:
             stats_days=s.stats_days,
             rasa_timeout_seconds=s.escalation_rasa_timeout_seconds,
             redis_url=s.redis_url,
+            metrics_token=s.metrics_token,
             redis_prefix=s.redis_prefix,
             app_env=s.app_env.lower(),
         )

@@ -25,7 +25,6 @@ from bot.db.models import (
     CannedReply,
     Case,
     CaseEvent,
-    CaseRequestOutbox,
     Coach,
     CoachSession,
     utcnow,
@@ -444,6 +443,16 @@ class Store:
                 ).scalars()
             )
 
+    def open_case_stats(self) -> list[tuple[int, str, int, datetime | None]]:
+        """(priority, status, how many, oldest created_at) of the open cases, for /metrics."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Case.priority, Case.status, func.count(Case.id), func.min(Case.created_at))
+                .where(Case.status.in_(OPEN_STATUSES))
+                .group_by(Case.priority, Case.status)
+            ).all()
+        return [(int(p), str(st), int(n), oldest) for p, st, n, oldest in rows]
+
     def claimed_cases(self, coach_id: int | None) -> list[Case]:
         """Claimed cases of one coach (None: of everybody, for admins)."""
         stmt = select(Case).where(Case.status == "claimed")
@@ -567,29 +576,6 @@ class Store:
         """Sending failed: allow the sweeper to try again later."""
         with self.sessions.begin() as s:
             s.execute(update(Case).where(Case.id == case_id).values(unavailable_notified_at=None))
-
-    # ---- outbox (case requests queued while the service was down) ------------------------
-
-    def outbox_pending(self, limit: int = 100) -> list[CaseRequestOutbox]:
-        with self.sessions() as s:
-            return list(
-                s.execute(
-                    select(CaseRequestOutbox).order_by(CaseRequestOutbox.id).limit(limit)
-                ).scalars()
-            )
-
-    def outbox_delete(self, entry_id: int) -> None:
-        with self.sessions.begin() as s:
-            s.execute(delete(CaseRequestOutbox).where(CaseRequestOutbox.id == entry_id))
-
-    def outbox_failed(self, entry_id: int, error: str) -> None:
-        """Keep the entry for the next pass, counting the attempt."""
-        with self.sessions.begin() as s:
-            s.execute(
-                update(CaseRequestOutbox)
-                .where(CaseRequestOutbox.id == entry_id)
-                .values(attempts=CaseRequestOutbox.attempts + 1, last_error=error[:1000])
-            )
 
     # ---- canned replies ------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Background task: drain the outbox, and tell waiting users once when nobody claimed in time.
+"""Background task: tell waiting users once when nobody claimed their case in time.
 
 A case opened while the service was accepting (coaches online, within hours) and not claimed
 within the claim timeout gets ONE notice (utter_coach_timeout from the content file: 24/7
@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.clients.rasa import RasaError, delivery_channel
 from bot.db.models import utcnow
-from bot.escalation import keys, outbox, texts
+from bot.escalation import keys, texts
 from bot.escalation.common import event_json
 from bot.escalation.service import user_text
 
@@ -68,14 +68,10 @@ async def sweep_once(app: web.Application) -> int:
 async def _loop(app: web.Application) -> None:
     wake = app[keys.SWEEP_WAKE]
     interval = app[keys.SETTINGS].sweep_interval_seconds
-    while True:  # first pass at once: requests queued while the service was down
-        try:
-            await outbox.drain_once(app)
-        except Exception:  # keep going whatever happens: a dead sweeper loses users
-            log.exception("outbox drain failed")
+    while True:  # first pass at once: cases that waited while the service was down
         try:
             await sweep_once(app)
-        except Exception:
+        except Exception:  # keep going whatever happens: a dead sweeper loses users
             log.exception("sweep failed")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=interval)

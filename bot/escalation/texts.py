@@ -16,8 +16,8 @@ USER_TOLD_TIMEOUT = (
     "Ingen coach tog ärendet i tid. Användaren har fått besked om det, med stödnummer "
     "dygnet runt. Ärendet är kvar i kön."
 )
-# the case came from the outbox: the service was down when the user asked
-FROM_OUTBOX = (
+# the request waited in the caller's retry queue: the service was down when the user asked
+FROM_RETRY_QUEUE = (
     "Ärendet köades medan tjänsten var nere och har öppnats nu. Användaren fick då besked "
     "om att förfrågan är sparad, med stödnummer."
 )

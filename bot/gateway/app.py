@@ -20,7 +20,7 @@ from bot.gateway.routes import setup_routes
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
 from bot.gateway.vault import Vault, make_vault_engine
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import SharedRateLimiter
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -74,7 +74,9 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
                                 timeout_seconds=settings.rasa_timeout_seconds)
     app[keys.HUB] = WebHub()
     app[keys.COACH] = CoachTracker()
-    app[keys.LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_address)
+    app[keys.LIMITER] = SharedRateLimiter(
+        settings.rate_conversation, settings.rate_address, scope="gateway",
+        secret=settings.secret, redis_url=settings.redis_url, prefix=settings.redis_prefix)
     app[keys.VAULT] = Vault(make_vault_engine(settings.vault_url), settings.fernet_key,
                             settings.sms_number_ttl_seconds)
     app[keys.PRESENCE] = PresenceReporter(settings.escalation_url, settings.callback_token)
@@ -122,4 +124,5 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[keys.HUB].close_all()
     await http.close()
     await app[keys.RASA].close()
+    await app[keys.LIMITER].close()
     app[keys.VAULT].engine.dispose()

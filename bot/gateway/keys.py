@@ -12,13 +12,13 @@ from bot.gateway.presence import PresenceReporter
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
 from bot.gateway.vault import Vault
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import SharedRateLimiter
 
 SETTINGS = web.AppKey("settings", GatewaySettings)
 RASA = web.AppKey("rasa", RasaClient)
 HUB = web.AppKey("hub", WebHub)
 COACH = web.AppKey("coach", CoachTracker)
-LIMITER = web.AppKey("limiter", RateLimiter)
+LIMITER = web.AppKey("limiter", SharedRateLimiter)
 VAULT = web.AppKey("vault", Vault)
 SMS = web.AppKey("sms", SmsOutbox)
 PRESENCE = web.AppKey("presence", PresenceReporter)

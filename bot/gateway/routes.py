@@ -6,13 +6,22 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.gateway import callback, coach_link, elks46, twilio, webchat
+from bot import metrics
+from bot.gateway import callback, coach_link, elks46, keys, twilio, webchat
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+async def scrape(request: web.Request) -> web.Response:
+    """Prometheus: this instance's counters (bot/metrics.py), loopback or METRICS_TOKEN."""
+    if not metrics.allowed(request.remote, request.headers,
+                           request.app[keys.SETTINGS].metrics_token):
+        return web.json_response({"error": "forbidden"}, status=403)
+    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 def setup_routes(app: web.Application) -> None:
@@ -32,4 +41,5 @@ def setup_routes(app: web.Application) -> None:
         web.post("/sms/46elks/{secret}", elks46.webhook),
         web.post(elks46.delivery_path("{secret}"), elks46.delivery),
         web.get("/healthz", healthz),
+        web.get("/metrics", scrape),
     ])

@@ -66,6 +66,10 @@ class GatewaySettings:
     client_max_size: int = 64 * 1024
     rate_conversation: tuple[int, float] = (12, 60.0)
     rate_address: tuple[int, float] = (120, 60.0)
+    # rate-limit buckets shared by every gateway instance ("" = this process's buckets only)
+    redis_url: str = ""
+    redis_prefix: str = _D.redis_prefix
+    metrics_token: str = _D.metrics_token  # who may read /metrics (bot/metrics.py)
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
     production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
@@ -104,6 +108,9 @@ class GatewaySettings:
             sms_max_chars=s.gateway_sms_max_chars,
             rate_conversation=_rate(s.gateway_rate_conversation or None, cls.rate_conversation),
             rate_address=_rate(s.gateway_rate_address or None, cls.rate_address),
+            redis_url=s.redis_url,
+            redis_prefix=s.redis_prefix,
+            metrics_token=s.metrics_token,
             twilio=twilio,
             elks=elks,
             production=s.production,

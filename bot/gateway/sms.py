@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl, quote
 import aiohttp
 from aiohttp import web
 
-from bot import language, protocol
+from bot import language, metrics, protocol
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
@@ -32,7 +33,7 @@ from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
 from bot.protocol import CALLBACK_HEADER
-from bot.ratelimit import RateLimiter, TokenBuckets
+from bot.ratelimit import SharedRateLimiter, TokenBuckets
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +264,7 @@ class SmsOutbox:
     """Sends replies per number in order; batches replies to one inbound SMS."""
 
     def __init__(self, settings: GatewaySettings, vault: Vault, rasa: RasaClient,
-                 limiter: RateLimiter, coach: CoachTracker,
+                 limiter: SharedRateLimiter, coach: CoachTracker,
                  senders: dict[str, Sender],
                  presence: PresenceReporter | None = None) -> None:
         self.settings = settings
@@ -294,7 +295,8 @@ class SmsOutbox:
         if protocol.leave_word(text.strip(".! ")):
             await self._stop(sender, sms)
             return
-        if not self.limiter.allow_conversation(sender):
+        if not await self.limiter.allow_conversation(sender):
+            metrics.REFUSED.labels("sms").inc()
             if self._notices.allow(sender):
                 await self._send_direct(sms, texts.text("utter_gateway_rate_limited",
                                                         language.detect(text) or "sv"))
@@ -312,10 +314,14 @@ class SmsOutbox:
                 await asyncio.to_thread(self.vault.set_buttons, sender, [])
         self._inflight[sender] = self._inflight.get(sender, 0) + 1
         self._buffers.setdefault(sender, [])
+        metrics.MESSAGES.labels("sms").inc()
+        started = time.perf_counter()
         try:
             await self.rasa.send_message(sender, text, client=sender[:40])  # one phone, one client
+            metrics.LATENCY.labels("sms").observe(time.perf_counter() - started)
         except RasaUnavailable as exc:
             log.warning("SMS not delivered to Rasa: %s", exc)
+            metrics.DELIVERY_FAILURES.labels("sms", "rasa_unavailable").inc()
             self._buffers[sender].append(
                 {"text": texts.text("utter_gateway_unavailable", language.detect(text) or "sv")})
         finally:
@@ -376,6 +382,7 @@ class SmsOutbox:
                                                 coach_message_ids(batch))
         except SmsSendError as exc:
             log.warning("SMS reply not sent: %s", exc)
+            metrics.DELIVERY_FAILURES.labels("sms", "not_sent").inc()
             try:
                 await self.report_failure(sender, coach_message_ids(batch), "not_sent", None)
             except DeliveryReportError as report:
@@ -397,6 +404,7 @@ class SmsOutbox:
         sent = await asyncio.to_thread(self.vault.sent, self.sent_key(provider, provider_id))
         if sent is None:
             return False
+        metrics.DELIVERY_FAILURES.labels("sms", "provider_report").inc()
         await self.report_failure(sent.sender_id, sent.message_ids, status, error_code)
         return True
 

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot import protocol
+from bot import metrics, protocol
 from bot.clients.rasa import RasaUnavailable
 from bot.gateway import coach_link, keys, texts
 from bot.gateway.conversation import history, is_payload
@@ -104,7 +104,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     app = request.app
     limiter = app[keys.LIMITER]
     address = client_address(request)
-    if not limiter.allow_address(address):
+    if not await limiter.allow_address(address):
         raise web.HTTPTooManyRequests(text="too many connections")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_BYTES)
     await ws.prepare(request)
@@ -212,19 +212,25 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
                                 "restore": data.get("text")})
             return
     limiter = app[keys.LIMITER]
-    if not (limiter.allow_conversation(session.sender_id) and limiter.allow_address(address)):
+    if not (await limiter.allow_conversation(session.sender_id)
+            and await limiter.allow_address(address)):
+        metrics.REFUSED.labels("web").inc()
         await ws.send_json({"type": "notice_text", "code": "rate_limited",
                             "text": texts.text("utter_gateway_rate_limited", lang),
                             "restore": data.get("text") if kind == "message" else None})
         return
     hub = app[keys.HUB]
     await hub.send(session.sender_id, {"type": "typing", "on": True})
+    metrics.MESSAGES.labels("web").inc()
+    started = time.perf_counter()
     try:
         await app[keys.RASA].send_message(session.sender_id, text,
                                           client_key(app[keys.SETTINGS].secret, address),
                                           language=chosen_language(data, kind))
+        metrics.LATENCY.labels("web").observe(time.perf_counter() - started)
     except RasaUnavailable as exc:
         log.warning("web message not delivered to Rasa: %s", exc)
+        metrics.DELIVERY_FAILURES.labels("web", "rasa_unavailable").inc()
         await ws.send_json({"type": "notice_text", "code": "unavailable",
                             "text": texts.text("utter_gateway_unavailable", lang),
                             "restore": data.get("text") if kind == "message" else None})

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from bot.ops.runner import ProcessSpec, private_data_dir, wait_ready
 from bot.ops.supervisor import Supervisor
+from bot.runtimes import bot_command, rasa_executable
 from bot.settings import (
     ROOT,
     InsecureSecrets,
@@ -249,7 +250,7 @@ class ProductionProfile:
 
     def specs(self) -> list[ProcessSpec]:
         """Every process (name, command, ready URL), in start order; nginx comes last."""
-        rasa = str(Path(sys.executable).with_name("rasa"))
+        rasa = rasa_executable()
         token = self.base_env().get("RASA_TOKEN", "")
         if not token:
             raise RuntimeError("RASA_TOKEN is not set (.env): Rasa's HTTP API needs a token")
@@ -260,13 +261,12 @@ class ProductionProfile:
             raise RuntimeError("GATEWAY_CALLBACK_TOKEN is not set (.env): Rasa's channels take "
                                "messages only from the gateway, which sends it")
         # the action server behind its token (bot/action_server.py), not plain rasa-sdk
-        specs = [ProcessSpec("actions", [sys.executable, "-m", "bot", "actions", "-p",
-                                         str(self.ports.actions)],
+        specs = [ProcessSpec("actions", bot_command("actions", "-p", str(self.ports.actions)),
                              f"http://127.0.0.1:{self.ports.actions}/health")]
         for i, port in enumerate(self.ports.escalation_instances, 1):
-            specs.append(ProcessSpec(f"escalation-{i}", [
-                sys.executable, "-m", "bot", "escalation", "--host", "127.0.0.1", "--port",
-                str(port)], f"http://127.0.0.1:{port}/healthz"))
+            specs.append(ProcessSpec(f"escalation-{i}", bot_command(
+                "escalation", "--host", "127.0.0.1", "--port", str(port)),
+                f"http://127.0.0.1:{port}/healthz"))
         for i, port in enumerate(self.ports.rasa_instances, 1):
             specs.append(ProcessSpec(f"rasa-{i}", [
                 rasa, "run", "--enable-api", f"--auth-token={token}", "--model",

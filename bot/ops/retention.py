@@ -6,7 +6,8 @@
   back. Open cases are kept until a coach closes them (no case is lost).
 - Review inbox items (scrubbed text, no sender): deleted RETENTION_DAYS after they arrived,
   open or resolved.
-- Case requests still in the outbox: deleted RETENTION_DAYS after they were queued.
+- Case requests still in the action server's retry queue (var/pending_cases.db): deleted
+  RETENTION_DAYS after they were queued.
 - SMS vault (encrypted numbers): numbers inactive for GATEWAY_SMS_NUMBER_TTL_HOURS, and the
   number of every conversation deleted here.
 - `forget`: one conversation, on request, everywhere at once: tracker events, cases and
@@ -50,7 +51,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.clients.escalation import PendingCases
 from bot.db.engine import checkpoint_sqlite, make_engine, upgrade_database
-from bot.db.models import OPEN_STATUSES, Case, CaseEvent, CaseRequestOutbox, ReviewItem
+from bot.db.models import OPEN_STATUSES, Case, CaseEvent, ReviewItem
 from bot.settings import load
 
 DEFAULT_DAYS = 30
@@ -153,14 +154,6 @@ def _vault_delete(dbs: Databases, senders: list[str], now: float | None,
     return removed
 
 
-def _outbox_for(conn: Any, conversation_id: str) -> list[int]:
-    """Queued case requests of one conversation (the id is inside the JSON payload)."""
-    rows = conn.execute(select(CaseRequestOutbox.id, CaseRequestOutbox.payload)).all()
-    return [row.id for row in rows
-            if isinstance(row.payload, dict) and row.payload.get("conversation_id")
-            == conversation_id]
-
-
 def purge(dbs: Databases, days: int = DEFAULT_DAYS, now: datetime | None = None,
           dry_run: bool = False) -> dict[str, int]:
     """Delete everything past retention (see the module docstring); returns counts."""
@@ -177,17 +170,12 @@ def purge(dbs: Databases, days: int = DEFAULT_DAYS, now: datetime | None = None,
         case_ids = list(conn.execute(old_cases).scalars())
         review_ids = list(conn.execute(select(ReviewItem.id).where(
             ReviewItem.received_on < cutoff.date())).scalars())
-        outbox_ids = list(conn.execute(select(CaseRequestOutbox.id).where(
-            CaseRequestOutbox.created_at < naive_cutoff)).scalars())
         if not dry_run:
             if case_ids:
                 conn.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(case_ids)))
                 conn.execute(delete(Case).where(Case.id.in_(case_ids)))
             if review_ids:
                 conn.execute(delete(ReviewItem).where(ReviewItem.id.in_(review_ids)))
-            if outbox_ids:
-                conn.execute(delete(CaseRequestOutbox).where(
-                    CaseRequestOutbox.id.in_(outbox_ids)))
     _finish(app, dbs)
     tracker = make_engine(dbs.tracker_url)
     deleted_events = 0
@@ -207,7 +195,7 @@ def purge(dbs: Databases, days: int = DEFAULT_DAYS, now: datetime | None = None,
     pending = PendingCases().purge((now - timedelta(days=days)).timestamp(), dry_run)
     return {"conversations": len(stale), "tracker_events": deleted_events,
             "cases": len(case_ids), "review_items": len(review_ids),
-            "outbox": len(outbox_ids) + pending, "sms_numbers": numbers}
+            "outbox": pending, "sms_numbers": numbers}
 
 
 def forget(dbs: Databases, conversation_id: str) -> dict[str, int]:
@@ -232,9 +220,6 @@ def forget(dbs: Databases, conversation_id: str) -> dict[str, int]:
                 CaseEvent.case_id.in_(case_ids), CaseEvent.kind == "user")).scalars())
             conn.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(case_ids)))
             conn.execute(delete(Case).where(Case.id.in_(case_ids)))
-        outbox_ids = _outbox_for(conn, conversation_id)
-        if outbox_ids:
-            conn.execute(delete(CaseRequestOutbox).where(CaseRequestOutbox.id.in_(outbox_ids)))
         keys = _review_keys(texts)
         reviews = int(conn.execute(delete(ReviewItem).where(
             ReviewItem.text_key.in_(keys))).rowcount or 0) if keys else 0
@@ -242,7 +227,7 @@ def forget(dbs: Databases, conversation_id: str) -> dict[str, int]:
     numbers = _vault_delete(dbs, [conversation_id], None)
     pending = PendingCases().forget(conversation_id)  # the action server's retry queue
     return {"tracker_events": events, "cases": len(case_ids),
-            "outbox": len(outbox_ids) + pending,
+            "outbox": pending,
             "review_items": reviews, "sms_numbers": numbers}
 
 

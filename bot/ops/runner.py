@@ -14,7 +14,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.ops.supervisor import Supervisor
-from bot.ops.training import rasa_executable, train
+from bot.ops.training import train
+from bot.runtimes import Runtime, bot_command, rasa_command, rasa_executable, runtime_of_cmd
 from bot.settings import ROOT, Settings, load, process_env, set_env_default
 
 LOG_DIR = ROOT / "var" / "log"
@@ -65,41 +65,48 @@ def ensure_action_server_token() -> None:
 
 @dataclass(frozen=True)
 class ProcessSpec:
-    """One process to start: its command and a URL that answers once it is ready."""
+    """One process to start: its command and a URL that answers once it is ready.
+
+    `cmd` comes from bot.runtimes.bot_command()/rasa_command(), so its program is the
+    interpreter of the process's runtime (`runtime`: rasa or services; None for nginx).
+    """
 
     name: str
     cmd: list[str]
     ready_url: str
 
+    @property
+    def runtime(self) -> Runtime | None:
+        return runtime_of_cmd(self.cmd)
+
 
 def process_specs(settings: Settings, model: Path) -> list[ProcessSpec]:
-    rasa = rasa_executable()
     specs = [
         ProcessSpec(
             "actions",
-            [sys.executable, "-m", "bot", "actions", "-p", str(settings.action_port)],
+            bot_command("actions", "-p", str(settings.action_port)),
             f"http://127.0.0.1:{settings.action_port}/health",
         ),
         ProcessSpec(
             "rasa",
-            [rasa, "run", "--enable-api", f"--auth-token={settings.rasa_token}",
-             "--model", str(model), "--endpoints", "endpoints.yml",
-             "--credentials", "credentials.yml", "-i", settings.rasa_host,
-             "-p", str(settings.rasa_port)],
+            rasa_command("run", "--enable-api", f"--auth-token={settings.rasa_token}",
+                         "--model", str(model), "--endpoints", "endpoints.yml",
+                         "--credentials", "credentials.yml", "-i", settings.rasa_host,
+                         "-p", str(settings.rasa_port)),
             f"{settings.rasa_url}/",
         ),
     ]
     specs.append(
         ProcessSpec(
             "escalation",
-            [sys.executable, "-m", "bot", "escalation"],
+            bot_command("escalation"),
             f"{settings.escalation_url}/healthz",
         )
     )
     specs.append(
         ProcessSpec(
             "gateway",
-            [sys.executable, "-m", "bot", "gateway"],
+            bot_command("gateway"),
             f"{settings.gateway_url}/healthz",
         )
     )

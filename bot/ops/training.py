@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from bot import content
+from bot.runtimes import rasa_executable
 from bot.settings import ROOT, process_env
 
 MODELS_DIR = ROOT / "models"
@@ -50,11 +50,6 @@ def fingerprint(root: Path = ROOT, config: str = "config.yml") -> str:
 
 def model_path(fp: str, prefix: str = "model") -> Path:
     return MODELS_DIR / f"{prefix}-{fp}.tar.gz"
-
-
-def rasa_executable() -> str:
-    """The `rasa` next to the running interpreter (the project's venv)."""
-    return str(Path(sys.executable).with_name("rasa"))
 
 
 def train(

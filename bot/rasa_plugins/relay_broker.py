@@ -50,7 +50,7 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import protocol, safety_actions
+from bot import metrics, protocol, safety_actions
 from bot.clients.escalation import EscalationClient
 from bot.clients.rasa import RasaClient, RasaError, RasaUnreachable
 from bot.settings import load
@@ -175,6 +175,10 @@ class EscalationRelayBroker(EventBroker):
         )
 
     def publish(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "action":  # every answer of the safety dialogue, counted
+            kind = safety_actions.kind_of(str(event.get("name") or ""))
+            if kind is not None:
+                metrics.SAFETY_ANSWERS.labels(metrics.safety_kind(kind)).inc()
         review = self._note_for_review(event)
         self._note_escalation(event)
         sender = str(event.get("sender_id") or "")
@@ -324,12 +328,14 @@ class EscalationRelayBroker(EventBroker):
                 problem = f"escalation service answered {status} for a user message"
                 if status not in RETRY_STATUSES:
                     log.warning(problem)
+                    metrics.RELAY_FAILURES.labels("refused").inc()
                     return UNKNOWN
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 problem = f"escalation service unreachable: {exc!r}"
             if wait is None:
                 # the message stays in the tracker: the coach sees it in the transcript
                 log.warning("%s; given up", problem)
+                metrics.RELAY_FAILURES.labels("unreachable").inc()
                 return UNKNOWN
             await asyncio.sleep(wait)
         return UNKNOWN

@@ -21,7 +21,7 @@ from escalation_helpers import Env, FakeRasa, make_settings
 from sqlalchemy import text
 from sqlalchemy.future import create_engine
 
-from bot.escalation import security
+from bot.escalation import login, security
 from bot.escalation.app import create_app
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -37,7 +37,7 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
-    monkeypatch.setattr(security, "_dummy_hash", None)
+    monkeypatch.setattr(login, "_dummy_hash", None)
 
 
 @pytest.fixture(params=DB_PARAMS)

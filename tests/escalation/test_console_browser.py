@@ -20,7 +20,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -33,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from bot.runtimes import bot_command
 from tests.axe import AXE_JS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -176,11 +176,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 "ESCALATION_WS_RECHECK_SECONDS": "1", "GATEWAY_CALLBACK_TOKEN": GATEWAY,
                 "RASA_TRACKER_DB_URL": f"sqlite:///{tmp}/t.db"})
     for name, role in (("anna", "coach"), ("berit", "coach"), ("chef", "admin")):
-        subprocess.run([sys.executable, "-m", "bot", "coach", "create", "--username", name,
+        subprocess.run([*bot_command("coach"), "create", "--username", name,
                         "--role", role, "--password-stdin"], input=PASSWORD + "\n", text=True,
                        env=env, cwd=ROOT, check=True, capture_output=True)
     log = (tmp / "service.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "escalation"], env=env, cwd=ROOT,
+    proc = subprocess.Popen(bot_command("escalation"), env=env, cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(200):

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 
 from bot.db.engine import alembic_config, make_engine, upgrade_database
 from bot.escalation import cli
 from bot.escalation.security import verify_password
 from bot.escalation.settings import Settings
 from bot.escalation.store import Store
+from bot.runtimes import bot_command
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -24,33 +28,68 @@ TABLES = {
     "cases",
     "case_events",
     "canned_replies",
-    "case_request_outbox",
+    "review_items",
 }
+OUTBOX = "case_request_outbox"  # created by 0002, dropped by 0004
 
 
 def test_migration_up_down_up(db_url: str) -> None:
-    from alembic import command
-
     engine = make_engine(db_url)
     try:
         upgrade_database(engine)
         upgrade_database(engine)  # idempotent
         assert set(inspect(engine).get_table_names()) >= TABLES
-        with engine.begin() as conn:
-            cfg = alembic_config()
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "base")
+        _downgrade(engine, "base")
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
-        with engine.begin() as conn:  # 0002 down and up again, alone
-            cfg = alembic_config()
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0001")
-        names = set(inspect(engine).get_table_names())
-        assert "case_request_outbox" not in names and "cases" in names
+        assert OUTBOX not in set(inspect(engine).get_table_names())
+        _downgrade(engine, "0003")  # 0004 down: the (empty) outbox is back
+        assert OUTBOX in set(inspect(engine).get_table_names())
         upgrade_database(engine)
-        assert "case_request_outbox" in set(inspect(engine).get_table_names())
+        assert OUTBOX not in set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def _version(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+
+
+def test_dropping_the_outbox_stops_while_it_holds_requests(db_url: str) -> None:
+    """0004 drops the table nothing writes any more, but never a young person's queued
+    request: with rows left the upgrade fails, saying what to do, and changes nothing."""
+    engine = make_engine(db_url)
+    try:
+        upgrade_database(engine, "0003")
+        payload = {"conversation_id": "conv-left", "channel": "callback", "language": "sv",
+                   "trigger": "request_human", "summary": ""}
+        with engine.begin() as conn:
+            for n in range(2):
+                conn.execute(text(f"INSERT INTO {OUTBOX} (payload, created_at, attempts) "
+                                  "VALUES (:payload, :created, 0)"),
+                             {"payload": json.dumps(payload), "created": datetime(2025, 3, n + 1)})
+        with pytest.raises(RuntimeError, match="still holds 2 case request") as failed:
+            upgrade_database(engine)
+        assert "previous release" in str(failed.value)
+        assert _version(engine) == "0003"
+        with engine.connect() as conn:
+            assert conn.execute(text(f"SELECT count(*) FROM {OUTBOX}")).scalar_one() == 2
+        with engine.begin() as conn:  # the previous release's sweeper opened them
+            conn.execute(text(f"DELETE FROM {OUTBOX}"))
+        upgrade_database(engine)
+        assert _version(engine) == "0004"
+        assert OUTBOX not in set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 
@@ -90,10 +129,7 @@ def test_python_m_bot_coach_dispatch(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
     done = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "bot",
-            "coach",
+            *bot_command("coach"),
             "create",
             "--username",
             "cli-user",

@@ -32,7 +32,7 @@ from bot.gateway.settings import ElksSettings, GatewaySettings, TwilioSettings
 from bot.hours import parse_coach_hours
 from bot.protocol import CALLBACK_HEADER
 from bot.textnorm import fold
-from tests.sanic_channels import Served, serve_channels, serve_sanic
+from tests.support.sanic_server import serve_sanic
 
 TRIED: Counter[str] = Counter()
 # answers per target by status class ("2xx", "4xx"): shows the inputs got past the checks too
@@ -206,11 +206,11 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at minimal cost: every failed login verifies a dummy hash."""
     from argon2 import PasswordHasher
 
-    from bot.escalation import security
+    from bot.escalation import login, security
 
     monkeypatch.setattr(security, "_hasher",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(security, "_dummy_hash", None)
+    monkeypatch.setattr(login, "_dummy_hash", None)
 
 
 @FUZZ
@@ -421,7 +421,7 @@ RASA_CALLBACK_TOKEN = "fuzz-rasa-callback-token-0123456789"
 
 
 @pytest.fixture
-async def rasa_channels(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served]:
+async def rasa_channels(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     """Rasa's REST and callback channels (real blueprints, real Sanic server); the callback
     channel's answers go to a small receiver in the same loop."""
     from aiohttp import web
@@ -429,6 +429,7 @@ async def rasa_channels(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served
 
     from bot.rasa_plugins.channels.callback import GatewayCallbackInput
     from bot.rasa_plugins.channels.rest import ValidatedRestInput
+    from tests.sanic_channels import serve_channels
 
     monkeypatch.setenv("REST_RATE_PER_CONVERSATION", "1000000/60")  # limits: see
     monkeypatch.setenv("REST_RATE_PER_ADDRESS", "1000000/60")  # tests/test_channel_limits.py
@@ -470,7 +471,7 @@ GOOD_MESSAGE = st.fixed_dictionaries(
        forwarded=HEADER_VALUE,
        secret=st.sampled_from([RASA_CALLBACK_TOKEN, None, ""]) | HEADER_VALUE)
 async def test_rasa_rest_and_callback_channels_never_answer_5xx(
-        rasa_channels: Served, body: bytes, query: dict[str, str], content_type: str,
+        rasa_channels: Any, body: bytes, query: dict[str, str], content_type: str,
         forwarded: str, secret: str | None) -> None:
     TRIED["Rasa REST + callback channels (real blueprints)"] += 1
     headers = {"Content-Type": content_type, "X-Forwarded-For": forwarded}

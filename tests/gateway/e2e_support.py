@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -24,6 +23,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from bot.ops.runner import wait_ready
+from bot.runtimes import SERVICES, bot_command, interpreter, rasa_executable
 from bot.settings import process_env
 from tests.conftest import ROOT, free_port
 from tests.gateway.helpers import (
@@ -210,16 +210,16 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
         encoding="utf-8")  # the channel sends GATEWAY_CALLBACK_TOKEN from the environment
     if escalation:
         subprocess.run(
-            [sys.executable, "-m", "bot", "coach", "create", "--username", "gwcoach", "--role",
+            [*bot_command("coach"), "create", "--username", "gwcoach", "--role",
              "coach", "--password-stdin"], input=f"{COACH_PASSWORD}\n".encode(), env=env,
             cwd=ROOT, check=True, capture_output=True)
     provider = ProviderSim(ports["provider"])
     neutral = NeutralSite(ports["neutral"])
-    rasa = str(Path(sys.executable).with_name("rasa"))
+    rasa = rasa_executable()
     specs: dict[str, tuple[list[str], str]] = {
-        "actions": ([sys.executable, "-m", "bot", "actions", "-p", str(ports["actions"])],
+        "actions": ([*bot_command("actions"), "-p", str(ports["actions"])],
                     "/health"),
-        "gateway": ([sys.executable, "-c",
+        "gateway": ([interpreter(SERVICES), "-c",
                      "import sys; from bot.gateway.cli import serve; sys.exit(serve([]))"],
                     "/healthz"),
         "rasa": ([rasa, "run", "--enable-api", f"--auth-token={rasa_token}", "--model",
@@ -228,7 +228,7 @@ def running_system(model: Path, work: Path, gateway_env: dict[str, str] | None =
                   "-p", str(ports["rasa"])], "/"),
     }
     if escalation:
-        specs["escalation"] = ([sys.executable, "-m", "bot", "escalation"], "/healthz")
+        specs["escalation"] = (bot_command("escalation"), "/healthz")
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, (cmd, _) in specs.items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import difflib
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from escalation_helpers import login
 from bot import content
 from bot.escalation.review import new_intent
 from bot.escalation.review.web import review_store
+from bot.runtimes import bot_command, rasa_executable
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SV = "Busskort får du via skolan.\nÄr du i fara: ring {emergency_number}."
@@ -90,13 +90,13 @@ async def test_preview_then_save_writes_every_file_and_the_project_stays_valid(
     assert review_store(env.app).counts() == {"new_intent": 2}
 
     env_vars = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    check = subprocess.run([sys.executable, "-m", "bot", "content", "check", "--root",
+    check = subprocess.run([*bot_command("content"), "check", "--root",
                             str(project_copy)], cwd=ROOT, env=env_vars, capture_output=True,
                            text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
     responses = len(content.load(ROOT / "data/content/content.yml").responses)
     assert "content ok: " in check.stdout and f"{responses + 1} responses" in check.stdout
-    rasa = Path(sys.executable).with_name("rasa")
+    rasa = rasa_executable()
     validate = subprocess.run([str(rasa), "data", "validate", "--fail-on-warnings"],
                               cwd=project_copy, env=env_vars, capture_output=True, text=True,
                               timeout=300)

@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.runtimes import bot_command
 from tests.axe import violations
 from tests.review.conftest import copy_project, write_tracker_events
 
@@ -60,11 +60,11 @@ def service(tmp_path: Path) -> Iterator[dict[str, Any]]:
            "REVIEW_PROJECT_DIR": str(project), "REVIEW_NLU_DIR": "",
            "RASA_TRACKER_DB_URL": f"sqlite:///{tracker}"}
     for name, role in (("mia", "maintainer"), ("anna", "coach")):
-        subprocess.run([sys.executable, "-m", "bot", "coach", "create", "--username", name,
+        subprocess.run([*bot_command("coach"), "create", "--username", name,
                         "--role", role, "--password-stdin"], input=PASSWORD + "\n",
                        text=True, env=env, cwd=ROOT, check=True)
     log = (tmp_path / "service.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "escalation"], env=env, cwd=ROOT,
+    proc = subprocess.Popen(bot_command("escalation"), env=env, cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(120):

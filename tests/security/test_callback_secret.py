@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.protocol import CALLBACK_HEADER
 from bot.rasa_plugins.channels.callback import GatewayCallbackInput
+from bot.runtimes import bot_command
 from tests.gateway.conftest import GatewayEnv
 from tests.security.conftest import tried
 
@@ -71,7 +71,7 @@ def test_production_gateway_refuses_a_weak_token(token: str) -> None:
            "GATEWAY_SECRET": "g" * 40, "RASA_TOKEN": "r" * 40,
            "GATEWAY_FERNET_KEY": "ZmVybmV0LWtleS1mb3ItdGVzdHMtb25seS0xMjM0NTY=",
            "GATEWAY_PORT": "1"}
-    proc = subprocess.run([sys.executable, "-m", "bot", "gateway"], env=env, cwd=ROOT,
+    proc = subprocess.run(bot_command("gateway"), env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     tried(f"APP_ENV=production gateway with GATEWAY_CALLBACK_TOKEN={token!r}",
           f"exit {proc.returncode}")

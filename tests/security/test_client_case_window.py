@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -33,6 +32,7 @@ from bot.escalation.store import Store
 from bot.gateway import webchat
 from bot.ops.runner import wait_ready
 from bot.rasa_plugins.channels.rest import ValidatedRestInput, client_key, daily_client, window_id
+from bot.runtimes import bot_command
 from bot.settings import ROOT, process_env
 from tests.conftest import free_port
 from tests.sanic_channels import Served, serve_channels
@@ -190,7 +190,7 @@ async def second_instance(env: Env) -> AsyncIterator[str]:
     port = free_port()
     settings = env.app[keys.SETTINGS]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "escalation", "--host", "127.0.0.1", "--port", str(port)],
+        [*bot_command("escalation"), "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env=process_env(os.environ, DATABASE_URL=settings.database_url, REDIS_URL=REDIS_URL,
                         REDIS_PREFIX=PREFIX, ESCALATION_INTERNAL_TOKEN=INTERNAL_TOKEN,

@@ -22,6 +22,7 @@ from bot.envfile import write_dev_env
 from bot.gateway.settings import GatewaySettings
 from bot.protocol import CALLBACK_HEADER
 from bot.rasa_plugins.channels.callback import GatewayCallbackInput
+from bot.runtimes import SERVICES, bot_command, interpreter
 from bot.settings import SERVICE_SECRETS, secret_problems
 from tests.sanic_channels import serve_channels
 from tests.security.conftest import tried
@@ -106,7 +107,7 @@ def test_gateway_process_starts_without_rasa_token(tmp_path: Path) -> None:
                 "GATEWAY_SECRET": "g" * 40, "GATEWAY_PORT": "0",
                 "GATEWAY_FERNET_KEY": "ZmVybmV0LWtleS1mb3ItdGVzdHMtb25seS0xMjM0NTY=",
                 "GATEWAY_VAULT_URL": f"sqlite:///{tmp_path}/vault.db"})
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/python"), "-m", "bot", "gateway"], env=env,
+    proc = subprocess.Popen(bot_command("gateway"), env=env,
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
@@ -137,7 +138,7 @@ def test_dev_setup_replaces_placeholders_in_an_existing_env(tmp_path: Path) -> N
     target = _placeholder_env(tmp_path)
     before = target.read_text(encoding="utf-8").splitlines()
     (tmp_path / ".env.example").write_text("RASA_TOKEN=change-me\n", encoding="utf-8")
-    run = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot.envfile"], cwd=tmp_path,
+    run = subprocess.run([interpreter(SERVICES), "-m", "bot.envfile"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.returncode == 0, run.stderr
@@ -161,7 +162,7 @@ def test_dev_setup_replaces_placeholders_in_an_existing_env(tmp_path: Path) -> N
     assert values["RASA_PORT"] == "5999" and values["REDIS_PREFIX"] == "dev-prefix"
     assert values["TWILIO_AUTH_TOKEN"] == "a-real-provider-token-1234567"
     assert "# my own notes stay" in after and "SESSION_SECRET_NOTE=keep me" in after
-    again = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot.envfile"],
+    again = subprocess.run([interpreter(SERVICES), "-m", "bot.envfile"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert again.stdout == "" and target.read_text(encoding="utf-8").splitlines() == after
@@ -176,15 +177,14 @@ def test_production_refuses_the_example_placeholders(tmp_path: Path) -> None:
     env = {**{k: v for k, v in os.environ.items() if k not in example}, **example,
            "APP_ENV": "production", "GATEWAY_PORT": "0",
            "GATEWAY_VAULT_URL": f"sqlite:///{tmp_path}/vault.db"}
-    python = str(ROOT / ".venv/bin/python")
-    launcher = subprocess.run([python, "-m", "bot", "run-prod", "--model", "none.tar.gz"],
+    launcher = subprocess.run(bot_command("run-prod", "--model", "none.tar.gz"),
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     tried("APP_ENV=production ./dev run-prod with .env.example's values",
           f"exit {launcher.returncode}")
     assert launcher.returncode == 2
     for name in SERVICE_SECRETS:
         assert name in launcher.stderr
-    gateway = subprocess.run([python, "-m", "bot", "gateway"], env=env, cwd=tmp_path,
+    gateway = subprocess.run(bot_command("gateway"), env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     tried("APP_ENV=production gateway with .env.example's values", f"exit {gateway.returncode}")
     assert gateway.returncode != 0

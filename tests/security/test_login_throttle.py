@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from escalation_helpers import CSRF_INPUT, Env, make_settings
 
 from bot.escalation.app import create_app
-from bot.escalation.throttle import ACCOUNT_LIMIT, ADDRESS_LIMIT
+from bot.escalation.login import ACCOUNT_LIMIT, ADDRESS_LIMIT, LoginThrottle, delay_for
 from tests.security.conftest import tried
 
 RIGHT = "correct horse battery"
@@ -103,3 +104,59 @@ async def test_counts_are_shared_between_instances_in_redis(
     tried("spraying alternately over two instances sharing Redis",
           f"{statuses.count(401)}x401, {statuses.count(429)}x429")
     assert statuses[:ADDRESS_LIMIT] == [401] * ADDRESS_LIMIT and statuses[-1] == 429
+
+
+# ---- the module on its own (bot/escalation/login.py): what each attempt comes to ----------
+
+
+@dataclass
+class Row:
+    """A coach row as the store returns it (the fields the check reads)."""
+
+    id: int
+    password_hash: str
+    active: bool = True
+
+
+async def test_attempt_decides_wrong_right_and_delayed_in_one_place() -> None:
+    from bot.escalation import security
+
+    guard = LoginThrottle("a-session-secret")
+    anna = Row(7, security.hash_password(RIGHT))
+    wrong = [await guard.attempt("203.0.113.9", "anna", "guess", anna, None)
+             for _ in range(ACCOUNT_LIMIT)]
+    assert all(a.coach is None and a.wait == 0 for a in wrong)
+    delayed = await guard.attempt("203.0.113.9", "anna", RIGHT, anna, None)
+    assert delayed.coach is None and delayed.wait > 0  # not even the right password now
+    other = LoginThrottle("a-session-secret")
+    first = await other.attempt("198.51.100.7", "anna", RIGHT, anna, None)
+    assert first.coach is anna and first.device_cookie  # a new browser is remembered
+    again = await other.attempt("198.51.100.7", "anna", RIGHT, anna, first.device_cookie)
+    assert again.coach is anna and again.device_cookie is None  # known: no new cookie
+
+
+async def test_unknown_and_disabled_accounts_fail_like_a_wrong_password() -> None:
+    from bot.escalation import login, security
+
+    guard = LoginThrottle("a-session-secret")
+    disabled = Row(8, security.hash_password(RIGHT), active=False)
+    assert (await guard.attempt("203.0.113.9", "bo", RIGHT, disabled, None)).coach is None
+    assert (await guard.attempt("203.0.113.9", "nobody", RIGHT, None, None)).coach is None
+    assert login._dummy_hash is not None  # the unknown name was checked against a real hash
+    # both count towards the address's limit like any wrong password
+    for n in range(ADDRESS_LIMIT - 2):
+        await guard.attempt("203.0.113.9", f"nobody{n}", RIGHT, None, None)
+    assert (await guard.attempt("203.0.113.9", "x", RIGHT, None, None)).wait > 0
+
+
+def test_a_device_cookie_counts_only_for_its_coach_and_secret() -> None:
+    guard = LoginThrottle("a-session-secret")
+    cookie = guard.new_device_cookie(7)
+    assert guard.device_of(cookie, 7) is not None
+    assert guard.device_of(cookie, 8) is None
+    assert LoginThrottle("another-secret").device_of(cookie, 7) is None
+    assert guard.device_of(cookie + "x", 7) is None
+    assert delay_for(ACCOUNT_LIMIT - 1, ACCOUNT_LIMIT) == 0
+    assert delay_for(ACCOUNT_LIMIT, ACCOUNT_LIMIT) == 30
+    assert delay_for(ACCOUNT_LIMIT + 1, ACCOUNT_LIMIT) == 60
+    assert delay_for(ACCOUNT_LIMIT + 50, ACCOUNT_LIMIT) == 900

@@ -1,10 +1,11 @@
 """`forget` and retention leave nothing behind: not in a table, not in the bytes on disk.
 
 Known personal data is written through the project's real stores (Rasa's tracker store as
-`rasa run` uses it, the escalation service's store, the outbox, the review inbox, the SMS
-vault) into a fresh data directory. After `forget`, the raw bytes of every file in that
-directory (databases, -wal, -shm) are searched for it. Another conversation written the same
-way must still be found, so the search is shown to see what is there.
+`rasa run` uses it, the escalation service's store, the action server's retry queue, the
+review inbox, the SMS vault) into a fresh data directory. After `forget`, the raw bytes of
+every file in that directory (databases, -wal, -shm) are searched for it. Another
+conversation written the same way must still be found, so the search is shown to see what is
+there.
 On PostgreSQL every row of every table is searched instead.
 """
 
@@ -24,8 +25,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from bot.clients.escalation import PendingCases
 from bot.db.engine import make_engine, upgrade_database
-from bot.escalation import outbox
 from bot.escalation.review.store import ReviewStore
 from bot.escalation.store import Store
 from bot.gateway.vault import Vault, contacts, make_vault_engine
@@ -34,6 +35,12 @@ from bot.rasa_plugins.tracker_store import SQLTrackerStore
 from tests.conftest import fresh_postgres_database
 
 PNR, EMAIL, PHONE = "200501021234", "kalle.anka.7731@example.com", "0701234567"
+
+
+@pytest.fixture(autouse=True)
+def retry_queue_beside_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The action server's retry queue (var/pending_cases.db) in the searched directory."""
+    monkeypatch.setenv("ACTION_QUEUE_PATH", str(tmp_path / "data" / "var" / "pending_cases.db"))
 
 
 def _message(marker: str) -> str:
@@ -65,8 +72,8 @@ def _write_everywhere(dbs: Databases, store: SQLTrackerStore, vault: Vault, cid:
     ReviewStore(cases.sessions).add_item(f"{marker} jag heter Kalle Anka", "fallback", None,
                                           0.2, "sv")
     engine.dispose()
-    outbox.enqueue(dbs.app_url, {"conversation_id": cid, "channel": "sms", "language": "sv",
-                                 "trigger": "request_human", "summary": f"{marker} hjälp"})
+    PendingCases().put({"conversation_id": cid, "channel": "sms", "language": "sv",
+                        "trigger": "request_human", "summary": f"{marker} hjälp"})
     vault.remember(cid, "twilio", "+46701234567", "+46111111111")
     with vault.engine.connect() as conn:
         return conn.execute(contacts.select().where(contacts.c.sender_id == cid)).one() \
@@ -137,7 +144,7 @@ def test_data_files_are_owner_only(tmp_path: Path) -> None:
     vault.engine.dispose()
 
 
-def test_retention_purges_vault_and_outbox_too(tmp_path: Path) -> None:
+def test_retention_purges_vault_and_retry_queue_too(tmp_path: Path) -> None:
     var = tmp_path / "var"
     dbs = Databases(f"sqlite:///{var}/rasa_tracker.db", f"sqlite:///{var}/app.db",
                     f"sqlite:///{var}/gateway_vault.db", sms_ttl_hours=96)
@@ -204,7 +211,7 @@ def test_forget_leaves_no_row_in_any_table_postgresql() -> None:
         print(f"searched every row of {len(tables)} tables: {sorted(tables)}")
         print("found:", {k[:14]: v for k, v in found.items()})
         assert gone not in found and "zebrakvist" not in found
-        assert set(found[kept]) >= {"events", "cases", "case_request_outbox"}
+        assert set(found[kept]) >= {"events", "cases"}
         assert "ugglemoln" in found
 
 
@@ -224,24 +231,39 @@ def test_forget_command_prints_what_it_deleted(tmp_path: Path, capsys: Any,
 
 def test_dev_setup_makes_env_and_var_owner_only(tmp_path: Path) -> None:
     """`./dev` (any command) creates .env 0600 and var/ 0700, and tightens existing ones."""
+    import hashlib
     import os
     import shutil
     import subprocess
 
     from bot.settings import ROOT
 
-    for name in ("dev", "requirements.lock", "pyproject.toml", ".env.example"):
+    for name in ("dev", "requirements.lock", "requirements-services.lock", "pyproject.toml",
+                 ".env.example"):
         shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / ".venv").symlink_to((ROOT / ".venv").resolve())
+    # both runtimes' venvs of its own, each running the real one's python and stamped as
+    # installed: `./dev` must not reinstall the shared environments (a lock that differs from
+    # its stamp would)
+    for venv, lock in ((".venv", "requirements.lock"),
+                       (".venv-svc", "requirements-services.lock")):
+        venv_bin = tmp_path / venv / "bin"
+        venv_bin.mkdir(parents=True)
+        (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{ROOT / venv / "bin/python"}" "$@"\n')
+        os.chmod(venv_bin / "python", 0o755)
+        stamp = hashlib.sha256((ROOT / lock).read_bytes()
+                               + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+        (tmp_path / venv / ".requirements.sha").write_text(stamp + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # `bot` from this checkout
     (tmp_path / "var").mkdir(mode=0o755)
     os.chmod(tmp_path / "var", 0o755)
     done = subprocess.run(["bash", "-c", "umask 022 && ./dev setup"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert "installing" not in done.stdout
     assert done.returncode == 0, done.stderr
     modes = {name: oct(stat.S_IMODE((tmp_path / name).stat().st_mode)) for name in (".env", "var")}
     print("after ./dev setup with umask 022:", modes)
     assert modes == {".env": "0o600", "var": "0o700"}
     os.chmod(tmp_path / ".env", 0o644)
     subprocess.run(["bash", "-c", "umask 022 && ./dev setup"], cwd=tmp_path, check=True,
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=120, env=env)
     assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600

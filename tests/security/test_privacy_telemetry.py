@@ -19,6 +19,7 @@ import pytest
 from bot.ops import runner, training
 from bot.ops.modelops import retrain
 from bot.ops.production import Ports, ProductionProfile
+from bot.runtimes import RASA, interpreter
 from bot.settings import NO_TELEMETRY, ROOT, Settings, process_env
 
 VAR = "RASA_TELEMETRY_ENABLED"
@@ -105,7 +106,7 @@ def test_shell_entry_points_export_it() -> None:
 def test_rasa_itself_honours_the_variable() -> None:
     """What Rasa 3.6.21 decides with the project's environment (global config ignored)."""
     code = "import rasa.telemetry as t; print(t.is_telemetry_enabled())"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+    done = subprocess.run([interpreter(RASA), "-c", code], cwd=ROOT, capture_output=True,
                           text=True, env=process_env({**os.environ, VAR: "true"}), check=True)
     print(f"rasa.telemetry.is_telemetry_enabled() with the project's environment: "
           f"{done.stdout.strip()}")

@@ -14,7 +14,6 @@ import json
 import secrets
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -26,6 +25,7 @@ from typing import Any
 
 from bot.ops.runner import ProcessSpec, wait_ready
 from bot.protocol import CALLBACK_HEADER
+from bot.runtimes import bot_command, rasa_command
 from bot.settings import ROOT, process_env
 
 ALWAYS_OPEN = ",".join(f"{d}=00:00-23:59" for d in ("mon", "tue", "wed", "thu", "fri", "sat",
@@ -156,25 +156,26 @@ class Stack:
         )
         for username, password in self.coaches.items():
             subprocess.run(
-                [sys.executable, "-m", "bot", "coach", "create", "--username", username,
-                 "--role", "coach", "--password-stdin"],
+                bot_command("coach", "create", "--username", username, "--role", "coach",
+                            "--password-stdin"),
                 input=f"{password}\n".encode(), env=self.env, cwd=ROOT, check=True,
                 capture_output=True,
             )
         self.inbox, self._inbox_server = _start_inbox(self.ports["inbox"])
-        rasa = str(Path(sys.executable).with_name("rasa"))
         local = "http://127.0.0.1:{}".format
         specs = [
-            ProcessSpec("escalation", [sys.executable, "-m", "bot", "escalation"],
+            ProcessSpec("escalation", bot_command("escalation"),
                         local(self.ports["escalation"]) + "/healthz"),
-            ProcessSpec("actions", [sys.executable, "-m", "bot", "actions", "-p",
-                                    str(self.ports["actions"])],
+            ProcessSpec("actions", bot_command("actions", "-p", str(self.ports["actions"])),
                         local(self.ports["actions"]) + "/health"),
-            ProcessSpec("rasa", [rasa, "run", "--enable-api", f"--auth-token={self.rasa_token}",
-                                 "--model", str(self.model), "--endpoints",
-                                 str(self.workdir / "endpoints.yml"), "--credentials",
-                                 str(self.workdir / "credentials.yml"), "-i", "127.0.0.1",
-                                 "-p", str(self.ports["rasa"])], local(self.ports["rasa"]) + "/"),
+            ProcessSpec("rasa", rasa_command("run", "--enable-api",
+                                             f"--auth-token={self.rasa_token}",
+                                             "--model", str(self.model), "--endpoints",
+                                             str(self.workdir / "endpoints.yml"),
+                                             "--credentials",
+                                             str(self.workdir / "credentials.yml"),
+                                             "-i", "127.0.0.1", "-p", str(self.ports["rasa"])),
+                        local(self.ports["rasa"]) + "/"),
         ]
         try:
             for spec in specs:

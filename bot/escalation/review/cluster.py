@@ -30,8 +30,15 @@ def group_texts(texts: Sequence[str], max_distance: float = DEFAULT_DISTANCE) ->
 
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
                               preprocessor=lambda t: fold(t.lower())).fit_transform(texts)
+    # scikit-learn renamed `affinity` to `metric` in 1.2 (the service runtime has 1.9; the
+    # review tests that need Rasa run this on the Rasa runtime's 1.1)
+    import sklearn
+
+    distance = ("metric" if tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 2)
+                else "affinity")
     labels = AgglomerativeClustering(
-        n_clusters=None, affinity="cosine", linkage="average", distance_threshold=max_distance
+        n_clusters=None, linkage="average", distance_threshold=max_distance,
+        **{distance: "cosine"},
     ).fit_predict(vectors.toarray())
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels):

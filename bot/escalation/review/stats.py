@@ -1,8 +1,9 @@
 """Anonymous programme figures, computed from stored events every time they are asked for.
 
 Sources: Rasa's SQL tracker store (`events` table: one row per tracker event) and the
-escalation tables (`cases`). Nothing is counted on the side, so the figures cannot drift from
-what happened. No figure may identify a person: every count below `MIN_COUNT` is suppressed
+escalation tables (`cases`), read by `stats_store` (the SQL lives there; this module aggregates
+and renders). Nothing is counted on the side, so the figures cannot drift from what happened.
+No figure may identify a person: every count below `MIN_COUNT` is suppressed
 ("<5" in tables, left out of the CSV and the charts); channel and intent names that are
 not the project's own are counted as "annan", and no sender id or text leaves this module.
 """
@@ -14,18 +15,21 @@ import io
 import json
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
 import yaml
-from sqlalchemy import select, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import protocol
-from bot.db.models import Case
+from bot.escalation.review.stats_store import (
+    CaseFigure,
+    StatsStore,
+    TrackerEvent,
+    TrackerUnreadable,
+)
 
 MIN_COUNT = 5
 # the project's own channels (credentials.yml; "cmdline" is `./dev shell`). A REST client
@@ -105,18 +109,17 @@ class Stats:
         return dict(sorted(out.items()))
 
 
-def compute(tracker: Engine | None, app: Engine, days: int = 90,
-            today: date | None = None) -> Stats:
-    """Read both databases and aggregate. A missing tracker DB leaves its figures empty."""
+def compute(store: StatsStore, days: int = 90, today: date | None = None) -> Stats:
+    """Aggregate the last `days` days. An unreadable tracker DB leaves its figures empty and
+    names the error's type (`tracker_error`); the case figures still show."""
     today = today or datetime.now(timezone.utc).date()
     since = today - timedelta(days=days - 1)
     stats = Stats(days=days, since=since)
-    if tracker is not None:
-        try:
-            _tracker_figures(tracker, stats)
-        except SQLAlchemyError as exc:
-            stats.tracker_error = type(exc).__name__
-    _case_figures(app, stats)
+    try:
+        _tracker_figures(store.tracker_events(since), stats)
+    except TrackerUnreadable as exc:
+        stats.tracker_error = str(exc)
+    _case_figures(store.cases(since), stats)
     return stats
 
 
@@ -124,48 +127,41 @@ def _day(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).date().isoformat()
 
 
-def _tracker_figures(engine: Engine, stats: Stats) -> None:
-    start = datetime(stats.since.year, stats.since.month, stats.since.day,
-                     tzinfo=timezone.utc).timestamp()
-    query = text(
-        "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
-        "WHERE timestamp >= :start AND type_name IN ('user', 'action')"
-    )
+def _tracker_figures(events: Iterable[TrackerEvent], stats: Stats) -> None:
+    """Counted apart and copied in at the end: a source that fails part-way adds nothing."""
     seen: set[tuple[str, str, str]] = set()
-    with engine.connect() as conn:
-        for sender, kind, ts, intent, action, data in conn.execute(query, {"start": start}):
-            if kind == "action":
-                if action in REPHRASE_ACTIONS:
-                    stats.rephrases += 1
-                continue
-            stats.user_messages += 1
-            if intent:
-                stats.intents[grouped_intent(str(intent))] += 1
-            if intent in FALLBACK_INTENTS:
-                stats.fallbacks += 1
-            try:
-                channel = (json.loads(data or "{}") or {}).get("input_channel") or OTHER
-            except (ValueError, AttributeError):
-                channel = OTHER
-            seen.add((_day(float(ts)), grouped_channel(str(channel)), str(sender)))
-    counts: Counter[tuple[str, str]] = Counter((day, ch) for day, ch, _ in seen)
-    stats.conversations = dict(counts)
+    intents: Counter[str] = Counter()
+    user_messages = fallbacks = rephrases = 0
+    for event in events:
+        if event.type_name == "action":
+            if event.action_name in REPHRASE_ACTIONS:
+                rephrases += 1
+            continue
+        user_messages += 1
+        intent = event.intent_name
+        if intent:
+            intents[grouped_intent(intent)] += 1
+        if intent in FALLBACK_INTENTS:
+            fallbacks += 1
+        try:
+            channel = (json.loads(event.data or "{}") or {}).get("input_channel") or OTHER
+        except (ValueError, AttributeError):
+            channel = OTHER
+        seen.add((_day(event.timestamp), grouped_channel(str(channel)), event.sender_id))
+    stats.conversations = dict(Counter((day, ch) for day, ch, _ in seen))
+    stats.intents = intents
+    stats.user_messages, stats.fallbacks, stats.rephrases = user_messages, fallbacks, rephrases
 
 
-def _case_figures(engine: Engine, stats: Stats) -> None:
-    start = datetime(stats.since.year, stats.since.month, stats.since.day)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Case.created_at, Case.trigger, Case.claimed_at, Case.outcome)
-            .where(Case.created_at >= start)
-        ).all()
+def _case_figures(cases: Iterable[CaseFigure], stats: Stats) -> None:
     esc: Counter[tuple[str, str]] = Counter()
-    for created, trigger, claimed, outcome in rows:
-        esc[(created.date().isoformat(), trigger)] += 1
-        if claimed is not None:
-            stats.wait_minutes.append(max(0.0, (claimed - created).total_seconds() / 60))
-        if outcome:
-            stats.outcomes[outcome] += 1
+    for case in cases:
+        esc[(case.created_at.date().isoformat(), case.trigger)] += 1
+        if case.claimed_at is not None:
+            stats.wait_minutes.append(
+                max(0.0, (case.claimed_at - case.created_at).total_seconds() / 60))
+        if case.outcome:
+            stats.outcomes[case.outcome] += 1
     stats.escalations = dict(esc)
 
 

@@ -34,11 +34,12 @@ from bot.escalation.common import (
     require_maintainer,
 )
 from bot.escalation.review import cluster, new_intent, nlu_files, stats
+from bot.escalation.review.stats_store import StatsStore
 from bot.escalation.review.store import ReviewStore
 
 REVIEW_STORE = web.AppKey("review_store", ReviewStore)
 NLU_LOCK = web.AppKey("nlu_lock", asyncio.Lock)
-TRACKER_ENGINE = web.AppKey("tracker_engine", object)
+STATS_STORE = web.AppKey("stats_store", StatsStore)
 CAPTURE_REASONS = ("low_confidence", "fallback", "rephrase", "user_choice")
 SOURCE_LABELS = {"low_confidence": "Låg säkerhet", "fallback": "Fallback",
                  "rephrase": "Bad om omformulering", "flagged": "Flaggad av coach",
@@ -262,11 +263,12 @@ def _back(message: str) -> web.Response:
 # ---- statistics ----------------------------------------------------------------------------
 
 
-def _tracker_engine(app: web.Application) -> Any:
-    if TRACKER_ENGINE not in app:
+def stats_store(app: web.Application) -> StatsStore:
+    """The statistics' reads; the tracker engine is made on first use (never at import)."""
+    if STATS_STORE not in app:
         url = app[keys.SETTINGS].tracker_db_url
-        app[TRACKER_ENGINE] = make_engine(url) if url else None
-    return app[TRACKER_ENGINE]
+        app[STATS_STORE] = StatsStore(app[keys.STORE].engine, make_engine(url) if url else None)
+    return app[STATS_STORE]
 
 
 async def _stats(request: web.Request) -> stats.Stats:
@@ -276,8 +278,7 @@ async def _stats(request: web.Request) -> stats.Stats:
         days = max(1, min(366, int(request.query.get("days", app[keys.SETTINGS].stats_days))))
     except ValueError:
         days = app[keys.SETTINGS].stats_days
-    return await asyncio.to_thread(stats.compute, _tracker_engine(app),
-                                   app[keys.STORE].engine, days)
+    return await asyncio.to_thread(stats.compute, stats_store(app), days)
 
 
 async def stats_page(request: web.Request) -> web.Response:

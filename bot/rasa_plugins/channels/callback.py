@@ -32,11 +32,12 @@ from typing import Any
 
 from rasa.core.channels.callback import CallbackInput, CallbackOutput
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import metrics
 from bot.protocol import CALLBACK_HEADER, COACH_KEY, HANDOFF_KEY, MESSAGE_ID_KEY
 from bot.rasa_plugins.channels.rest import GuardedChannel, from_gateway, gateway_callback_token
 
@@ -53,12 +54,17 @@ class GatewayCallbackOutput(CallbackOutput):
     Rasa's tracker API fail (nothing stored) and the coach sees that it was not delivered."""
 
     async def _persist_message(self, message: dict[str, Any]) -> None:
-        if not message.get(COACH_KEY):
-            await super()._persist_message(message)
-            return
+        coach = bool(message.get(COACH_KEY))
         self.messages.append(message)
-        await self.callback_endpoint.request("post", content_type="application/json",
-                                             json=message)  # raises on 4xx/5xx
+        try:
+            await self.callback_endpoint.request("post", content_type="application/json",
+                                                 json=message)  # raises on 4xx/5xx
+        except Exception as exc:  # counted (sluta_delivery_failures), then as Rasa does
+            metrics.DELIVERY_FAILURES.labels(
+                "callback", "coach_message" if coach else "bot_message").inc()
+            if coach or not isinstance(exc, ClientResponseError):
+                raise
+            log.error("the gateway refused a bot message (status %s)", exc.status)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         # the goodbye that ends a coach's part is one message: the page shows it as one line

@@ -32,8 +32,9 @@ production launcher sets it); without it (`./dev run`, tests) the REST channel s
 
 Limits come from the environment as "COUNT/SECONDS": REST_RATE_PER_CONVERSATION (default
 20/60, a fast typist) and REST_RATE_PER_ADDRESS (default 120/60, a few people behind one
-address). Each Rasa process keeps its own buckets, so N instances behind nginx allow up to N
-times the limit per address.
+address). With REDIS_URL set (the production profile) the buckets are in Redis, one limit for
+every Rasa instance behind nginx; while Redis does not answer each process counts alone
+(bot/ratelimit.py's SharedRateLimiter; the keys hold only keyed hashes).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache, partial
 from typing import Any
@@ -55,10 +57,10 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import protocol
+from bot import metrics, protocol
 from bot.client_window import ClientCaseWindow
 from bot.language import LANGUAGES
-from bot.ratelimit import RateLimiter, client_address, is_loopback, parse_rate
+from bot.ratelimit import SharedRateLimiter, client_address, is_loopback, parse_rate
 from bot.settings import load
 
 log = logging.getLogger(__name__)
@@ -135,32 +137,35 @@ class ChannelGuard:
     conversation only once the body names a usable sender.
     """
 
-    def __init__(self, limiter: RateLimiter, limit_loopback: bool = True) -> None:
+    def __init__(self, limiter: SharedRateLimiter, limit_loopback: bool = True) -> None:
         self.limiter = limiter
         # False for the callback channel: its caller on this machine is the gateway, which
         # limits per real client itself (Rasa only sees the gateway's own address)
         self.limit_loopback = limit_loopback
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None,
-                 limit_loopback: bool = True) -> ChannelGuard:
+    def from_env(cls, env: Mapping[str, str] | None = None, limit_loopback: bool = True,
+                 scope: str = "rest") -> ChannelGuard:
+        """The channel's limits; in Redis (REDIS_URL) under `scope`, one per channel."""
         s = load(env)
-        limiter = RateLimiter(
+        limiter = SharedRateLimiter(
             parse_rate(s.rest_rate_per_conversation or None, DEFAULT_PER_CONVERSATION),
             parse_rate(s.rest_rate_per_address or None, DEFAULT_PER_ADDRESS),
+            scope=scope, secret=s.action_server_token or s.rasa_token,
+            redis_url=s.redis_url, prefix=s.redis_prefix,
         )
         return cls(limiter, limit_loopback)
 
-    def check(self, request: Request) -> HTTPResponse | None:
+    async def check(self, request: Request) -> HTTPResponse | None:
         address = client_address(request.ip, request.headers)
         if (self.limit_loopback or not is_loopback(address)) and \
-                not self.limiter.allow_address(address):
+                not await self.limiter.allow_address(address):
             return too_many(self.limiter.addresses.retry_after_seconds)
         error = validation_error(request)
         if error is not None:
             return error
         sender = request.json.get("sender") or DEFAULT_SENDER
-        if not self.limiter.allow_conversation(sender):
+        if not await self.limiter.allow_conversation(sender):
             return too_many(self.limiter.conversations.retry_after_seconds)
         return None
 
@@ -311,8 +316,10 @@ class GuardedChannel:
             return await on_new_message(message)
 
         blueprint: Blueprint = super().blueprint(with_metadata)  # type: ignore[misc]
-        guard = ChannelGuard.from_env(limit_loopback=self.limit_loopback_addresses)
+        guard = ChannelGuard.from_env(limit_loopback=self.limit_loopback_addresses,
+                                      scope=self.name())  # type: ignore[attr-defined]
         walled = self.gateway_only()
+        channel = metrics.channel(self.name())  # type: ignore[attr-defined]
         if walled and not gateway_callback_token():
             log.warning("GATEWAY_CALLBACK_TOKEN is not set: /webhooks/%s/webhook refuses "
                         "every post (only the gateway, with that secret, may post there)",
@@ -326,12 +333,22 @@ class GuardedChannel:
                 # first: a stranger's post costs nothing and fills no user's rate bucket
                 if walled and not from_gateway(request):
                     return forbidden()
-                refused = guard.check(request)
+                refused = await guard.check(request)
                 if refused is not None:
+                    if refused.status == 429:
+                        metrics.REFUSED.labels(channel).inc()
                     return refused
+                request.ctx.metrics_started = time.perf_counter()
+                metrics.MESSAGES.labels(channel).inc()
                 await gate_payload(request, request.json)
                 _REQUEST_METADATA.set(await self.name_client(request))
             return None
+
+        @blueprint.middleware("response")
+        async def time_webhook(request: Request, response: HTTPResponse) -> None:
+            started = getattr(request.ctx, "metrics_started", None)
+            if started is not None:  # a message the guard let through: NLU, dialogue, actions
+                metrics.LATENCY.labels(channel).observe(time.perf_counter() - started)
 
         return blueprint
 

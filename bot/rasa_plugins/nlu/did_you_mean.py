@@ -23,21 +23,17 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import content, safety_actions
+from bot.protocol import DID_YOU_MEAN_COUNT_ENTITY as COUNT_ENTITY
+from bot.protocol import DID_YOU_MEAN_MAX_CHOICES as MAX_CHOICES
+from bot.protocol import did_you_mean_slot_names as slot_names
 from bot.rasa_plugins.nlu.components import FALLBACK_INTENT, SAFETY_RULE, _ConfiguredComponent
 
-MAX_CHOICES = 3
 MIN_CONFIDENCE = 0.08  # a guess below this share of the classifier's belief is no real candidate
 NEVER_OFFERED = frozenset({
     "crisis_suicidal", "emergency_danger",  # the safety dialogue asks directly, never a button
     FALLBACK_INTENT, "out_of_scope", "unsupported_input", "switch_to_english",
     "switch_to_swedish", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge",
 })
-COUNT_ENTITY = "dym_count"
-
-
-def slot_names(k: int) -> tuple[str, str, str]:
-    """Entity (and slot) names of choice k: intent, Swedish title, English title."""
-    return f"dym_intent_{k}", f"dym_sv_{k}", f"dym_en_{k}"
 
 
 @lru_cache(maxsize=1)

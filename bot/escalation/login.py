@@ -1,5 +1,9 @@
-"""Login throttling: a growing delay per account and per client address, never a lockout of
-the real coach on a device that has logged in before.
+"""One login attempt, decided in one place: the throttle (a growing delay per account and per
+client address, never a lockout of the real coach on a device that has logged in before) and
+the password check, which costs the same for an unknown account as for a wrong password.
+
+The console only reads the form and renders what `LoginThrottle.attempt` decided; password
+hashing itself is `security.hash_password` / `verify_password` (also used by the CLI).
 
 Why this shape:
 - Per account: after ACCOUNT_LIMIT failed passwords within WINDOW_SECONDS, every further
@@ -18,17 +22,24 @@ Counts live in Redis when REDIS_URL is set (every instance sees them; keys expir
 themselves), else in this process. If Redis is unreachable the process falls back to its
 own counts rather than letting every guess through. Addresses are kept only as
 HMAC(SESSION_SECRET, address) and usernames as their SHA-256, for at most WINDOW_SECONDS.
+
+Equal timing: an unknown or disabled account is checked against a hash of a random password,
+so a wrong username takes as long as a wrong password (no username probing by timing).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import logging
 import secrets
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.escalation.security import hash_password, verify_password
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +50,39 @@ FIRST_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 900
 DEVICE_COOKIE = "coach_device"
 DEVICE_MAX_AGE = 180 * 24 * 3600
+
+
+class Account(Protocol):
+    """What the check needs of a coach row (bot.db.models.Coach)."""
+
+    id: int
+    active: bool
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one login attempt came to; the console renders it.
+
+    `coach` is set only when the password was right and the attempt was not delayed;
+    `wait` > 0: delayed, no password was checked; `device_cookie`: set it on the response
+    (a browser logging in for the first time, remembered as this coach's device).
+    """
+
+    coach: Account | None
+    wait: int = 0
+    device_cookie: str | None = None
+
+
+_dummy_hash: str | None = None
+
+
+def dummy_verify(password: str) -> None:
+    """As costly as a real check, against a hash of a random password (made once, lazily)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hash_password(secrets.token_urlsafe(16))
+    verify_password(_dummy_hash, password)
 
 
 def delay_for(failures: int, limit: int) -> int:
@@ -203,6 +247,30 @@ class LoginThrottle:
         if device is not None:
             keys.append(self.device_key(device))
         await self._call("clear", *keys)
+
+    async def attempt(self, address: str | None, username: str, password: str,
+                      account: Account | None, device_cookie: str | None) -> Attempt:
+        """Check one login: delayed, wrong (counted) or right (the account's count ends).
+
+        `account` is the coach row of `username` (None if there is none); the argon2 check
+        runs in a thread, so the event loop keeps serving other coaches meanwhile.
+        """
+        device = self.device_of(device_cookie, account.id if account is not None else None)
+        wait = await self.wait_seconds(address, username, device)
+        if wait:
+            return Attempt(None, wait=wait)
+        if account is None or not account.active:
+            await asyncio.to_thread(dummy_verify, password)
+            ok = False
+        else:
+            ok = await asyncio.to_thread(verify_password, account.password_hash, password)
+        if not ok or account is None:
+            await self.failed(address, username, device)
+            return Attempt(None)
+        await self.succeeded(username, device)
+        # a new browser is remembered: its coach is not delayed by others' guesses
+        cookie = self.new_device_cookie(account.id) if device is None else None
+        return Attempt(account, device_cookie=cookie)
 
     async def close(self) -> None:
         if self._redis is not None:
