@@ -117,8 +117,8 @@ def test_will_soc_or_my_parents_know_is_answered_in_the_first_lines(
     assert "kan inte lova" in reply.lower()
 
 
-@pytest.mark.parametrize("question", ["behöver socialtjänsten veta om det här? pappa vet ingenting",
-                                      "vad gör soc för en som vill ut ur gänget"])
+@pytest.mark.parametrize("question", ["vad gör socialtjänsten egentligen?",
+                                      "kommer soc ringa min mamma"])
 def test_questions_about_soc_get_the_social_services_answer(
     conversation: Any, question: str,
 ) -> None:
