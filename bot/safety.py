@@ -125,9 +125,20 @@ _NOW = (
     r"|here|threatening|coming|rn|atm|nere|nedanfor|downstairs|waiting|precis|just nu)"
 )
 _EMERGENCY_PATTERNS: dict[str, str] = {
+    "held_in": r"\b(?:e|ar|sitter|ligger|are|am|i m|im|is|locked|lasta|last|stangd|stangda) (?:\w+ )?(?:i|in|inne i|in the) (?:en |the |a )?"
+    r"(?:bagageluckan|bakluckan|bagageutrymmet|trunk|boot)\b|\b(?:inlast|inlasta|instangd|instangda|insparrad\w*|locked (?:in|inside)"
+    r"|stangd inne|stangda inne)\b(?:\s+\w+){0,2}\s+(?:i|in|pa|inne)\b",
+    "forced_into": r"\b(?:pushed|dragged|forced|threw|shoved|knuffade|knuffat|drog|dragit|slangde|tvingade|tvingat|puttade|slapade)"
+    r" (?:\w+ ){0,3}(?:into|in i|in) (?:a |the |en |ett |sin |deras |their )?(?:\w+ )?(?:van|car|bil|bilen|skapbil\w*|vanen)\b",
+    "taken_friend": r"\b(?:dom|de|they|nan|nagon|someone|nagra|killarna) (?:har )?(?:tagit|tog|kidnappat|kidnappade|took|taken|kidnapped|grabbed|fangat)"
+    r" (?:min|mitt|my|var|our) (?:\w+ )?(?:kompis|bror|syster|brorsa|syrra|son|dotter|kusin|cousin|friend|brother|sister|daughter|lillebror|lillasyster)\b"
+    r"(?!\s+(?:s|mobil|telefon|plats|phone|jacka|cykel|bil|seat|place|spot|pengar|money)\b)",
+    "lying_still": r"\b(?:ligger|lies|lying|is lying)\b(?:\s+\w+){0,3}\s+(?:still|orolig|livlos\w*|medvetslos\w*|not moving|unconscious)\b"
+    r"|\b(?:medvetslos|unconscious|andas (?:inte|int|konstigt)|not breathing|isn t breathing|isnt breathing)\b",
+    "chased_en": r"\b(?:getting|being|get|im being|i m being) (?:chased|followed|hunted)\b",
     "weapon_now": rf"\b{_WEAPON}\b(?:\s+\w+){{0,6}}\s+{_NOW}\b|\b{_NOW}\b(?:\s+\w+){{0,6}}\s+{_WEAPON}\b",
     "sv_shot_stabbed": r"\b(?:blivit|blev|bli|blir|e|ar|har blivit|har blitt|bli) (?:\w+ )?(?:knivhuggen"
-    r"|knivhuggna|knivskuren|huggen|skjuten|skjuten|nedskjuten|skadskjuten|knivad|skuren|attackerad"
+    r"|knivhuggna|knivskuren|huggen|skjuten|skjuten pa|skjutna pa|beskjutna|beskjuten|nedskjuten|skadskjuten|knivad|skuren|attackerad"
     r"|misshandlad|nerslagen|overfallen)\b(?! upp)",
     "weapon_holder": rf"\b(?:han|hon|dom|de|nan|nagon|nagra|killen|typen|killar|he|she|they|someone|somebody"
     rf"|theyve|they ve)\b (?:har|hade|med|got|has|have|had|with|pulled|drog)(?: \w+){{0,2}} {_WEAPON}\b",
@@ -256,7 +267,7 @@ _PAST_OR_FICTION = re.compile(
     r"|minecraft|spelet|spela|spelade|gaming|game|lol|haha|xd|back in (?:19|20)\d\d|ar (?:19|20)\d\d|in (?:19|20)\d\d"
     r"|i somras|i vintras|i varas|i hostas|igar|i gar|igarkvall|yesterday|(?<!my )(?<!her )(?<!his )(?<!their )(?<!our )(?<!your )last night|i (?:sjuan|attan|nian|sexan|femman|fyran|trean)|in (?:year|grade) \d+"
     r"|used to|nar (?:ja|jag) va(?:r)? \d+|sen flera ar|for flera ar sen|pa \d+ ?talet|\d+ ?talet|for (?:\w+ ){1,2}(?:ar|manader|veckor) (?:sedan|sen)"
-    r"|filmen|serien|movie|film|the show|last summer|last winter|ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
+    r"|filmen|serien|movie|film|the show|last summer|last winter|(?<!min )(?<!mins )(?<!minute )(?<!minutes )(?<!sec )(?<!secs )(?<!seconds )ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
     r"|dream|pa mal|berattade om|berattat om|o beratta om|pratade om|talked about|told (?:us|me) about)\b"
 )
 _WORRY = re.compile(r"\b(?:oroar (?:sig|mig)|orolig (?:for|att)|worried (?:that|about)|worries (?:that|about))\b")
@@ -266,7 +277,7 @@ _NOW_WORD = re.compile(r"\b(?:nu|just nu|now|right now|nyss|rn|star utanfor|vant
 # "han e okej nu", "nu e de lugnt": "now" saying the danger is over
 _CALM_NOW = re.compile(
     r"\bnu (?:e|ar) (?:de|det|allt|han|hon) (?:lugnt|bra|ok|okej|over|lugn)\b"
-    r"|\b(?:okej|ok|bra|lugnt|battre|fine|safe) (?:nu|now)\b|\bnow (?:it s|its|we re|were) (?:fine|ok|safe)\b"
+    r"|\b(?:okej|ok|bra|lugnt|lugnare|battre|fine|safe|sorted|lost|over) (?:nu|now)\b|\b(?:har|e|ar) lagt sig\b|\bnu (?:e|ar) (?:de|det) (?:lugnare|battre|lost|over)\b|\b(?:it s|its|thats|that s) (?:sorted|over|fine)\b|\bnow (?:it s|its|we re|were) (?:fine|ok|safe)\b"
     r"|\bnu (?:har|e|ar) (?:dom|de|han|hon|det|de|allt) (?:slutat|over|borta|lugna?)\b|\b(?:s|is) (?:ok|okay|fine) now\b"
     r"|\b(?:e|ar|is|s) (?:\w+ )?(?:okej|ok|bra|frisk|fine|safe|lugn|lugnt|hel|battre|alright) (?:nu|now)\b"
 )
@@ -274,12 +285,18 @@ _CALM_NOW = re.compile(
 # Over, and said to be over: "för fem år sen ... nu mår ja bra", "i used to ... clean 2 years".
 # Only a past frame together with one of these; "igen"/"again" keeps it about now.
 _PAST_FRAME = re.compile(
-    r"\b(?:for (?:\w+ ){1,2}(?:ar|manader) (?:sedan|sen)|used to|years ago|as a (?:teen|kid|child)|nar (?:ja|jag) var"
+    r"\b(?:nar (?:vi|ja|jag) bodde|when (?:i|we) (?:was|were|lived)|when i was (?:younger|little|a kid|\d+)|at \d\d\b|back in (?:school|the day)"
+    r"|(?:hade|had) en period|went through|for (?:\w+ ){1,2}(?:ar|manader) sen|\d+ years ago|(?<!my )last year|forra (?:sommaren|vintern|hosten|varen)|i somras|"
+    r"for (?:\w+ ){1,2}(?:ar|manader) (?:sedan|sen)|used to|years ago|as a (?:teen|kid|child)|nar (?:ja|jag) var"
     r"|in (?:\d+th|\d+st|\d+nd|\d+rd|middle|high) (?:grade|school)|i (?:hogstadiet|mellanstadiet|sjuan|attan|nian)"
     r"|(?:19|20)\d\d|forra aret|ifjol|i fjol)\b"
 )
 _OVER_NOW = re.compile(
-    r"\b(?:nu (?:mar|ma) (?:ja|jag) bra|mar bra nu|ma bra nu|(?:e|ar) (?:de|det) (?:lost|over|bra)(?: nu)?|been clean"
+    r"\b(?:(?:idag|nu|today|now) (?:e|ar|i m|im|am) (?:ja |jag )?\d+|(?:i m|im|i am) \d+ now|mar bra|(?:det|de|it) (?:blir|gets) battre"
+    r"|therapy helped|terapi\w* hjalpte|har slutat (?:sen|for)|slutat sen|(?:e|ar) (?:helt )?lakt|healed|sorted now|its sorted|it s sorted"
+    r"|(?:nu|now) (?:e|ar) (?:de|det) (?:lugnare|battre)|sover som en bebis|sleep like a baby|har (?:ja |jag )?flyttat|(?:i ve|ive|i have) moved|moved away|now i (?:coach|work|study|have)"
+    r"|doing a course|(?:ville|vill) bara (?:beratta|saga|dela)|just wanted to (?:share|say|tell)|(?:det|de) (?:e|ar) skont|its so different|"
+    r"nu (?:mar|ma) (?:ja|jag) bra|mar bra nu|ma bra nu|(?:e|ar) (?:de|det) (?:lost|over|bra)(?: nu)?|been clean"
     r"|clean (?:for )?\d+|i m (?:fine|ok|okay|good) now|doing (?:fine|well|ok|better) now|har jobb nu|has a job now"
     r"|just proud|proud of (?:myself|me)|scars?|arr(?:en)?|how do i explain|hur forklarar"
     r"|doing (?:good|great) now|mar battre|(?:e|ar|is) domd|sitter inne|is in prison|got convicted|betalat av"
@@ -291,7 +308,9 @@ _TOPIC = re.compile(
     r"\b(?:skolarbete|skoluppgift|uppsats|essay|arbete om|projekt om|project on|course|kurs(?:en)?|module|modul"
     r"|statistik|statistics|research|forskning|resources|kalla(?:n|or)? till|cite|handledning"
     r"|som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
-    r"|generellt|i allmanhet|rent allmant|in general)\b"
+    r"|generellt|i allmanhet|rent allmant|in general|vara forberedd|be prepared|hur tar (?:jag|ja|man) upp|how do i (?:bring up|talk about|raise)"
+    r"|till (?:ett|mitt|en) (?:arbete|skolarbete|projekt|redovisning|uppsats)|for (?:a|my) (?:project|school|essay|presentation)"
+    r"|hur manga (?:\w+ ){0,3}(?:varje|per|every|a) (?:ar|year|manad|month))\b"
 )
 # A role (a nurse, a teacher): a subject worked with only when asked about in general, never
 # when something is happening ("Jag är lärare. En elev ska hoppa ... Det är lunch nu.").
@@ -325,12 +344,13 @@ _EVERYDAY_REASON = re.compile(
     r"|last (?:day|week|shift|class|match|game) (?:of|at|on|before)|sommarlov\w*|summer break|semester"
     r"|klattring\w*|klatterhall\w*|climbing|bada|badet|simma|swim\w*|fota|fotar|photo\w*|solnedgang\w*|sunset"
     r"|before i go to (?:sleep|bed)|innan (?:ja|jag) (?:somnar|sover|lagger mig)|go to (?:sleep|bed)|then bed"
+    r"|(?:tog|tar|takes|took) (?:for |too )?(?:mycket|much) (?:tid|time)|distraher\w*|distract\w*|skarmtid|screen time"
     r"|flyttkartong\w*|nya (?:jobbet|skolan|lagenheten)|new (?:job|school|flat|apartment)"
     rf"|{_EVERYDAY_END})\b"
 )
 _EVERYDAY_CONCEPTS = {"preparation", "farewell", "means_time", "means_present", "rope_kept", "finality_time",
                       "giving_away", "goodbye_sent", "letters_left", "means_act", "give_my_things", "jump_from",
-                      "pet_rehomed", "self_harm_word", "do_it_tonight", "means_named", "thanks_for_everything"}
+                      "pet_rehomed", "self_harm_word", "do_it_tonight", "means_named", "thanks_for_everything", "deleting"}
 # An everyday activity at or with a "means": fishing by the bridge, a tablet for an allergy,
 # a knife for cooking, diving at the pool, a test tomorrow, a memorial's practicalities.
 _EVERYDAY_ACTIVITY = re.compile(
@@ -342,7 +362,9 @@ _EVERYDAY_ACTIVITY = re.compile(
     r"|prov(?:et)? (?:imorn|imorgon|pa|i)|matteprov\w*|laxa|laxor|homework|exam|gymnasiearbet\w*|mattebok\w*"
     r"|vantar pa bussen|waiting for the bus|bussen (?:e|ar) sen|the bus is late"
     r"|vem (?:kor|skjutsar)|who s driving|kom alla|minnesstund\w*|fredagsbon\w*|efter bonen"
-    r"|nursing degree|examen|tog examen|graduated|so proud|sa stolt|hungover|bakfull|hangover|skrev fel|typo)\b"
+    r"|nursing degree|examen|tog examen|graduated|so proud|sa stolt|hungover|bakfull|hangover|skrev fel|typo"
+    r"|jakt\w*|hunting|alg\w*|skridsko\w*|skating|skate|i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident"
+    r"|took pics|tog bilder|fotade|(?:ater|ata|eat|eating) (?:pa )?(?:max|mcdonalds|mcd|burger king|pizza)|sa ont i magen)\b"
 )
 
 # --- concepts (facts.md "Recognising risk") ------------------------------------------------
@@ -357,7 +379,8 @@ _PILLS = (
     r"(?:tabletter|tabletterna|tablett|tabbar|piller|pillren|pillerna|medicin|mediciner|medicinen"
     r"|somntabletter|somnpiller|alvedon|panodil|ipren|citodon|tramadol|oxy|xanax|benso|benzo|benzos"
     r"|pills|pillsen|pillen|meds|sleeping pills|painkillers|paracetamol|tylenol|overdos|overdose|od a|burken|kartan"
-    r"|kartor|karta|hela paketet|bottle)"
+    r"|kartor|karta|hela paketet|bottle|antidepressiv\w*|antidepressant\w*|sertralin|sobril|atarax|lergigan|propavan"
+    r"|melatonin|insulin|lyrica|stesolid|imovane|zopiklon|sleeping tablets)"
 )
 _HEIGHT = (
     r"(?:bron|bro|broen|broar|bridges|hoga hus|tall buildings|taket|tak|takkanten|balkongen|balkong|fonstret|fonster|klippan|stupet|kanten"
@@ -394,7 +417,9 @@ _TIME = (
     r"(?:ikvall|i kvall|inatt|i natt|imorgon|imorn|i morgon|snart|nar alla sover|efter skolan idag"
     r"|nu ikvall|tonight|tomorrow|when everyone s asleep|when everyone is asleep|this weekend|i helgen"
     r"|pa fredag|on friday|soon|idag|today|nar de blir mork|nar det blir morkt|when it gets dark|om en timme"
-    r"|in an hour|efter skolan|after school|sen|later)"
+    r"|in an hour|efter skolan|after school|sen|later"
+    r"|(?:pa )?(?:mandag|tisdag|onsdag|torsdag|fredag|lordag|sondag|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"(?: ?(?:kvall|natt|night|evening|morgon|morning))?)"
 )
 _METHOD_VERB = (  # acting on a means: jumping, swallowing, stepping in front, going into water
     r"(?:hoppa|hoppar|hopp|hoppade|kasta mig|kastar mig|svalja|svaljer|svalt|ta alla|ta hela|ta allihop"
@@ -411,13 +436,13 @@ _PREPARATION = (
     r"|\b(?:la|lagt|lamnat|gomt|left|put) (?:ett |en |a )?(?:brev|lapp|letter|note)\b(?:\s+\w+){0,6}\s+(?:hittar|find|finds|laser|reads)\b"
     r"|\b(?:goodbye|farewell|suicide) (?:message|text|note|letter)\b|\btonight is the night\b|\bikvall (?:e|ar) (?:det|de) dags\b"
     r"|\b(?:gett|gav|ger) bort (?:\w+ ){0,2}(?:mina|min|mitt|allt)\b|\bfixat allt\b|\ballt (?:e|ar) (?:klart|fixat|ordnat)\b"
-    r"|\bsagt hejda\b|\b(?:mitt )?sista (?:meddelande|sms|inlagg)\b|\b(?:last|final) (?:message|text|post)\b"
+    r"|\bsagt hejda\b|\b(?:mitt )?sista (?:meddelande\w*|sms\w*|inlagg\w*)\b(?!\s+(?:for (?:ikvall|idag|nu|i kvall|tonight|today|this week|veckan)|innan|before))|\b(?:last|final) (?:message|text|post)\b"
     r"|\bwrote (?:a |my )?(?:letter|note)s? (?:to|for)\b|\bgave away (?:my|all)\b|\bsaying goodbye\b"
     r"|\b(?:given|gave) (?:my|all my) (?:stuff|things)\b|\bsparat (?:pa )?(?:mig )?(?:\w+ )?(?:tabletter|piller)"
 )
 _FAREWELL = (
     r"(?<!tack )\bta hand om (?:mamma|pappa|lillebror|lillasyster|min|mina|dom|er)\b(?! dig)"
-    r"|\bforlat for allt\b|\bhejda for (?:alltid|gott)\b|\bdet har (?:e|ar) hejda\b|\bni kommer (?:att )?forsta sen\b"
+    r"|\bforlat for allt\b|\b(?:hejda|godnatt|god natt|good ?night|sov gott|bye|farval) (?:for alltid|for gott|forever|for good)\b|\bdet har (?:e|ar) hejda\b|\bni kommer (?:att )?forsta sen\b"
     r"|\bnar (?:jag|ja) (?:e|ar) borta\b|\befter ikvall\b|\bingen kommer behova\b|\bni slipper (?:mig|mej)\b"
     r"|\b(?:inte|aldrig|never|won t|wont)(?: \w+){0,3} se (?:honom|henne|mig|mej) (?:mer|igen)\b"
     r"|\bwon t see me again\b|\bthis is goodbye\b|\bgoodbye (?:everyone|forever|all)\b|\bwhen i m gone\b"
@@ -484,8 +509,9 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     r"|\b(?:inte|int) (?:va|vara|e|finnas) (?:har|kvar) (?:imorgon|imorn|ikvall|sen|pa min)\b|\bwon t be (?:here|around)\b"
     r"|\b(?:kommer|kmr) (?:inte|int) (?:att )?(?:va|vara) (?:har|kvar)\b|\b(?:inte|int) (?:kommer|kmr) (?:att )?(?:va|vara) (?:har|kvar)\b"
     r"|\bnar (?:ni|du) laser (?:detta|det har|de har)\b|\bwhen you read this\b|\b(?:redan )?for sent\b(?:\s+\w+){0,3}$"
+    r"|\b(?:hitta|find|se|see|veta|know|lasa|read) (?:\w+ ){0,2}(?:efterat|afterwards|after i m gone|nar (?:ja|jag) (?:e|ar) borta)\b"
     r"|\bbehover (?:ingen|inte|int) (?:\w+ ){0,2}(?:langre|mer)\b|\bwon t be needing\b|\bwont be needing\b|\bmin begravning\b|\bmy funeral\b",
-    "decided": r"\b(?:har|ha|have|ve|i ve|ive|i|has|hon har|han har) (?:redan |now )?(?:bestamt mig|decided|made up my mind)\b"
+    "decided": rf"^(?:bestamt|decided|bestamt mig)\b(?:\s+\w+){{0,2}}\s+{_TIME}\b|\b(?:har|ha|have|ve|i ve|ive|i|has|hon har|han har) (?:redan |now )?(?:bestamt mig|decided|made up my mind)\b"
     r"(?!\s+(?:for|att|to|om|about|that i want|where|what|which|vilken|vad|var|ska|ja ska|jag ska|i m going|i will|i ll))"
     r"|\ballt (?:e|ar) (?:planerat|bestamt|klart|fixat|ordnat)\b|\beverything(?: s| is) (?:sorted|planned|ready|done|set)\b"
     r"|\b(?:valt|chosen|picked) (?:stallet|platsen|dagen|tiden|datum|the place|the spot|the day|a date)\b"
@@ -507,7 +533,13 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     "not_your_fault": r"\b(?:inte|aldrig|never|not|wasn t|wasnt) (?:\w+ ){0,2}(?:ditt|ert|your|era) (?:fel|fault)\b",
     "calm_after": r"\b(?:konstigt|weirdly|strangely|oddly|sa) (?:\w+ )?(?:lugn|calm|peaceful|glad|happy)\b(?:\s+\w+){0,6}\s+(?:bestamt|decided|snart|soon|over)"
     r"|\b(?:glad|lugn|calm|peaceful) (?:nu )?(?:nar|now that) (?:ja|jag|i|ive|i ve) (?:vet|know|decided|bestamt)",
-    "overdose_taken": r"\b(?:tog|tagit|took|taken|svalde|svalt|swallowed|ate) (?:\w+ ){0,4}" + _PILLS + r"\b",
+    "overdose_taken": r"\b(?:tog|tagit|took|taken|svalde|svalt|swallowed|ate|atit|at|aat) (?:\w+ ){0,4}" + _PILLS + r"\b"
+    r"|\b(?:tog|tagit|took|taken|svalde|svalt|swallowed|atit|ate) (?:\w+ ){0,2}(?:allt|alla|all|everything|allihop)\b(?:\s+\w+){0,5}"
+    r"\s+(?:\d+ ?st|\d+ stycken|hemma|i skapet|in the house|at home|konstig|yr|snurrig|dizzy|weird|sleepy|spyr)\b",
+    # wounds on the arms now: "armen e full av sår igen", "river upp armarna"
+    "self_harm_wounds": r"\b(?:armarna|armen|armar|arms?|handleden|handlederna|wrists?|laren|laret|thighs?)\b(?:\s+\w+){0,2}\s+"
+    r"(?:full|fulla|fullt|tackt|tackta|covered|bloddrypande) (?:av|med|me|of|in|with) (?:sar|blod|cuts|blood|rispor|skarsar)\b"
+    r"|\b(?:river|rev|rivit|skar|skarit|rispar|sprattar|slet|slit\w*|tear|tore|ripping) upp (?:\w+ )?(?:armarna|armen|handleden|arms?|wrists?|skin)\b",
     "self_directed": r"\b(?:tanker|ska|vill|thinking about|going to|gonna) (?:att )?(?:anvanda|use) (?:den|de|det|dom|it|them)\b"
     r"(?:\s+\w+){0,2}\s+(?:pa|mot|on) (?:mig|mej|me)\b|\b(?:anvanda|anvander|anvand|using|use) (?:den|de|det|dom|it|them|kniven|gevaret)\b(?:\s+\w+){0,2}\s+(?:pa|mot|on|against) (?:mig sjalv|mej sjalv|myself)"
     r"|\bon myself\b|\bmot mig sjalv\b|\bpa mig sjalv\b|\bsitting here with it\b|\bsitter har (?:med|me) (?:den|det|de)\b",
@@ -551,6 +583,17 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     rf"|\b(?:har|have) (?:bestamt|decided) (?:hur|nar|when|how)\b",
 }
 _CRISIS_ASK: dict[str, str] = {
+    # a question about how to die, how much, how high, whether it hurts: asked about at once
+    "method_query": r"\b(?:minst smart\w*|least painful|painless\w*|smartfri\w*|utan att det gor ont)\b"
+    r"|\b(?:snabbaste|quickest|fastest|sakraste|surest|enklaste|easiest|basta|best) (?:sattet|way) (?:att|to) (?:do|die|ta livet|end it|kill myself|hanga)\b"
+    r"|\b(?:hur manga|how many|hur mycket|how much)\b(?:\s+\w+){0,3}\s+(?:behover man|man behover|behovs|ska man ta|kravs|does it take|do you need|would it take|to die|for att do)\b"
+    r"|\b(?:gor|gör) (?:det|de) ont att (?:hanga|do|drunkna|hoppa|skjuta|skara|kvavas)\b|\bdoes it hurt to (?:hang|die|drown|jump|od|bleed)\b"
+    r"|\b(?:hur hogt|how high|how far)\b(?:\s+\w+){0,6}\s+(?:hoppa|falla|jump|fall)\b(?:\s+\w+){0,6}\s+(?:ga|funka|racka|do|die|dor|work|enough)\b"
+    r"|\b(?:vilken|which|vilket)\b (?:bro|bridge|hus|building|tak|roof|hushus|hoghus)\b(?:\s+\w+){0,4}\s+(?:hogst|hogsta|tallest|highest)\b"
+    r"|\b(?:googlat|googled|sokt|searched|kollat)\b(?:\s+\w+){0,3}\s+(?:hur man gor|how to do it)\b|\bvet (?:hur|how) (?:nu|now)\b",
+    # "idag e dagen", "today is the day", said as such
+    "the_day": r"\b(?:idag|ikvall|inatt|today|tonight) (?:e|ar|is) (?:dagen|natten|the day|the night)\b"
+    r"(?!\s+(?:for|da|nar|som|vi|till|med|of|when|we|i|to|att|ni)\b)",
     "hopelessness": _HOPELESS,
     # an intent to jump from somewhere not named as a height: asked about, never guessed
     "jump_from": rf"\b{_INTENT}\b(?:\s+\w+){{0,2}}\s+(?:hoppa|jump)\s+(?:ner |ut )?(?:fran|off|from)\b"
@@ -568,7 +611,9 @@ _CRISIS_ASK: dict[str, str] = {
     r"|\b(?:e|ar|i m|im) done (?:for real|for good)\b|\bthinking about\b(?:\s+\w+){0,4}\s+" + _MEANS + r"\b|\btanker (?:\w+ )?pa\b(?:\s+\w+){0,3}\s+" + _MEANS + r"\b",
     "thanks_for_everything": r"\b(?:tack for allt|thank you for everything|thanks for everything)\b(?!.*\b(?:hjalpte|helped|ha de bra"
     r"|ha det bra|vi hors|see you|bye|hejda|snacka)\b)",
-    "rumination_means": r"\b(?:jaktgevar\w*|gevar\w*|vapnet|pistol\w*|repet|tabletter\w*|bron|spar\w*)\b(?:\s+\w+){0,8}\s+(?:tanker pa (?:de|det)"
+    "weapon_access": r"\b(?:vet|know|hittat|found)\b (?:var|vart|where)\b(?:\s+\w+){0,3}\s+(?:har|keeps|hides|forvarar|gommer|lagger)\b"
+    r"(?:\s+\w+){0,2}\s+(?:\w*bossa\w*|\w*gevar\w*|vapnet|vapen|vapenskap\w*|pistol\w*|gun|rifle|shotgun|hunting rifle)\b",
+    "rumination_means": r"\b(?:\w*bossa\w*|jaktgevar\w*|gevar\w*|vapnet|pistol\w*|repet|tabletter\w*|bron|spar\w*)\b(?:\s+\w+){0,8}\s+(?:tanker pa (?:de|det)"
     r"|thinking about it)\b",
     "plan_ready": r"\b(?:min|my) plan (?:e|ar|is) (?:klar|fardig|ready|set|done)\b",
     "pet_rehomed": r"\b(?:nan|nagon|someone|anyone) (?:som )?(?:kan )?(?:ta|take|ta hand om|take care of|look after) (?:min|mitt|my) (?:hund|katt|kanin|dog|cat|rabbit|hamster)\b",
@@ -582,6 +627,8 @@ _CRISIS_ASK: dict[str, str] = {
     "earlier_attempt": r"\b(?:forsokt|forsokte|forsok) (?:\w+ ){0,3}(?:ta livet|do|att do)|\btried to (?:end|kill)",
 }
 _DANGER_ASK: dict[str, str] = {
+    "coming_back": r"\b(?:han|hon|dom|de|they|he|she)\b(?:\s+\w+){0,2}\s+(?:kommer|kmr|coming|comes|will come|ll come)"
+    r" (?:tillbaka|back)\b|\b(?:hamta|hamtar|get|getting|fetch) (?:fler|more)\b",
     "looking_for_me": r"\b(?:letar|soker|vantar pa|looking for|waiting for|hunting) (?:efter )?(?:mig|mej|oss|me|us)\b",
     "know_where": r"\b(?:vet|hittat|know|found) (?:var|where) (?:jag|ja|vi|i|we) (?:bor|e|ar|live|am|are)\b",
     "help_alone": r"^(?:snalla |pls |please )?(?:hjalp|hjalp mig|help|help me|hjalp oss|sos)(?: (?:snalla|pls|please|nu))?$",
@@ -598,6 +645,19 @@ _DANGER_ASK: dict[str, str] = {
     "scared_now": r"\b(?:jatte |sa |so )?(?:radd|radda|skraj|scared|terrified)\b(?:\s+\w+){0,3}\s+(?:nu|just nu|now|right now)\b",
 }
 _THREAT: dict[str, str] = {
+    # a price on someone: "den som tar han får 100k"; leavers "get buried"
+    "bounty": r"\b(?:den som|whoever|the one who|anyone who) (?:tar|tar ut|dodar|skjuter|hittar|gets|kills|finds|takes out|smaller)\b"
+    r"(?:\s+\w+){0,2}\s+(?:far|gets|kommer fa|will get)\b"
+    r"|\b(?:avhoppare|golare|snitches|snitchar|quitters|de som hoppar av|dom som hoppar av|alla som hoppar av)\b(?:\s+\w+){0,2}"
+    r"\s+(?:blir|ska|gets?|will be|kommer)\b(?:\s+\w+){0,1}\s+(?:begravd\w*|dod\w*|skjutn\w*|buried|killed|shot|dead|hittade)\b",
+    # family watched: a picture of my little sister outside her school
+    "family_watched": r"\b(?:bild\w*|foto\w*|photos?|pics?|pictures?|filmade|filmat|fotade|fotat|video)\b(?:\s+\w+){0,2}\s+(?:pa |of )?"
+    r"(?:min|mitt|mina|my) (?:lill\w*|syster|bror|little \w+|mamma|mum|mom|son|dotter|daughter|sister|brother|barn|kids?)\b"
+    r"(?:\s+\w+){0,6}\s+(?:utanfor|outside|vid|at|skolan|school|forskolan|hemma)\b",
+    # a bullet, a casing left on my car or at my door
+    "bullet_left": r"\b(?:kula|kulor|patron\w*|bullet|bullets|hylsa|hylsor|casing|shell casing)\b(?:\s+\w+){0,4}\s+(?:pa|i|on|in|at|under|vid)"
+    r" (?:min|mitt|my|var|vart|our|the) (?:\w+ )?(?:bil|bilen|car|windscreen|windshield|vindrut\w*|dorr\w*|door|doorstep|trapp\w*|brevlad\w*"
+    r"|letterbox|mailbox|balkong\w*|hus|house|porch)\b",
     "will_kill_me": r"\b(?:dom|de|han|hon|nan|nagon|nagra|killarna|ganget|natverket|typen|typerna|they|he|someone|people)\b"
     r"(?:\s+\w+){0,2}\s+(?:ska|kommer|kmr|tanker|vill|sa|sager|sagt|lovade|hotar|will|gonna|going to|want to|said|says|ll)"
     r"(?: att| they| he| dom)?(?:\s+\w+){0,1}\s+(?:doda|dod|skjuta|skjut|hugga|knivhugga|morda|ta livet av|ge sig pa"
@@ -605,12 +665,13 @@ _THREAT: dict[str, str] = {
     r"\s+(?:mig|mej|oss|me|us|min familj|min bror|min mamma|min syster|mina syskon|lillebror|lillasyster|familjen"
     r"|my family|my brother|my mom|my mum|my sister|my little)\b",
     "threatened": r"\b(?:hotad|hotade mig|hotar mig|hotar oss|hotat mig|fatt hot|fick hot|dodshot|hotbrev|hot mot mig|hot pa snap"
-    r"|threatened|threatening me|death threats?|threats? against me|threats? on snap|gront ljus pa mig|green light on me)\b",
-    "they_said": r"\b(?:dom|de|they|nan|nagon|someone|han|he|folk|people)\b(?:\s+\w+){0,4}\s+(?:sa|sager|sagt|said|says|skriver|skrev|wrote|told me|tells me"
+    r"|threatened|threatening me|death threats?|threats? against me|threats? on snap|gront ljus pa mig|green light on me)\b"
+    r"|\b(?:fatt|fick|got|received|fa) (?:\w+ ){0,2}(?:hot|threats|dodshot)\b",
+    "they_said": r"\b(?:dom|de|they|nan|nagon|someone|han|he|folk|people|konto|kontot|account|nummer|number|profil|profile|okand\w*|unknown)\b(?:\s+\w+){0,4}\s+(?:sa|sager|sagt|said|says|skriver|skrev|wrote|told me|tells me"
     r"|threatar|hotar|hotade|lovade|sms ar|messaged|texted|posted)\b(?:\s+\w+){0,10}\s+(?:doda|dodar|dod|dead|klar|done|kort|next|nasta|skjut\w*"
     r"|shoot\w*|smaller|brinna|burn|branna|break my|straffas|ska bort|ska forsvinna|betala|pays|pay for it|ta mig|tar mig|hitta mig|find me|vanta pa mig|ses pa"
-    r"|ska fa se|overleva|survive|ska do|kommer do|kmr do|begravs|begravas|buried|gets buried|slut for mig|slut pa mig)\b",
-    "know_where": r"\b(?:vet|vi vet|we know|they know|know) (?:var|where) (?:jag|ja|du|din|min|mina|u|you|i|my|your) ?(?:\w+ )?(?:bor|jobbar|gar|e|live|work|works|go|is)\b"
+    r"|ska fa se|overleva|survive|ska do|kommer do|kmr do|begravs|begravas|begravd\w*|buried|gets buried|slut for mig|slut pa mig)\b",
+    "know_where": r"\b(?:vet|vi vet|we know|they know|know) (?:var|where) (?:jag|ja|du|din|min|mina|u|you|i|my|your) ?(?:\w+ )?(?:bor|jobbar|gar|e|sover|pluggar|live|work|works|go|is|sleep|sleeps)\b"
     r"|\b(?:dom|de|they|han|he|vi|we|nan|nagon|someone)\b(?:\s+\w+){0,2}\s+(?:vet|know|knows) (?:var|vart|where|vilken|which)"
     r"(?:\s+\w+){0,3}\s+(?:bor|jobbar|pluggar|gar|tar|lives|works|studies|goes|takes)\b"
     r"|\b(?:vi|we) (?:vet|know) (?:vem|who) (?:du|you) (?:e|ar|are|re)\b",
@@ -630,7 +691,7 @@ _THREAT: dict[str, str] = {
     r"(?:\s+\w+){0,3}\s+(?:photo|picture|pic|bild|bilder) (?:of|pa) (?:my|our|min|mitt"
     r"|var|vart|mammas|pappas|my mum s|my mums|my moms|my mom s|my dad s|my dads) (?:\w+ )?(?:house|door|building|car|hus|dorr|port"
     r"|bil|bilen)\b|\bbullet in (?:my|our|the) (?:mailbox|letterbox)\b"
-    r"|\bbild pa (?:mammas|var|vart|min|mitt|vara) (?:dorr|hus|port)\b|\b(?:photo|picture|pic) of (?:my|our) (?:house|door|building)\b"
+    r"|\bbild(?:er|erna)? pa (?:mammas|var|vart|min|mitt|vara) (?:dorr|hus|port|bil)\b|\bbild pa (?:en )?(?:pistol|vapen|kniv)\b(?:\s+\w+){0,3}\s+(?:min|my) (?:adress|address)\b|\b(?:adress|address)\b(?:\s+\w+){0,2}\s+(?:ligger ute|e ute|ar ute|is out|posted)\b|\b(?:photo|picture|pic) of (?:my|our) (?:house|door|building)\b"
     r"|\bsamma bil (?:utanfor|vid)\b|\bsame car (?:outside|by)\b|\b(?:bevakar|watching|following) (?:mig|me) for\b",
     "passive_harm": r"\bska (?:skjutas|dodas|straffas|fa betala|fa lida|ta stryk)\b|\b(?:will|gonna) (?:be shot|get shot|pay for|get hurt)\b"
     r"|\bannars (?:e|ar) (?:de|det|ja|jag|han|hon|lillebror|\w+) (?:kort|dod|klar|nasta|slut)\b|\bor (?:else|i m dead|im dead)\b"
@@ -655,7 +716,7 @@ _MEDIA = re.compile(
     r"|character|cs|cs2|boss fight|bossen|spelar|playing|raid\w*|discord|twitch|stream\w*|rust|lektion|lektionen|lesson|class|forelasning|lecture|prevention|suicidprevention|podd|podcast"
     r"|documentary|dokumentar|dromde|drom|mardrom|nightmare|dreamt|dreamed|dream|pa mal|cod|warzone|fortnite|gta|valorant|csgo|cs go|pubg|apex|minecraft|roblox|fifa"
     r"|track|drill track|romeo (?:och|o|and) juli\w*|hamlet|pa slutet av (?:boken|filmen|pjasen)|the ending"
-    r"|(?:laser|lasa|read|reading) (?:\w+ ){0,2}(?:bok|boken|roman|novel|book|pjas\w*))\b"
+    r"|(?:laser|lasa|read|reading) (?:\w+ ){0,2}(?:bok|boken|roman|novel|book|pjas\w*)|sasong\w*|season|novell\w*|short story|avsnitt\w*)\b"
 )
 _HYPERBOLE = re.compile(
     r"\b(?:dor av skratt|dog av skratt|skrattade ihjal|doda tiden|dodar tiden|dodar mig med|dying of laughter"
@@ -688,7 +749,7 @@ _HYPERBOLE = re.compile(
     r" (?:livet|kal) (?:av|pa) (?:mig|mej)\b|\b(?:bli|blir) min dod\b|\b(?:rather die|hellre do) (?:than|an)\b"
     r"|\b(?:i m|im|ja e|jag ar) (?:literally |typ |lowkey )?dead\b(?! inside)|\b(?:kan|could) (?:morda|doda|kill) for\b"
     r"|\b(?:ja|jag) (?:ska|kmr|kommer|svar (?:ja|jag) (?:ska|kmr|kommer)) (?:\w+ )?(?:doda|morda|strypa|slakta) (?:min|mitt) (?:lillebror"
-    r"|lillasyster|bror|syster|brorsa|syrra)\b|\b(?:skot|skjot|skjuter|shot|shoots) (?:\w+ ){0,3}(?:skott|bollen|mal|malet|krysset"
+    r"|lillasyster|bror|syster|brorsa|syrra)\b|\b(?:i m|im|i am|i ll|ill) (?:gonna |going to )?kill (?:my|him|her) (?:little |big )?(?:sister|brother|sis|bro|mum|mom|dad)\b(?=.*\b(?:took|stole|ate|used|again|broke|lost)\b)|\b(?:skot|skjot|skjuter|shot|shoots) (?:\w+ ){0,3}(?:skott|bollen|mal|malet|krysset"
     r"|straff|ball|goal)\b|\bfyrverkeri\w*|\bfireworks\b|\b(?:skamtade|skamtar|joked|joking) (?:om|about)\b"
     # sport: a score, a shot "like a god", a cup lost
     r"|\b\d+ ?- ?\d+\b(?:\s+\w+){0,3}\s+(?:i|in|mot|against)\b|\bsom en gud\b|\blike a god\b|\b(?:fran|from) distans\w*\b|\btrepoang\w*"
@@ -698,6 +759,20 @@ _HYPERBOLE = re.compile(
 # a joke marker in the text itself (folding removes emoji): "💀", "😂", "lol", "lmao"
 _JOKING = re.compile(r"[\U0001F480\U0001F602\U0001F923\U0001F639\U0001F606\U0001F605\U0001F643\U0001F4AA\u26BD\U0001F624]"
                      r"|\b(?:lol|lmao|lmfao|haha\w*|hehe|xd|jk)\b", re.IGNORECASE)
+_TRIVIAL_CAUSE = re.compile(
+    r"\b(?:betyg\w*|f i \w+|an f\b|ett f\b|ett e\b|prov\w*|matte\w*|laten|låten|song|skor|skorna|shoes|fifa|matchen|match|lose|forlorar|torskar"
+    r"|thailand|sommarlov\w*|charger|laddare\w*|regnet|the rain|wifi|hora (?:den|det)|hear (?:that|this)|en gang till|one more time)\b"
+)
+_CONDITION_OR_WISH = re.compile(r"\b(?:om|if|nar|when|every time|varje gang|vill bara forsvinna|wanna die|vill do|tar livet av)\b")
+
+
+def _hyperbole(folded: str) -> bool:
+    """A figure of speech: the fixed forms, or a joke about a trivial cause ("hoppar från
+    balkongen om ja måste höra den låten en gång till haha"); a joke alone is asked about."""
+    return bool(_HYPERBOLE.search(folded) or (_JOKING.search(folded) and _TRIVIAL_CAUSE.search(folded)
+                                              and _CONDITION_OR_WISH.search(folded)))
+
+
 # wanting to live, a normal life; a wish negated: no alarm from the classifier
 _LIFE_WISH = re.compile(
     r"(?<!inte )(?<!int )(?<!not )\b(?:vill|want|wanna) (?:bara |ba |just )?(?:ha |have |leva |live )?(?:ett |a )?"
@@ -734,21 +809,28 @@ def _first(regexes: dict[str, re.Pattern[str]], folded: str) -> str | None:
 
 
 _STRONG_MEDIA = re.compile(
-    r"\b(?:track|song|lat|laten|verse|versen|line) (?:that goes|som gar|dar (?:han|hon) sager)\b|\b(?:i|in) (?:the |a |en |ett |den |det )?(?:\w+ )?(?:filmen|film|movie|serien|series|show|avsnittet|episode|spelet"
+    r"\b(?:sasong|season) \d+\b|\b(?:skriver|writing|skrev|wrote) (?:en|a|pa en|on a) (?:novell|short story|berattelse|story|bok|book|roman|novel|manus|script)\b"
+    r"|\b(?:vilken|which) (?:lat|song|track) (?:e|ar|is) (?:de|det|it|that) (?:som|that)\b|\b(?:lat|laten|song|track)\b(?:\s+\w+){0,3}\s+som gar\b"
+    r"|\b(?:sag|kollade|watched|saw|tittade pa) (?:en|a|the|pa en) (?:film|serie|movie|show|dokumentar|documentary)\b(?:\s+\w+){0,2}\s+(?:dar|where|om|about)\b|\b(?:track|song|lat|laten|verse|versen|line) (?:that goes|som gar|dar (?:han|hon) sager)\b|\b(?:i|in) (?:the |a |en |ett |den |det )?(?:\w+ )?(?:filmen|film|movie|serien|series|show|avsnittet|episode|spelet"
     r"|game|boken|book|laten|song|videon|video|klippet|clip)\b|\bnetflix\b|\bhbo\b|\bseries\b|\bepisode\b"
 )
 _FIRST_PERSON = re.compile(r"\b(?:jag|ja|mig|mej|min|mitt|mina|im|i m|i am|i ve|i ll|me|my)\b")
 _THIRD_PERSON = re.compile(r"\b(?:han|hon|karaktaren|character|he|she|nan|nagon|someone|huvudpersonen)\b")
 
 
+_ALL_OF_IT = re.compile(r"\b(?:allt|alla|all|everything|efterat|afterwards)\b")
+_SENT_TO_ME = re.compile(r"\b(?:skickade|skickat|skickar|sent|sends|fick|got|postade|posted) (?:mig |me |oss |us )?(?:en |a |ett )?"
+                         r"(?:video|videon|klipp|bild|bilder|pic|pics|photo|photos)\b")
+
+
 def _not_about_self_now(folded: str) -> bool:
     """A film, game, song, dream or hyperbole, with nothing saying it is the writer's own now
     ("skickat låten ja vill ha på min begravning" is about the writer; "i filmen hoppar han" not)."""
-    if _HYPERBOLE.search(folded):
+    if _hyperbole(folded):
         return True
     if _STRONG_MEDIA.search(folded) and not _FIRST_PERSON_NOW.search(folded):
         return True
-    if not _MEDIA.search(folded) or _FIRST_PERSON_NOW.search(folded):
+    if not _MEDIA.search(folded) or _FIRST_PERSON_NOW.search(folded) or _SENT_TO_ME.search(folded):
         return False
     return not _FIRST_PERSON.search(folded) or bool(_THIRD_PERSON.search(folded))
 
@@ -770,6 +852,12 @@ class SafetyMatch:
         return {CRISIS: "crisis", EMERGENCY: "danger"}.get(self.intent, "threat")
 
 
+# a cut finger in the school kitchen, "by accident": an injury, no self-harm
+_ACCIDENT = re.compile(r"\b(?:i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident|hemkunskap\w*"
+                       r"|when cooking|nar (?:ja|jag) lagade)\b")
+_SELF_HARM_RULES = {"sv_self_harm", "en_self_harm", "self_harm_done", "self_harm_word", "self_harm_again"}
+# "inte hotad eller nåt": a threat denied
+_THREAT_DENIED = re.compile(r"\b(?:inte|int|not|never|aldrig|inga|no|inget) (?:\w+ )?(?:hotad\w*|hot|threatened|threats?)\b")
 _WORD_ONLY = {"sv_suicide_word", "en_suicide"}  # the word itself, which people also use about others
 _ABOUT_ME = re.compile(r"\b(?:jag|ja|jaa|mig|mej|min|mina|mitt|i|im|i m|me|my|myself|har|have|had)\b")
 _NEVER_BEFORE = re.compile(r"\b(?:aldrig|inga|inte|never|no|not)\b(?:\s+\w+){0,2}\s*$")
@@ -785,9 +873,11 @@ def _crisis_rule(folded: str) -> str | None:
                 continue
             if name in _THREAT_SHAPED and _THIRD_PERSON_BEFORE.search(before):
                 continue  # "dom ska ta livet av mig": a threat, judged by the emergency rules
-            if name in _HYPERBOLE_SENSITIVE and _HYPERBOLE.search(folded):
+            if name in _HYPERBOLE_SENSITIVE and _hyperbole(folded):
                 continue  # "matteprovet tog livet av mig", "åkte ur cupen, vill dö": a figure of speech
             if name in _NEGATION_SENSITIVE and _NEGATED_BEFORE.search(before):
+                continue
+            if name in _SELF_HARM_RULES and _ACCIDENT.search(folded):
                 continue
             return name
     return None
@@ -836,7 +926,7 @@ def not_a_safety_context(text: str) -> bool:
     alarming words that by themselves are no safety situation (facts.md). The SafetyNet uses
     it to keep the classifier from raising an alarm the rules deliberately did not raise."""
     folded = fold(text or "")
-    if _FIRST_PERSON_NOW.search(_CALM_NOW.sub(" ", folded)) and not _HYPERBOLE.search(folded):
+    if _FIRST_PERSON_NOW.search(_CALM_NOW.sub(" ", folded)) and not _hyperbole(folded):
         return False
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
     return bool(past or _not_about_self_now(folded) or _PARENT_KILL.search(folded)
@@ -874,13 +964,20 @@ def detect(text: str) -> SafetyMatch | None:
     if word:
         return word
     concepts_text = _LEAVE_GANG.sub(" lamna ", folded)  # "hoppa av" is leaving, not jumping
+    if elsewhere and _CONCEPT_RE["deleting"].search(folded) and _ALL_OF_IT.search(folded) \
+            and not _STRONG_MEDIA.search(folded):
+        elsewhere = False  # "raderat insta snap tiktok allt": the person's own accounts, no media
     rule = None if elsewhere else _first(_CONCEPT_RE, concepts_text)
     if rule in _EVERYDAY_CONCEPTS and (_EVERYDAY_REASON.search(folded) or _EVERYDAY_ACTIVITY.search(folded)):
+        rule = None
+    if rule and rule.startswith("self_harm") and _ACCIDENT.search(folded):
         rule = None
     if rule:
         return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
     rule = None if elsewhere or past or _PARENT_KILL.search(folded) else _first(_THREAT_RE, folded)
+    if rule == "threatened" and _THREAT_DENIED.search(folded):
+        rule = None
     if rule:
         return SafetyMatch(THREAT, f"threat_{rule}")
     if elsewhere:
@@ -908,7 +1005,10 @@ _NO = re.compile(r"^(?:nej|nä|na|nae|ne|nope|nah|no|inte nu|not now|icke)\b"
                  r"|\b(?:nej tack|no thanks|no thank you|but not now|men inte nu|not really|inte riktigt)\b")
 _UNSURE = re.compile(r"^(?:vet inte|vet int|ve inte|vetefan|idk|dunno|kanske|maybe|not sure|osaker|ingen aning|typ|kinda|sort of"
                      r"|no idea)\b|\b(?:spelar ingen roll|skit samma|doesn t matter|whatever|who cares"
-                     r"|bryr mig inte|vet inte om (?:ja|jag) e)\b")
+                     r"|bryr mig inte|vet inte om (?:ja|jag) e)\b"
+                     # a question back instead of an answer: "varför frågar du det", "why do u care"
+                     r"|^(?:varfor|why) (?:fragar|undrar|bryr|asking|do (?:you|u) (?:care|ask|wanna know)|does (?:it|that) matter"
+                     r"|would (?:you|u) care|spelar)\b|\bwhy (?:do|would) (?:you|u) care\b|\bspelar (?:det|de) (?:nan|nagon) roll\b")
 _SAFE_NOW = re.compile(
     r"\b(?:(?:ja|jag|i m|im|i am) (?:e |ar |am )?(?:hemma|home|safe|saker|i sakerhet|inne)"
     r"|(?:i m|im|i am|ja e|jag ar|ja ar|jag e) (?:ok|okej|okay|fine)"
@@ -927,6 +1027,8 @@ _SAFE_NOW = re.compile(
     r"|(?:is|s|e|ar) (?:with|med|hos) (?:her|his|my|min|sin|hennes|hans) (?:\w+ )?(?:mom|mum|mamma|pappa|dad|father|mother"
     r"|family|familj|sister|brother|syster|bror)|i can hear (?:him|her)"
     r"|(?:ja|jag) hor (?:honom|henne)|(?:he|she) s in (?:his|her) room|(?:han|hon) (?:e|ar) pa sitt rum"
+    r"|(?:gick|gatt|gar|kom|kommit|went|walked|came|got|gone) (?:\w+ )?(?:hem|home)|at home|(?:spolade|spolat|flushed|kastade|kastat|threw)"
+    r" (?:ner |bort |away )?(?:dom|de|them|tabletterna|the pills|allt)"
     r"|stannar (?:har|hos mig)|(?:la|lagt|kastat|slangt|put|threw) (?:dom|de|them|tabletterna|the pills)"
     r" (?:i|in|away|bort))\b"
 )
@@ -935,20 +1037,27 @@ _NOT_SAFE = re.compile(
     r"|(?:dom|de|han|they|he) (?:e|ar|are|is|re) (?:kvar|fortfarande har|still here|still outside|still there)"
     # someone at risk cannot be reached: for a worried parent or friend that is acute
     r"|(?:still|fortfarande) (?:have|got|har) (?:them|dom|de|it|den|det|the pills|tabletterna|kniven|the knife)"
-    r"|(?:svarar|oppnar|answers|answering|opens) (?:inte|int|not)|(?:won t|will not|doesn t|does not|wont) (?:answer|open|pick up)"
+    r"|(?:svarar|oppnar|answers|answering|opens) (?:inte|int|not)|(?:not|inte|int|still not) (?:answering|picking up|svarar|oppnar)"
+    # safe myself, but someone else is not: "jag e safe men inte han"
+    r"|(?:men|but) (?:inte|int|not) (?:han|hon|he|she|him|her|min \w+|my \w+|dom|them)$|(?:won t|will not|doesn t|does not|wont) (?:answer|open|pick up)"
     r"|(?:vet|know) (?:inte|int|not) (?:var|where) (?:han|hon|she|he) (?:ar|e|is)|(?:kan|can) (?:inte|int|t|not) (?:na|reach)"
     r" (?:honom|henne|him|her)|(?:e|ar|is) (?:forsvunnen|missing))\b"
 )
 
 
 # "ja men inte länge till": a yes with a but is no yes; "kanske.. ja ok": unsure, ending in yes
-_HEDGED_YES = re.compile(r"^(?:ja|jaa|jo|yes|yeah|yea|ok|okej) (?:men|but)\b")
+_HEDGED_YES = re.compile(r"^(?:ja|jaa|jo|yes|yeah|yea|ok|okej) (?:men|but|typ|kinda|sort of|i guess|antar|kanske|maybe|nog|ish)\b")
 _ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|please)$")
 _DECLINES_COACH = re.compile(
     r"\b(?:ingen coach|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med )?(?:nan|nagon|en coach"
     r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
-    r"|nej tack|no thanks|no thank you)\b"
+    r"|nej tack|no thanks|no thank you|inte nu|not now|not rn|not right now|kanske sen|maybe later|inte just nu)\b"
 )
+# asking for a person in the same breath: "polisen e här nu. vill prata me nån"
+_ASKS_PERSON = re.compile(
+    r"\b(?:vill|want to|wanna|would like to|id like to|i d like to|kan (?:ja|jag)) (?:\w+ )?(?:prata|snacka|skriva|talk|speak|chat)"
+    r" (?:me|med|with|to) (?:nan|nagon|en coach|coachen|someone|somebody|a person|a coach|a human|en manniska|er|you)\b"
+    r"|\bkoppla (?:mig|mej) (?:till|vidare|me|med)\b|\bconnect me\b|\bja (?:tack )?(?:till )?(?:en )?coach\b")
 # a reply that names a means or a risk ("vattnet e så nära"): more crisis talk, not a new topic
 _MEANS_RE = re.compile(rf"\b{_MEANS}\b")
 _QUESTION_START = re.compile(r"^(?:vad|va|var|vart|hur|nar|vem|varfor|vilken|vilket|vilka|kan|far|finns|what|where|how"
@@ -965,6 +1074,8 @@ class Answer:
     leans_yes: bool = False  # unsure, but ending in a yes: enough to say yes to a coach
     declines_coach: bool = False  # a no to the coach, said as such
     risk_talk: bool = False  # names a means or a risk, and is no question
+    asks_person: bool = False  # asks for a person in the same message
+    silent: bool = False  # only dots or signs: "..." after "are you safe?" is no answer
 
 
 def read_answer(text: str) -> Answer:
@@ -982,7 +1093,9 @@ def read_answer(text: str) -> Answer:
     leans_yes = word == "unsure" and bool(_ENDS_YES.search(folded))
     question = (text or "").strip().endswith("?") or bool(_QUESTION_START.search(folded))
     risk_talk = not question and bool(_RISK_WORDS.search(folded) or _MEANS_RE.search(folded))
-    return Answer(word, safe_now, not_safe, leans_yes, bool(_DECLINES_COACH.search(folded)), risk_talk)
+    silent = bool((text or "").strip()) and not folded.strip() and not any(ch.isalnum() for ch in text)
+    return Answer(word, safe_now, not_safe, leans_yes, bool(_DECLINES_COACH.search(folded)), risk_talk,
+                  bool(_ASKS_PERSON.search(folded)), silent)
 
 
 # --- when the classifier may raise an alarm -------------------------------------------------

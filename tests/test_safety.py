@@ -186,3 +186,79 @@ def test_answers_read_as_people_mean_them(text: str, word: str | None, extra: di
     assert answer.word == word
     for key, value in extra.items():
         assert getattr(answer, key) == value, key
+
+
+# --- round 7: concepts learned from blind_10's misses, tested on new wordings ---------------
+@pytest.mark.parametrize(("text", "kind", "band"), [
+    # questions about a method, an amount, a height or pain: asked about at once
+    ("hur många sömntabletter behöver man egentligen", "crisis", "ask"),
+    ("what's the most painless way", "crisis", "ask"),
+    ("gör det ont att drunkna", "crisis", "ask"),
+    ("vilket hus i norrköping är högst", "crisis", "ask"),
+    ("idag är dagen. förlåt mamma", "crisis", "ask"),
+    # what was taken, what the arms look like, a goodbye for ever
+    ("har ätit alla mina mediciner, känner mig yr", "crisis", "sure"),
+    ("hon tog alla sina sertralin för en timme sen", "crisis", "sure"),
+    ("handleden e full av blod igen", "crisis", "sure"),
+    ("sov gott för alltid allihop", "crisis", "sure"),
+    ("bestämt. fredag kväll", "crisis", "sure"),
+    # held, forced into a vehicle, taken, lying still, chased now
+    ("vi sitter i bakluckan på en bil", "danger", "sure"),
+    ("dom har tagit min lillebror, han svarar inte", "danger", "sure"),
+    ("someone dragged my sister into a car", "danger", "sure"),
+    ("han ligger helt still på marken", "danger", "sure"),
+    ("im being followed by two guys", "danger", "sure"),
+    # a bounty, leavers buried, a family member photographed, a bullet left behind
+    ("den som hittar honom får 50k sa dom", "threat", "sure"),
+    ("folk säger att avhoppare blir skjutna", "threat", "sure"),
+    ("de fotade min lillebror utanför förskolan", "threat", "sure"),
+    ("hittade en patron på min dörrmatta", "threat", "sure"),
+    ("ett anonymt konto skrev att jag inte kommer överleva helgen", "threat", "sure"),
+    ("tog bort snap och insta, allt. ingen ska läsa nåt efteråt", "crisis", "sure"),
+    ("jag vet var min morbror har sitt gevär", "crisis", "ask"),
+    ("they dragged him into a car 5 minutes ago", "danger", "sure"),
+])
+def test_concepts_learned_in_round_7(text: str, kind: str, band: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and (match.kind, match.band) == (kind, band), match
+
+
+@pytest.mark.parametrize("text", [
+    # over and said to be over: an age then and now, recovery, a move
+    "när jag var 15 hade jag sånna tankar. nu är jag 20 och det har blivit bättre",
+    "got jumped when i was 14, i'm 19 now and working",
+    "förra vintern sov jag med kniven under kudden men nu har jag flyttat",
+    # a joke about a trivial cause
+    "hoppar från taket om jag får ett F till lol",
+    # media, school statistics, a parent preparing, hunting, skating, a cut finger
+    "i säsong 3 blir han skjuten, så sorgligt",
+    "hur många blir skjutna varje år i sverige? till mitt skolarbete",
+    "hur tar jag upp självmordstankar med min son, vill vara förberedd",
+    "ska på älgjakt med morbror, får man skjuta själv då?",
+    "skar mig i tummen av misstag när jag lagade mat",
+    "har en skuld till en kille men är inte hotad, vill bara betala",
+    "sista meddelandet för idag, godnatt",
+    "raderade snapchat, den tog för mycket tid från skolan",
+])
+def test_round_7_lookalikes_are_no_alarm(text: str) -> None:
+    assert safety.detect(text) is None, safety.detect(text)
+
+
+@pytest.mark.parametrize(("text", "word", "extra"), [
+    ("varför frågar du det", "unsure", {}),  # a question back instead of an answer
+    ("why would u care", "unsure", {}),
+    ("ja typ", "unsure", {}),  # a hedged yes
+    ("jag är ok men inte min kompis", None, {"not_safe": True}),
+    ("she's still not picking up", None, {"not_safe": True}),
+    ("kom hem nyss", None, {"safe_now": True}),
+    ("spolade ner tabletterna", None, {"safe_now": True}),
+    ("polisen kom hit. vill prata med någon", None, {"safe_now": True, "asks_person": True}),
+    ("inte nu", "no", {"declines_coach": True}),
+    ("...", None, {"silent": True}),
+    ("ja", "yes", {"safe_now": False, "silent": False}),
+])
+def test_round_7_answers(text: str, word: str | None, extra: dict) -> None:
+    answer = safety.read_answer(text)
+    assert answer.word == word
+    for key, value in extra.items():
+        assert getattr(answer, key) == value, key

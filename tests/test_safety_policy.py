@@ -258,3 +258,22 @@ def test_safe_and_not_safe_statements_inside_the_episode() -> None:
 def test_no_coach_offer_again_once_a_coach_is_coming() -> None:
     s = state("fear_retaliation", DANGER_TURN, CONNECT, done=[sa.UTTER_THREAT])
     assert next_action(s) == LISTEN
+
+
+def test_safe_and_asking_for_a_person_brings_the_coach() -> None:
+    """"ambulansen e här. vill prata me nån": safe now, and a yes to a coach in one message."""
+    signal = {"safe_now": True, "asks_person": True}
+    assert plan(state("request_human", CRISIS_TURN, signal=signal)) == CONNECT
+
+
+def test_silence_after_a_safety_question_counts_as_not_safe() -> None:
+    """"..." in reply to "are you safe?" or "do you mean taking your life?" is no answer."""
+    assert plan(state("unsupported_input", CRISIS_TURN, signal={"silent": True})) == NOT_SAFE
+    silent = {"silent": True}
+    assert plan(state("unsupported_input", [sa.UTTER_ASK_CRISIS], signal=silent)) == NOT_SAFE
+
+
+def test_asking_for_a_person_answers_an_open_coach_offer() -> None:
+    """After danger's short coach offer: "polisen e här. vill prata me nån" is a yes."""
+    assert plan(state("request_human", DANGER_TURN, signal={"asks_person": True, "safe_now": True})
+                ) == CONNECT

@@ -63,7 +63,8 @@ ALL_CORPORA = (
     Corpus("blind_7", CORPORA / "blind_7", blind=False),
     Corpus("blind_8", CORPORA / "blind_8", blind=False),
     Corpus("blind_9", CORPORA / "blind_9", blind=False),
-    Corpus("blind_10", CORPORA / "blind_10", blind=True),
+    Corpus("blind_10", CORPORA / "blind_10", blind=False),
+    Corpus("blind_11", CORPORA / "blind_11", blind=True),
 )
 _LEGACY_LABELS = {"crisis": "crisis", "emergency": "danger", "not_crisis": "ordinary"}
 

@@ -161,7 +161,7 @@ def _reply(state: State) -> list[str] | None:
     answer = ANSWER_WORDS.get(signal.get("answer", "")) or (
         state.intent if state.intent in (YES, NO, UNSURE) else None)
     coach_open = pending == COACH or state.offer_outstanding()
-    if coach_open and (answer == YES or signal.get("leans_yes")):
+    if coach_open and (answer == YES or signal.get("leans_yes") or signal.get("asks_person")):
         return CONNECT
     crisis = sa.CRISIS in state.recent_kinds()
     if state.acute() and crisis and pending == COACH:
@@ -171,13 +171,15 @@ def _reply(state: State) -> list[str] | None:
                 state.intent in UNCLEAR or signal.get("kind") in (sa.CRISIS, sa.DANGER):
             return NOT_SAFE_AGAIN
     if pending == SAFE_NOW and crisis:
-        if answer in (NO, UNSURE) or signal.get("not_safe"):
+        if answer in (NO, UNSURE) or signal.get("not_safe") or signal.get("silent"):
             return NOT_SAFE
+        if signal.get("safe_now") and signal.get("asks_person"):
+            return CONNECT  # "ambulansen e här nu. vill prata me nån": safe, and a yes to a coach
         if signal.get("kind") in (sa.CRISIS, sa.DANGER) or (
                 signal.get("risk_talk") and not signal.get("safe_now") and answer != YES):
             return NOT_SAFE  # more crisis talk, danger or a means named: not "yes, safe"
     if pending == ASK_CRISIS:
-        if answer == UNSURE:
+        if answer == UNSURE or signal.get("silent"):
             return NOT_SAFE  # "vet inte" to "do you mean you're thinking of taking your life?"
         if answer == NO and signal.get("kind") in (sa.CRISIS, sa.DANGER):
             return CRISIS_ANSWER  # "nej men han har tabletterna i fickan": no "no"

@@ -217,7 +217,8 @@ class SafetyNet(_ConfiguredComponent):
         notes = {key: value for key, value in (
             ("answer", answer.word), ("safe_now", answer.safe_now), ("not_safe", answer.not_safe),
             ("leans_yes", answer.leans_yes), ("declines_coach", answer.declines_coach),
-            ("risk_talk", answer.risk_talk)) if value}
+            ("risk_talk", answer.risk_talk), ("asks_person", answer.asks_person),
+            ("silent", answer.silent)) if value}
         if notes:
             message.set(SAFETY_SIGNAL, notes, add_to_output=True)
 
