@@ -1,4 +1,4 @@
-"""The action server behind a shared secret: `python -m bot actions` (issue 6).
+"""The action server behind a shared secret: `python -m bot actions`.
 
 It runs on the service runtime (bot/runtimes.py: Python 3.12, rasa-sdk 3.21, Sanic 25) and
 serves Rasa 3.6 over the action server's HTTP protocol, which did not change between them

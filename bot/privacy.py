@@ -248,7 +248,7 @@ def warm_up() -> None:
     """Load the tokenizer now. The first scrub otherwise imports spaCy (3.5 s on a quiet
     2-core machine, 9 s on a busy one) in the middle of a request: in the action server
     that was the first coach request's answer, with every other action call waiting behind
-    it on the blocked event loop (issue 15, "no unexplained stalls")."""
+    it on the blocked event loop."""
     _nlp_and_matcher()
 
 

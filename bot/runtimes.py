@@ -1,4 +1,4 @@
-"""Which Python runs which process: the one place that decides it (issue 13).
+"""Which Python runs which process: the one place that decides it.
 
 Two runtimes, each a virtual environment in the checkout with its own pinned lock file, both
 set up by `./dev`:

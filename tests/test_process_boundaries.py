@@ -201,3 +201,40 @@ def test_every_launcher_starts_each_process_on_its_runtime(tmp_path: Path) -> No
     for spec in specs:
         want = RASA if spec.name.split("-")[0] == "rasa" else SERVICES
         assert spec.runtime is want, (spec.name, spec.cmd[0])
+
+
+
+def _internal_paths(folder: str) -> list[str]:
+    """Code outside bot/clients that spells a path of the escalation service's /internal/ API
+    (docstrings and comments may name it; code may not)."""
+    found = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(n.value) for n in ast.walk(tree)
+                if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and "/internal/" in node.value and id(node) not in docs:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_only_the_one_client_spells_the_internal_api() -> None:
+    """One client per API: the gateway, Rasa's plugins and the action server reach the
+    escalation service's internal API only through bot/clients/escalation.py."""
+    assert _internal_paths("bot/gateway") == []
+    assert _internal_paths("bot/rasa_plugins") == []
+    assert _internal_paths("actions") == []
+    assert _internal_paths("bot/clients") != []  # the check sees the client itself
+
+
+def test_no_code_names_an_issue_number() -> None:
+    """Comments and docstrings say why, not which ticket: ticket numbers go stale."""
+    import re
+
+    pattern = re.compile(r"\bissue \d+\b", re.IGNORECASE)
+    found = [f"{path.relative_to(ROOT)}:{number}"
+             for folder in ("bot", "actions") for path in sorted((ROOT / folder).rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if pattern.search(line)]
+    assert found == []

@@ -1,8 +1,10 @@
-"""The one client of the escalation service's internal API (Bearer ESCALATION_INTERNAL_TOKEN).
+"""The one client of the escalation service's internal API.
 
-Used by the action server (open a case) and by Rasa's relay broker (user messages to an open
-case, missed messages to the review inbox). Retries are the callers' choice: each knows what
-a lost request costs.
+`EscalationClient` (Bearer ESCALATION_INTERNAL_TOKEN) is used by the action server (open a case)
+and by Rasa's relay broker (user messages to an open case, missed messages to the review inbox).
+`GatewayCalls` (the X-Gateway-Callback-Token header) is the gateway's part: the coach status,
+the young person's presence and typing, SMS delivery failures. Retries are the callers' choice:
+each knows what a lost request costs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.clients.http import HttpClient
+from bot.protocol import CALLBACK_HEADER
 from bot.settings import ROOT, load
 
 log = logging.getLogger(__name__)
@@ -88,6 +91,63 @@ class EscalationClient(HttpClient):
         """A missed message for the review inbox (the service scrubs it): 202 taken."""
         status, _, _ = await self._post("/internal/review", payload)
         return status
+
+
+class GatewayCalls:
+    """The gateway's calls to /internal/gateway/*: paths and header in one place. The gateway
+    lends its own aiohttp session (`http`, set when it starts); network errors raise aiohttp's
+    or asyncio's, and each caller decides what a lost call costs."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.http: aiohttp.ClientSession | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url and self.token)
+
+    @property
+    def started(self) -> bool:
+        return self.http is not None
+
+    def _conversation(self, sender: str, what: str) -> str:
+        return f"{self.base_url}/internal/gateway/conversations/{quote(sender, safe='')}/{what}"
+
+    async def _post(self, url: str, body: dict[str, Any], timeout: float | None = None) -> int:
+        if self.http is None:
+            raise EscalationUnavailable("gateway not started")
+        limit = aiohttp.ClientTimeout(total=timeout) if timeout else None
+        async with self.http.post(url, json=body, headers={CALLBACK_HEADER: self.token},
+                                  **({"timeout": limit} if limit else {})) as resp:
+            await resp.read()
+            return resp.status
+
+    async def availability(self, timeout: float = 3) -> dict[str, Any] | None:
+        """GET /internal/gateway/availability: the coach status, or None unless 200."""
+        if self.http is None:
+            raise EscalationUnavailable("gateway not started")
+        async with self.http.get(f"{self.base_url}/internal/gateway/availability",
+                                 headers={CALLBACK_HEADER: self.token},
+                                 timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            if resp.status != 200:
+                return None
+            data = await resp.json()
+            return data if isinstance(data, dict) else None
+
+    async def presence(self, sender: str, reason: str) -> int:
+        """The young person left, has no page open, or is back: 202 taken, 404 no open case."""
+        return await self._post(self._conversation(sender, "presence"), {"reason": reason})
+
+    async def typing(self, sender: str, on: bool, timeout: float = 3) -> int:
+        """The young person is (not) typing: shown to their coach only."""
+        return await self._post(self._conversation(sender, "typing"), {"on": on}, timeout)
+
+    async def delivery_failures(self, sender: str, message_ids: list[str], status: str,
+                                error_code: str | None) -> int:
+        """A coach's SMS did not arrive: 2xx marked, 404 no case shows the conversation."""
+        return await self._post(self._conversation(sender, "delivery-failures"), {
+            "message_ids": message_ids, "status": status, "error_code": error_code})
 
 
 def pending_path() -> Path:

@@ -67,4 +67,4 @@ def setup_routes(app: web.Application) -> None:
             web.static("/static", STATIC_DIR, append_version=True),
         ]
     )
-    review_web.setup_routes(app)  # review inbox, maintainer pages, statistics (issue 5)
+    review_web.setup_routes(app)  # review inbox, maintainer pages, statistics

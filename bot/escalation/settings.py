@@ -56,13 +56,13 @@ class Settings:
     max_cases_per_client: int = _D.escalation_max_cases_per_client
     # an open console socket re-checks its session and case this often (and on every event)
     ws_recheck_seconds: float = _D.escalation_ws_recheck_seconds
-    # review inbox and statistics (issue 5)
+    # review inbox and statistics
     # the project whose domain.yml and data/ the review pages write ("" = this checkout)
     project_dir: str = _D.review_project_dir
     nlu_dir: str = ""  # "" = the project's data/nlu
     tracker_db_url: str = _D.rasa_tracker_db_url
     stats_days: int = _D.stats_days
-    # several instances (issue 6): Redis carries live fan-out and login throttling
+    # several instances: Redis carries live fan-out and login throttling
     redis_url: str = ""  # "" = one process: in-process hub, in-memory throttle
     metrics_token: str = _D.metrics_token  # who may read /metrics (bot/metrics.py)
     redis_prefix: str = _D.redis_prefix

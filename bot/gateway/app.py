@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
+from bot.clients.escalation import GatewayCalls
 from bot.clients.rasa import RasaClient
 from bot.gateway import elks46, keys, twilio
 from bot.gateway.conversation import CoachFlags
@@ -79,7 +80,8 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
         secret=settings.secret, redis_url=settings.redis_url, prefix=settings.redis_prefix)
     app[keys.VAULT] = Vault(make_vault_engine(settings.vault_url), settings.fernet_key,
                             settings.sms_number_ttl_seconds)
-    app[keys.PRESENCE] = PresenceReporter(settings.escalation_url, settings.callback_token)
+    app[keys.ESCALATION] = GatewayCalls(settings.escalation_url, settings.callback_token)
+    app[keys.PRESENCE] = PresenceReporter(app[keys.ESCALATION])
     senders = {}
     if settings.twilio is not None:
         senders["twilio"] = twilio.make_sender(settings.twilio,
@@ -89,7 +91,7 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
             elks46.delivery_path(settings.elks.webhook_secret)))
     app[keys.SMS] = SmsOutbox(settings, app[keys.VAULT], app[keys.RASA], app[keys.LIMITER],
                               app[keys.COACH], senders, app[keys.PRESENCE],
-                              SmsBatches(prefix=settings.redis_prefix))
+                              SmsBatches(prefix=settings.redis_prefix), app[keys.ESCALATION])
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_resources_ctx)
     setup_routes(app)
@@ -118,7 +120,7 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
     app[keys.HTTP] = http
     app[keys.SMS].http = http
-    app[keys.PRESENCE].http = http
+    app[keys.ESCALATION].http = http
     sweeper = asyncio.ensure_future(_sweep(app))
     yield
     sweeper.cancel()

@@ -12,23 +12,18 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
 
+from bot.clients.escalation import EscalationUnavailable
 from bot.gateway import keys
 from bot.gateway.callback import authorised
 from bot.gateway.vault import WEB_PREFIX
-from bot.protocol import CALLBACK_HEADER
 
 log = logging.getLogger(__name__)
 STATUS_KEY = web.AppKey("coach_status", dict)
 USER_TYPING_EVERY_SECONDS = 2.0
-
-
-def _headers(request: web.Request) -> dict[str, str]:
-    return {CALLBACK_HEADER: request.app[keys.SETTINGS].callback_token}
 
 
 async def status(request: web.Request) -> web.Response:
@@ -41,17 +36,14 @@ async def status(request: web.Request) -> web.Response:
         body: dict[str, Any] = {"known": False}
         if settings.callback_token:
             try:
-                async with app[keys.HTTP].get(
-                    settings.escalation_url + "/internal/gateway/availability",
-                    headers=_headers(request), timeout=aiohttp.ClientTimeout(total=3),
-                ) as resp:
-                    if resp.status == 200:
-                        data = await resp.json()
-                        body = {"known": True, "accepting": data.get("accepting") is True,
-                                "in_hours": data.get("in_hours") is True,
-                                "hours": {k: str(v) for k, v in
-                                          (data.get("hours") or {}).items() if k in ("sv", "en")}}
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                data = await app[keys.ESCALATION].availability()
+                if data is not None:
+                    body = {"known": True, "accepting": data.get("accepting") is True,
+                            "in_hours": data.get("in_hours") is True,
+                            "hours": {k: str(v) for k, v in
+                                      (data.get("hours") or {}).items() if k in ("sv", "en")}}
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError,
+                    EscalationUnavailable) as exc:
                 log.info("coach status unavailable: %r", exc)
         cached = {"at": now, "body": body}
         app[STATUS_KEY] = cached
@@ -60,17 +52,11 @@ async def status(request: web.Request) -> web.Response:
 
 async def send_user_typing(app: web.Application, sender_id: str, on: bool) -> None:
     """Tell the escalation service the young person is typing (shown to their coach only)."""
-    settings = app[keys.SETTINGS]
-    if not settings.callback_token:
+    if not app[keys.SETTINGS].callback_token:
         return
-    url = (f"{settings.escalation_url}/internal/gateway/conversations/"
-           f"{quote(sender_id, safe='')}/typing")
     try:
-        async with app[keys.HTTP].post(url, json={"on": on},
-                                       headers={CALLBACK_HEADER: settings.callback_token},
-                                       timeout=aiohttp.ClientTimeout(total=3)) as resp:
-            await resp.read()
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        await app[keys.ESCALATION].typing(sender_id, on)
+    except (aiohttp.ClientError, asyncio.TimeoutError, EscalationUnavailable) as exc:
         log.debug("typing not sent to the escalation service: %r", exc)
 
 

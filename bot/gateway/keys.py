@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from bot.clients.escalation import GatewayCalls
 from bot.clients.rasa import RasaClient
 from bot.gateway.conversation import CoachFlags
 from bot.gateway.hub import WebHub
@@ -22,5 +23,6 @@ LIMITER = web.AppKey("limiter", SharedRateLimiter)
 VAULT = web.AppKey("vault", Vault)
 SMS = web.AppKey("sms", SmsOutbox)
 PRESENCE = web.AppKey("presence", PresenceReporter)
+ESCALATION = web.AppKey("escalation", GatewayCalls)  # its /internal/gateway API
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 PAGE = web.AppKey("page", dict)  # rendered page per language, built once

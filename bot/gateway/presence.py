@@ -16,11 +16,11 @@ import contextlib
 import logging
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
-from bot.protocol import CALLBACK_HEADER, NO_PAGE, PAGE_OPEN
+from bot.clients.escalation import EscalationUnavailable, GatewayCalls
+from bot.protocol import NO_PAGE, PAGE_OPEN
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,10 @@ MAX_TRACKED = 50_000
 
 
 class PresenceReporter:
-    def __init__(self, escalation_url: str, token: str,
+    def __init__(self, escalation: GatewayCalls,
                  grace_seconds: float = NO_PAGE_GRACE_SECONDS) -> None:
-        self.url = escalation_url.rstrip("/")
-        self.token = token
+        self.escalation = escalation
         self.grace = grace_seconds
-        self.http: aiohttp.ClientSession | None = None
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._away: OrderedDict[str, None] = OrderedDict()  # reported "no page" (or left)
@@ -44,25 +42,22 @@ class PresenceReporter:
 
     @property
     def enabled(self) -> bool:
-        return bool(self.url and self.token)
+        return self.escalation.enabled
 
     async def report(self, sender: str, reason: str) -> bool:
         """True when the service took the report (or said the conversation has no case)."""
-        if not self.enabled or self.http is None:
+        if not self.enabled or not self.escalation.started:
             return False
-        url = f"{self.url}/internal/gateway/conversations/{quote(sender, safe='')}/presence"
         try:
-            async with self.http.post(url, json={"reason": reason},
-                                      headers={CALLBACK_HEADER: self.token}) as resp:
-                if resp.status == 202:
-                    self.sent.append((sender, reason))
-                    del self.sent[:-100]
-                elif resp.status != 404:  # 404: no open case, nothing to tell
-                    log.warning("escalation service answered %s to a presence report",
-                                resp.status)
-                    return False
-                return True
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            status = await self.escalation.presence(sender, reason)
+            if status == 202:
+                self.sent.append((sender, reason))
+                del self.sent[:-100]
+            elif status != 404:  # 404: no open case, nothing to tell
+                log.warning("escalation service answered %s to a presence report", status)
+                return False
+            return True
+        except (aiohttp.ClientError, asyncio.TimeoutError, EscalationUnavailable) as exc:
             log.warning("presence not reported: %r", exc)
             return False
 

@@ -25,12 +25,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
 
 from bot import language, metrics, protocol
+from bot.clients.escalation import EscalationUnavailable, GatewayCalls
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.gateway import texts
 from bot.gateway.conversation import CoachTracker
@@ -38,7 +39,6 @@ from bot.gateway.presence import PresenceReporter
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.vault import SMS_PREFIX, Vault, normalise_number, pseudonym
 from bot.privacy import scrub
-from bot.protocol import CALLBACK_HEADER
 from bot.ratelimit import SharedRateLimiter, TokenBuckets
 
 if TYPE_CHECKING:
@@ -374,7 +374,8 @@ class SmsOutbox:
                  limiter: SharedRateLimiter, coach: CoachTracker | CoachFlags,
                  senders: dict[str, Sender],
                  presence: PresenceReporter | None = None,
-                 batches: SmsBatches | None = None) -> None:
+                 batches: SmsBatches | None = None,
+                 escalation: GatewayCalls | None = None) -> None:
         self.settings = settings
         self.vault = vault
         self.rasa = rasa
@@ -382,6 +383,7 @@ class SmsOutbox:
         self.coach = coach
         self.senders = senders  # provider name -> send(http, to, from_, body)
         self.presence = presence
+        self.escalation = escalation  # the escalation service's gateway API (delivery failures)
         self.http: aiohttp.ClientSession | None = None
         self.batches = batches or SmsBatches()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -542,19 +544,16 @@ class SmsOutbox:
         """POST the failure to the escalation service, which marks the coach's messages and
         warns on the conversation's case. Raises DeliveryReportError if it could not be
         told (a provider's report is then answered with an error, so it is sent again)."""
-        url = (f"{self.settings.escalation_url}/internal/gateway/conversations/"
-               f"{quote(sender, safe='')}/delivery-failures")
-        body = {"message_ids": message_ids, "status": status, "error_code": error_code}
-        headers = {CALLBACK_HEADER: self.settings.callback_token}
-        if self.http is None:
+        if self.escalation is None or not self.escalation.started:
             raise DeliveryReportError("gateway not started")
         try:
-            async with self.http.post(url, json=body, headers=headers) as resp:
-                if resp.status == 404:  # no case shows this conversation: nobody to tell
-                    log.info("SMS not delivered (%s); the conversation has no case", status)
-                elif resp.status >= 300:
-                    raise DeliveryReportError(f"escalation service answered {resp.status}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            answer = await self.escalation.delivery_failures(sender, message_ids, status,
+                                                             error_code)
+            if answer == 404:  # no case shows this conversation: nobody to tell
+                log.info("SMS not delivered (%s); the conversation has no case", status)
+            elif answer >= 300:
+                raise DeliveryReportError(f"escalation service answered {answer}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, EscalationUnavailable) as exc:
             raise DeliveryReportError(f"escalation service unreachable: {exc!r}") from exc
 
     async def _provider_send(self, provider: str, to: str, via: str, body: str) -> str | None:

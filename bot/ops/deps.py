@@ -1,4 +1,4 @@
-"""What we depend on, per runtime: `python -m bot deps` (issue 13).
+"""What we depend on, per runtime: `python -m bot deps`.
 
 For each runtime (bot/runtimes.py) it lists every package its lock file pins, the pinned
 version, the newest release on PyPI, and, where a newer release exists but is not installed,

@@ -1,4 +1,4 @@
-"""The production profile on one machine: `python -m bot run-prod` (issue 6).
+"""The production profile on one machine: `python -m bot run-prod`.
 
 Starts, all on loopback:
 

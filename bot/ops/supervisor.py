@@ -1,4 +1,4 @@
-"""Keep the system's processes running while it runs (issue 6, "Faults").
+"""Keep the system's processes running while it runs.
 
 Both launchers (`./dev run`: bot.ops.runner; `./dev run-prod`: bot.ops.production) end in the same
 loop: watch the processes, run retention every hour, stop on Ctrl-C. A process that exits is

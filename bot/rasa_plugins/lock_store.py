@@ -10,7 +10,7 @@ rarely sends two at once). A lock taken in the process stays there until release
 never loses its lock when Redis comes back in the middle of it.
 
 It also fixes two causes of stalls in Rasa's RedisLockStore with several Rasa instances
-(issue 15, "no unexplained stalls"; reproduced by bench/stall.py):
+(reproduced by bench/stall.py):
 
 - Rasa changes a conversation's ticket list with a GET, a change in Python and a SET (and
   ends a turn with a SET, a GET and a DEL). Two instances touching one conversation at the

@@ -1,4 +1,4 @@
-"""Rasa's SQL tracker store, made cheap enough for many conversations (issue 6, speed), and
+"""Rasa's SQL tracker store, made cheap enough for many conversations, and
 losing no turn while the database is down.
 
 Rasa 3.6's `SQLTrackerStore` costs more per message than the NLU model (bench/speed.py,
