@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-RASA_MODULES = ("rasa", "bot.rasa_plugins", "tests.sanic_channels")
+RASA_MODULES = ("rasa", "bot.rasa_plugins", "tests.sanic_channels",
+                # ops commands that load a model in their own process (bot/runtimes.py: .venv)
+                "bot.ops.evaluation", "bot.ops.modelops.gate")
 # conftest fixtures that load Rasa in the test process (the Agent and what talks to it)
 RASA_FIXTURES = frozenset({"agent", "conversation"})
 
@@ -34,7 +36,8 @@ def _imports(nodes: Iterable[ast.AST]) -> bool:
         if isinstance(node, ast.Import) and any(_needs_rasa_name(a.name) for a in node.names):
             return True
         if (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
-                and _needs_rasa_name(node.module)):
+                and (_needs_rasa_name(node.module)
+                     or any(_needs_rasa_name(f"{node.module}.{a.name}") for a in node.names))):
             return True
     return False
 
