@@ -4,6 +4,7 @@ comes from loopback), never from a query string. Through the real gateway app.""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from pathlib import Path
@@ -92,7 +93,8 @@ def test_launchers_pass_a_callback_secret(monkeypatch: pytest.MonkeyPatch,
     tried("./dev run without GATEWAY_CALLBACK_TOKEN in .env", f"{len(made)} characters")
     assert len(made) >= 32
     strong = {k: "s" * 40 for k in ("SESSION_SECRET", "ESCALATION_INTERNAL_TOKEN",
-                                    "RASA_TOKEN", "ACTION_SERVER_TOKEN")}
+                                    "RASA_TOKEN", "ACTION_SERVER_TOKEN", "GATEWAY_SECRET")}
+    strong["GATEWAY_FERNET_KEY"] = base64.urlsafe_b64encode(b"k" * 32).decode()
     for token in ("", "change-me-callback", "short"):
         env = {**strong, "APP_ENV": "production", "GATEWAY_CALLBACK_TOKEN": token}
         with pytest.raises(InsecureSecrets) as exc:
