@@ -575,6 +575,9 @@ class SmsOutbox:
         task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
-        """Wait for queued sends (shutdown and tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for queued sends (shutdown and tests). Loops on the tasks not yet done, not on
+        the set: a finished task leaves the set by a done callback that only runs once the
+        event loop turns, and gather() of finished tasks returns without turning it (Python
+        3.12 completes it eagerly), so waiting on the set alone can spin for ever."""
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)

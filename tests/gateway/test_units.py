@@ -179,3 +179,25 @@ def test_settings_from_env() -> None:
     assert s.twilio is not None and s.elks is None
     assert s.sms_number_ttl_seconds == 7200
     assert s.fernet_key_is_ephemeral
+
+
+def test_drain_returns_when_a_finished_send_has_not_left_the_set_yet() -> None:
+    """A send that finished while its done callback waits for the loop to turn must not make
+    drain() spin: gather() of finished tasks returns without turning the loop (Python 3.12).
+    drain() runs in its own thread, so a spinning drain fails this test instead of hanging it."""
+    import asyncio
+    import threading
+
+    outbox = object.__new__(sms.SmsOutbox)
+    outbox._tasks = set()
+    finished = threading.Event()
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(asyncio.sleep(0))
+        await task
+        outbox._tasks.add(task)  # done, its discard callback not run yet
+        await outbox.drain()
+        finished.set()
+
+    threading.Thread(target=asyncio.run, args=(scenario(),), daemon=True).start()
+    assert finished.wait(5), "drain() did not return for a finished send"

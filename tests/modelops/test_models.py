@@ -21,6 +21,7 @@ from bot.ops.modelops import gate, live, ship
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
+@pytest.mark.timeout(2400)  # replays every corpus twice through the model
 def test_gate_passes_the_trained_model_on_committed_data(trained_model: Path,
                                                           capsys: Any) -> None:
     code = gate.main(["--candidate", str(trained_model), "--live", str(trained_model)])
