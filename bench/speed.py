@@ -1,4 +1,4 @@
-"""Speed benchmark (issue 6, "Speed"): this assistant side by side with a stock `rasa init` one.
+"""Speed benchmark: this assistant side by side with a stock `rasa init` one.
 
   .venv/bin/python bench/speed.py --production       # the full run behind README's table
   .venv/bin/python bench/speed.py --profile          # also py-spy on our server at 20 users
