@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.future import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,9 +73,19 @@ def checkpoint_sqlite(engine: Engine, attempts: int = 20) -> bool:
     return False
 
 
+def with_driver(database_url: str | URL) -> URL:
+    """The URL with PostgreSQL's driver named: a bare `postgresql://` means psycopg2, the
+    driver installed on both runtimes (SQLAlchemy 2.1 would otherwise pick psycopg 3, which
+    is not installed; 1.4 and 2.0 pick psycopg2 already)."""
+    url = make_url(database_url)
+    if url.drivername == "postgresql":
+        return url.set(drivername="postgresql+psycopg2")
+    return url
+
+
 def make_engine(database_url: str) -> Engine:
     """Create a `future=True` engine; for SQLite: owner-only files, WAL, secure delete."""
-    url = make_url(database_url)
+    url = with_driver(database_url)
     kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.get_backend_name() == "sqlite":
         database = url.database or ""

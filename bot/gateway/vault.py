@@ -40,7 +40,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
-from bot.db.engine import private_sqlite_file, sqlite_privacy_pragmas
+from bot.db.engine import private_sqlite_file, sqlite_privacy_pragmas, with_driver
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "vault_alembic_version"
@@ -126,7 +126,7 @@ def make_vault_engine(url: str) -> Engine:
         engine = create_engine(url, future=True, pool_pre_ping=True)
         event.listen(engine, "connect", lambda conn, _record: sqlite_privacy_pragmas(conn))
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(with_driver(url), future=True, pool_pre_ping=True)
 
 
 def upgrade_vault(engine: Engine) -> None:

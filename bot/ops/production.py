@@ -136,10 +136,12 @@ def ensure_databases(server_url: str, names: list[str]) -> list[str]:
     from sqlalchemy import text
     from sqlalchemy.future import create_engine
 
+    from bot.db.engine import with_driver
+
     for name in names:
         if not NAME_RE.match(name):
             raise ValueError(f"database name {name!r}: use a-z, 0-9 and _")
-    engine = create_engine(database_url(server_url, "postgres"), future=True,
+    engine = create_engine(with_driver(database_url(server_url, "postgres")), future=True,
                            isolation_level="AUTOCOMMIT")
     created = []
     try:
@@ -160,7 +162,9 @@ def drop_databases(server_url: str, names: list[str]) -> None:
     from sqlalchemy import text
     from sqlalchemy.future import create_engine
 
-    engine = create_engine(database_url(server_url, "postgres"), future=True,
+    from bot.db.engine import with_driver
+
+    engine = create_engine(with_driver(database_url(server_url, "postgres")), future=True,
                            isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

@@ -52,6 +52,23 @@ def test_migration_up_down_up(db_url: str) -> None:
         engine.dispose()
 
 
+def test_a_bare_postgresql_url_means_psycopg2(db_url: str) -> None:
+    """`postgresql://` without a driver: SQLAlchemy 2.1 would pick psycopg 3, which neither
+    runtime installs; the engine names psycopg2 and works (SQLite URLs stay as they are)."""
+    bare = db_url.replace("postgresql+psycopg2://", "postgresql://")
+    engine = make_engine(bare)
+    try:
+        if engine.dialect.name == "postgresql":
+            assert bare.startswith("postgresql://")
+            assert engine.url.drivername == "postgresql+psycopg2"
+        else:
+            assert engine.url.drivername == "sqlite"
+        upgrade_database(engine)
+        assert _version(engine) == "0004"
+    finally:
+        engine.dispose()
+
+
 def _downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
