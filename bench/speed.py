@@ -1,9 +1,12 @@
-"""Speed benchmark (issue 6, "Speed"): this assistant side by side with a stock `rasa init` one.
+"""Speed benchmark: this assistant side by side with a stock `rasa init` one.
 
   .venv/bin/python bench/speed.py --production       # the full run behind README's table
   .venv/bin/python bench/speed.py --profile          # also py-spy on our server at 20 users
   .venv/bin/python bench/speed.py --skip-stock --levels 1,20 --tag try \\
       --variant 'tf1=TF_INTRA_OP_PARALLELISM_THREADS=1,TF_INTER_OP_PARALLELISM_THREADS=1'
+  git worktree add --detach /tmp/speed-before COMMIT   # + its .venv, models/ and .env linked
+  .venv/bin/python bench/speed.py --skip-stock --compare-tree /tmp/speed-before --gateway \\
+      --levels 1,20 --rounds 3 --tag runtimes   # before/after, side by side
 
 Servers (subprocesses, loopback, free ports):
   - `ours`: one `rasa run --enable-api --auth-token ...` as `./dev run` starts it: the model
@@ -25,6 +28,18 @@ Servers (subprocesses, loopback, free ports):
     `tracker=sql|memory|wal|wal_normal|threaded` change endpoints.yml (`sql`: Rasa's own SQL
     tracker store; wal: Rasa's on SQLite in WAL mode, see WalSQLTrackerStore below;
     `threaded`, the default: bot.rasa_plugins.tracker_store).
+  - `--compare-tree PATH` (`before` unless --compare-name): the Rasa server as `ours`, but
+    from another checkout: its .venv/bin/rasa, its credentials.yml, its bot package first on
+    the import path; the same model as `ours` unless --compare-model. The figures come side by
+    side with `ours` (median of --rounds, before's range, a verdict; see compare());
+  - `--gateway`: the web chat through the gateway (`ours-web`, and `before-web` with
+    --compare-tree): each checkout's own tests/gateway/e2e_support.running_system starts its
+    Rasa (callback channel), action server and gateway, each on the runtime that checkout
+    gives it (before the two runtimes: all on .venv's Python 3.10; after: gateway and action
+    server on .venv-svc's 3.12). Users talk over the page's WebSocket. SQLite files in a
+    temporary folder only: no PostgreSQL database and no Redis db is used (only
+    `lock=redis` variants use Redis db 15; --production its own PostgreSQL database and
+    the Redis of REDIS_URL under its own prefix).
 
 Load (this process, aiohttp, closed loop: each simulated user sends its next message when the
 previous answer arrived; a new conversation every --conversation messages): 1, 20 and 50
@@ -47,6 +62,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -143,6 +159,8 @@ class Server:
     ready_s: float = 0.0
     workdir: Path | None = None
     headers: dict[str, str] = field(default_factory=dict)  # sent with every message
+    rasa: str = RASA  # another checkout's server: that checkout's .venv/bin/rasa
+    kind: str = "rest"
 
     def start(self, base: Path) -> None:
         self.workdir = base / self.name
@@ -169,8 +187,10 @@ class Server:
         env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
                **UNTHROTTLED, **self.env}
         self._started = time.monotonic()
+        if self.cwd != ROOT:  # another checkout: its bot package, not this one's
+            env["PYTHONPATH"] = str(self.cwd)
         self.proc = subprocess.Popen(
-            [RASA, "run", "--enable-api", f"--auth-token={uuid.uuid4().hex}",
+            [self.rasa, "run", "--enable-api", f"--auth-token={uuid.uuid4().hex}",
              "--model", str(self.model), "--endpoints", str(endpoints),
              "--credentials", str(self.credentials), "-i", "127.0.0.1", "-p", str(port)],
             cwd=self.cwd, env=env, stdout=(self.workdir / "rasa.log").open("wb"),
@@ -236,6 +256,7 @@ class ProductionServer:
     ready_s: float = 0.0
     # its Rasa's REST channel takes messages only from the gateway (RASA_REST_GATEWAY_ONLY=1)
     headers: dict[str, str] = field(default_factory=dict)
+    kind: str = "rest"
 
     def start(self, base: Path) -> None:
         from bot.ops.production import Ports, ProductionProfile
@@ -284,6 +305,94 @@ class ProductionServer:
             return
         self.profile.stop()
         self.profile.discard_data()
+
+
+# A checkout's whole web chat path, started by that checkout's own test launcher
+# (tests/gateway/e2e_support.running_system: Rasa with the callback channel, action server,
+# gateway; no escalation service), run by the given interpreter with the checkout first on
+# sys.path. It prints the URLs and pids as one JSON line and stops everything when its stdin
+# closes.
+GATEWAY_HELPER = """
+import json, sys
+from pathlib import Path
+from tests.gateway.e2e_support import running_system
+model, work, env = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
+with running_system(model, work, gateway_env=env, escalation=False) as system:
+    print(json.dumps({"gateway": system["gateway"], "rasa": system["rasa"],
+                      "pids": {name: p.pid for name, p in system["procs"].items()}}),
+          flush=True)
+    sys.stdin.read()
+"""
+GATEWAY_ENV = {"GATEWAY_RATE_CONVERSATION": "1000000/60", "GATEWAY_RATE_ADDRESS": "1000000/60",
+               **UNTHROTTLED}
+
+
+@dataclass
+class GatewaySystem:
+    """Web chat through a checkout's gateway (`--gateway`): each simulated user talks over the
+    page's WebSocket (hello with a fresh token, then message after message); a message's
+    latency is the time to the first bot message (what the person sees), `turn_p95_ms` the
+    time until the typing indicator goes off (every bot message of the turn). CPU is the whole
+    system's (Rasa, action server, gateway, the launcher); `gateway_cpu_ms_per_request` the
+    gateway process's alone. Memory: the gateway process (`gateway_rss_mb`) and the system."""
+
+    name: str
+    model: Path
+    tree: Path
+    python: str  # the interpreter that runs the checkout's launcher
+    messages: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    lock: str = "in_memory"
+    tracker: str = "threaded"
+    kind: str = "web"
+    proc: subprocess.Popen[bytes] | None = None
+    url: str = ""
+    ready_s: float = 0.0
+    part_pids: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def start(self, base: Path) -> None:
+        workdir = base / self.name
+        workdir.mkdir(parents=True)
+        self._log = workdir / "launcher.log"
+        env = {**os.environ, "PYTHONPATH": str(self.tree), "PYTHONWARNINGS": "ignore"}
+        self._started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [self.python, "-c", GATEWAY_HELPER, str(self.model), str(workdir),
+             json.dumps({**GATEWAY_ENV, **self.env})],
+            cwd=self.tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self._log.open("wb"), start_new_session=True)
+
+    async def wait_ready(self, timeout: float = 400) -> None:
+        assert self.proc and self.proc.stdout
+        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), timeout)
+        if not line:
+            raise RuntimeError(f"{self.name}: launcher exited; "
+                               + self._log.read_text(errors="replace")[-3000:])
+        info = json.loads(line)
+        self.url, self.part_pids = info["gateway"], info["pids"]
+        self.ready_s = time.monotonic() - self._started
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin
+                self.proc.stdin.close()  # the launcher stops its processes
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def pids(self) -> list[int]:
+        assert self.proc
+        return [self.proc.pid]
+
+    def memory(self) -> dict[str, float]:
+        assert self.proc
+        gateway = memory_mb(self.part_pids["gateway"])
+        return {**memory_mb(self.proc.pid), "gateway_rss_mb": gateway["rss_mb"],
+                "gateway_pss_mb": gateway["pss_mb"]}
 
 
 def __getattr__(name: str) -> Any:
@@ -354,14 +463,49 @@ def stock_assistant() -> tuple[Path, Path]:
 # --- load ---------------------------------------------------------------------------------
 
 
-async def run_level(server: Server | ProductionServer, users: int, total: int, max_s: float,
+AnyServer = Server | ProductionServer | GatewaySystem
+
+
+async def run_level(server: AnyServer, users: int, total: int, max_s: float,
                     conversation: int) -> dict[str, Any]:
     """`users` closed-loop users share `total` requests; stop early after `max_s` seconds."""
     latencies: list[float] = []
+    turns: list[float] = []  # web chat: until the typing indicator goes off
     errors = 0
     issued = 0
     messages = server.messages
     deadline = time.perf_counter() + max_s
+
+    async def web_user(session: aiohttp.ClientSession) -> None:
+        nonlocal errors, issued
+        while issued < total and time.perf_counter() < deadline:
+            try:
+                async with session.ws_connect(server.url.replace("http", "ws", 1) + "/ws") as ws:
+                    await ws.send_json({"type": "hello", "token": uuid.uuid4().hex * 2,
+                                        "fresh": True})
+                    await ws.receive_json(timeout=60)  # the greeting
+                    for _ in range(conversation):
+                        if issued >= total or time.perf_counter() >= deadline:
+                            return
+                        index = issued
+                        issued += 1
+                        t0 = time.perf_counter()
+                        await ws.send_json({"type": "message",
+                                            "text": messages[index % len(messages)]})
+                        first = None
+                        while True:
+                            msg = await ws.receive_json(timeout=60)
+                            if msg.get("type") == "bot" and first is None:
+                                first = time.perf_counter() - t0
+                            if msg.get("type") == "typing" and not msg.get("on"):
+                                break
+                        done = time.perf_counter() - t0
+                        if first is None:
+                            errors += 1
+                        latencies.append((first if first is not None else done) * 1000)
+                        turns.append(done * 1000)
+            except (aiohttp.ClientError, asyncio.TimeoutError, TypeError, ValueError):
+                errors += 1
 
     async def user(session: aiohttp.ClientSession) -> None:
         nonlocal errors, issued
@@ -387,17 +531,26 @@ async def run_level(server: Server | ProductionServer, users: int, total: int, m
             latencies.append((time.perf_counter() - t0) * 1000)
 
     pids = server.pids()
+    gateway_pid = getattr(server, "part_pids", {}).get("gateway")
+    gateway0 = cpu_seconds(gateway_pid) if gateway_pid else 0.0
     busy0, cpu0, own0 = machine_busy_seconds(), sum(map(cpu_seconds, pids)), time.process_time()
     started = time.perf_counter()
-    timeout = aiohttp.ClientTimeout(total=60)
+    web = server.kind == "web"
+    timeout = aiohttp.ClientTimeout(total=None if web else 60)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=users),
                                      timeout=timeout) as session:
-        await asyncio.gather(*(user(session) for _ in range(users)))
+        await asyncio.gather(*((web_user if web else user)(session) for _ in range(users)))
     elapsed = time.perf_counter() - started
     server_cpu = sum(map(cpu_seconds, pids)) - cpu0
     client_cpu = time.process_time() - own0
     other_cpu = max(0.0, machine_busy_seconds() - busy0 - server_cpu - client_cpu)
-    return {
+    extra: dict[str, Any] = {}
+    if turns:
+        extra["turn_p95_ms"] = round(percentile(turns, 95), 1)
+    if gateway_pid:
+        extra["gateway_cpu_ms_per_request"] = round(
+            1000 * (cpu_seconds(gateway_pid) - gateway0) / max(len(latencies), 1), 1)
+    return {**extra,
         "users": users,
         "requests": len(latencies),
         "errors": errors,
@@ -586,6 +739,89 @@ def targets(results: dict[str, Any], ours: str) -> list[dict[str, Any]]:
     return rows
 
 
+# --- before/after -------------------------------------------------------------------------
+
+COMPARED = ("p50_ms", "p95_ms", "p99_ms", "throughput_rps", "server_cpu_ms_per_request",
+            "gateway_cpu_ms_per_request", "turn_p95_ms", "other_cpu_cores")
+
+
+def compare(results: dict[str, Any], before: str, after: str) -> list[dict[str, Any]]:
+    """Per level: each figure's median over the rounds for both servers, before's range, and
+    the verdict. No regression at a level: after's median p95 and CPU ms per request (the
+    server's; through the gateway also the gateway process's) are no higher than the highest
+    of before's rounds (within before's run-to-run spread, or better), and its median req/s
+    no lower than before's lowest round. With no real difference a figure still fails this
+    one time in five at 3 rounds (the two highest of six values both after's), so a flag
+    counts only when the other figures of its level agree."""
+    rows = []
+
+    def rounds(name: str, users: int) -> list[dict[str, Any]]:
+        return [lv for lv in results["servers"][name]["levels"] if lv["users"] == users]
+
+    levels = sorted({lv["users"] for lv in results["servers"][before]["levels"]})
+    for users in levels:
+        b, a = rounds(before, users), rounds(after, users)
+        if not b or not a:
+            continue
+        row: dict[str, Any] = {"users": users, "rounds": len(b), "before": {}, "after": {},
+                               "before_range": {}}
+        for key in COMPARED:
+            if key in b[0] and key in a[0]:
+                row["before"][key] = round(statistics.median(lv[key] for lv in b), 1)
+                row["after"][key] = round(statistics.median(lv[key] for lv in a), 1)
+                row["before_range"][key] = (min(lv[key] for lv in b), max(lv[key] for lv in b))
+        checks = {
+            "p95": row["after"]["p95_ms"] <= row["before_range"]["p95_ms"][1],
+            "cpu": row["after"]["server_cpu_ms_per_request"]
+            <= row["before_range"]["server_cpu_ms_per_request"][1],
+            "req/s": row["after"]["throughput_rps"] >= row["before_range"]["throughput_rps"][0],
+        }
+        if "gateway_cpu_ms_per_request" in row["after"]:
+            checks["gateway cpu"] = (row["after"]["gateway_cpu_ms_per_request"]
+                                     <= row["before_range"]["gateway_cpu_ms_per_request"][1])
+        row["errors"] = (sum(lv["errors"] for lv in b), sum(lv["errors"] for lv in a))
+        row["worse"] = [k for k, ok in checks.items() if not ok]
+        rows.append(row)
+    return rows
+
+
+def comparison_markdown(results: dict[str, Any]) -> str:
+    if not results.get("comparison"):
+        return ""
+    labels = {"p50_ms": "p50 ms", "p95_ms": "p95 ms", "p99_ms": "p99 ms",
+              "throughput_rps": "req/s", "server_cpu_ms_per_request": "server CPU ms/req",
+              "gateway_cpu_ms_per_request": "gateway CPU ms/req",
+              "turn_p95_ms": "whole turn p95 ms", "other_cpu_cores": "other work, cores"}
+    lines = ["", "Before/after (median of the rounds; before's range over the rounds in "
+             "brackets; no regression = after's p95 and CPU ms/req (server; gateway) no "
+             "higher than before's highest round and req/s no lower than before's lowest):"]
+    for pair in results.get("comparison", []):
+        before, after = pair["before"], pair["after"]
+        lines += ["", f"| {before} vs {after} | users | " + " | ".join(
+            labels[k] for k in COMPARED
+            if any(k in row["after"] for row in pair["rows"])) + " | errors | verdict |"]
+        keys = [k for k in COMPARED if any(k in row["after"] for row in pair["rows"])]
+        lines.append("|---|---|" + "---|" * len(keys) + "---|---|")
+        for row in pair["rows"]:
+            cells = []
+            for k in keys:
+                lo, hi = row["before_range"][k]
+                cells.append(f"{row['before'][k]} [{lo}–{hi}] → **{row['after'][k]}**")
+            verdict = ("no regression" if not row["worse"]
+                       else "worse: " + ", ".join(row["worse"]))
+            lines.append(f"| | {row['users']} ({row['rounds']} rounds) | " + " | ".join(cells)
+                         + f" | {row['errors'][0]} → {row['errors'][1]} | {verdict} |")
+        mb, ma = results["servers"][before]["memory"], results["servers"][after]["memory"]
+        memory = (f"memory after load, RSS/PSS MB: {before} {mb['rss_mb']}/{mb['pss_mb']}, "
+                  f"{after} {ma['rss_mb']}/{ma['pss_mb']}")
+        if "gateway_rss_mb" in mb and "gateway_rss_mb" in ma:
+            memory += (f"; gateway process alone: {before} {mb['gateway_rss_mb']}/"
+                       f"{mb['gateway_pss_mb']}, {after} {ma['gateway_rss_mb']}/"
+                       f"{ma['gateway_pss_mb']}")
+        lines += ["", memory + "."]
+    return "\n".join(lines) + "\n"
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -595,15 +831,18 @@ def parse_variant(spec: str) -> tuple[str, dict[str, str]]:
     return name, settings
 
 
-async def measure(servers: list[Server | ProductionServer], levels: list[int],
+async def measure(servers: list[AnyServer], levels: list[int],
                   args: argparse.Namespace, results: dict[str, Any]) -> None:
     await asyncio.gather(*(s.wait_ready() for s in servers))
     for s in servers:  # warm up: TF graphs, caches, SQLite file
         await run_level(s, 1, 20, 30, args.conversation)
         results["servers"][s.name]["ready_s"] = round(s.ready_s, 1)
         print(f"  {s.name:<10} ready to answer after {s.ready_s:.1f} s", flush=True)
-    for i, users in enumerate(levels):
-        order = servers if i % 2 == 0 else servers[::-1]
+    # every round measures each level on every server; which server goes first alternates
+    # from level to level and from round to round (a level's turn flips each round)
+    schedule = [(r, i, users) for r in range(args.rounds) for i, users in enumerate(levels)]
+    for r, i, users in schedule:
+        order = servers if (i + r) % 2 == 0 else servers[::-1]
         for s in order:
             total = max(users, int(LEVELS.get(users, 10 * users) * args.scale))
             profile = (args.profile and s.name == args.profile_server and users == 20)
@@ -614,6 +853,7 @@ async def measure(servers: list[Server | ProductionServer], levels: list[int],
                 figures = await run_level(s, users, total, args.max_seconds, args.conversation)
             finally:
                 stop_profile(spies)
+            figures["round"] = r + 1
             results["servers"][s.name]["levels"].append(figures)
             print(f"  {s.name:<10} {users:>2} users: p50 {figures['p50_ms']:>7} ms  "
                   f"p95 {figures['p95_ms']:>7} ms  p99 {figures['p99_ms']:>7} ms  "
@@ -621,12 +861,16 @@ async def measure(servers: list[Server | ProductionServer], levels: list[int],
                   f"{figures['throughput_rps']:>5} req/s  errors {figures['errors']}  "
                   f"(server {figures['server_cpu_cores']} cores, "
                   f"{figures['server_cpu_ms_per_request']} CPU ms/req, other work "
-                  f"{figures['other_cpu_cores']} cores)", flush=True)
+                  f"{figures['other_cpu_cores']} cores"
+                  + (f", gateway {figures['gateway_cpu_ms_per_request']} CPU ms/req"
+                     if "gateway_cpu_ms_per_request" in figures else "") + ")", flush=True)
     for s in servers:
         memory = s.memory()
         results["servers"][s.name]["memory"] = memory
+        gateway = (f" (gateway process RSS {memory['gateway_rss_mb']} MB, "
+                   f"PSS {memory['gateway_pss_mb']} MB)" if "gateway_rss_mb" in memory else "")
         print(f"  {s.name:<10} memory after load: RSS {memory['rss_mb']} MB, "
-              f"PSS {memory['pss_mb']} MB", flush=True)
+              f"PSS {memory['pss_mb']} MB{gateway}", flush=True)
 
 
 def main() -> int:
@@ -648,6 +892,24 @@ def main() -> int:
     parser.add_argument("--model", type=Path,
                         help="serve this model (default: bot.ops.training.train(quiet=True))")
     parser.add_argument("--tag", default="", help="write results/bench_speed_TAG.*")
+    parser.add_argument("--compare-tree", type=Path,
+                        help="another checkout (e.g. `git worktree add --detach /tmp/x COMMIT`, "
+                             "with its .venv and models/ linked): its Rasa server is served as "
+                             "--compare-name from that checkout (its own bot package, "
+                             "credentials.yml and .venv/bin/rasa), same model unless "
+                             "--compare-model; shown side by side with `ours`")
+    parser.add_argument("--compare-name", default="before")
+    parser.add_argument("--compare-model", type=Path,
+                        help="the model --compare-tree serves (default: the same as ours)")
+    parser.add_argument("--gateway", action="store_true",
+                        help="also the web chat through the gateway (WebSocket) as `ours-web` "
+                             "and, with --compare-tree, `NAME-web`: each started by its "
+                             "checkout's tests/gateway/e2e_support.running_system (Rasa, "
+                             "action server, gateway; SQLite files in a temporary folder; no "
+                             "PostgreSQL, no Redis), which picks each process's runtime")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every level this many times (the before/after verdict "
+                             "uses before's spread over the rounds)")
     args = parser.parse_args()
     levels = [int(u) for u in args.levels.split(",")]
     bench_started = time.monotonic()
@@ -668,6 +930,20 @@ def main() -> int:
         variant_model = Path(settings.pop("model")).resolve() if "model" in settings else model
         servers.append(Server(name, variant_model, ROOT, ROOT / "credentials.yml", ours_messages,
                               env=settings, lock=lock, tracker=tracker))
+    tree = args.compare_tree.resolve() if args.compare_tree else None
+    compare_model = args.compare_model.resolve() if args.compare_model else model
+    if tree:
+        servers.append(Server(args.compare_name, compare_model, tree, tree / "credentials.yml",
+                              ours_messages, rasa=str(tree / ".venv" / "bin" / "rasa")))
+    if args.gateway:
+        # the launcher runs on the Rasa runtime in both checkouts (tests/gateway/ on this
+        # one's runtime split); it starts the gateway and action server on the runtime its
+        # checkout chose for them
+        servers.append(GatewaySystem("ours-web", model, ROOT, sys.executable, ours_messages))
+        if tree:
+            servers.append(GatewaySystem(f"{args.compare_name}-web", compare_model, tree,
+                                         str(tree / ".venv" / "bin" / "python"),
+                                         ours_messages))
     if args.production:
         servers.append(ProductionServer("ours-prod", model, ours_messages))
     if not args.skip_stock:
@@ -700,6 +976,9 @@ def main() -> int:
                 if isinstance(s, Server) and s.workdir and (s.workdir / "rasa.log").exists():
                     tail = (s.workdir / "rasa.log").read_text(errors="replace")[-1500:]
                     print(f"--- {s.name} rasa.log (tail) ---\n{tail}", file=sys.stderr)
+                if isinstance(s, GatewaySystem) and s.proc:
+                    tail = s._log.read_text(errors="replace")[-1500:]
+                    print(f"--- {s.name} launcher (tail) ---\n{tail}", file=sys.stderr)
             raise
         finally:
             for s in servers:
@@ -711,6 +990,14 @@ def main() -> int:
     for s in servers:
         if s.name not in ("ours", "stock") and "stock" in results["servers"]:
             results.setdefault("variant_targets", {})[s.name] = targets(results, s.name)
+    pairs = [(args.compare_name, "ours"), (f"{args.compare_name}-web", "ours-web")]
+    results["comparison"] = [{"before": b, "after": a, "rows": compare(results, b, a)}
+                             for b, a in pairs if tree and b in results["servers"]
+                             and a in results["servers"]]
+    if tree:
+        results["compare_tree"] = {"path": str(tree), "commit": subprocess.run(
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+            text=True).stdout.strip(), "model": compare_model.name}
     if args.profile and (ROOT / "results" / "profile.txt").exists():
         results["profile"] = summarise_profile(ROOT / "results" / "profile.txt")
     results["loadavg_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -721,7 +1008,7 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     (out / f"{stem}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False),
                                       encoding="utf-8")
-    table = markdown(results)
+    table = markdown(results) + comparison_markdown(results)
     (out / f"{stem}.md").write_text(table, encoding="utf-8")
     print("\n" + table)
     if "profile" in results:

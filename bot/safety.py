@@ -49,7 +49,7 @@ _CRISIS_PATTERNS: dict[str, str] = {
     "sv_not_live_clause": r"\b(?:inte|int|aldrig) (?:vill|orkar|kan|ville|orkade) (?:leva|lava|finnas|leva langre)\b"
     r"|\b(?:doesn t|doesnt|does not|didn t) want to (?:live|be alive|be here)\b",
     "sv_not_exist": rf"\b(?:vill|vil|ville)(?: \w+)? {_NOT} (?:finnas|finns|existera|vakna|leva mer)",
-    "sv_want_die": r"\b(?:vill|vil|ville|vell|will|vilja)(?: (?:jag|ja))? (?:bara |helst |typ |ba |nastan |ju |verkligen )?(?:do|doo)\b",
+    "sv_want_die": r"\b(?:vill|vil|ville|vell|will|vilja)(?: (?:jag|ja))? (?:bara |helst |typ |ba |nastan |ju |verkligen |ocksa |oxa |med |seriost )?(?:do|doo)\b",
     "sv_want_be_dead": r"\b(?:vill|vil|onskar|onskade) (?:att )?(?:jag|ja) (?:var|va|vore|ar|e) dod"
     r"|\bom (?:jag|ja) (?:var|va|vore) dod\b|\b(?:onskar|onskade) (?:att )?(?:jag|ja) (?:inte|aldrig) (?:fanns|fotts|var fodd)",
     "sv_stop_existing": r"\bsluta (?:existera|finnas)\b",
@@ -89,7 +89,7 @@ _CRISIS_PATTERNS: dict[str, str] = {
     "sv_thinking_of_dying": r"\btanker (?:pa|på) (?:att )?(?:do|doden|ta livet)\b",
     "en_suicide": r"\bsuicid|\bunalive",
     "en_kill_myself": r"\bkill(?:ing)? ?my ?self|\bkms\b",
-    "en_end_life": r"\bend(?:ing)? (?:my|it|my own) (?:life|all)\b|\btake my (?:own )?life",
+    "en_end_life": r"\b(?:end|finish|stop)(?:ing)? (?:my|it|my own) (?:life|all)\b|\btake my (?:own )?life",
     "en_want_die": r"\b(?:want|wanna|wish|going|gonna|ready) (?:to )?die\b|\bwant to be dead"
     r"|\bwish i (?:was|were) dead",
     "en_not_live": r"\b(?:do not|dont|don t|dnt)(?: \w+)? (?:want|wanna) (?:to )?(?:live|be alive|exist|wake up|be here anymore|be here no more)",
@@ -110,7 +110,7 @@ _THREAT_SHAPED = {"sv_take_my_life", "sv_kill_myself", "sv_want_hurt_me"}
 # "i dont want to die" / "jag vill inte dö" state the opposite of the wish to die.
 _NEGATED_BEFORE = re.compile(r"\b(?:dont|don t|do not|never|not|inte|int|aldrig)\s*$")
 _NEGATION_SENSITIVE = {"en_want_die"}
-_HYPERBOLE_SENSITIVE = _THREAT_SHAPED | {"sv_want_die", "sv_ready_to_die", "en_want_die"}
+_HYPERBOLE_SENSITIVE = _THREAT_SHAPED | {"sv_want_die", "sv_ready_to_die", "en_want_die", "en_kill_myself"}
 
 # --- emergency: danger now ------------------------------------------------------------------
 _WEAPON = (
@@ -174,6 +174,11 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "attacked_someone": r"\bhar (?:hugget|skjutit|knivhuggit|slagit ner|skjutit pa) (?:min|mitt|mina|honom|henne|mig|oss)\b"
     r"|\b(?:skot|skjot) (?:in|genom)\b|\bgunshots?\b|\bshots? (?:near|outside|by)\b",
     "coming_now": r"^(?:snabbt|fort|quick|hurry)\b|\binnan (?:dom|de|han|they) (?:kommer|hittar mig)\b",
+    "watching_window": r"\b(?:kollar|tittar|stirrar|glor|spanar)\b (?:upp |in )?(?:pa|mot|in i|in genom|genom) (?:mitt|vart|my|our) (?:fonster|window)\b"
+    r"|\b(?:watching|staring at|looking (?:up )?at) (?:my|our) (?:window|windows|door)\b",
+    "cannot_wake": r"\b(?:kan|kunde|lyckas) (?:inte|int) (?:\w+ )?(?:vacka|fa liv i) (?:henne|honom|dom|dem|mamma|pappa|\w+)\b"
+    r"|\b(?:han|hon|mamma|pappa|he|she|my \w+) (?:vaknar|wakes) (?:inte|int|not)\b|\b(?:can t|cant|cannot|couldn t) wake (?:her|him|them|my)\b"
+    r"|\b(?:won t|wont|doesn t|doesnt) wake up\b",
     "after_me": r"\b(?:dom|de|han|nan|nagon|they|he|someone)\b(?: \w+)? (?:e|ar|are|is|r|re) efter (?:mig|mej|oss)\b"
     r"|\b(?:are|r|re|is) after (?:me|us)\b",
     "hiding": r"^hiding\b|\bhiding (?:in|under|behind)\b|\b(?:gommer|gömmer|gomde|gomt|gomda) (?:mig|mej|oss)\b|\bhid (?:in|under|behind)\b|\bsitter gomd\b|\bgomd (?:i|bakom|under)\b|\b(?:im|i m|i am|we re|were) hiding\b",
@@ -236,7 +241,7 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     r"|\b(?:cant|can t|cannot) get out\b|\bkommer (?:inte|int) ut\b|\bdorren (?:e|ar) (?:varm|blockerad)\b",
     "shots_just_now": r"\b(?:skot|skjot|shot|fired)\b(?:\s+\w+){0,2}\s+(?:precis|just)\b|\b(?:precis|just) (?:skot|skjot|shot)\b"
     r"|\bhor(?:de|t)? (?:\w+ ){0,2}(?:skott|smallar|small|pang|knallar)\b|\bheard (?:\w+ ){0,2}(?:shots|bangs)\b",
-    "they_are_here": r"^(?:\w+ )?(?:dom|de|they re|theyre|they are|they) (?:e |ar |are )?(?:har|here)\b|\b(?:dom|de|they) (?:hittade|har hittat"
+    "they_are_here": r"^(?!(?:e|ar|is) de(?:t)? har)(?:\w+ )?(?:dom|de|they re|theyre|they are|they) (?:e |ar |are )?(?:har|here)\b|\b(?:dom|de|they) (?:hittade|har hittat"
     r"|found) (?:mig|mej|oss|me|us)\b|\btold me to get in\b|\bsa at mig att (?:hoppa|kliva) in\b"
     r"|\b(?:star|are standing|waiting|vantar) (?:pa andra sidan|across the|on the other side)\b|\bvi ser dig nu\b|\bwe see you\b",
     "taken": r"\b(?:dom|de|they|han|nan|nagon|someone) (?:har )?(?:tagit|tog|kidnappat|kidnappade|took|taken|grabbed) (?:min|mitt|mina|my)"
@@ -266,7 +271,9 @@ _PAST_OR_FICTION = re.compile(
     r"|in the show|in a film|forra helgen|last weekend|cod|warzone|fortnite|gta|valorant|csgo|pubg|apex"
     r"|minecraft|spelet|spela|spelade|gaming|game|lol|haha|xd|back in (?:19|20)\d\d|ar (?:19|20)\d\d|in (?:19|20)\d\d"
     r"|i somras|i vintras|i varas|i hostas|igar|i gar|igarkvall|yesterday|(?<!my )(?<!her )(?<!his )(?<!their )(?<!our )(?<!your )last night|i (?:sjuan|attan|nian|sexan|femman|fyran|trean)|in (?:year|grade) \d+"
-    r"|used to|nar (?:ja|jag) va(?:r)? \d+|sen flera ar|for flera ar sen|pa \d+ ?talet|\d+ ?talet|for (?:\w+ ){1,2}(?:ar|manader|veckor) (?:sedan|sen)"
+    r"|used to|nar (?:ja|jag) va(?:r)? \d+|for (?:ett )?halvar (?:sedan|sen)|som barn|as a (?:child|kid)|nar (?:ja|jag) gick i \w+"
+    r"|laste (?:pa|i|om)|read (?:on|in) the news|har ni sett|have you (?:guys )?seen|scenen"
+    r"|sen flera ar|for flera ar sen|pa \d+ ?talet|\d+ ?talet|for (?:\w+ ){1,2}(?:ar|manader|veckor) (?:sedan|sen)"
     r"|filmen|serien|movie|film|the show|last summer|last winter|(?<!min )(?<!mins )(?<!minute )(?<!minutes )(?<!sec )(?<!secs )(?<!seconds )ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
     r"|dream|pa mal|berattade om|berattat om|o beratta om|pratade om|talked about|told (?:us|me) about)\b"
 )
@@ -277,8 +284,11 @@ _NOW_WORD = re.compile(r"\b(?:nu|just nu|now|right now|nyss|rn|star utanfor|vant
 # "han e okej nu", "nu e de lugnt": "now" saying the danger is over
 _CALM_NOW = re.compile(
     r"\bnu (?:e|ar) (?:de|det|allt|han|hon) (?:lugnt|bra|ok|okej|over|lugn)\b"
+    r"|\bnu (?:mar|ma) (?:ja|jag|han|hon|vi|dom) (?:\w+ )?(?:bra|battre)\b|\b(?:mar|ma) (?:\w+ )?battre nu\b"
+    r"|\b(?:kom|kommit|tog mig|tog oss) (?:hem|undan) (?:lugnt|safe|bra|oskadd)\b|\bgot home (?:safe|fine|ok)\b"
+    r"|\b(?:polisen (?:tog|grep|har tagit|har gripit)|(?:sag|saw) polisen (?:ta|gripa)) (?:en|honom|henne|dom|dem|killen|typen)\b|\bpolice (?:took|arrested|got) (?:him|her|them|a)\b"
     r"|\b(?:okej|ok|bra|lugnt|lugnare|battre|fine|safe|sorted|lost|over) (?:nu|now)\b|\b(?:har|e|ar) lagt sig\b|\bnu (?:e|ar) (?:de|det) (?:lugnare|battre|lost|over)\b|\b(?:it s|its|thats|that s) (?:sorted|over|fine)\b|\bnow (?:it s|its|we re|were) (?:fine|ok|safe)\b"
-    r"|\bnu (?:har|e|ar) (?:dom|de|han|hon|det|de|allt) (?:slutat|over|borta|lugna?)\b|\b(?:s|is) (?:ok|okay|fine) now\b"
+    r"|\bnu (?:har|e|ar) (?:dom|de|han|hon|det|de|allt) (?:slutat|over|borta|lugna?)\b|\bmar (?:\w+ )?battre\b|\b(?:s|is) (?:ok|okay|fine) now\b"
     r"|\b(?:e|ar|is|s) (?:\w+ )?(?:okej|ok|bra|frisk|fine|safe|lugn|lugnt|hel|battre|alright) (?:nu|now)\b"
 )
 
@@ -286,7 +296,7 @@ _CALM_NOW = re.compile(
 # Only a past frame together with one of these; "igen"/"again" keeps it about now.
 _PAST_FRAME = re.compile(
     r"\b(?:nar (?:vi|ja|jag) bodde|when (?:i|we) (?:was|were|lived)|when i was (?:younger|little|a kid|\d+)|at \d\d\b|back in (?:school|the day)"
-    r"|(?:hade|had) en period|went through|for (?:\w+ ){1,2}(?:ar|manader) sen|\d+ years ago|(?<!my )last year|forra (?:sommaren|vintern|hosten|varen)|i somras|"
+    r"|(?:hade|had) en period|went through|i (?:sexan|femman|fyran|trean|tvaan|ettan)|nar (?:ja|jag) gick i|som barn|for (?:ett )?halvar|for (?:\w+ ){1,2}(?:ar|manader) sen|\d+ years ago|(?<!my )last year|forra (?:sommaren|vintern|hosten|varen)|i somras|"
     r"for (?:\w+ ){1,2}(?:ar|manader) (?:sedan|sen)|used to|years ago|as a (?:teen|kid|child)|nar (?:ja|jag) var"
     r"|in (?:\d+th|\d+st|\d+nd|\d+rd|middle|high) (?:grade|school)|i (?:hogstadiet|mellanstadiet|sjuan|attan|nian)"
     r"|(?:19|20)\d\d|forra aret|ifjol|i fjol)\b"
@@ -299,13 +309,13 @@ _OVER_NOW = re.compile(
     r"nu (?:mar|ma) (?:ja|jag) bra|mar bra nu|ma bra nu|(?:e|ar) (?:de|det) (?:lost|over|bra)(?: nu)?|been clean"
     r"|clean (?:for )?\d+|i m (?:fine|ok|okay|good) now|doing (?:fine|well|ok|better) now|har jobb nu|has a job now"
     r"|just proud|proud of (?:myself|me)|scars?|arr(?:en)?|how do i explain|hur forklarar"
-    r"|doing (?:good|great) now|mar battre|(?:e|ar|is) domd|sitter inne|is in prison|got convicted|betalat av"
+    r"|doing (?:good|great) now|mar battre|mar (?:mycket|mkt|lite|manga ganger) battre|mar (?:ja|jag|han|hon) (?:\w+ )?battre|(?:ja|jag) har slutat|(?:e|ar|is) domd|sitter inne|is in prison|got convicted|betalat av"
     r"|(?:inte|not) (?:ett |a )?problem (?:langre|anymore))\b"
 )
 _AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back(?! in)|som da|like then|nu ocksa)\b")
 # A subject studied or worked with, not lived now: a school essay, a course, a job.
 _TOPIC = re.compile(
-    r"\b(?:skolarbete|skoluppgift|uppsats|essay|arbete om|projekt om|project on|course|kurs(?:en)?|module|modul"
+    r"\b(?:grupparbete\w*|uppgift i \w+|till en uppgift|for an assignment|assignment|for skolan|for school|skolarbete|skoluppgift|uppsats|essay|arbete om|projekt om|project on|course|kurs(?:en)?|module|modul"
     r"|statistik|statistics|research|forskning|resources|kalla(?:n|or)? till|cite|handledning"
     r"|som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
     r"|generellt|i allmanhet|rent allmant|in general|vara forberedd|be prepared|hur tar (?:jag|ja|man) upp|how do i (?:bring up|talk about|raise)"
@@ -350,7 +360,8 @@ _EVERYDAY_REASON = re.compile(
 )
 _EVERYDAY_CONCEPTS = {"preparation", "farewell", "means_time", "means_present", "rope_kept", "finality_time",
                       "giving_away", "goodbye_sent", "letters_left", "means_act", "give_my_things", "jump_from",
-                      "pet_rehomed", "self_harm_word", "do_it_tonight", "means_named", "thanks_for_everything", "deleting"}
+                      "pet_rehomed", "self_harm_word", "do_it_tonight", "means_named", "thanks_for_everything", "deleting",
+                      "farewell_all", "gone_for_good", "last_message"}
 # An everyday activity at or with a "means": fishing by the bridge, a tablet for an allergy,
 # a knife for cooking, diving at the pool, a test tomorrow, a memorial's practicalities.
 _EVERYDAY_ACTIVITY = re.compile(
@@ -364,6 +375,9 @@ _EVERYDAY_ACTIVITY = re.compile(
     r"|vem (?:kor|skjutsar)|who s driving|kom alla|minnesstund\w*|fredagsbon\w*|efter bonen"
     r"|nursing degree|examen|tog examen|graduated|so proud|sa stolt|hungover|bakfull|hangover|skrev fel|typo"
     r"|jakt\w*|hunting|alg\w*|skridsko\w*|skating|skate|i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident"
+    r"|kurragomma|hide and seek|for att slippa (?:redovisning\w*|prov\w*|lektion\w*|gympa\w*|skolan)|to (?:avoid|skip) (?:the|my|a) (?:class|test|presentation|school)|rasten|recess|kollar (?:pa )?stjarn\w*|stargaz\w*"
+    r"|klipphopp\w*|cliff jump\w*|basta kanslan|best feeling|med polarna|with the boys"
+    r"|(?:for|mot|against|for my) (?:huvudvark|feber|mensvark|tandvark|headache|fever|cramps|toothache)|hackade lok"
     r"|took pics|tog bilder|fotade|(?:ater|ata|eat|eating) (?:pa )?(?:max|mcdonalds|mcd|burger king|pizza)|sa ont i magen)\b"
 )
 
@@ -575,14 +589,29 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     "car_exhaust_hose": r"\b(?:slang\w*|hose)\b(?:\s+\w+){0,4}\s+(?:avgasror\w*|exhaust)\b|\b(?:avgasror\w*|exhaust)\b(?:\s+\w+){0,4}\s+(?:slang\w*|hose)\b",
     # someone else says they will end their life: "min son säger att han ska ta livet av sig ikväll"
     "other_suicidal": r"\b(?:han|hon|he|she)\b (?:ska|kommer att|kommer|tanker|vill|is going to|s going to|will|wants to|is gonna)"
-    r" (?:ta livet av sig|kill (?:him|her)self|end (?:his|her) life|hanga sig|skada sig sjalv|hurt (?:him|her)self)\b",
+    r" (?:\w+ )?(?:ta livet av sig|kill (?:him|her)self|end (?:his|her) life|hanga sig|skada sig sjalv|hurt (?:him|her)self"
+    r"|skjuta sig (?:sjalv)?|shoot (?:him|her)self)\b",
     # someone else intends to jump from a height ("en elev ... ska hoppa från skolans tak")
     "other_will_jump": rf"\b(?:han|hon|he|she|eleven|the student)\b(?:\s+\w+){{0,2}}\s+(?:ska|tanker|kommer att|is going to|will|wants to|vill)"
     rf"\s+(?:hoppa|jump)\s+(?:ner |off )?(?:fran|off|from)\s+(?:\w+\s+)?(?:{_HEIGHT}|tak|\w*huset|building)\b",
+    # never born, done with life, a last message: "om ja aldrig fötts", "klar med livet", "sista gången ja skriver"
+    "never_born": r"\b(?:om|if) (?:ja|jag|i) (?:aldrig|never|inte) (?:hade )?(?:fotts|foddes|funnits|fanns|been born|was born|existed)\b"
+    r"|\bwish (?:i|id|i d) (?:was|were|had) never (?:been )?born\b",
+    "done_with_life": r"\b(?:klar|fardig|done|finished) med (?:livet|att leva)\b|\bdone with (?:life|living)\b|\b(?:loggar|logga|loggat) ut for gott\b",
+    "last_message": r"\bsista (?:gangen|meddelandet) (?:ja|jag) (?:skriver|sager|skickar)\b|\blast (?:time|message) (?:i ll|ill|i will|i m gonna|im gonna|i) (?:write|say|send|ever)\b"
+    r"|\b(?:de|det) va(?:r)? fint sa lange (?:de|det) varade\b",
+    # looking up how high, how deep, how many: "kollat upp hur högt man måste hoppa"
+    "height_researched": r"\b(?:kollat|kollade|googlat|googlade|sokt|sokte|looked up|googled|searched|checked)\b(?:\s+\w+){0,3}\s+(?:hur|how) (?:hogt|high|djupt|deep|manga|many|mycket|much)\b"
+    r"(?:\s+\w+){0,4}\s+(?:hoppa|hoppar|jump|fall|falla|tabletter|piller|pills|do|dor|die)\b",
     "plan_named": rf"\b(?:har|had|have|got|gjort) (?:en )?(?:plan|planen|a plan)\b(?:\s+\w+){{0,6}}\s+(?:{_TIME}|{_MEANS}|hur|how)\b"
     rf"|\b(?:har|have) (?:bestamt|decided) (?:hur|nar|when|how)\b",
 }
 _CRISIS_ASK: dict[str, str] = {
+    # "won't matter soon", a goodbye to everyone, leaving "for good", a grave emoji about oneself
+    "matters_not_soon": r"\b(?:spelar|gor) (?:ingen roll|inget|nada) (?:snart|imorgon|imorn|efter ikvall)\b|\bwon ?t matter (?:soon|tomorrow)\b",
+    "farewell_all": r"\b(?:hejda|hej da|adjo|farval|bye|goodbye) (?:allihopa|allesammans|everyone|everybody)\b",
+    "gone_for_good": r"\binnan (?:ja|jag) (?:drar|gar|forsvinner) (?:for gott|for alltid)\b|\bbefore i (?:go|leave|disappear) (?:for good|forever)\b",
+    "grave_emoji": r"\b(?:jag|ja|mig|mej|me|i|im)\b(?:\s+\w+){0,3}\s+emojigrav\b|\bemojigrav\b(?:\s+\w+){0,3}\s+(?:jag|ja|mig|mej|me|i|im)\b",
     # a question about how to die, how much, how high, whether it hurts: asked about at once
     "method_query": r"\b(?:minst smart\w*|least painful|painless\w*|smartfri\w*|utan att det gor ont)\b"
     r"|\b(?:snabbaste|quickest|fastest|sakraste|surest|enklaste|easiest|basta|best) (?:sattet|way) (?:att|to) (?:do|die|ta livet|end it|kill myself|hanga)\b"
@@ -645,6 +674,16 @@ _DANGER_ASK: dict[str, str] = {
     "scared_now": r"\b(?:jatte |sa |so )?(?:radd|radda|skraj|scared|terrified)\b(?:\s+\w+){0,3}\s+(?:nu|just nu|now|right now)\b",
 }
 _THREAT: dict[str, str] = {
+    # an address posted with a weapon or a skull
+    "address_marked": r"\b(?:adress|address)\b(?:\s+\w+){0,6}\s+(?:dodskall\w*|skull|vapen|pistol|kniv|gun|knife|weapon)\b"
+    r"|\b(?:dodskall\w*|skull|vapen|pistol|gun|knife|weapon)\b(?:\s+\w+){0,6}\s+(?:adress|address)\b",
+    # they said they will come to our home
+    "coming_home": r"\b(?:skrev|sa|sade|sager|said|wrote|texted|sms ade|hotade med) (?:att )?(?:dom|de|han|hon|they|he|she)?(?: ll)?"
+    r" ?(?:ska|kommer|kmr|will|gonna|are coming|is coming|re coming)\b(?:\s+\w+){0,2}\s+(?:hem till|hit till|to) (?:oss|mig|mej|er|us|me|my|our)\b",
+    # harm as the price of refusing: "de ska skada henne om hon inte gömmer saker åt dem"
+    "harm_unless": r"\b(?:ska|kommer att|kommer|will|gonna|going to)\s+(?:skada|doda|skjuta|hugga|sla|hurt|kill|shoot|stab|beat)\s+(?:henne|honom|mig|mej|oss|dig|her|him|me|us|you)\b"
+    r"(?:\s+\w+){0,4}\s+(?:om|if)\b(?:\s+\w+){0,2}\s+(?:inte|int|not|don t|dont|doesn t|doesnt|won t|wont)\b"
+    r"|\bom (?:ja|jag|i) (?:inte|int)\b(?:\s+\w+){0,8}\s+(?:e|ar) (?:de|det) kort for (?:mig|mej)\b",
     # a price on someone: "den som tar han får 100k"; leavers "get buried"
     "bounty": r"\b(?:den som|whoever|the one who|anyone who) (?:tar|tar ut|dodar|skjuter|hittar|gets|kills|finds|takes out|smaller)\b"
     r"(?:\s+\w+){0,2}\s+(?:far|gets|kommer fa|will get)\b"
@@ -712,8 +751,8 @@ _MEDIA = re.compile(
     r"\b(?:i filmen|filmen|i serien|serien|pa nyheterna|nyheterna|pa tv|i boken|boken|i spelet|spelet|i en film"
     r"|i en serie|i lat|laten|texten|drill|rappar|rapparen|video|videon|klipp|klippet|tiktok|youtube|netflix"
     r"|in the movie|movie|the film|a film|the show|tv show|series|episode|the news|in a game|the game|game|gaming"
-    r"|song|lyrics|the book|a book|novel|essay|uppsats|skoluppgift|school project|roman|scen|scene|karaktaren"
-    r"|character|cs|cs2|boss fight|bossen|spelar|playing|raid\w*|discord|twitch|stream\w*|rust|lektion|lektionen|lesson|class|forelasning|lecture|prevention|suicidprevention|podd|podcast"
+    r"|song|lyrics|the book|a book|novel|essay|uppsats|skoluppgift|school project|roman|scen|scenen|scene|karaktaren|drillat\w*|rapptext\w*"
+    r"|character|cs|cs2|boss fight|bossen|spelar(?! (?:ingen|nan|nagon) roll)|playing|raid\w*|discord|twitch|stream\w*|rust|lektion|skriver (?:en|pa en|pa) (?:lat|text|vers)|lektionen|lesson|class|forelasning|lecture|prevention|suicidprevention|podd|podcast"
     r"|documentary|dokumentar|dromde|drom|mardrom|nightmare|dreamt|dreamed|dream|pa mal|cod|warzone|fortnite|gta|valorant|csgo|cs go|pubg|apex|minecraft|roblox|fifa"
     r"|track|drill track|romeo (?:och|o|and) juli\w*|hamlet|pa slutet av (?:boken|filmen|pjasen)|the ending"
     r"|(?:laser|lasa|read|reading) (?:\w+ ){0,2}(?:bok|boken|roman|novel|book|pjas\w*)|sasong\w*|season|novell\w*|short story|avsnitt\w*)\b"
@@ -727,7 +766,7 @@ _HYPERBOLE = re.compile(
     # hyperbole by its form: a thing "kills" me, dying of shame, "killed it", "shoot me a text"
     r"|\b(?:provet|prov|skolan|laxan|laxorna|jobbet|matten|traningen|tentan|den har|det har|de har|this|that|exam|school"
     r"|homework|work|the test)\b(?:\s+\w+){0,2}\s+(?:dodar|dodade|kills|killed|is killing|killing) (?:mig|mej|me)\b"
-    r"|\b(?:do|dor|dog|die|dying|died|dead) (?:av|of) (?:skam|skratt|tristess|hunger|nyfikenhet|embarrassment|laughter"
+    r"|\b(?:do|dor|dog|die|dying|died|dead) (?:av|of) (?:skam|skratt|tristess|hunger|nyfikenhet|pinsamhet|embarrassment|laughter"
     r"|boredom|cringe)\b|\bcould die\b|\b(?:killed|kill|killing|dodade|dodar) (?:it|den|det|de|laten|scenen|the (?:stage"
     r"|dancefloor|game|test|exam))\b|\bshot (?:my|his|her|your|their) shot\b|\bshoot me a (?:msg|message|text|dm|line)\b"
     r"|\b(?:skulle|would) (?:doda|kill) for\b|\bdoda (?:vara |dina |sina )?darlings\b|\bmordisk\w*|\bmordande\b"
@@ -785,13 +824,13 @@ _PARENT_KILL = re.compile(
     r"|lillasyster|lillebror|storasyster|storebror|syster|bror|kompis|kompisen|tjejen|flickvan|pojkvan|sister|brother"
     r"|gf|bf|girlfriend|boyfriend"
     r"|mom|mum|dad|my mom|my mum|my dad|my parents|my sister|my brother|teacher|laraen|lararen|coach|tranaren)\b"
-    r"(?:\s+\w+){0,3}\s+(?:kommer|kmr|ska|will|gonna|is going to|s gonna)\s+(?:att )?(?:doda|kill|mörda|morda|slakta)\s+(?:mig|mej|me)\b"
+    r"(?:\s+\w+){0,3}\s+(?:kommer|kmr|ska|will|gonna|is going to|s gonna)\s+(?:att )?(?:doda|kill|mörda|morda|slakta|skjuta|shoot|strypa|strangle)\s+(?:mig|mej|me)\b"
 )
 _QUESTION_ABOUT_LAW = re.compile(  # and "what if" questions: about consequences, not danger now
     r"\b(?:vad hander om|va hander om|vad hade hant om|va hade hant om|what happens if|what would happen if"
     r"|(?:e|ar) (?:de|det) (?:mitt fel|dumt|olagligt)|is it (?:my fault|stupid|illegal)|olagligt|lagligt|vad ska man gora om"
     r"|what should (?:i|you|one|we) do if|count as a weapon|raknas som (?:ett )?vapen|legal|knife length|knivlangd|tillatet|straffet|straff for|fangelse for|hur lange (?:kan man )?(?:aker|hamnar|far)"
-    r"|illegal|legal to|against the law|how long (?:do you|would i) get|what s the sentence|knivlagen|vapenlagen)\b"
+    r"|illegal|legal to|against the law|boter|blir (?:de|det) boter|fined|a fine|how long (?:do you|would i) get|what s the sentence|knivlagen|vapenlagen)\b"
 )
 _FIRST_PERSON_NOW = re.compile(
     r"\b(?:jag|ja|im|i m|i am)\b(?:\s+\w+){0,3}\s+(?:nu|just nu|ikvall|inatt|now|right now|tonight)\b"
@@ -889,15 +928,36 @@ def _emergency_rule(folded: str) -> str | None:
         return None
     if _not_about_self_now(folded) or _WORRY.search(folded):
         return None
+    if _CALM_NOW.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded)):
+        return None  # "blev jagad i helgen men kom hem lugnt": over, and said to be over
     for name, regex in _EMERGENCY_RE.items():
         if regex.search(folded):
             if name in _EVERYDAY_DANGER and _EVERYDAY_ACTIVITY.search(folded):
+                continue
+            if name == "after_me" and _NOBODY_AFTER_ME.search(folded):
                 continue
             return name
     return None
 
 
-_EVERYDAY_DANGER = {"weapon_now", "weapon_holder", "help_they", "sv_help_now"}
+# "nobody is after me, just bills": the danger denied
+_NOBODY_AFTER_ME = re.compile(r"\b(?:nobody|no one|noone|ingen|inte nan|inte nagon)\b(?:\s+\w+)?\s+(?:is|e|ar|are|s)\s+(?:after|efter)\b")
+# a question about the law with a word of the law: "blir det böter?", not "what happens if I take 30"
+_LAW_WORDS = re.compile(r"\b(?:boter|straff\w*|olagligt|lagligt|fangelse|atal\w*|domd|illegal|legal|fined?|sentence)\b")
+# words quoted from a song, a film or a text one writes: judged without the quote
+_QUOTED = re.compile(r"[\"\u201c\u201d\u00ab\u00bb][^\"\u201c\u201d\u00ab\u00bb]{2,300}[\"\u201c\u201d\u00ab\u00bb]")
+# threats that stay threats when they came yesterday
+_THREAT_STILL_NOW = {"address_marked", "harm_unless", "coming_home"}
+
+
+def _unquoted(text: str) -> str:
+    """The text without quoted words when it names what they are quoted from (a song, a
+    drill text, a film): 'lyrics: "ja e redo att dö" vad tycker ni?' is about the lyrics."""
+    rest = _QUOTED.sub(" ", text)
+    return rest if rest != text and _MEDIA.search(fold(rest)) else text
+
+
+_EVERYDAY_DANGER = {"weapon_now", "weapon_holder", "help_they", "sv_help_now", "hiding", "fire_now", "sv_bleeding"}
 
 
 def _word_only(folded: str, elsewhere: bool) -> SafetyMatch | None:
@@ -936,7 +996,7 @@ def not_a_safety_context(text: str) -> bool:
 
 
 # Emoji that name a means or a weapon (folding drops emoji): "🪢 i garderoben", "skrev ... o en 🔫"
-_EMOJI_WORDS = str.maketrans({"\U0001FAA2": " rep ", "\U0001F52B": " pistol ", "\U0001F52A": " kniv ",
+_EMOJI_WORDS = str.maketrans({"\U0001FAA6": " emojigrav ", "\u26B0": " emojigrav ", "\U0001FAA2": " rep ", "\U0001F52B": " pistol ", "\U0001F52A": " kniv ",
                               "\U0001F48A": " tabletter ", "\U0001FA78": " blod "})
 
 
@@ -947,18 +1007,20 @@ def detect(text: str) -> SafetyMatch | None:
     is the one that has to be read in the first second. A sure crisis wins over a threat
     ("they'll kill me anyway so I'll jump first"), a threat over an unsure crisis signal.
     """
-    folded = fold((text or "").translate(_EMOJI_WORDS))
+    folded = fold(_unquoted(text or "").translate(_EMOJI_WORDS))
     if not folded:
         return None
     rule = _emergency_rule(folded)
     if rule:
         return SafetyMatch(EMERGENCY, rule)
     over_or_topic = _over_or_topic(folded)
-    rule = None if over_or_topic else _crisis_rule(folded)
+    media_only = _STRONG_MEDIA.search(folded) and not _FIRST_PERSON.search(folded)  # "in the song he says ..."
+    rule = None if over_or_topic or media_only else _crisis_rule(folded)
     if rule:
         return SafetyMatch(CRISIS, rule)
     calm_past = _PAST_OR_FICTION.search(folded) and _CALM_NOW.search(folded)
-    elsewhere = bool(_not_about_self_now(folded) or calm_past or over_or_topic)
+    elsewhere = bool(_not_about_self_now(folded) or calm_past or over_or_topic
+                     or (_QUESTION_ABOUT_LAW.search(folded) and _LAW_WORDS.search(folded)))
     joking = bool(_JOKING.search(text))  # "lol": asked about, never ignored
     word = _word_only(folded, elsewhere)
     if word:
@@ -975,7 +1037,9 @@ def detect(text: str) -> SafetyMatch | None:
     if rule:
         return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
-    rule = None if elsewhere or past or _PARENT_KILL.search(folded) else _first(_THREAT_RE, folded)
+    rule = None if elsewhere or _PARENT_KILL.search(folded) else _first(_THREAT_RE, folded)
+    if past and rule not in _THREAT_STILL_NOW:
+        rule = None
     if rule == "threatened" and _THREAT_DENIED.search(folded):
         rule = None
     if rule:
@@ -1049,15 +1113,21 @@ _NOT_SAFE = re.compile(
 _HEDGED_YES = re.compile(r"^(?:ja|jaa|jo|yes|yeah|yea|ok|okej) (?:men|but|typ|kinda|sort of|i guess|antar|kanske|maybe|nog|ish)\b")
 _ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|please)$")
 _DECLINES_COACH = re.compile(
-    r"\b(?:ingen coach|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med )?(?:nan|nagon|en coach"
+    r"\b(?:ingen coach|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med |me |w )?(?:nan|nagon|en coach"
     r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
-    r"|nej tack|no thanks|no thank you|inte nu|not now|not rn|not right now|kanske sen|maybe later|inte just nu)\b"
+    r"|nej tack|no thanks|no thank you|inte nu|not now|not rn|not right now|kanske sen|maybe later|inte just nu"
+    r"|(?:nah|nej|na|no) (?:\w+ )?(?:behovs|behover|need) (?:inte|int|not)|no need)\b"
 )
 # asking for a person in the same breath: "polisen e här nu. vill prata me nån"
 _ASKS_PERSON = re.compile(
-    r"\b(?:vill|want to|wanna|would like to|id like to|i d like to|kan (?:ja|jag)) (?:\w+ )?(?:prata|snacka|skriva|talk|speak|chat)"
+    r"\b(?:vill|want to|wanna|would like to|id like to|i d like to|kan (?:ja|jag)) (?!inte |int |not |never |aldrig )(?:\w+ )?(?:prata|snacka|skriva|talk|speak|chat)"
     r" (?:me|med|with|to) (?:nan|nagon|en coach|coachen|someone|somebody|a person|a coach|a human|en manniska|er|you)\b"
-    r"|\bkoppla (?:mig|mej) (?:till|vidare|me|med)\b|\bconnect me\b|\bja (?:tack )?(?:till )?(?:en )?coach\b")
+    r"|\bkoppla (?:mig|mej) (?:till|vidare|me|med)\b|\bconnect me\b|\bja (?:tack )?(?:till )?(?:en )?coach\b"
+    # a yes with a wish in the same breath: "o ja snälla nån coach sen", "ja ring mig sen", "ja men ingen polis"
+    r"|\b(?:ja|yes|yeah|ok|okej) (?:snalla|garna|please|pls)\b"
+    r"|\b(?:ja|yes|yeah|ok|okej)\b(?:\s+\w+){0,2}\s+(?:ring|ringa|call|text|texta|skriv|sms a) (?:mig|mej|me)\b"
+    r"|\b(?:ni|du|dom|de|they|you|coachen|the coach) (?:far|kan|can|may) (?:ringa|ring|call|texta|text|skriva|write)\b"
+    r"|\b(?:ja|yes|yeah|ok|okej) (?:men|but) (?:ingen|inte|int|no|not) (?:\w+ )?(?:polis|polisen|police|cops|aina|idag|today)\b")
 # a reply that names a means or a risk ("vattnet e så nära"): more crisis talk, not a new topic
 _MEANS_RE = re.compile(rf"\b{_MEANS}\b")
 _QUESTION_START = re.compile(r"^(?:vad|va|var|vart|hur|nar|vem|varfor|vilken|vilket|vilka|kan|far|finns|what|where|how"

@@ -262,3 +262,78 @@ def test_round_7_answers(text: str, word: str | None, extra: dict) -> None:
     assert answer.word == word
     for key, value in extra.items():
         assert getattr(answer, key) == value, key
+
+
+@pytest.mark.parametrize(("text", "kind", "band"), [
+    # never born, done with life, a last message, a goodbye "so long as it lasted"
+    ("allt hade vart enklare om jag aldrig föddes", "crisis", "sure"),
+    ("i wish i was never born honestly", "crisis", "sure"),
+    ("e klar med livet nu", "crisis", "sure"),
+    ("det här blir sista gången jag skriver nåt", "crisis", "sure"),
+    ("det var fint så länge det varade, tack", "crisis", "sure"),
+    ("i want to finish my life", "crisis", "sure"),
+    ("vill ocksa do ba", "crisis", "sure"),
+    # looking up heights and amounts, someone else and a gun
+    ("har googlat hur högt man behöver falla", "crisis", "sure"),
+    ("min bror sa att han ska skjuta sig själv", "crisis", "sure"),
+    # asked about: it won't matter soon, a goodbye to everyone, gone for good, a grave emoji
+    ("det spelar ingen roll snart ändå", "crisis", "ask"),
+    ("hej då allesammans", "crisis", "ask"),
+    ("innan jag försvinner för gott vill jag säga förlåt", "crisis", "ask"),
+    ("jag ⚰️ snart", "crisis", "ask"),
+    # danger: someone watching the window, someone who cannot be woken
+    ("en kille står o glor in genom vårt fönster", "danger", "sure"),
+    ("jag kan inte väcka pappa, han ligger på golvet", "danger", "sure"),
+    # threats: an address with a weapon, coming home to us, harm unless, "kört för mig"
+    ("nån skickade min adress med en bild på en kniv", "threat", "sure"),
+    ("killarna skrev att de kommer hem till mig ikväll", "threat", "sure"),
+    ("de ska skada honom om han inte betalar", "threat", "sure"),
+    ("om jag inte hämtar grejen e de kört för mig", "threat", "sure"),
+    ("fick min adress ihop med en dödskalle igår", "threat", "sure"),
+])
+def test_concepts_learned_in_round_8(text: str, kind: str, band: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and (match.kind, match.band) == (kind, band), match
+
+
+@pytest.mark.parametrize("text", [
+    # over and said to be over: half a year ago, as a child, the police took him, got home fine
+    "min dotter blev rånad för ett halvår sen men nu mår hon bra",
+    "som barn blev jag inlåst i källaren en gång, tänker på det ibland",
+    "vi såg polisen ta en kille med kniv vid skolan",
+    "några jagade oss efter matchen men vi kom hem lugnt",
+    "skar mig när jag gick i femman, nu mår jag mycket bättre",
+    # quoted lyrics, a scene, a song about someone else
+    'skriver en låt: "jag är redo att dö för gänget" låter det bra?',
+    "in the song she says she wants to die, so sad",
+    "har ni sett scenen där han skjuter i trappan",
+    # hyperbole and everyday: a parent who will "shoot" me, embarrassment, hide and seek, a headache
+    "mamma kommer skjuta mig när hon ser mitt betyg",
+    "jag vill dö av pinsamhet",
+    "im gonna kill myself if we lose the final again lmao",
+    "vi leker kurragömma, jag gömmer mig i tvättstugan",
+    "tar en alvedon mot huvudvärk, är det ok?",
+    "sitter på taket o kollar stjärnorna med polarna",
+    # the law, denied danger, "de här"
+    "vad händer om man åker fast med kniv, blir det böter?",
+    "nobody is after me, just stressed about school",
+    "e de här gratis?",
+    # a school assignment
+    "vi har grupparbete om självmord, var hittar jag statistik?",
+])
+def test_round_8_lookalikes_are_no_alarm(text: str) -> None:
+    assert safety.detect(text) is None, safety.detect(text)
+
+
+@pytest.mark.parametrize(("text", "extra"), [
+    ("vill inte prata me nån", {"declines_coach": True, "asks_person": False}),
+    ("nah behövs inte", {"declines_coach": True}),
+    ("ringde 112 nyss, o ja snälla en coach sen", {"asks_person": True}),
+    ("ja ring mig sen", {"asks_person": True}),
+    ("ja men ingen polis", {"asks_person": True}),
+    ("ja men inte länge till", {"asks_person": False}),
+])
+def test_round_8_answers(text: str, extra: dict) -> None:
+    answer = safety.read_answer(text)
+    for key, value in extra.items():
+        assert getattr(answer, key) == value, key

@@ -108,6 +108,20 @@ def test_emergency_is_112_first_then_a_short_offer_once(chat: Chat) -> None:
     assert declined.actions == [sa.UTTER_NO_COACH]
 
 
+def test_a_yes_to_the_coach_said_with_news_of_the_call_brings_the_coach(chat: Chat) -> None:
+    chat("två killar med kniv väntar i trapphuset")
+    turn = chat("har ringt 112 nu, o ja snälla en coach sen")
+    assert turn.actions == [sa.UTTER_COACH_CONNECTING, sa.ESCALATE]
+
+
+def test_not_wanting_to_talk_to_anyone_is_a_no_to_the_coach(chat: Chat) -> None:
+    chat("vill inte vakna imorgon")
+    chat("ja")
+    turn = chat("vill inte prata me nån")
+    assert sa.ESCALATE not in turn.actions and turn.actions == [sa.UTTER_NO_COACH]
+    assert _numbers(turn)[0]
+
+
 def test_a_burst_of_short_lines_gets_one_answer_per_kind_and_one_offer(chat: Chat) -> None:
     lines = ["hallå", "dom e här", "snälla", "fan", "dom e utanför dörren nu", "hjälp",
              "ja e rädd", "svara", "???", "dom har kniv", "fan fan", "snälla svara", "nu"]

@@ -64,7 +64,7 @@ ALL_CORPORA = (
     Corpus("blind_8", CORPORA / "blind_8", blind=False),
     Corpus("blind_9", CORPORA / "blind_9", blind=False),
     Corpus("blind_10", CORPORA / "blind_10", blind=False),
-    Corpus("blind_11", CORPORA / "blind_11", blind=True),
+    Corpus("blind_11", CORPORA / "blind_11", blind=False),
     Corpus("blind_12", CORPORA / "blind_12", blind=True),
 )
 _LEGACY_LABELS = {"crisis": "crisis", "emergency": "danger", "not_crisis": "ordinary"}
