@@ -45,6 +45,8 @@ def test_first_crisis_message_gets_the_answer_and_one_question() -> None:
         ("unsure", NOT_SAFE),
         ("crisis_suicidal", NOT_SAFE),  # more crisis talk when asked whether safe
         ("nlu_fallback", [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]),
+        ("greet", [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]),  # "öhh" read as a greeting is no answer
+        ("goodbye", [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]),
         ("help_debt", [TOPIC, sa.UTTER_CHECKIN, sa.UTTER_ASK_SAFE_NOW]),
         ("request_human", CONNECT),  # the connecting text says what the coach sees
     ],

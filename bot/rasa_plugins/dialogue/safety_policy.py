@@ -32,6 +32,9 @@ LISTEN = protocol.LISTEN_ACTION
 TOPIC = "<topic>"  # whatever the other policies answer first, then the rest of the plan
 YES, NO, UNSURE = "affirm", "deny", "unsure"
 UNCLEAR = frozenset({protocol.FALLBACK_INTENT, "out_of_scope", "unsupported_input"})
+# small talk is no answer to "are you safe?": "öhh" or "hej" then is asked again like an
+# unclear line (a greeting is no new topic to follow)
+NO_ANSWER = UNCLEAR | {"greet", "goodbye", "thank", "bot_challenge"}
 HUMAN = "request_human"
 EPISODE_TURNS = 3  # a safety conversation stays open for this many bot turns after its last step
 REPEAT_TURNS = 6  # within this many bot turns a second safety message gets the short answer
@@ -210,7 +213,7 @@ def _answer(state: State) -> list[str] | None:
             return [sa.UTTER_SAFE]
         if intent in (NO, UNSURE):
             return NOT_SAFE
-        if intent in UNCLEAR:
+        if intent in NO_ANSWER:
             return NOT_SAFE if sa.UTTER_REASK in state.previous else [
                 sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]
         if intent == HUMAN:
