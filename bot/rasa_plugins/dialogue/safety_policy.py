@@ -166,6 +166,8 @@ def _reply(state: State) -> list[str] | None:
     coach_open = pending == COACH or state.offer_outstanding()
     if coach_open and (answer == YES or signal.get("leans_yes") or signal.get("asks_person")):
         return CONNECT
+    if coach_open and signal.get("declines_coach") and not state.acute():
+        return [sa.UTTER_NO_COACH]  # "vill inte prata me nån", even when NLU hears "a person"
     crisis = sa.CRISIS in state.recent_kinds()
     if state.acute() and crisis and pending == COACH:
         if signal.get("declines_coach"):
@@ -230,7 +232,7 @@ def _answer(state: State) -> list[str] | None:
             return _danger(state)
         return [sa.UTTER_ASK_DANGER_NO] if intent == NO else None
     in_episode = state.in_episode()
-    if in_episode and intent == HUMAN:
+    if in_episode and intent == HUMAN and not state.signal.get("declines_coach"):
         return CONNECT  # the connecting text says what the coach sees: no second question now
     # a "ja" answers the coach offer even with a short repeat in between; outside a safety
     # conversation the coach rules (data/rules/coach.yml) answer
