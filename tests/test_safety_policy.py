@@ -45,6 +45,8 @@ def test_first_crisis_message_gets_the_answer_and_one_question() -> None:
         ("unsure", NOT_SAFE),
         ("crisis_suicidal", NOT_SAFE),  # more crisis talk when asked whether safe
         ("nlu_fallback", [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]),
+        ("greet", [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]),  # "öhh" read as a greeting is no answer
+        ("goodbye", [sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]),
         ("help_debt", [TOPIC, sa.UTTER_CHECKIN, sa.UTTER_ASK_SAFE_NOW]),
         ("request_human", CONNECT),  # the connecting text says what the coach sees
     ],
@@ -277,3 +279,15 @@ def test_asking_for_a_person_answers_an_open_coach_offer() -> None:
     """After danger's short coach offer: "polisen e här. vill prata me nån" is a yes."""
     assert plan(state("request_human", DANGER_TURN, signal={"asks_person": True, "safe_now": True})
                 ) == CONNECT
+
+
+def test_a_no_to_a_person_is_a_no_even_when_nlu_hears_a_request_for_one() -> None:
+    offer = [sa.UTTER_SAFE]
+    said_no = {"declines_coach": True}
+    assert plan(state("request_human", CRISIS_TURN, offer, signal=said_no)) == [sa.UTTER_NO_COACH]
+    assert plan(state("request_human", CRISIS_TURN, offer)) == CONNECT
+
+
+def test_a_yes_with_news_of_the_call_brings_the_coach_after_danger() -> None:
+    asks = {"asks_person": True, "kind": sa.DANGER, "band": "sure", "rule": "they_are_coming"}
+    assert plan(state("emergency_danger", DANGER_TURN, signal=asks)) == CONNECT

@@ -32,6 +32,9 @@ LISTEN = protocol.LISTEN_ACTION
 TOPIC = "<topic>"  # whatever the other policies answer first, then the rest of the plan
 YES, NO, UNSURE = "affirm", "deny", "unsure"
 UNCLEAR = frozenset({protocol.FALLBACK_INTENT, "out_of_scope", "unsupported_input"})
+# small talk is no answer to "are you safe?": "öhh" or "hej" then is asked again like an
+# unclear line (a greeting is no new topic to follow)
+NO_ANSWER = UNCLEAR | {"greet", "goodbye", "thank", "bot_challenge"}
 HUMAN = "request_human"
 EPISODE_TURNS = 3  # a safety conversation stays open for this many bot turns after its last step
 REPEAT_TURNS = 6  # within this many bot turns a second safety message gets the short answer
@@ -163,6 +166,8 @@ def _reply(state: State) -> list[str] | None:
     coach_open = pending == COACH or state.offer_outstanding()
     if coach_open and (answer == YES or signal.get("leans_yes") or signal.get("asks_person")):
         return CONNECT
+    if coach_open and signal.get("declines_coach") and not state.acute():
+        return [sa.UTTER_NO_COACH]  # "vill inte prata me nån", even when NLU hears "a person"
     crisis = sa.CRISIS in state.recent_kinds()
     if state.acute() and crisis and pending == COACH:
         if signal.get("declines_coach"):
@@ -210,7 +215,7 @@ def _answer(state: State) -> list[str] | None:
             return [sa.UTTER_SAFE]
         if intent in (NO, UNSURE):
             return NOT_SAFE
-        if intent in UNCLEAR:
+        if intent in NO_ANSWER:
             return NOT_SAFE if sa.UTTER_REASK in state.previous else [
                 sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]
         if intent == HUMAN:
@@ -227,7 +232,7 @@ def _answer(state: State) -> list[str] | None:
             return _danger(state)
         return [sa.UTTER_ASK_DANGER_NO] if intent == NO else None
     in_episode = state.in_episode()
-    if in_episode and intent == HUMAN:
+    if in_episode and intent == HUMAN and not state.signal.get("declines_coach"):
         return CONNECT  # the connecting text says what the coach sees: no second question now
     # a "ja" answers the coach offer even with a short repeat in between; outside a safety
     # conversation the coach rules (data/rules/coach.yml) answer
