@@ -1093,8 +1093,9 @@ _SAFE_NOW = re.compile(
     r"|(?:ja|jag) hor (?:honom|henne)|(?:he|she) s in (?:his|her) room|(?:han|hon) (?:e|ar) pa sitt rum"
     r"|(?:gick|gatt|gar|kom|kommit|went|walked|came|got|gone) (?:\w+ )?(?:hem|home)|at home|(?:spolade|spolat|flushed|kastade|kastat|threw)"
     r" (?:ner |bort |away )?(?:dom|de|them|tabletterna|the pills|allt)"
-    r"|stannar (?:har|hos mig)|(?:la|lagt|kastat|slangt|put|threw) (?:dom|de|them|tabletterna|the pills)"
-    r" (?:i|in|away|bort))\b"
+    r"|stannar (?:har|hos mig)|(?:la|lagt|lade|kastat|slangt|put|threw) (?:tillbaka |back |undan |away )?(?:dom|de|den|det|them|it"
+    r"|tabletterna|the pills|kniven|the knife|repet|the rope) (?:tillbaka |back )?(?:i|in|away|bort|pa|on)"
+    r"|(?:mamma|pappa|mum|mom|dad|min (?:\w+ )?(?:bror|syster|sambo)) (?:e|ar|is|s) (?:vaken|awake|uppe|up))\b"
 )
 _NOT_SAFE = re.compile(
     r"\b(?:(?:inte|int|not|isn t|aint|ain t) (?:saker|safe|i sakerhet)|osaker pa om|unsafe|not okay|inte okej"
@@ -1113,7 +1114,7 @@ _NOT_SAFE = re.compile(
 _HEDGED_YES = re.compile(r"^(?:ja|jaa|jo|yes|yeah|yea|ok|okej) (?:men|but|typ|kinda|sort of|i guess|antar|kanske|maybe|nog|ish)\b")
 _ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|please)$")
 _DECLINES_COACH = re.compile(
-    r"\b(?:ingen coach|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med |me |w )?(?:nan|nagon|en coach"
+    r"\b(?:ingen (?:coach|manniska|person|vuxen)|no (?:coach|person|human|humans)|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med |me |w )?(?:nan|nagon|en coach"
     r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
     r"|nej tack|no thanks|no thank you|inte nu|not now|not rn|not right now|kanske sen|maybe later|inte just nu"
     r"|(?:nah|nej|na|no) (?:\w+ )?(?:behovs|behover|need) (?:inte|int|not)|no need)\b"

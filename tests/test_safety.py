@@ -332,6 +332,9 @@ def test_round_8_lookalikes_are_no_alarm(text: str) -> None:
     ("ja ring mig sen", {"asks_person": True}),
     ("ja men ingen polis", {"asks_person": True}),
     ("ja men inte länge till", {"asks_person": False}),
+    ("nej ingen människa", {"declines_coach": True}),
+    ("la tillbaka repet i förrådet", {"safe_now": True}),
+    ("ok la den på hyllan, pappa e vaken", {"safe_now": True}),
 ])
 def test_round_8_answers(text: str, extra: dict) -> None:
     answer = safety.read_answer(text)

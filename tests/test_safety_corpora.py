@@ -18,18 +18,18 @@ from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of round 8 (./dev safety-eval, model 9c08e59d77a1)
+# as measured at the end of round 8 (./dev safety-eval, model 5f1e2472b07f with the final rules)
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
-    "blind_4": (0.995, 0.930, 0.000),
-    "blind_5": (0.983, 0.901, 0.008),
-    "blind_6": (0.964, 0.852, 0.037),
+    "blind_4": (0.995, 0.947, 0.000),
+    "blind_5": (0.983, 0.890, 0.008),
+    "blind_6": (0.971, 0.857, 0.037),
     "blind_7": (0.969, 0.845, 0.058),
-    "blind_8": (0.973, 0.927, 0.025),
-    "blind_9": (0.988, 0.968, 0.005),
-    "blind_10": (0.998, 0.956, 0.000),
-    "blind_11": (0.992, 0.896, 0.017),  # read and learned from in round 8
-    "blind_12": (0.896, 0.897, 0.060),  # the newest blind corpus: never read, never trained on
+    "blind_8": (0.977, 0.921, 0.025),
+    "blind_9": (0.988, 0.962, 0.003),
+    "blind_10": (0.986, 0.956, 0.000),
+    "blind_11": (0.985, 0.885, 0.017),  # read and learned from in round 8
+    "blind_12": (0.896, 0.892, 0.060),  # the newest blind corpus: never read, never trained on
 }
 
 
