@@ -144,6 +144,15 @@ def machine_busy_seconds() -> float:
     return (sum(values[:8]) - values[3] - values[4]) / CLK_TCK
 
 
+def wait_or_kill(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait for a stopping process group; kill it when it does not stop in time."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @dataclass
 class Server:
     name: str
@@ -218,11 +227,7 @@ class Server:
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)  # its own session: workers too
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            wait_or_kill(self.proc, 20)
 
     def pids(self) -> list[int]:
         """Processes whose CPU time counts as the server's."""
@@ -378,15 +383,9 @@ class GatewaySystem:
             with contextlib.suppress(OSError):
                 assert self.proc.stdin
                 self.proc.stdin.close()  # the launcher stops its processes
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            wait_or_kill(self.proc, 60)
 
-    def pids(self) -> list[int]:
-        assert self.proc
-        return [self.proc.pid]
+    pids = Server.pids
 
     def memory(self) -> dict[str, float]:
         assert self.proc
