@@ -47,7 +47,6 @@ TOPICS_SV = {
     "ask_call_in": "kallad till samtal",
     "ask_legal_consequences": "rädd för straff/vittna",
     "ask_anonymity": "frågar om anonymitet",
-    "ask_social_services": "frågar om socialtjänsten",
     "report_tip": "vill tipsa polisen",
     "crisis_suicidal": "SJÄLVMORDSTANKAR",
     "emergency_danger": "AKUT FARA",

@@ -117,22 +117,6 @@ def test_will_soc_or_my_parents_know_is_answered_in_the_first_lines(
     assert "kan inte lova" in reply.lower()
 
 
-@pytest.mark.parametrize("question", ["vad gör socialtjänsten egentligen?",
-                                      "kommer soc ringa min mamma"])
-def test_questions_about_soc_get_the_social_services_answer(
-    conversation: Any, question: str,
-) -> None:
-    """Questions about soc itself: what the chat passes on and the coach's duty come first,
-    then how soc helps and how to reach it (numbers from the content file)."""
-    from bot import content
-
-    reply = _joined(conversation.texts(question))
-    first = " ".join(reply.splitlines()[:2]).lower()
-    assert "socialtjänsten" in first and "föräldrar" in first
-    assert "anmäla till socialtjänsten" in first
-    assert content.load().fact("kontakt_norrkoping") in reply
-
-
 def test_worried_parent_gets_answers_for_relatives(conversation: Any) -> None:
     reply = _joined(conversation.texts("Min son har hamnat i fel kretsar, vad kan jag göra?"))
     assert "114 14" in reply and "116 111" in reply

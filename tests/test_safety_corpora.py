@@ -18,7 +18,8 @@ from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of round 8 (./dev safety-eval, model 5f1e2472b07f with the final rules)
+# as measured at the end of round 8: the lower of model 9c08e59d77a1 and of model 5f1e2472b07f
+# (with NLU data that was taken out again) with the final rules
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
     "blind_4": (0.995, 0.947, 0.000),

@@ -32,7 +32,6 @@ INTENT_LABELS = {
     "ask_how_to_leave": "frågade hur man hoppar av",
     "ask_help_options": "frågade vilken hjälp som finns",
     "ask_anonymity": "frågade om anonymitet",
-    "ask_social_services": "frågade om socialtjänsten",
     "fear_retaliation": "rädd för hämnd",
     "help_debt": "skulder",
     "help_housing": "boende",
