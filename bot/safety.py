@@ -923,12 +923,13 @@ def _crisis_rule(folded: str) -> str | None:
 
 
 def _emergency_rule(folded: str) -> str | None:
-    past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
+    now_said = bool(_NOW_WORD.search(_CALM_NOW.sub(" ", folded)))  # "now" that is not "calm now"
+    past = _PAST_OR_FICTION.search(folded) and not now_said
     if past or _PARENT_KILL.search(folded) or _QUESTION_ABOUT_LAW.search(folded) or _over_or_topic(folded):
         return None
     if _not_about_self_now(folded) or _WORRY.search(folded):
         return None
-    if _CALM_NOW.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded)):
+    if _CALM_NOW.search(folded) and not now_said:
         return None  # "blev jagad i helgen men kom hem lugnt": over, and said to be over
     for name, regex in _EMERGENCY_RE.items():
         if regex.search(folded):

@@ -41,6 +41,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.ops.runner import ProcessSpec, private_data_dir, wait_ready
@@ -58,6 +59,9 @@ from bot.settings import (
     service_secrets,
     set_env,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 DEFAULT_SERVER_URL = Settings.database_server_url
 DEFAULT_REDIS_URL = Settings.prod_redis_url
@@ -131,18 +135,25 @@ def database_url(server_url: str, name: str) -> str:
     return f"{server_url.rstrip('/')}/{name}"
 
 
-def ensure_databases(server_url: str, names: list[str]) -> list[str]:
-    """CREATE DATABASE for each missing name; returns the ones created."""
-    from sqlalchemy import text
+def _maintenance_engine(server_url: str) -> Engine:
+    """An autocommit engine on the server's `postgres` database (CREATE/DROP DATABASE cannot
+    run inside a transaction)."""
     from sqlalchemy.future import create_engine
 
     from bot.db.engine import with_driver
 
+    return create_engine(with_driver(database_url(server_url, "postgres")), future=True,
+                         isolation_level="AUTOCOMMIT")
+
+
+def ensure_databases(server_url: str, names: list[str]) -> list[str]:
+    """CREATE DATABASE for each missing name; returns the ones created."""
+    from sqlalchemy import text
+
     for name in names:
         if not NAME_RE.match(name):
             raise ValueError(f"database name {name!r}: use a-z, 0-9 and _")
-    engine = create_engine(with_driver(database_url(server_url, "postgres")), future=True,
-                           isolation_level="AUTOCOMMIT")
+    engine = _maintenance_engine(server_url)
     created = []
     try:
         with engine.connect() as conn:
@@ -160,12 +171,8 @@ def ensure_databases(server_url: str, names: list[str]) -> list[str]:
 def drop_databases(server_url: str, names: list[str]) -> None:
     """For tests: drop the profile's databases (nothing may be connected)."""
     from sqlalchemy import text
-    from sqlalchemy.future import create_engine
 
-    from bot.db.engine import with_driver
-
-    engine = create_engine(with_driver(database_url(server_url, "postgres")), future=True,
-                           isolation_level="AUTOCOMMIT")
+    engine = _maintenance_engine(server_url)
     try:
         with engine.connect() as conn:
             for name in names:
