@@ -7,11 +7,12 @@ Every function opens its own short transaction; the web handlers call them throu
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
@@ -31,6 +32,7 @@ from bot.db.models import (
 )
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 PRIORITY_BY_TRIGGER = {**dict.fromkeys(protocol.SAFETY_INTENTS, 1), protocol.THREAT_INTENT: 2}
 TRIGGERS = ("request_human", "fallback", *protocol.SAFETY_INTENTS, protocol.THREAT_INTENT)
@@ -49,6 +51,24 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """The case is not in a state that allows the action (e.g. already closed or claimed)."""
+
+
+def _retried_on_conflict(operation: Callable[P, T]) -> Callable[P, T]:
+    """Run a transaction that inserts a unique row again, up to three times in all, when a
+    concurrent request inserted the same row first (IntegrityError): the next attempt finds
+    and returns that row."""
+
+    @functools.wraps(operation)
+    def retried(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(3):
+            try:
+                return operation(*args, **kwargs)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    return retried
 
 
 @dataclass(frozen=True)
@@ -205,6 +225,7 @@ class Store:
 
     # ---- cases ---------------------------------------------------------------------------
 
+    @_retried_on_conflict
     def open_case(
         self,
         conversation_id: str,
@@ -222,29 +243,6 @@ class Store:
         action does that when the service is not accepting), so the sweeper sends nothing.
         Applies only to a new case; an existing one keeps its state.
         """
-        for attempt in range(3):
-            try:
-                return self._open_case_once(
-                    conversation_id, channel, language, trigger, intents_seen, summary, notified,
-                    client,
-                )
-            except IntegrityError:
-                # a concurrent request opened it first: the next attempt returns that case
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _open_case_once(
-        self,
-        conversation_id: str,
-        channel: str,
-        language: str,
-        trigger: str,
-        intents_seen: list[str],
-        summary: str,
-        notified: bool,
-        client: str | None = None,
-    ) -> OpenResult:
         prio = priority_for(trigger)
         with self.sessions.begin() as s:
             existing = s.execute(
