@@ -241,7 +241,7 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     r"|\b(?:cant|can t|cannot) get out\b|\bkommer (?:inte|int) ut\b|\bdorren (?:e|ar) (?:varm|blockerad)\b",
     "shots_just_now": r"\b(?:skot|skjot|shot|fired)\b(?:\s+\w+){0,2}\s+(?:precis|just)\b|\b(?:precis|just) (?:skot|skjot|shot)\b"
     r"|\bhor(?:de|t)? (?:\w+ ){0,2}(?:skott|smallar|small|pang|knallar)\b|\bheard (?:\w+ ){0,2}(?:shots|bangs)\b",
-    "they_are_here": r"^(?!(?:e|ar|is) de(?:t)? har)(?:\w+ )?(?:dom|de|they re|theyre|they are|they) (?:e |ar |are )?(?:har|here)\b|\b(?:dom|de|they) (?:hittade|har hittat"
+    "they_are_here": r"^(?!(?:e|ar|is) de(?:t)? har)(?:\w+ )?(?:dom|de|they re|theyre|they are|they) (?:e |ar |are )?(?:har|here)\b(?! (?:e|ar|va|var|blir|funkar|kan)\b)|\b(?:dom|de|they) (?:hittade|har hittat"
     r"|found) (?:mig|mej|oss|me|us)\b|\btold me to get in\b|\bsa at mig att (?:hoppa|kliva) in\b"
     r"|\b(?:star|are standing|waiting|vantar) (?:pa andra sidan|across the|on the other side)\b|\bvi ser dig nu\b|\bwe see you\b",
     "taken": r"\b(?:dom|de|they|han|nan|nagon|someone) (?:har )?(?:tagit|tog|kidnappat|kidnappade|took|taken|grabbed) (?:min|mitt|mina|my)"
@@ -260,6 +260,15 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "masked": r"\b(?:maskerade|maskerad|masked|masks|masker|luvor|rånluvor|ranluvor)\b",
     "around_me": r"\b(?:star|stod|e|ar) runt (?:mig|mej|oss)\b|\b(?:around|surrounding) (?:me|us)\b",
     "en_help_now": r"\bhelp (?:me |us )?(?:now|asap|right now|quick)\b",
+    # followed now: "e förföljd", "gått efter mig hela vägen", "klev på ... bakom mig", "fortfarande bakom"
+    "followed_now": r"\b(?:e|ar|blir|am|is|being) (?:\w+ )?forfoljd\b|\b(?:gatt|gar|gick) efter (?:mig|mej|oss)\b"
+    r"|\b(?:klev|kliver|hoppade|kom|got) (?:precis |just )?(?:pa|in|on)\b(?:\s+\w+){0,6}\s+(?:bakom|behind) (?:mig|mej|oss|me|us)\b"
+    r"|\b(?:fortfarande|still) (?:\w+ ){0,2}(?:bakom|behind)\b",
+    # shots or someone shooting now, said in the present: "nån i vårt hus som skjuter", "de e skott"
+    "shooting_present": r"\bsom skjuter\b(?!\s+(?:upp|bollen|mal|straff))|\b(?:de|det) (?:e|ar) skott\b|\b(?:vi|ja|jag) hor skott\b",
+    # one of them has a weapon, or someone walks around with one: "en har kniv", "en man går runt me ett gevär"
+    "weapon_among": rf"\b(?:en|en av dom|en av dem|one of them) (?:har|has|hade|drog) (?:en |ett |a )?{_WEAPON}\b"
+    rf"|\b(?:gar|springer|star|viftar|walking|running) (?:runt )?(?:med|me|with) (?:\w+ ){{0,5}}{_WEAPON}\b",
 }
 
 # A past event, a story or the news: not danger now (unless "nu"/"now" is also there).
@@ -274,7 +283,7 @@ _PAST_OR_FICTION = re.compile(
     r"|used to|nar (?:ja|jag) va(?:r)? \d+|for (?:ett )?halvar (?:sedan|sen)|som barn|as a (?:child|kid)|nar (?:ja|jag) gick i \w+"
     r"|laste (?:pa|i|om)|read (?:on|in) the news|har ni sett|have you (?:guys )?seen|scenen"
     r"|sen flera ar|for flera ar sen|pa \d+ ?talet|\d+ ?talet|for (?:\w+ ){1,2}(?:ar|manader|veckor) (?:sedan|sen)"
-    r"|filmen|serien|movie|film|the show|last summer|last winter|(?<!min )(?<!mins )(?<!minute )(?<!minutes )(?<!sec )(?<!secs )(?<!seconds )ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
+    r"|nyheter\w*|filmen|serien|movie|film|the show|last summer|last winter|(?<!min )(?<!mins )(?<!minute )(?<!minutes )(?<!sec )(?<!secs )(?<!seconds )ago|(?:19|20)\d\d|dromde|drommen|mardrom|nightmare|dreamt|dreamed"
     r"|dream|pa mal|berattade om|berattat om|o beratta om|pratade om|talked about|told (?:us|me) about)\b"
 )
 _WORRY = re.compile(r"\b(?:oroar (?:sig|mig)|orolig (?:for|att)|worried (?:that|about)|worries (?:that|about))\b")
@@ -316,7 +325,7 @@ _AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back(?! in)|som da|like then|nu o
 # A subject studied or worked with, not lived now: a school essay, a course, a job.
 _TOPIC = re.compile(
     r"\b(?:grupparbete\w*|uppgift i \w+|till en uppgift|for an assignment|assignment|for skolan|for school|skolarbete|skoluppgift|uppsats|essay|arbete om|projekt om|project on|course|kurs(?:en)?|module|modul"
-    r"|statistik|statistics|research|forskning|resources|kalla(?:n|or)? till|cite|handledning"
+    r"|statistik|statistics|research|forskning|patient\w*|resources|kalla(?:n|or)? till|cite|handledning"
     r"|som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
     r"|generellt|i allmanhet|rent allmant|in general|vara forberedd|be prepared|hur tar (?:jag|ja|man) upp|how do i (?:bring up|talk about|raise)"
     r"|till (?:ett|mitt|en) (?:arbete|skolarbete|projekt|redovisning|uppsats)|for (?:a|my) (?:project|school|essay|presentation)"
@@ -326,7 +335,8 @@ _TOPIC = re.compile(
 # when something is happening ("Jag är lärare. En elev ska hoppa ... Det är lunch nu.").
 _ROLE = re.compile(
     r"\b(?:som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
-    r"|as a (?:nurse|teacher|guard|doctor|counsellor|counselor|social worker)|(?:ja|jag) (?:e|ar|jobbar som)"
+    r"|as a (?:nurse|teacher|guard|doctor|counsellor|counselor|social worker)|nursing student|medical student|on placement|pa praktik\w*"
+    r"|sjukskoterskestudent\w*|lakarstudent\w*|(?:ja|jag) (?:e|ar|jobbar som)"
     r" (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|polis|lakare|kurator|skolskoterska)|i m a (?:nurse|teacher|guard)"
     r"|jobbar (?:pa|som) (?:psyk|akuten|sjukhus\w*|bvc|skolan)|works? (?:at|in) (?:a |the )?(?:hospital|psych|er|school))\b"
 )
@@ -374,7 +384,7 @@ _EVERYDAY_ACTIVITY = re.compile(
     r"|vantar pa bussen|waiting for the bus|bussen (?:e|ar) sen|the bus is late"
     r"|vem (?:kor|skjutsar)|who s driving|kom alla|minnesstund\w*|fredagsbon\w*|efter bonen"
     r"|nursing degree|examen|tog examen|graduated|so proud|sa stolt|hungover|bakfull|hangover|skrev fel|typo"
-    r"|jakt\w*|hunting|alg\w*|skridsko\w*|skating|skate|i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident"
+    r"|jakt\w*|jagarexamen\w*|vapenskap\w*|hunting|alg\w*|skridsko\w*|skating|skate|i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident"
     r"|kurragomma|hide and seek|for att slippa (?:redovisning\w*|prov\w*|lektion\w*|gympa\w*|skolan)|to (?:avoid|skip) (?:the|my|a) (?:class|test|presentation|school)|rasten|recess|kollar (?:pa )?stjarn\w*|stargaz\w*"
     r"|klipphopp\w*|cliff jump\w*|basta kanslan|best feeling|med polarna|with the boys"
     r"|(?:for|mot|against|for my) (?:huvudvark|feber|mensvark|tandvark|headache|fever|cramps|toothache)|hackade lok"
@@ -565,17 +575,19 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     r"|\b(?:gjort|gjorde|gor) (?:mig|mej) illa\b|\bskada (?:mig|mej)\b(?:\s+\w+){0,3}\s+(?:igen|again)",
     "not_be_here": r"\bvill (?:inte|int) (?:va|vara|finnas) (?:har|kvar) (?:mer|langre)\b|\bdont want to be here anymore\b"
     r"|\bdon t want to be here anymore\b|\b(?:e|ar) klar me(?:d)? livet\b|\bdone with life\b",
-    "self_harm_other": r"\b(?:rispat|rispade|rispar|rispa|brant mig|brande mig|branner mig|burned myself|burn myself|burning myself)\b",
+    "self_harm_other": r"\b(?:rispat|rispade|rispar|rispa|brant mig|brande mig|branner mig|branna mig|branna mej|burned myself|burn myself|burning myself)\b",
     "self_harm_done": r"\b(?:cuttade|cuttat|cuttar|cutting|cut|skurit|skar|skadade|skadat|skadar|hurt|harmed) (?:\w+ )?(?:mig|mej|myself|igen|again)\b"
     r"|\b(?:cuttade|cuttat|cuttar)\b",
     "nobody_would_miss": r"\b(?:ingen|nobody|no one|noone)\b(?:\s+\w+){0,3}\s+(?:sakna|saknar|missa|miss|marka|marker|notice|care|bry sig|bryr sig)\w*"
     r"(?:\s+\w+){0,2}\s*(?:mig|mej|me|om (?:ja|jag) (?:var|va) borta|if i (?:was|were) gone)?\b",
     "farewell": _FAREWELL,
     # a question about a deadly amount or height: "kan man dö av 40 alvedon", "how many pills is too many"
-    "lethal_dose": rf"\b(?:kan man|can you|can u|can one|does one|dor man|do you) (?:do|die|doo) (?:av|of|from) (?:\w+ )?(?:\d+|for manga|too many|en hel|a whole|hela)\b"
+    "lethal_dose": rf"\b(?:kan man|can you|can u|can one|does one|dor man|do you) (?:do|die|doo) (?:av|of|from) (?:\w+ )?(?:\d+|for manga|too many|en hel|a whole|hela|{_PILLS})\b"
+    r"|\b(?:vilken|which|hur hog) (?:vaning|floor)\b(?:\s+\w+){0,10}\s+(?:dor|do|die|overlever|overleva|survive)\b"
+    r"|\b(?:sakert|saker pa|garanterat|sure) (?:att )?(?:man|jag|ja|you|i) (?:dor|do|die|dies)\b"
     rf"|\b(?:hur manga|how many|hur mycket|how much)\b(?:\s+\w+){{0,2}}\s+{_PILLS}\b(?:\s+\w+){{0,3}}\s+(?:for manga|too many|too much|for mycket|to die|dodligt|lethal|dor man|behovs|needed|kills|would kill)\b"
     r"|\b(?:hur hogt|how high)\b(?:\s+\w+){0,9}\s+(?:overleva|survive|do|die|dor)\b"
-    r"|\b(?:om man tar|if you take|if i take|om (?:ja|jag) tar)\s+(?:\d{2,}|alla|all|hela)\b",
+    r"|\b(?:om man tar|if you take|if i take|om (?:ja|jag) tar)\s+(?:typ |like |kanske |ca |ungefar |around )?(?:\d{2,}|alla|all|hela)\b",
     # a rehearsal: "testade hur den satt", "nästa gång släpper ja inte"
     "rehearsal": r"\b(?:testade|testat|provade|provat|tested|tried) (?:hur |om |if |how )?(?:den|repet|snaran|baltet|it|the rope|the noose) (?:satt|sitter|holl|haller|fits|held|holds)\b"
     r"|\b(?:nasta gang|next time)\b(?:\s+\w+){0,2}\s+(?:slapper|stoppar|avbryter|angrar)\s+(?:ja|jag)\s+(?:inte|int)\b"
@@ -603,13 +615,43 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     # looking up how high, how deep, how many: "kollat upp hur högt man måste hoppa"
     "height_researched": r"\b(?:kollat|kollade|googlat|googlade|sokt|sokte|looked up|googled|searched|checked)\b(?:\s+\w+){0,3}\s+(?:hur|how) (?:hogt|high|djupt|deep|manga|many|mycket|much)\b"
     r"(?:\s+\w+){0,4}\s+(?:hoppa|hoppar|jump|fall|falla|tabletter|piller|pills|do|dor|die)\b",
+    # better dead, rather dead: "bättre att ja dör först", "hellre dör ja innan", "better if i just die"
+    "better_dead": r"\b(?:battre|hellre) (?:att |om )?(?:ja|jag) (?:bara )?(?:dor|do|e dod|var dod|va dod|inte fanns|inte finns)\b"
+    r"|\bhellre (?:dor|do) (?:ja|jag)\b|\bbetter (?:if|that|off if) i (?:just )?(?:die|was dead|were dead|wasn t here|wasnt here)\b"
+    r"|\b(?:onskar|onskade|wish)\b(?:\s+\w+){0,3}\s+(?:att )?(?:ja|jag|i) (?:va|var|vore|was|were) (?:dod|dead)\b"
+    r"|\b(?:inget|ingenting|nothing|nada) (?:kvar )?(?:att leva for|(?:left )?to live for)\b",
     "plan_named": rf"\b(?:har|had|have|got|gjort) (?:en )?(?:plan|planen|a plan)\b(?:\s+\w+){{0,6}}\s+(?:{_TIME}|{_MEANS}|hur|how)\b"
     rf"|\b(?:har|have) (?:bestamt|decided) (?:hur|nar|when|how)\b",
+}
+# someone else at risk of suicide, told by a parent, a friend or a partner: the crisis answer
+# (the suicide line advises relatives too), even when a post, a picture or a text is named
+_OTHER_AT_RISK: dict[str, str] = {
+    "other_harm_self": r"\b(?:gor|gora|gjort|does|do|will do) (?:nat|nagot|nagonting|something) (?:mot|to) (?:sig sjalv|himself|herself|themselves)\b"
+    r"|\b(?:skada|skadar|hurt|hurts|harm) (?:sig sjalv|himself|herself|themselves)\b",
+    "other_next_time": r"\b(?:nasta gang|next time)\b(?:\s+\w+){0,2}\s+(?:gor|gora|does|will do|do) (?:hon|han|she|he|ja|jag|i)? ?(?:de|det|it)"
+    r" (?:ordentligt|pa riktigt|properly|right|for real)\b",
+    "other_last_days": r"\b(?:inte|int|not)\b(?:\s+\w+){0,4}\s+(?:klarar|klara|pallar|orkar|fixar|make it|last) (?:en|ett|another|one more) (?:vecka|dag|natt|week|day|night) (?:till|mer)?\b",
+    "other_silent_after": r"\b(?:slutat svara|(?:har )?(?:inte|int) svarat|svarar (?:inte|int) (?:pa nat|pa nagot|langre|mer)?|stopped answering|not answering|isn t answering)\b"
+    r"(?=.*\b(?:story|storyn|snap|snapen|inlagg|post|bild|rep|repet|forlat|sorry|hejda|goodbye|ikvall|tonight|sista|last)\b)"
+    r"|\b(?:story|storyn|snap|inlagg|post|bild)\b(?=.*\b(?:slutat svara|svarar (?:inte|int)|(?:inte|int) svarat|stopped answering|not answering)\b)",
+    "other_nothing_to_live": r"\b(?:han|hon|he|she|min \w+|my \w+)\b(?:\s+\w+){0,5}\s+(?:nothing to live for|inget att leva for|ingenting att leva for)\b",
 }
 _CRISIS_ASK: dict[str, str] = {
     # "won't matter soon", a goodbye to everyone, leaving "for good", a grave emoji about oneself
     "matters_not_soon": r"\b(?:spelar|gor) (?:ingen roll|inget|nada) (?:snart|imorgon|imorn|efter ikvall)\b|\bwon ?t matter (?:soon|tomorrow)\b",
-    "farewell_all": r"\b(?:hejda|hej da|adjo|farval|bye|goodbye) (?:allihopa|allesammans|everyone|everybody)\b",
+    "farewell_all": r"\b(?:hejda|hej da|adjo|farval|bye|goodbye) (?:allihopa|allesammans|everyone|everybody)\b"
+    r"|\bha (?:de|det) (?:bra|gott) (?:allihop|allihopa|alla|allesammans)\b|\btake care (?:everyone|all of you|y all)\b"
+    r"|\bsista (?:snapen|snappen|storyn|posten|inlagget)\b|\b(?:or|eller) (?:any|nan|nagon) (?:day|dag) (?:after|efter) (?:that|det|de)\b",
+    # a game or a joke as life: "game over", "rage quitta för gott", "en bugg som borde patchas bort"
+    "life_as_game": r"\b(?:vill|want|wanna|wish|onskar)\b(?:\s+\w+){0,6}\s+(?:game over|rage ?quit\w*|quitta|uninstall)\b"
+    r"|\b(?:livet|life)\b(?:\s+\w+){0,8}\s+(?:game over|rage ?quit\w*|quitta|uninstall|avsluta)\b"
+    r"|\b(?:respawn)\b(?:\s+\w+){0,6}\s+(?:ingen|no|inte|never)\b|\b(?:ingen|no) respawn\b"
+    r"|\b(?:bugg|bug|glitch)\b(?:\s+\w+){0,5}\s+(?:patchas bort|raderas|tas bort|deleted|removed|patched out)\b"
+    r"|\bavsluta (?:skamtet|the joke)\b|\b(?:quitta|sova|somna|forsvinna|logga ut|disappear|sleep) (?:\w+ )?(?:for gott|for good)\b",
+    # no end in sight but one; one more day or a life like this is too much (first person)
+    "one_way_out": r"\b(?:ser|see) (?:inget|inte nat|no) (?:slut|end|way out)\b(?:\s+\w+){0,3}\s+(?:forutom|utom|except|but) (?:ett|en|one)\b"
+    r"|\b(?:fixar|klarar|pallar|orkar) (?:inte|int) (?:\w+ )?(?:ett|en) (?:liv|dag|vecka|ar|natt) till\b"
+    r"|\bvill (?:inte|int) (?:bli|fylla) \d{2}$|\b(?:inte|not) (?:somn|sleep) ?(?:trott|tired)\b",
     "gone_for_good": r"\binnan (?:ja|jag) (?:drar|gar|forsvinner) (?:for gott|for alltid)\b|\bbefore i (?:go|leave|disappear) (?:for good|forever)\b",
     "grave_emoji": r"\b(?:jag|ja|mig|mej|me|i|im)\b(?:\s+\w+){0,3}\s+emojigrav\b|\bemojigrav\b(?:\s+\w+){0,3}\s+(?:jag|ja|mig|mej|me|i|im)\b",
     # a question about how to die, how much, how high, whether it hurts: asked about at once
@@ -737,8 +779,15 @@ _THREAT: dict[str, str] = {
     r"|\bbreak my legs\b|\b(?:e|ar) (?:ja|jag) (?:ett )?golare (?:o|och) (?:da|sen)\b|\b(?:i m|im) next\b|\bja e nasta\b",
     "taking_me": r"\b(?:tar|tas) (?:dom|de) mig\b|\bdom tar mig\b|\bthey(?: ll| will) get me\b|\bskicka (?:sina|his|hans) (?:boys|killar|grabbar)\b"
     r"|\b(?:i m|im|she s|he s|hon e|han e|du e|you re|ja e) (?:nasta|next)\b|\bthreats? pa\b",
-    "hit_out": r"\b(?:hit out on|price on my head|pris pa mitt huvud|gront ljus|green light)\b|\bcome for (?:me|us|my)\b"
+    "hit_out": r"\b(?:hit out on|price on my head|pris pa mitt huvud|gront ljus|green light|bounty on me)\b|\bprislapp\w* pa (?:mig|mej|mitt huvud|oss|honom|henne|min \w+|mitt \w+)\b|\bharkors\w*|\bcrosshairs? on (?:me|my)\b|\bcome for (?:me|us|my)\b"
     r"|\bkomma efter (?:mig|mej|oss)\b|\b(?:ingen|no one|nobody) (?:lamnar|leaves) (?:\w+ ){0,2}(?:levande|alive)\b",
+    # they will hurt me: "dom ska sticka mig nästa gång", "förrädare dör", "annars kommer dom till mitt jobb"
+    "will_hurt_me": r"\b(?:dom|de|han|hon|killarna|dom andra|they|he)\b (?:ska|kommer att|kommer|kmr|gonna|will|is going to|are going to)"
+    r" (?:\w+ )?(?:sticka|skjuta|hugga|knivhugga|doda|morda|slakta|sla ihjal|stab|shoot|kill|murder) (?:mig|mej|oss|me|us)\b"
+    r"|\b(?:forradare|golare|snitches|rats|traitors) (?:dor|do|ska do|get stitches|die|end up dead)\b"
+    r"|\b(?:sen|annars|then|or else|otherwise) (?:kommer|kmr|ska) (?:dom|de|han|they) (?:hem till|till|efter|after|to) (?:mig|mej|mamma|pappa|min|mitt|mina|oss|var|vart|my|our|me)\b"
+    r"|\b(?:inte|int|aldrig|never|not) (?:kommer (?:att )?|will )?(?:ga|komma|kliva|walk|get|come) (?:hem |out )?(?:darifran|levande|alive)\b"
+    r"|\b(?:dom|de|han|they)\b(?:\s+\w+){0,2}\s+ska (?:halsa pa|komma forbi|pay (?:me )?a visit)\b(?:\s+\w+){0,8}\s+(?:fattar|vet|forstar|know|understand|betyder|means)\b",
     "or_else": r"\b(?:annars|or else|otherwise)\b(?:\s+\w+){0,3}\s+(?:doda|doder|skjuter|hugger|skadar|skada|branner|kill|shoot|stab"
     r"|hurt|burn|dor|die)\b",
     # the short forms of "he'll", "she'll", "they'll" without the apostrophe: "hell kill me"
@@ -776,6 +825,8 @@ _HYPERBOLE = re.compile(
     # "döds-" as an intensifier, dead phones, dead tired, a song one would die for
     r"|\bdods(?:trott|trakigt|kul|snygg|bra|jobbigt|trist|skont|gott)\w*|\b(?:mobil\w*|telefon\w*|phone|batteri\w*|battery"
     r"|laptop|dator\w*|laddare)\b(?:\s+\w+){0,2}\s+(?:dod|dead)\b|\b(?:helt|so|sa|totally) (?:dod|dead)\b(?! inside| inuti)"
+    r"|\b(?:magen|munnen|halsen|tungan|laparna|musklerna|mouth|throat|stomach|tongue|muscles)\b (?:\w+ )?(?:brinner|branns|burns|burning|is on fire)\b"
+    r"|\b(?:thought|trodde) (?:i|ja|jag) (?:was|would|skulle) (?:gonna |going to )?(?:die|do)\b"
     r"|\bdod efter\b|\b(?:i d|id|i would) die for\b|\bslaps\b|\b(?:is|e|ar) (?:so )?fire\b|^(?:i m|im) dead\b(?! inside)"
     # schoolwork and chores are not life: "orkar inte me matten"
     r"|\b(?:orkar|pallar|klarar) (?:inte|int) (?:me |med )?(?:\w+ )?(?:matte\w*|skol\w*|lax\w*|prov\w*|jobb\w*|plugg\w*"
@@ -841,6 +892,7 @@ _CONCEPT_RE = {name: re.compile(p) for name, p in _CRISIS_CONCEPTS.items()}
 _CRISIS_ASK_RE = {name: re.compile(p) for name, p in _CRISIS_ASK.items()}
 _DANGER_ASK_RE = {name: re.compile(p) for name, p in _DANGER_ASK.items()}
 _THREAT_RE = {name: re.compile(p) for name, p in _THREAT.items()}
+_OTHER_AT_RISK_RE = {name: re.compile(p) for name, p in _OTHER_AT_RISK.items()}
 
 
 def _first(regexes: dict[str, re.Pattern[str]], folded: str) -> str | None:
@@ -937,10 +989,26 @@ def _emergency_rule(folded: str) -> str | None:
                 continue
             if name == "after_me" and _NOBODY_AFTER_ME.search(folded):
                 continue
+            if name == "sv_call_112" and _HOW_112.search(folded) and not now_said:
+                continue  # "hur funkar det att ringa 112?", a school task about it
             return name
     return None
 
 
+# how calling 112 works, asked in general: "hur snabbt kommer polisen om nån ringer 112?"
+_HOW_112 = re.compile(r"\b(?:hur (?:snabbt|fort|lang tid|lange|funkar|fungerar|gar)|om (?:nan|nagon|man) ringer|fragar for"
+                      r"|kan man (?:va|vara) anonym|how (?:fast|long|does|do you)|what happens when)\b")
+# someone else (a friend, a brother, "han") at a means now: their life is in danger this minute,
+# so the one who writes is told to call 112 first
+_OTHER_SUBJECT = re.compile(
+    r"^(?:\w+ )?(?:min|mitt|my|var|vart|our|en|a) (?:\w+ )?(?:kompis|polare|bror|brorsa|syster|syrra|kusin|van|flickvan"
+    r"|pojkvan|son|dotter|friend|mate|brother|sister|cousin|girlfriend|boyfriend|daughter|klasskompis|elev|lillebror|lillasyster"
+    r"|storebror|storasyster|mamma|pappa|mum|mom|dad|little brother|little sister)\b|^(?:han|hon|he|she)\b")
+_OTHER_AT_MEANS = {"concept_means_present", "concept_with_means", "concept_means_held", "concept_other_at_height"}
+_AT_PLACE = re.compile(rf"\b(?:star|sitter|e|ar|is|s|on|at|by|vid|uppe pa|pa vag till|going to|ligger|walk into|gar mot)\b"
+                       rf"(?:\s+\w+){{0,4}}\s+(?:{_HEIGHT}|{_WATER}|{_TRAFFIC}|{_COMPOUND}|the water|the tracks)\b")
+_NOT_SEEN_AGAIN = re.compile(r"\b(?:kom (?:inte|int) upp|ser (?:honom|henne) (?:inte|int)|didn t come up|can t see (?:him|her)"
+                             r"|hittar (?:honom|henne) (?:inte|int))\b")
 # "nobody is after me, just bills": the danger denied
 _NOBODY_AFTER_ME = re.compile(r"\b(?:nobody|no one|noone|ingen|inte nan|inte nagon)\b(?:\s+\w+)?\s+(?:is|e|ar|are|s)\s+(?:after|efter)\b")
 # a question about the law with a word of the law: "blir det böter?", not "what happens if I take 30"
@@ -1019,6 +1087,10 @@ def detect(text: str) -> SafetyMatch | None:
     rule = None if over_or_topic or media_only else _crisis_rule(folded)
     if rule:
         return SafetyMatch(CRISIS, rule)
+    if not (over_or_topic or _STRONG_MEDIA.search(folded) or _hyperbole(folded)):
+        rule = _first(_OTHER_AT_RISK_RE, folded)
+        if rule:
+            return SafetyMatch(CRISIS, rule)
     calm_past = _PAST_OR_FICTION.search(folded) and _CALM_NOW.search(folded)
     elsewhere = bool(_not_about_self_now(folded) or calm_past or over_or_topic
                      or (_QUESTION_ABOUT_LAW.search(folded) and _LAW_WORDS.search(folded)))
@@ -1035,6 +1107,9 @@ def detect(text: str) -> SafetyMatch | None:
         rule = None
     if rule and rule.startswith("self_harm") and _ACCIDENT.search(folded):
         rule = None
+    if rule and _OTHER_SUBJECT.search(folded) and ((f"concept_{rule}" in _OTHER_AT_MEANS and _AT_PLACE.search(folded))
+                                                    or (rule == "means_act" and _NOT_SEEN_AGAIN.search(folded))):
+        return SafetyMatch(EMERGENCY, "other_at_means_now")
     if rule:
         return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
@@ -1069,13 +1144,20 @@ _YES_PHRASE = re.compile(r"\b(?:i d like that|id like that|i would like that|yes
 _NO = re.compile(r"^(?:nej|nä|na|nae|ne|nope|nah|no|inte nu|not now|icke)\b"
                  r"|\b(?:nej tack|no thanks|no thank you|but not now|men inte nu|not really|inte riktigt)\b")
 _UNSURE = re.compile(r"^(?:vet inte|vet int|ve inte|vetefan|idk|dunno|kanske|maybe|not sure|osaker|ingen aning|typ|kinda|sort of"
-                     r"|no idea)\b|\b(?:spelar ingen roll|skit samma|doesn t matter|whatever|who cares"
+                     r"|no idea|h+m+)\b|^(?:va|vad|what) (?:e|ar|is|betyder|does) (?:ens )?(?:sakert|saker|safe|sakerhet)\b|\b(?:spelar ingen roll|skit samma|doesn t matter|whatever|who cares"
                      r"|bryr mig inte|vet inte om (?:ja|jag) e)\b"
                      # a question back instead of an answer: "varför frågar du det", "why do u care"
                      r"|^(?:varfor|why) (?:fragar|undrar|bryr|asking|do (?:you|u) (?:care|ask|wanna know)|does (?:it|that) matter"
                      r"|would (?:you|u) care|spelar)\b|\bwhy (?:do|would) (?:you|u) care\b|\bspelar (?:det|de) (?:nan|nagon) roll\b")
 _SAFE_NOW = re.compile(
-    r"\b(?:(?:ja|jag|i m|im|i am) (?:e |ar |am )?(?:hemma|home|safe|saker|i sakerhet|inne)"
+    r"\b(?:(?:ja|jag|i m|im|i am) (?:e |ar |am )?(?:fortfarande |still |nog )?(?:hemma|home|safe|saker|i sakerhet|inne)"
+    # help has come and everyone is out: "brandkåren e här", "aina e här nu", "alla ok", "ingen skadad"
+    r"|(?:aina|polis|polisen|snuten|ambulans|ambulansen|brandkaren|brandkar|raddningstjansten|firefighters|fire brigade|paramedics)"
+    r" (?:e|ar|is|are|har kommit|kom) (?:har|hit|framme|here|pa plats)|alla (?:e|ar|are) (?:ok|okej|okay|ute|safe)|ingen (?:e |ar |is )?(?:skadad|hurt)"
+    r"|(?:han|hon|he|she) (?:pratar|andas|talks|is talking|is breathing)"
+    # at work or school with people around: "e på jobbet, kollegor runt mig"
+    r"|(?:ja|jag|i m|im|i am|e|ar) (?:e |ar |am )?(?:pa|at) (?:jobbet|skolan|work|school|traningen)"
+    r"|(?:kollegor|vanner|kompisar|folk|people|friends|familjen|family) (?:runt|omkring|around|med|with|hos) (?:mig|mej|me)"
     r"|(?:i m|im|i am|ja e|jag ar|ja ar|jag e) (?:ok|okej|okay|fine)"
     r"|(?:e|ar|am) (?:hemma|home|i sakerhet|safe)|hos (?:mamma|pappa|mormor|farmor|morfar|farfar|nan|en kompis|kompisen)"
     r"|at (?:my|a) (?:nan s|nans|mum s|mums|mom s|friend s|grandma s|gran s)|(?:mamma|pappa|mum|mom|dad|flatmate|min kompis)"
@@ -1100,6 +1182,8 @@ _SAFE_NOW = re.compile(
 )
 _NOT_SAFE = re.compile(
     r"\b(?:(?:inte|int|not|isn t|aint|ain t) (?:saker|safe|i sakerhet)|osaker pa om|unsafe|not okay|inte okej"
+    # getting worse: "det e värre ikväll", "it's getting worse"
+    r"|(?:e|ar|blir|blev|is|s|getting|gets|got) (?:\w+ )?(?:varre|worse)"
     r"|(?:dom|de|han|they|he) (?:e|ar|are|is|re) (?:kvar|fortfarande har|still here|still outside|still there)"
     # someone at risk cannot be reached: for a worried parent or friend that is acute
     r"|(?:still|fortfarande) (?:have|got|har) (?:them|dom|de|it|den|det|the pills|tabletterna|kniven|the knife)"
@@ -1117,6 +1201,7 @@ _ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|p
 _DECLINES_COACH = re.compile(
     r"\b(?:ingen (?:coach|manniska|person|vuxen)|no (?:coach|person|human|humans)|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med |me |w )?(?:nan|nagon|en coach"
     r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
+    r"|vill (?:inte|int) ha (?:nan|nagon|en|ngn) (?:coach|manniska|person|vuxen)|(?:don t|dont|do not) want (?:a|any) (?:coach|person|human)"
     r"|nej tack|no thanks|no thank you|inte nu|not now|not rn|not right now|kanske sen|maybe later|inte just nu"
     r"|(?:nah|nej|na|no) (?:\w+ )?(?:behovs|behover|need) (?:inte|int|not)|no need)\b"
 )
@@ -1124,6 +1209,10 @@ _DECLINES_COACH = re.compile(
 _ASKS_PERSON = re.compile(
     r"\b(?:vill|want to|wanna|would like to|id like to|i d like to|kan (?:ja|jag)) (?!inte |int |not |never |aldrig )(?:\w+ )?(?:prata|snacka|skriva|talk|speak|chat)"
     r" (?:me|med|with|to) (?:nan|nagon|en coach|coachen|someone|somebody|a person|a coach|a human|en manniska|er|you)\b"
+    r"|\bkan (?:nan|nagon|en coach|coachen|ni|someone|somebody) (?:komma|ringa|ring|skriva|come|call)\b"
+    r"|\bvill att (?:nan|nagon|ni|en coach|coachen|en manniska) (?:ringer|ring|skriver|kommer|pratar)\b"
+    r"|\bvill (?:traffa|ha|fa|meet|have|get) (?:en |nan |nagon |a )?(?:coach|manniska|person|vuxen|human)\b|\bvill traffa (?:en|nan|nagon)\b"
+    r"|\b(?:send|skicka) (?:someone|somebody|nan|nagon)\b"
     r"|\bkoppla (?:mig|mej) (?:till|vidare|me|med)\b|\bconnect me\b|\bja (?:tack )?(?:till )?(?:en )?coach\b"
     # a yes with a wish in the same breath: "o ja snälla nån coach sen", "ja ring mig sen", "ja men ingen polis"
     r"|\b(?:ja|yes|yeah|ok|okej) (?:snalla|garna|please|pls)\b"

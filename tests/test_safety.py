@@ -99,14 +99,15 @@ def test_not_a_safety_message(text: str) -> None:
 @pytest.mark.parametrize(("text", "rule", "band"), [
     ("ska hoppa från p-huset", "concept_jump_from_building", "sure"),
     ("i'm gonna jump off the 5th floor", "concept_jump_from_building", "sure"),
-    ("my friend says she's at the bridge and it's her last night", "concept_other_at_height",
+    # someone else at a height now: the one who writes calls 112 first
+    ("my friend says she's at the bridge and it's her last night", "other_at_means_now",
      "sure"),
     ("ja vill hoppa från nåt", "ask_jump_from", "ask"),
     ("skar mig o de slutar inte blöda", "sv_bleeding", "sure"),
 ])
 def test_method_place_and_someone_else_at_a_height(text: str, rule: str, band: str) -> None:
-    """A building is a height; "her last night" is no past event; bleeding that will not
-    stop is danger now, before the crisis answer."""
+    """A building is a height; "her last night" is no past event; someone else at a height
+    now, and bleeding that will not stop, are danger now, before the crisis answer."""
     match = safety.detect(text)
     assert match is not None and (match.rule, match.band) == (rule, band)
 
@@ -340,3 +341,103 @@ def test_round_8_answers(text: str, extra: dict) -> None:
     answer = safety.read_answer(text)
     for key, value in extra.items():
         assert getattr(answer, key) == value, key
+
+
+# --- round 9: concepts learned from blind_12's misses, tested on new wordings ---------------
+# (none of these texts is in a corpus: each says a concept in words the corpora do not use)
+
+@pytest.mark.parametrize("text", [
+    # harm to self, told by a sibling
+    "min syster säger att hon kommer göra nåt mot sig själv om han lämnar henne",
+    "my boyfriend texted that next time he will do it properly",  # a second attempt announced
+    "tror inte min kompis klarar en natt till, han låter helt borta",  # the last days
+    # silence after a post
+    "bästa vännen har inte svarat sen hon la upp en story med bara ordet förlåt",
+    "my dad says he has nothing to live for since mum left",  # nothing to live for
+])
+def test_someone_else_at_risk_gets_the_crisis_answer(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.CRISIS and match.band == safety.SURE
+
+
+@pytest.mark.parametrize("text", [
+    "hellre dör jag än att sitta inne igen",  # rather dead
+    "honestly better if i just die, nobody would have to pay",  # better dead
+    "önskar ibland att jag var död, säger det inte till nån",  # a passive wish to die
+    "hur många sobril behövs, om man tar typ 30?",  # a dose asked about
+    "kan man dö av lyrica om man tar en hel karta",  # lethality of a medicine
+    "från vilken våning överlever man inte",  # a height asked about
+])
+def test_wish_to_be_dead_and_lethality_questions(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.CRISIS
+
+
+@pytest.mark.parametrize("text", [
+    "känns som att livet e game over för mig, vill bara uninstall",  # life as a game
+    "ja e en glitch som borde raderas",  # a bug to be removed
+    "orkar inte ett år till av det här",  # one more year is too much
+    "ha det gott allihopa, det här var sista posten",  # a farewell to all
+])
+def test_veiled_crisis_language_is_asked_about(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.CRISIS
+
+
+@pytest.mark.parametrize("text", [
+    "han från gänget har gått efter mig sen centrum",  # followed
+    "tre killar klev på bussen och står bakom mig nu",  # followed onto the bus
+    "bilen e fortfarande bakom oss, vad gör vi",  # still behind
+    "det är någon på gården som skjuter",  # shooting, present tense
+    "en av dom har en machete och dom bråkar i trappan",  # one of them armed
+    "en kille springer runt med en kniv på skolgården",  # someone running around armed
+    "min lillebror står på räcket på bron och säger att han ska hoppa",  # someone else at a height
+])
+def test_danger_now_in_new_words(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "dom säger att dom ska skjuta mig när dom hittar mig",  # they will hurt me
+    "golare dör, skrev dom under min bild",  # traitors die
+    "ni har till fredag, annars kommer dom hem till mig",  # or else they come
+    "sa att jag inte kommer gå därifrån levande om jag pratar",  # not walking out alive
+    "det finns en prislapp på min bror nu",  # a bounty
+])
+def test_threats_in_new_words(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.THREAT
+
+
+@pytest.mark.parametrize("text", [
+    "hur lång tid tar det för ambulansen om man ringer 112 från landet? skolarbete",
+    "de här e min nya mobil, vad tycker ni",
+    "åt världens starkaste chips, munnen brinner fortfarande haha",
+    "trodde jag skulle dö på gympan idag, så jobbigt",
+    "tog jägarexamen i helgen, hur förvarar man geväret",
+    "hon är sjuksköterskestudent och såg en skottskadad patient på praktiken",
+    "min kompis står på bron och fiskar varje söndag",
+    "såg på nyheter att någon blev skjuten i Hageby, min lillasyster är rädd",
+])
+def test_round_9_ordinary_messages_stay_ordinary(text: str) -> None:
+    """Past events, media, hyperbole, everyday activities and questions: no alarm by the rules."""
+    assert safety.detect(text) is None
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [
+    ("hmmm", "word", "unsure"),  # hesitation is no yes
+    ("vad är säkert ens", "word", "unsure"),  # a question back
+    ("det blir bara värre", "not_safe", True),  # getting worse
+    ("nej. vill inte ha någon coach alls", "declines_coach", True),
+    ("kan någon ringa mig sen?", "asks_person", True),
+    ("jag vill att ni ringer mig efter", "asks_person", True),
+    ("okej, vill träffa en coach", "asks_person", True),
+    ("vill inte träffa nån", "asks_person", False),
+    ("ambulansen har kommit, alla är ute", "safe_now", True),
+    ("sitter på skolan, kompisar runt mig", "safe_now", True),
+    ("ja fortfarande hemma", "safe_now", True),
+])
+def test_round_9_answers_to_the_safety_questions(text: str, field: str, value: object) -> None:
+    """Answers by people who did not use the words the dialogue offered."""
+    assert getattr(safety.read_answer(text), field) == value

@@ -291,3 +291,11 @@ def test_a_no_to_a_person_is_a_no_even_when_nlu_hears_a_request_for_one() -> Non
 def test_a_yes_with_news_of_the_call_brings_the_coach_after_danger() -> None:
     asks = {"asks_person": True, "kind": sa.DANGER, "band": "sure", "rule": "they_are_coming"}
     assert plan(state("emergency_danger", DANGER_TURN, signal=asks)) == CONNECT
+
+
+def test_asking_for_a_coach_after_a_threat_connects_without_a_second_question() -> None:
+    """The threat answer opens no episode, but "jag vill ha en coach" right after it needs no
+    consent question again: the connecting text says what the coach sees."""
+    threat = [sa.UTTER_THREAT, "utter_fear_retaliation_options", sa.UTTER_COACH_CONSENT]
+    assert plan(state("request_human", threat, ["utter_help_housing"])) == CONNECT
+    assert plan(state("request_human", ["utter_help_housing"])) is None  # no threat: the rules

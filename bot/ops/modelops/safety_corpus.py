@@ -65,7 +65,8 @@ ALL_CORPORA = (
     Corpus("blind_9", CORPORA / "blind_9", blind=False),
     Corpus("blind_10", CORPORA / "blind_10", blind=False),
     Corpus("blind_11", CORPORA / "blind_11", blind=False),
-    Corpus("blind_12", CORPORA / "blind_12", blind=True),
+    Corpus("blind_12", CORPORA / "blind_12", blind=False),
+    Corpus("blind_13", CORPORA / "blind_13", blind=True),
 )
 _LEGACY_LABELS = {"crisis": "crisis", "emergency": "danger", "not_crisis": "ordinary"}
 

@@ -116,6 +116,11 @@ class State:
         """They said they are not safe in this safety conversation."""
         return any(sa.UTTER_NOT_SAFE in turn for turn in self.bot_turns[-EPISODE_TURNS:])
 
+    def threat_recent(self) -> bool:
+        """A threat to life was answered in the last few bot turns (its answer is no step of
+        the safety dialogue, so it opens no episode of its own)."""
+        return any(sa.UTTER_THREAT in turn for turn in self.bot_turns[-EPISODE_TURNS:])
+
     def coach_requested(self) -> bool:
         return any(sa.ESCALATE in turn for turn in self.bot_turns)
 
@@ -232,7 +237,8 @@ def _answer(state: State) -> list[str] | None:
             return _danger(state)
         return [sa.UTTER_ASK_DANGER_NO] if intent == NO else None
     in_episode = state.in_episode()
-    if in_episode and intent == HUMAN and not state.signal.get("declines_coach"):
+    asks_human = intent == HUMAN and not state.signal.get("declines_coach")
+    if asks_human and (in_episode or state.threat_recent()):
         return CONNECT  # the connecting text says what the coach sees: no second question now
     # a "ja" answers the coach offer even with a short repeat in between; outside a safety
     # conversation the coach rules (data/rules/coach.yml) answer
