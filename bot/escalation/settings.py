@@ -38,6 +38,7 @@ class Settings:
     client_max_size: int = _D.escalation_max_body_bytes
     max_message_chars: int = 4000
     sweep_interval_seconds: float = _D.escalation_sweep_interval_seconds
+    reconcile_interval_seconds: float = _D.escalation_reconcile_interval_seconds
     presence_ttl_seconds: float = _D.escalation_presence_ttl_seconds
     # after this long without a message from the young person the console says they have
     # gone quiet and asks before the coach writes (10 min: a hard message can take a few
@@ -106,6 +107,7 @@ class Settings:
             close_on_holidays=s.coach_closed_on_holidays,
             client_max_size=s.escalation_max_body_bytes,
             sweep_interval_seconds=s.escalation_sweep_interval_seconds,
+            reconcile_interval_seconds=s.escalation_reconcile_interval_seconds,
             presence_ttl_seconds=s.escalation_presence_ttl_seconds,
             user_quiet_seconds=s.escalation_user_quiet_minutes * 60,
             ws_recheck_seconds=s.escalation_ws_recheck_seconds,

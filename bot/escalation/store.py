@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
@@ -27,6 +27,7 @@ from bot.db.models import (
     CaseEvent,
     Coach,
     CoachSession,
+    epoch,
     utcnow,
 )
 
@@ -70,6 +71,28 @@ class MessageResult:
     case: Case
     event: CaseEvent
     priority_raised: bool
+    duplicate: bool = False  # stored before (`event` is that copy): nothing changed
+
+
+def relay_key(message_id: str | None, timestamp: float | None) -> str | None:
+    """How a relayed user message is named in its case: Rasa's message id, else the time it
+    was said (one conversation's messages never share a Rasa timestamp); None: no name."""
+    if message_id:
+        return "m:" + message_id
+    if timestamp is not None:
+        return "t:" + repr(float(timestamp))
+    return None
+
+
+def said_at(timestamp: float | None, now: datetime | None = None) -> datetime:
+    """When a user message was said, as the case's time (naive UTC): Rasa's timestamp, so a
+    message relayed late still sorts where it was said; never later than now (a clock ahead
+    must not put it below what comes next), arrival time without a timestamp."""
+    now = now or utcnow()
+    if timestamp is None:
+        return now
+    return datetime.fromtimestamp(min(max(timestamp, 0.0), epoch(now)), timezone.utc).replace(
+        tzinfo=None)
 
 
 class Store:
@@ -340,15 +363,43 @@ class Store:
 
     def add_user_message(
         self, conversation_id: str, text: str, intent: str | None, timestamp: float | None,
-        button_title: str | None = None,
+        button_title: str | None = None, message_id: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> MessageResult | None:
-        """Store a user message on the open case; crisis intents raise priority to 1."""
+        """Store a user message on the open case; crisis intents raise priority to 1.
+
+        The same message posted again (the broker's retry, the reconciliation with Rasa's
+        tracker, another instance) is found by its relay key and stored once: the result
+        says `duplicate` and nothing changes, so a leave word or a priority raise acts once.
+        """
+        key = relay_key(message_id, timestamp)
+        for attempt in range(2):
+            try:
+                return self._add_user_message_once(conversation_id, text, intent, timestamp,
+                                                   button_title, key, data or {})
+            except IntegrityError:
+                # a concurrent post stored the same message first: the next attempt finds it
+                if key is None or attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _add_user_message_once(
+        self, conversation_id: str, text: str, intent: str | None, timestamp: float | None,
+        button_title: str | None, key: str | None, data: dict[str, Any],
+    ) -> MessageResult | None:
         with self.sessions.begin() as s:
             case = s.execute(
                 select(Case).where(Case.open_key == conversation_id)
             ).scalar_one_or_none()
             if case is None:
                 return None
+            if key is not None:
+                stored = s.execute(
+                    select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                            CaseEvent.relay_key == key)
+                ).scalar_one_or_none()
+                if stored is not None:
+                    return MessageResult(case, stored, False, duplicate=True)
             raised = False
             if intent in CRISIS_INTENTS and case.priority > 1:
                 s.add(
@@ -366,8 +417,9 @@ class Store:
                 text=text,
                 intent=intent,
                 data={**({"timestamp": timestamp} if timestamp is not None else {}),
-                      **({"button_title": button_title} if button_title else {})},
-                created_at=utcnow(),
+                      **({"button_title": button_title} if button_title else {}), **data},
+                created_at=said_at(timestamp),
+                relay_key=key,
             )
             s.add(ev)
             s.flush()
@@ -425,10 +477,12 @@ class Store:
         return UndeliveredResult(case, changed, bool(matched) and not changed)
 
     def events(self, case_id: str) -> list[CaseEvent]:
+        """A case's events in the order they happened (a user message when it was said)."""
         with self.sessions() as s:
             return list(
                 s.execute(
-                    select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+                    select(CaseEvent).where(CaseEvent.case_id == case_id)
+                    .order_by(CaseEvent.created_at, CaseEvent.id)
                 ).scalars()
             )
 
@@ -549,6 +603,20 @@ class Store:
                 .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind == "user")
                 .group_by(CaseEvent.case_id)).all()
         return {case_id: (int(count), last) for case_id, count, last in rows}
+
+    def open_cases_with_activity(self) -> list[tuple[Case, datetime]]:
+        """Open cases and when something last happened in each (its newest event, else its
+        opening): the reconciliation with Rasa's tracker looks at the lively ones first."""
+        last = (select(CaseEvent.case_id, func.max(CaseEvent.created_at).label("at"))
+                .join(Case, Case.id == CaseEvent.case_id)
+                .where(Case.status.in_(OPEN_STATUSES))
+                .group_by(CaseEvent.case_id).subquery())
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Case, last.c.at).outerjoin(last, last.c.case_id == Case.id)
+                .where(Case.status.in_(OPEN_STATUSES)).order_by(Case.created_at)
+            ).all()
+        return [(case, max(case.created_at, at or case.created_at)) for case, at in rows]
 
     def cases_without_notice(self) -> list[Case]:
         """Waiting cases whose user has not yet been told that no coach is available."""
