@@ -12,13 +12,16 @@ service instances at once, is stored once, and its leave word or priority raise 
 
 Which messages belong to the case: those said after it opened, and the one just before
 (the message that led to it, which the broker relays after the turn that opened the case),
-never one said before the conversation's previous case ended. A message younger than
-`GRACE_SECONDS` is left to the broker for the next pass.
+never one said before the conversation's previous case ended. Rasa stores a turn when it
+ends, after the case opened: until the tracker holds an event from then on, the message that
+led to it is not known (the previous one would look like it), so the case waits a pass. A
+message younger than `GRACE_SECONDS` is left to the broker for the next pass.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,11 +47,15 @@ def case_messages(events: list[Any], case: Case, previous_end: datetime | None,
                   until: float) -> list[dict[str, Any]]:
     """The user messages of a tracker that belong to `case` (see the module docstring),
     said up to `until`, as transcript entries (text, timestamp, intent, ids)."""
-    since = epoch(previous_end) if previous_end is not None else None
-    users = [e for e in transcript_from_events(events, until, since) if e["who"] == "user"]
     opened = epoch(case.created_at)
+    if not any(isinstance(e, dict) and isinstance(e.get("timestamp"), (int, float))
+               and e["timestamp"] >= opened for e in events):
+        return []  # the turn that opened the case is not stored yet: its message unknown
+    since = epoch(previous_end) if previous_end is not None else None
+    # every message first: a young one left to the broker still marks where the case starts
+    users = [e for e in transcript_from_events(events, math.inf, since) if e["who"] == "user"]
     before = [i for i, e in enumerate(users) if e["timestamp"] <= opened]
-    return users[before[-1]:] if before else users
+    return [e for e in users[before[-1] if before else 0:] if e["timestamp"] <= until]
 
 
 def _stored(events: list[CaseEvent]) -> tuple[set[str], set[float]]:

@@ -57,6 +57,11 @@ async def live_events(ws: aiohttp.ClientWebSocketResponse, quiet: float = 0.5) -
             got.append(msg["event"])
 
 
+async def opened_at(env: Env, case_id: str) -> float:
+    """When the case opened, as Unix time (Rasa's event timestamps)."""
+    return epoch((await env.store.run(env.store.get_case, case_id)).created_at)
+
+
 async def watched_case(env: Env, conversation_id: str) -> tuple[Any, str, Any]:
     """An open case claimed by a coach whose console socket is open on it."""
     client, csrf = await coach_client(env, "anna")
@@ -127,12 +132,19 @@ async def test_relays_that_arrive_out_of_order_end_in_the_order_said(env: Env) -
 
 async def test_reconciliation_fills_a_lost_relay_from_the_tracker_once(env: Env) -> None:
     client, case_id, ws = await watched_case(env, "conv-gap")
-    t0 = epoch((await env.store.run(env.store.get_case, case_id)).created_at)
-    env.rasa.trackers["conv-gap"] = [
+    t0 = await opened_at(env, case_id)
+    before = [
         user_event("hej", t0 - 60, "m-old"),  # before the message that led to the case
         {"event": "bot", "text": "Vill du prata med en coach?", "timestamp": t0 - 31,
          "data": {"buttons": [{"title": "Ja", "payload": "/affirm"}]}},
+    ]
+    # the turn that opened the case is not stored yet: "hej" is not taken for its message
+    env.rasa.trackers["conv-gap"] = list(before)
+    assert await Reconciler(env.app).run_once(now=t0 + 10) == 0
+    env.rasa.trackers["conv-gap"] = [
+        *before,
         user_event("/affirm", t0 - 30, "m-trigger", "affirm"),  # led to the case
+        {"event": "action", "name": "action_escalate", "timestamp": t0 + 0.1},
         user_event("kan du hjälpa mig", t0 + 1, "m-relayed"),
         user_event("ja orkar inte leva", t0 + 2, "m-lost", "crisis_suicidal"),
         user_event("e du kvar?", t0 + 9, "m-young"),  # the broker still has time
@@ -168,34 +180,35 @@ async def test_reconciliation_skips_relays_stored_before_relay_keys(env: Env) ->
     """A case open across the upgrade holds relays without a key: found by their time."""
     client = await env.make_client()
     opened = await env.open_case(client, "conv-legacy")
-    now = time.time() - 10
+    t0 = await opened_at(env, opened["case_id"])
     await env.store.run(env.store.add_event, opened["case_id"], "user", "gammalt", None,
-                        {"timestamp": now})
-    env.rasa.trackers["conv-legacy"] = [user_event("gammalt", now, "m-legacy")]
-    assert await Reconciler(env.app).run_once() == 0
+                        {"timestamp": t0 + 1})
+    env.rasa.trackers["conv-legacy"] = [user_event("gammalt", t0 + 1, "m-legacy")]
+    assert await Reconciler(env.app).run_once(now=t0 + 10) == 0
     assert await user_texts(env, opened["case_id"]) == ["gammalt"]
 
 
 async def test_a_reconciled_leave_word_closes_the_case(env: Env) -> None:
     client = await env.make_client()
     opened = await env.open_case(client, "conv-leave")
-    now = time.time() - 10
-    env.rasa.trackers["conv-leave"] = [user_event("avsluta", now, "m-bye")]
-    assert await Reconciler(env.app).run_once() == 1
+    t0 = await opened_at(env, opened["case_id"])
+    env.rasa.trackers["conv-leave"] = [user_event("avsluta", t0 + 1, "m-bye")]
+    assert await Reconciler(env.app).run_once(now=t0 + 10) == 1
     case = await env.store.run(env.store.get_case, opened["case_id"])
     assert case.status == "closed" and case.outcome == "user_left"
-    assert await Reconciler(env.app).run_once() == 0  # closed: nothing to compare
+    assert await Reconciler(env.app).run_once(now=t0 + 10) == 0  # closed: nothing to do
 
 
 async def test_reconciliation_waits_while_rasa_is_down(env: Env) -> None:
     client = await env.make_client()
     opened = await env.open_case(client, "conv-down")
-    env.rasa.trackers["conv-down"] = [user_event("hallå?", time.time() - 10, "m-1")]
+    t0 = await opened_at(env, opened["case_id"])
+    env.rasa.trackers["conv-down"] = [user_event("hallå?", t0 + 1, "m-1")]
     env.rasa.fail = True
     reconciler = Reconciler(env.app)
-    assert await reconciler.run_once() == 0 and reconciler.rasa_down
+    assert await reconciler.run_once(now=t0 + 10) == 0 and reconciler.rasa_down
     env.rasa.fail = False
-    assert await reconciler.run_once() == 1 and not reconciler.rasa_down
+    assert await reconciler.run_once(now=t0 + 10) == 1 and not reconciler.rasa_down
     assert await user_texts(env, opened["case_id"]) == ["hallå?"]
 
 
@@ -240,3 +253,21 @@ def test_the_relay_key_is_unique_per_case(db_url: str) -> None:
         upgrade_database(engine)
     finally:
         engine.dispose()
+
+
+async def test_a_young_message_that_led_to_the_case_is_not_mistaken_for_an_older_one(
+        env: Env) -> None:
+    """The message that led to the case is still within the broker's grace time: the one
+    before it must not take its place."""
+    client = await env.make_client()
+    opened = await env.open_case(client, "conv-young")
+    t0 = await opened_at(env, opened["case_id"])
+    env.rasa.trackers["conv-young"] = [
+        user_event("hej", t0 - 60, "m-old"),
+        user_event("ja", t0 - 0.5, "m-yes", "affirm"),
+        {"event": "action", "name": "action_escalate", "timestamp": t0 + 0.1},
+    ]
+    reconciler = Reconciler(env.app)
+    assert await reconciler.run_once(now=t0 + 1) == 0
+    assert await reconciler.run_once(now=t0 + GRACE_SECONDS) == 1
+    assert await user_texts(env, opened["case_id"]) == ["ja"]
