@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RASA, ROOT, load, rss_mb, start_rasa
+from bench.common import RASA, ROOT, load, rss_mb, start_rasa, write_results
 from bot.ops.evaluation import load_examples
 from bot.ops.training import train
 
@@ -63,10 +62,7 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    out = ROOT / "results" / "bench_assistant.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("bench_assistant", results)
     return 0
 
 

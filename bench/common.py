@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -25,6 +26,15 @@ RASA = rasa_executable()
 # throttle them, so every Rasa a benchmark starts gets these instead.
 UNTHROTTLED = {"REST_RATE_PER_CONVERSATION": "1000000/60",
                "REST_RATE_PER_ADDRESS": "1000000/60"}
+
+
+def write_results(name: str, results: object) -> Path:
+    """Write results/<name>.json, the figures a benchmark prints, and say where."""
+    out = ROOT / "results" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return out
 
 
 def free_port() -> int:

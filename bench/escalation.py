@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import contextlib
 
-from bench.common import UNTHROTTLED, percentile
+from bench.common import UNTHROTTLED, percentile, write_results
 from bot.ops.training import train
-from tests.support.stack import ROOT, Stack
+from tests.support.stack import Stack
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
@@ -223,10 +223,7 @@ def main() -> int:
     parser.add_argument("--coaches", type=int, default=10)
     args = parser.parse_args()
     results = asyncio.run(run(args.cases, args.coaches))
-    out = ROOT / "results" / "bench_escalation.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("bench_escalation", results)
     return 0
 
 

@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -34,7 +33,11 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, write_results
+from bot.ops.runner import stop, wait_ready
+
 PROCESS_NAMES = (("rasa", " run "), ("actions", "bot actions"), ("escalation", "bot escalation"),
                  ("gateway", "bot gateway"))
 MESSAGES = ("hej", "jag vill hoppa av gänget", "vad händer på ett samtal?", "tack")
@@ -94,21 +97,6 @@ def measure(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, dict[str, ob
     return rows
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except urllib.error.HTTPError:
-            return True
-        except OSError:
-            time.sleep(1)
-    return False
-
-
 def talk(rasa_url: str) -> None:
     sender = f"mem-{uuid.uuid4().hex[:8]}"
     for text in MESSAGES:
@@ -166,13 +154,7 @@ def main() -> int:
         time.sleep(args.settle)
         rows = measure(procs)
     finally:
-        for proc in procs.values():
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(list(procs.values()), timeout=30)
     total_rss = sum(int(r["rss_mb"]) for r in rows.values())
     total_pss = sum(int(r["pss_mb"]) for r in rows.values())
     print(f"\n{args.label} ({root}, services on {python})")
@@ -180,12 +162,10 @@ def main() -> int:
     for name, row in rows.items():
         print(f"| {name} | {row['python']} | {row['rss_mb']} | {row['pss_mb']} |")
     print(f"| **all** | | **{total_rss}** | **{total_pss}** |")
-    results = ROOT / "results"
-    results.mkdir(exist_ok=True)
     slug = "".join(c if c.isalnum() else "-" for c in args.label)
-    (results / f"memory-{slug}.json").write_text(json.dumps(
-        {"label": args.label, "python": python, "rows": rows, "rss_mb": total_rss,
-         "pss_mb": total_pss, "at": time.strftime("%Y-%m-%d %H:%M")}, indent=2))
+    write_results(f"memory-{slug}", {"label": args.label, "python": python, "rows": rows,
+                                     "rss_mb": total_rss, "pss_mb": total_pss,
+                                     "at": time.strftime("%Y-%m-%d %H:%M")})
     return 0
 
 

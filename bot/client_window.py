@@ -27,12 +27,12 @@ short timeout.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from bot.redis_breaker import RedisBreaker
 
 log = logging.getLogger(__name__)
 
@@ -64,31 +64,21 @@ class ClientCaseWindow:
     """Links daily pseudonyms to window ids and counts cases per window id, in Redis."""
 
     def __init__(self, redis_url: str = "", prefix: str = "sluta-skjut") -> None:
-        self._url = redis_url
         self._prefix = f"{prefix}:casewin:"
-        self._redis: Any = None
-        self._paused_until = 0.0
+        self._redis = RedisBreaker(redis_url, TIMEOUT_SECONDS, RETRY_SECONDS)
 
     @property
     def configured(self) -> bool:
-        return bool(self._url)
+        return self._redis.configured
 
     def _client(self) -> Any:
         """The Redis client, or None while Redis is not configured or recently failed."""
-        if not self._url or time.monotonic() < self._paused_until:
-            return None
-        if self._redis is None:
-            import redis.asyncio as aioredis
-
-            self._redis = aioredis.from_url(self._url, socket_timeout=TIMEOUT_SECONDS,
-                                            socket_connect_timeout=TIMEOUT_SECONDS)
-        return self._redis
+        return self._redis.client()
 
     def _failed(self, exc: Exception) -> None:
-        if time.monotonic() >= self._paused_until:
+        if self._redis.pause():
             log.warning("case window: Redis unavailable (%r); per-day limit only for %.0f s",
                         exc, RETRY_SECONDS)
-        self._paused_until = time.monotonic() + RETRY_SECONDS
 
     async def link(self, daily: str, window_id: str) -> None:
         """Remember, for LINK_SECONDS, which client the daily pseudonym `daily` is."""
@@ -129,7 +119,4 @@ class ClientCaseWindow:
             self._failed(exc)
 
     async def close(self) -> None:
-        if self._redis is not None:
-            with contextlib.suppress(Exception):
-                await self._redis.close()
-            self._redis = None
+        await self._redis.close()

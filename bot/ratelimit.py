@@ -32,7 +32,6 @@ which is why it lives outside both.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -43,6 +42,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from bot.redis_breaker import RedisBreaker
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +156,9 @@ class SharedRateLimiter:
         self.clock = clock
         self.wall = wall
         self._secret = (secret or "").encode("utf-8", "surrogatepass")
-        self._url = redis_url
         self._prefix = f"{prefix}:rl:{scope}:"
-        self._redis: Any = None
+        self._redis = RedisBreaker(redis_url, TIMEOUT_SECONDS, RETRY_SECONDS, clock)
         self._script: Any = None
-        self._paused_until = 0.0
         self.degraded = False
 
     @property
@@ -172,7 +171,7 @@ class SharedRateLimiter:
 
     @property
     def configured(self) -> bool:
-        return bool(self._url)
+        return self._redis.configured
 
     def _keyed(self, value: str) -> str:
         return hmac.new(self._secret, value.encode("utf-8", "surrogatepass"),
@@ -188,14 +187,11 @@ class SharedRateLimiter:
 
     def _client(self) -> Any:
         """The Redis script, or None while Redis is not configured or recently failed."""
-        if not self._url or self.clock() < self._paused_until:
+        client = self._redis.client()
+        if client is None:
             return None
         if self._script is None:
-            import redis.asyncio as aioredis
-
-            self._redis = aioredis.from_url(self._url, socket_timeout=TIMEOUT_SECONDS,
-                                            socket_connect_timeout=TIMEOUT_SECONDS)
-            self._script = self._redis.register_script(_TAKE)
+            self._script = client.register_script(_TAKE)
         return self._script
 
     async def _take(self, key: str, buckets: TokenBuckets) -> bool | None:
@@ -211,7 +207,7 @@ class SharedRateLimiter:
                 log.warning("rate limits: Redis unavailable (%r); counting in this process "
                             "for %.0f s at a time until it is back", exc, RETRY_SECONDS)
             self.degraded = True
-            self._paused_until = self.clock() + RETRY_SECONDS
+            self._redis.pause()
             return None
         if self.degraded:
             log.warning("rate limits: Redis reachable again; one limit for all processes")
@@ -227,10 +223,8 @@ class SharedRateLimiter:
         return self.local.allow_conversation(sender_id) if shared is None else shared
 
     async def close(self) -> None:
-        if self._redis is not None:
-            with contextlib.suppress(Exception):
-                await self._redis.close()
-            self._redis = self._script = None
+        await self._redis.close()
+        self._script = None
 
 
 def parse_rate(value: str | None, default: tuple[int, float]) -> tuple[int, float]:

@@ -16,9 +16,10 @@ object, one default per variable, one way to parse booleans, and a clear error f
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # Rasa reports usage to Rasa's servers unless told otherwise; a service for anonymous young
@@ -240,6 +241,31 @@ class Settings:
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """The settings now (read again on each call: tests and launchers change the env)."""
     return Settings.from_env(env)
+
+
+# ---- the processes' own views ---------------------------------------------------------------
+# A service's settings view is a frozen dataclass of the fields it needs, under its own names,
+# built directly in tests or from one Settings. A field that is one setting says which, once:
+# its default is that setting's default, so a view built in a test starts where .env would.
+
+
+def from_setting(name: str, convert: Callable[[Any], Any] | None = None) -> Any:
+    """A view field holding the setting (field or property of Settings) `name`, passed
+    through `convert` if given (a unit, a parser, a trailing slash off)."""
+    default = getattr(Settings(), name)
+    return field(default=default if convert is None else convert(default),
+                 metadata={"setting": name, "convert": convert})
+
+
+def view_values(view: type, s: Settings) -> dict[str, Any]:
+    """The values of `view`'s `from_setting` fields, read from `s`."""
+    values: dict[str, Any] = {}
+    for f in fields(view):
+        name = f.metadata.get("setting")
+        if name is not None:
+            convert = f.metadata["convert"]
+            values[f.name] = getattr(s, name) if convert is None else convert(getattr(s, name))
+    return values
 
 
 # ---- production mode: no default secrets ----------------------------------------------------

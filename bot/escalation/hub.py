@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import uuid
@@ -32,9 +31,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.pubsub import RedisFanout
+
 log = logging.getLogger(__name__)
 
-RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 # close codes a console does not reconnect after (4000-4999: the application's own)
 CLOSE_FORBIDDEN = 4403  # the session ended or the case is no longer this coach's
 CLOSE_FINISHED = 4000  # the case was closed or handed back: nothing more will stream
@@ -60,81 +60,22 @@ class Ending:
             self.event.set()
 
 
-class Hub:
+class Hub(RedisFanout):
+    """The consoles' sockets: per case (each re-checked by its guard before every message)
+    and the queue pages, which only hear that the queue changed and refetch it."""
+
+    log_name = "hub"
+    log_unsubscribed = "live messages will be local until it is reachable"
+    log_resubscribed = "consoles reload"
+    log_publish_failed = "publish to Redis failed (%r); delivering locally only"
+
     def __init__(self, redis_url: str = "", prefix: str = "sluta-skjut") -> None:
+        super().__init__(redis_url, f"{prefix}:hub")
         self.case_sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self.guards: dict[web.WebSocketResponse, Guard] = {}
         self.endings: dict[web.WebSocketResponse, Ending] = {}
         self.queue_sockets: set[web.WebSocketResponse] = set()
-        self.redis_url = redis_url
-        self.channel = f"{prefix}:hub"
         self.instance = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.published = 0  # messages this process published (a figure for tests and logs)
-        self.delivered = 0  # messages this process's listener took from Redis
-        self._redis: Any = None
-        self._listener: asyncio.Task[None] | None = None
-        self._subscribed = asyncio.Event()
-
-    @property
-    def distributed(self) -> bool:
-        return bool(self.redis_url)
-
-    # ---- lifecycle (called by the app's cleanup context) ---------------------------------
-
-    async def start(self) -> None:
-        """Connect to Redis and subscribe before the service takes requests."""
-        if not self.distributed or self._listener is not None:
-            return
-        import redis.asyncio as aioredis
-
-        self._redis = aioredis.from_url(self.redis_url)
-        self._listener = asyncio.create_task(self._listen())
-        try:
-            await asyncio.wait_for(self._subscribed.wait(), timeout=10)
-        except asyncio.TimeoutError:
-            log.error("hub: not subscribed to Redis after 10 s; live messages will be local "
-                      "until it is reachable")
-
-    async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
-        if self._redis is not None:
-            with contextlib.suppress(Exception):
-                await self._redis.close()
-            self._redis = None
-
-    async def _listen(self) -> None:
-        failures = 0
-        while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                self._subscribed.set()
-                if failures:
-                    log.warning("hub: subscribed to Redis again; consoles reload")
-                    await self._close_sockets(1012, b"live messages were interrupted")
-                failures = 0
-                while True:
-                    msg = await pubsub.get_message(timeout=30.0)
-                    if msg is None or msg.get("type") != "message":
-                        continue
-                    self.delivered += 1
-                    await self._deliver(json.loads(msg["data"]))
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await pubsub.close()
-                raise
-            except Exception as exc:  # Redis gone: retry, never stop the listener
-                self._subscribed.clear()
-                wait = RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)]
-                failures += 1
-                log.warning("hub: Redis subscription lost (%r); retrying in %s s", exc, wait)
-                with contextlib.suppress(Exception):
-                    await pubsub.close()
-                await asyncio.sleep(wait)
 
     async def _deliver(self, message: dict[str, Any]) -> None:
         if message.get("kind") == "case":
@@ -142,16 +83,9 @@ class Hub:
         elif message.get("kind") == "queue":
             await self._send(self.queue_sockets, {"type": "queue_changed"})
 
-    async def _publish(self, message: dict[str, Any]) -> bool:
-        """Publish to every instance; False if Redis could not take it."""
-        try:
-            await self._redis.publish(self.channel, json.dumps({**message,
-                                                                "origin": self.instance}))
-        except Exception as exc:
-            log.warning("hub: publish to Redis failed (%r); delivering locally only", exc)
-            return False
-        self.published += 1
-        return True
+    async def _publish(self, message: dict[str, Any]) -> int | None:
+        """Every message names the instance that published it (for tests and logs)."""
+        return await super()._publish({**message, "origin": self.instance})
 
     # ---- sockets ---------------------------------------------------------------------------
 
@@ -222,15 +156,14 @@ class Hub:
             await ws.close(code=code, message=reason.encode())
 
     async def send_case(self, case_id: str, payload: dict[str, Any]) -> None:
-        if self._redis is not None and await self._publish(
-            {"kind": "case", "case_id": case_id, "payload": payload}
-        ):
+        message = {"kind": "case", "case_id": case_id, "payload": payload}
+        if await self._publish(message) is not None:
             return
         await self._send_case(case_id, payload)
 
     async def queue_changed(self) -> None:
         """Tell queue pages to refetch; they fetch through the API, which checks permissions."""
-        if self._redis is not None and await self._publish({"kind": "queue"}):
+        if await self._publish({"kind": "queue"}) is not None:
             return
         await self._send(self.queue_sockets, {"type": "queue_changed"})
 

@@ -7,11 +7,12 @@ Every function opens its own short transaction; the web handlers call them throu
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
@@ -32,6 +33,7 @@ from bot.db.models import (
 )
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 PRIORITY_BY_TRIGGER = {**dict.fromkeys(protocol.SAFETY_INTENTS, 1), protocol.THREAT_INTENT: 2}
 TRIGGERS = ("request_human", "fallback", *protocol.SAFETY_INTENTS, protocol.THREAT_INTENT)
@@ -50,6 +52,24 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """The case is not in a state that allows the action (e.g. already closed or claimed)."""
+
+
+def _retried_on_conflict(operation: Callable[P, T]) -> Callable[P, T]:
+    """Run a transaction that inserts a unique row again, up to three times in all, when a
+    concurrent request inserted the same row first (IntegrityError): the next attempt finds
+    and returns that row."""
+
+    @functools.wraps(operation)
+    def retried(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(3):
+            try:
+                return operation(*args, **kwargs)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    return retried
 
 
 @dataclass(frozen=True)
@@ -228,6 +248,7 @@ class Store:
 
     # ---- cases ---------------------------------------------------------------------------
 
+    @_retried_on_conflict
     def open_case(
         self,
         conversation_id: str,
@@ -245,29 +266,6 @@ class Store:
         action does that when the service is not accepting), so the sweeper sends nothing.
         Applies only to a new case; an existing one keeps its state.
         """
-        for attempt in range(3):
-            try:
-                return self._open_case_once(
-                    conversation_id, channel, language, trigger, intents_seen, summary, notified,
-                    client,
-                )
-            except IntegrityError:
-                # a concurrent request opened it first: the next attempt returns that case
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _open_case_once(
-        self,
-        conversation_id: str,
-        channel: str,
-        language: str,
-        trigger: str,
-        intents_seen: list[str],
-        summary: str,
-        notified: bool,
-        client: str | None = None,
-    ) -> OpenResult:
         prio = priority_for(trigger)
         with self.sessions.begin() as s:
             existing = s.execute(
@@ -361,6 +359,7 @@ class Store:
                 raise NotFound(case_id)
             return case
 
+    @_retried_on_conflict
     def add_user_message(
         self, conversation_id: str, text: str, intent: str | None, timestamp: float | None,
         button_title: str | None = None, message_id: str | None = None,
@@ -369,24 +368,11 @@ class Store:
         """Store a user message on the open case; crisis intents raise priority to 1.
 
         The same message posted again (the broker's retry, the reconciliation with Rasa's
-        tracker, another instance) is found by its relay key and stored once: the result
-        says `duplicate` and nothing changes, so a leave word or a priority raise acts once.
+        tracker, another instance at the same moment) is found by its relay key and stored
+        once: the result says `duplicate` and nothing changes, so a leave word or a priority
+        raise acts once.
         """
         key = relay_key(message_id, timestamp)
-        for attempt in range(2):
-            try:
-                return self._add_user_message_once(conversation_id, text, intent, timestamp,
-                                                   button_title, key, data or {})
-            except IntegrityError:
-                # a concurrent post stored the same message first: the next attempt finds it
-                if key is None or attempt == 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _add_user_message_once(
-        self, conversation_id: str, text: str, intent: str | None, timestamp: float | None,
-        button_title: str | None, key: str | None, data: dict[str, Any],
-    ) -> MessageResult | None:
         with self.sessions.begin() as s:
             case = s.execute(
                 select(Case).where(Case.open_key == conversation_id)
@@ -417,7 +403,8 @@ class Store:
                 text=text,
                 intent=intent,
                 data={**({"timestamp": timestamp} if timestamp is not None else {}),
-                      **({"button_title": button_title} if button_title else {}), **data},
+                      **({"button_title": button_title} if button_title else {}),
+                      **(data or {})},
                 created_at=said_at(timestamp),
                 relay_key=key,
             )

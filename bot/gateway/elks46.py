@@ -9,7 +9,6 @@ for why one way out).
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 
 import aiohttp
@@ -18,11 +17,9 @@ from aiohttp import web
 from bot.gateway import keys
 from bot.gateway.settings import ElksSettings
 from bot.gateway.sms import (
-    SmsSendError,
     inbound_from_form,
     once,
-    provider_failure,
-    provider_message_id,
+    post_to_provider,
     read_form,
 )
 from bot.gateway.vault import pseudonym
@@ -84,15 +81,6 @@ def make_sender(cfg: ElksSettings, status_url: str = ""):  # -> Sender
         data = {"from": cfg.from_number or via, "to": to, "message": body}
         if status_url:
             data["whendelivered"] = status_url
-        try:
-            async with http.post(url, data=data, auth=auth) as resp:
-                if resp.status != 200:
-                    body = await resp.text(errors="replace")
-                    raise SmsSendError(await asyncio.to_thread(
-                        provider_failure, "46elks", resp.status, body))
-                return await provider_message_id(resp, "id")
-        except aiohttp.ClientError as exc:
-            reason = await asyncio.to_thread(provider_failure, "46elks", None, type(exc).__name__)
-            raise SmsSendError(reason) from exc
+        return await post_to_provider(http, "46elks", url, data, auth, (200,), "id")
 
     return send

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot import settings as app_settings
 from bot.ratelimit import parse_rate as _rate
+from bot.settings import from_setting, view_values
 
 _D = app_settings.Settings  # the one default of each variable
 DEV_SECRET = _D.gateway_secret
@@ -32,20 +33,33 @@ class ElksSettings:
     api_url: str = _D.elks_api_url
 
 
+def _no_trailing_slash(url: str) -> str:
+    return url.rstrip("/")
+
+
+def _hours_to_seconds(hours: float) -> float:
+    return hours * 3600
+
+
+def _rate_or(default: tuple[int, float]) -> Callable[[str], tuple[int, float]]:
+    """GATEWAY_RATE_*: "count/seconds", blank for the gateway's own default."""
+    return lambda value: _rate(value or None, default)
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     """Everything the gateway needs (its view of bot.settings)."""
 
-    host: str = _D.gateway_host
-    port: int = _D.gateway_port
-    rasa_url: str = _D().rasa_url
+    host: str = from_setting("gateway_host")
+    port: int = from_setting("gateway_port")
+    rasa_url: str = from_setting("rasa_url")
     rasa_timeout_seconds: float = 30.0
     # the escalation service: coach availability for the status line, typing both ways
     # (authenticated with callback_token; the gateway never holds the internal token)
-    escalation_url: str = "http://127.0.0.1:8080"
+    escalation_url: str = from_setting("escalation_url", _no_trailing_slash)
     status_cache_seconds: float = 20.0
     # key for pseudonymous conversation ids (HMAC-SHA256 of a phone number or browser token)
-    secret: str = DEV_SECRET
+    secret: str = from_setting("gateway_secret")
     # Fernet key for the phone numbers replies still need (urlsafe base64 of 32 bytes)
     fernet_key: str = field(default_factory=lambda: base64.urlsafe_b64encode(
         secrets.token_bytes(32)).decode())
@@ -54,26 +68,32 @@ class GatewaySettings:
     # Rasa sends it with every bot message, the gateway with its requests; unset: every
     # callback is refused (behind a proxy on this host every request comes from loopback).
     # The gateway has no RASA_TOKEN.
-    callback_token: str = ""
-    public_url: str = ""  # external base URL, for Twilio's signature (behind a proxy)
-    exit_url: str = _D.gateway_exit_url
-    trust_proxy: bool = False  # take the client address from X-Forwarded-For (reverse proxy)
-    vault_url: str = _D.gateway_vault_url
-    sms_number_ttl_seconds: float = _D.gateway_sms_number_ttl_hours * 3600
-    sms_sweep_interval_seconds: float = _D.gateway_sms_sweep_seconds
-    sms_max_chars: int = _D.gateway_sms_max_chars
+    callback_token: str = from_setting("gateway_callback_token")
+    # external base URL, for Twilio's signature (behind a proxy)
+    public_url: str = from_setting("gateway_public_url", _no_trailing_slash)
+    exit_url: str = from_setting("gateway_exit_url")
+    # take the client address from X-Forwarded-For (reverse proxy)
+    trust_proxy: bool = from_setting("gateway_trust_proxy")
+    vault_url: str = from_setting("gateway_vault_url")
+    sms_number_ttl_seconds: float = from_setting("gateway_sms_number_ttl_hours",
+                                                 _hours_to_seconds)
+    sms_sweep_interval_seconds: float = from_setting("gateway_sms_sweep_seconds")
+    sms_max_chars: int = from_setting("gateway_sms_max_chars")
     max_message_chars: int = 2000
     client_max_size: int = 64 * 1024
-    rate_conversation: tuple[int, float] = (12, 60.0)
-    rate_address: tuple[int, float] = (120, 60.0)
+    rate_conversation: tuple[int, float] = from_setting("gateway_rate_conversation",
+                                                        _rate_or((12, 60.0)))
+    rate_address: tuple[int, float] = from_setting("gateway_rate_address",
+                                                   _rate_or((120, 60.0)))
     # several gateway instances (production profile): rate-limit buckets, live fan-out,
     # coach flags and SMS batching shared through Redis; "" = one process, all in memory
-    redis_url: str = ""
-    redis_prefix: str = _D.redis_prefix
-    metrics_token: str = _D.metrics_token  # who may read /metrics (bot/metrics.py)
+    redis_url: str = from_setting("redis_url")
+    redis_prefix: str = from_setting("redis_prefix")
+    metrics_token: str = from_setting("metrics_token")  # who may read /metrics (bot/metrics.py)
     twilio: TwilioSettings | None = None
     elks: ElksSettings | None = None
-    production: bool = False  # APP_ENV=production: served over TLS, so HSTS on every answer
+    # APP_ENV=production: served over TLS, so HSTS on every answer
+    production: bool = from_setting("production")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -92,29 +112,11 @@ class GatewaySettings:
                                 s.elks_webhook_secret, s.elks_from,
                                 s.elks_api_url.rstrip("/"))
         return cls(
-            host=s.gateway_host,
-            port=s.gateway_port,
-            rasa_url=s.rasa_url,
-            escalation_url=s.escalation_url.rstrip("/"),
-            secret=s.gateway_secret,
+            **view_values(cls, s),
             fernet_key=s.gateway_fernet_key or cls().fernet_key,
             fernet_key_is_ephemeral=not s.gateway_fernet_key,
-            callback_token=s.gateway_callback_token,
-            public_url=s.gateway_public_url.rstrip("/"),
-            exit_url=s.gateway_exit_url,
-            trust_proxy=s.gateway_trust_proxy,
-            vault_url=s.gateway_vault_url,
-            sms_number_ttl_seconds=s.gateway_sms_number_ttl_hours * 3600,
-            sms_sweep_interval_seconds=s.gateway_sms_sweep_seconds,
-            sms_max_chars=s.gateway_sms_max_chars,
-            rate_conversation=_rate(s.gateway_rate_conversation or None, cls.rate_conversation),
-            rate_address=_rate(s.gateway_rate_address or None, cls.rate_address),
-            redis_url=s.redis_url,
-            redis_prefix=s.redis_prefix,
-            metrics_token=s.metrics_token,
             twilio=twilio,
             elks=elks,
-            production=s.production,
         )
 
     def status_url(self, path: str) -> str:

@@ -87,6 +87,24 @@ async def provider_message_id(resp: aiohttp.ClientResponse, field: str) -> str |
     return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
+async def post_to_provider(http: aiohttp.ClientSession, provider: str, url: str,
+                           data: dict[str, str], auth: aiohttp.BasicAuth,
+                           accepted: tuple[int, ...], id_field: str) -> str | None:
+    """POST one SMS to a provider's API and return its message id (None if the answer has
+    none). A refusal or an unreachable provider raises SmsSendError with a scrubbed reason
+    (`provider_failure`, off the event loop: the scrubber is CPU work)."""
+    try:
+        async with http.post(url, data=data, auth=auth) as resp:
+            if resp.status not in accepted:
+                body = await resp.text(errors="replace")
+                raise SmsSendError(await asyncio.to_thread(
+                    provider_failure, provider, resp.status, body))
+            return await provider_message_id(resp, id_field)
+    except aiohttp.ClientError as exc:
+        reason = await asyncio.to_thread(provider_failure, provider, None, type(exc).__name__)
+        raise SmsSendError(reason) from exc
+
+
 # any run of 5+ digits, however grouped: a number the provider echoes back in its error
 _DIGIT_RUN = re.compile(r"\+?\d(?:[\s().-]*\d){4,}")
 MAX_REASON = 120

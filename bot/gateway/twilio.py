@@ -10,8 +10,6 @@ own RequestValidator checks signatures.
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
@@ -20,11 +18,9 @@ from bot.gateway import keys
 from bot.gateway.settings import TwilioSettings
 from bot.gateway.sms import (
     FAILED_STATUSES,
-    SmsSendError,
     inbound_from_form,
     once,
-    provider_failure,
-    provider_message_id,
+    post_to_provider,
     read_form,
 )
 from bot.gateway.vault import pseudonym
@@ -105,15 +101,6 @@ def make_sender(cfg: TwilioSettings, status_url: str = ""):  # -> Sender
         data = {"To": to, "From": cfg.from_number or via, "Body": body}
         if status_url:
             data["StatusCallback"] = status_url
-        try:
-            async with http.post(url, data=data, auth=auth) as resp:
-                if resp.status not in (200, 201):
-                    body = await resp.text(errors="replace")
-                    raise SmsSendError(await asyncio.to_thread(
-                        provider_failure, "Twilio", resp.status, body))
-                return await provider_message_id(resp, "sid")
-        except aiohttp.ClientError as exc:
-            reason = await asyncio.to_thread(provider_failure, "Twilio", None, type(exc).__name__)
-            raise SmsSendError(reason) from exc
+        return await post_to_provider(http, "Twilio", url, data, auth, (200, 201), "sid")
 
     return send

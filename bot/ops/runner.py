@@ -151,13 +151,14 @@ def start(specs: list[ProcessSpec], timeout: float = 180) -> list[subprocess.Pop
     return procs
 
 
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+def stop(procs: list[subprocess.Popen[bytes]], timeout: float = 15) -> None:
+    """SIGTERM to every process, then SIGKILL to each still running after `timeout` s."""
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
     for proc in procs:
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
 
