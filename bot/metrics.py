@@ -46,8 +46,11 @@ LATENCY = Histogram("sluta_message_seconds", "From a user message's arrival to i
 SAFETY_ANSWERS = Counter("sluta_safety_answers", "Safety answers the bot gave, by kind "
                          "(bot/safety_actions.py)", ["kind"])
 RELAY_FAILURES = Counter("sluta_relay_failures", "User messages of a conversation with a case "
-                         "that did not reach the escalation service (the coach sees them only in "
-                         "the transcript)", ["reason"])
+                         "that the relay broker could not post to the escalation service (its "
+                         "reconciliation with the tracker brings them late)", ["reason"])
+RELAYS_RECONCILED = Counter("sluta_relays_reconciled", "User messages of an open case that "
+                            "their relay did not bring, stored from Rasa's tracker by the "
+                            "escalation service's reconciliation")
 DELIVERY_FAILURES = Counter("sluta_delivery_failures", "Bot or coach messages that did not "
                             "reach the young person, per channel and reason",
                             ["channel", "reason"])

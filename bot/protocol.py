@@ -61,6 +61,16 @@ def leave_word(text: str) -> str | None:
     return normalised if normalised in LEAVE_WORDS else None
 
 
+MAX_USER_MESSAGE_ID = 100  # longer ids are not used as a relay's name
+
+
+def user_message_id(event: object) -> str | None:
+    """Rasa's id of a user event: the relay broker's posts and the escalation service's
+    reconciliation with the tracker name a message by it, so the case stores it once."""
+    value = event.get("message_id") if isinstance(event, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_USER_MESSAGE_ID else None
+
+
 def handoff_ended(reason: str) -> dict[str, str]:
     """Metadata for the bot message that ends a coach's part of the conversation."""
     return {HANDOFF_KEY: HANDOFF_ENDED, HANDOFF_REASON_KEY: reason}

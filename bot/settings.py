@@ -138,6 +138,8 @@ class Settings:
     coach_closed_on_holidays: bool = True
     escalation_max_body_bytes: int = 64 * 1024
     escalation_sweep_interval_seconds: float = 5.0
+    # how often each open case is checked against Rasa's tracker for relays that never came
+    escalation_reconcile_interval_seconds: float = 5.0
     escalation_presence_ttl_seconds: float = 120.0
     # the console says the young person has gone quiet after this long without a message
     escalation_user_quiet_minutes: float = 10.0

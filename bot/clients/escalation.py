@@ -78,13 +78,16 @@ class EscalationClient(HttpClient):
         raise EscalationUnavailable(str(last))
 
     async def relay_message(self, conversation_id: str, text: str, intent: str | None,
-                            timestamp: float | None, button_title: str | None = None) -> int:
-        """A user message for the conversation's open case: 202 taken, 404 no open case;
-        `button_title`: the message is a button's payload, so the coach reads its title."""
+                            timestamp: float | None, button_title: str | None = None,
+                            message_id: str | None = None) -> int:
+        """A user message for the conversation's open case: 202 taken (also when it was
+        taken before: `message_id`, Rasa's, names it), 404 no open case; `button_title`: the
+        message is a button's payload, so the coach reads its title."""
         path = f"/internal/conversations/{quote(conversation_id, safe='')}/messages"
         status, _, _ = await self._post(path, {
             "text": text, "intent": intent, "timestamp": timestamp,
-            **({"button_title": button_title[:200]} if button_title else {})})
+            **({"button_title": button_title[:200]} if button_title else {}),
+            **({"message_id": message_id} if message_id else {})})
         return status
 
     async def post_review(self, payload: dict[str, Any]) -> int:

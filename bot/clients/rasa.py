@@ -22,6 +22,7 @@ from bot.protocol import (
     ends_handoff,
     handoff_ended,
     is_coach,
+    user_message_id,
 )
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,8 @@ def transcript_from_events(events: list[Any], until: float | None = None,
     conversation ended), or without a time when a window applies, is left out.
 
     A user entry that is a payload of the last bot turn's buttons carries that button's
-    `button_title`; the bot message that ended a coach's part carries `handoff`."""
+    `button_title`, and Rasa's `user_message_id` and `intent` when known (the relay's names);
+    the bot message that ended a coach's part carries `handoff`."""
     out: list[dict[str, Any]] = []
     buttons: dict[str, str] = {}  # payload -> title of the last bot turn's buttons
     for ev, text, metadata in said(events):
@@ -267,11 +269,25 @@ def transcript_from_events(events: list[Any], until: float | None = None,
                 continue
         who = "user" if ev["event"] == "user" else ("coach" if is_coach(metadata) else "bot")
         entry = {"who": who, "text": text, "timestamp": ev.get("timestamp")}
-        if who == "user" and text.strip() in buttons:
-            entry["button_title"] = buttons[text.strip()]
+        if who == "user":
+            if text.strip() in buttons:
+                entry["button_title"] = buttons[text.strip()]
+            entry.update(_user_fields(ev))
         if who == "coach" and isinstance(metadata.get(MESSAGE_ID_KEY), str):
             entry[MESSAGE_ID_KEY] = metadata[MESSAGE_ID_KEY]
         if who == "bot" and ends_handoff(metadata):
             entry[HANDOFF_KEY] = HANDOFF_ENDED
         out.append(entry)
+    return out
+
+
+def _user_fields(event: dict[str, Any]) -> dict[str, str]:
+    """A user event's Rasa message id and intent, as the relay broker sends them."""
+    out: dict[str, str] = {}
+    if (message_id := user_message_id(event)) is not None:
+        out["user_message_id"] = message_id
+    parse = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
+    intent = parse.get("intent") if isinstance(parse.get("intent"), dict) else {}
+    if isinstance(intent.get("name"), str) and intent["name"]:
+        out["intent"] = intent["name"]
     return out

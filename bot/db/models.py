@@ -50,6 +50,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def epoch(when: datetime) -> float:
+    """A stored (naive UTC) time as Unix time, as Rasa's event timestamps are."""
+    return when.replace(tzinfo=timezone.utc).timestamp()
+
+
 class Coach(Base):
     """A human coach account; created by `python -m bot coach create`."""
 
@@ -127,7 +132,14 @@ class CaseEvent(Base):
         Integer, ForeignKey("coaches.id", ondelete="SET NULL"), nullable=True
     )
     data: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
+    # a user message: when it was said (Rasa's timestamp), so a late relay sorts in place
     created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    # a relayed user message's name (Rasa's message id, else its time): stored once per case
+    relay_key: Mapped[str | None] = Column(String(128), nullable=True)
+
+    __table_args__ = (
+        Index("ux_case_events_case_relay_key", "case_id", "relay_key", unique=True),
+    )
 
 
 class CannedReply(Base):

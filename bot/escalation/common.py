@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.db.models import Case, CaseEvent
+from bot.db.models import Case, CaseEvent, epoch
 from bot.escalation import keys, labels
 from bot.escalation.store import PRIORITY_LABELS
 
@@ -198,6 +198,8 @@ def event_json(ev: CaseEvent, names: dict[int, str]) -> dict[str, Any]:
         "coach": names.get(ev.coach_id) if ev.coach_id else None,
         "data": data,
         "created_at": iso(ev.created_at),
+        # to the microsecond: the console places each event by it (a late relay in place)
+        "at": epoch(ev.created_at),
     }
 
 

@@ -12,7 +12,6 @@ from bot.db.models import Case
 from bot.escalation import keys, texts
 from bot.escalation.common import (
     ApiError,
-    event_json,
     field_str,
     iso,
     read_json_object,
@@ -20,7 +19,7 @@ from bot.escalation.common import (
 )
 from bot.escalation.service import PRESENCE_STATES, CaseRequest
 from bot.escalation.store import TRIGGERS
-from bot.protocol import leave_word
+from bot.protocol import MAX_USER_MESSAGE_ID
 
 MAX_ID = 200
 
@@ -85,7 +84,8 @@ async def open_case(request: web.Request) -> web.Response:
 
 
 async def user_message(request: web.Request) -> web.Response:
-    """POST /internal/conversations/{id}/messages: a user message for the coach; 202 or 404."""
+    """POST /internal/conversations/{id}/messages: a user message for the coach; 202 or 404.
+    `message_id` (Rasa's) names it: posted again, it is stored and shown once."""
     conversation_id = _path_conversation_id(request)
     data = await read_json_object(request)
     settings = request.app[keys.SETTINGS]
@@ -101,38 +101,26 @@ async def user_message(request: web.Request) -> web.Response:
     # the title of the button the user pressed, when the text is its payload ("/affirm")
     button_title = field_str(data, "button_title", max_len=200, required=False,
                              allow_empty=True)
+    message_id = field_str(data, "message_id", max_len=MAX_USER_MESSAGE_ID, required=False,
+                           allow_empty=True)
     assert text is not None
-    store, hub = request.app[keys.STORE], request.app[keys.HUB]
-    result = await store.run(
-        store.add_user_message,
-        conversation_id,
-        text,
-        intent or None,
+    done = await request.app[keys.CASES].user_message(
+        conversation_id, text, intent or None,
         float(timestamp) if timestamp is not None else None,
-        button_title or None,
-    )
-    if result is None:
+        button_title or None, message_id or None)
+    if done is None:
         raise ApiError(404, "no_open_case", "No open case for this conversation")
-    await hub.send_case(result.case.id, {"type": "event", "event": event_json(result.event, {})})
-    await hub.queue_changed()  # other pages of the holder: unread counts
-    word = leave_word(text)
-    if word is not None:
-        closed = await request.app[keys.CASES].user_left(result.case, word)
-        if closed is None:
-            raise ApiError(
-                502, "rasa_unavailable", "Rasa is unreachable; the case stays open for a coach"
-            )
+    if done.left:
         return web.json_response(
-            {"left": True, "case_id": closed.id, "status": closed.status}, status=202
+            {"left": True, "case_id": done.case.id, "status": done.case.status}, status=202
         )
-    if result.priority_raised:
-        await request.app[keys.CASES].publish_case(result.case)
     return web.json_response(
         {
             "left": False,
-            "case_id": result.case.id,
-            "priority": result.case.priority,
-            "status": result.case.status,
+            "case_id": done.case.id,
+            "priority": done.case.priority,
+            "status": done.case.status,
+            "duplicate": done.duplicate,
         },
         status=202,
     )

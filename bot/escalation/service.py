@@ -20,7 +20,7 @@ from bot import content, protocol
 from bot.client_window import ClientCaseWindow, Reservation
 from bot.clients.gateway import GatewayLink
 from bot.clients.rasa import RasaClient, RasaError, delivery_channel
-from bot.db.models import COACH_OUTCOMES, Case, utcnow
+from bot.db.models import COACH_OUTCOMES, Case, epoch, utcnow
 from bot.escalation import labels, texts
 from bot.escalation.common import (
     CaseConflict,
@@ -109,6 +109,16 @@ class CaseOpened:
             "estimated_wait_seconds": self.estimated_wait_seconds,
             "accepting": self.accepting,
         }
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    """What a user message for the coach did: the case as it is now; `duplicate`: it was
+    stored before, nothing happened again; `left`: it was a leave word and closed the case."""
+
+    case: Case
+    duplicate: bool = False
+    left: bool = False
 
 
 @dataclass
@@ -203,6 +213,36 @@ class CaseService:
         if result.created or result.priority_raised:
             await self.publish_case(result.case)
         return CaseOpened(result, online, open_now, accepting, estimate)
+
+    async def user_message(self, conversation_id: str, text: str, intent: str | None,
+                           timestamp: float | None, button_title: str | None = None,
+                           message_id: str | None = None,
+                           late: bool = False) -> UserMessage | None:
+        """A user message for the coach of the conversation's open case (None: no open
+        case), from Rasa's relay broker or, `late`, from the reconciliation with Rasa's
+        tracker: stored once, shown live, a leave word closes the case. A message stored
+        before does nothing again, whichever way it came."""
+        store = self.store
+        result = await store.run(store.add_user_message, conversation_id, text, intent,
+                                 timestamp, button_title, message_id,
+                                 {"late": True} if late else None)
+        if result is None:
+            return None
+        if result.duplicate:
+            return UserMessage(result.case, duplicate=True)
+        await self.hub.send_case(result.case.id,
+                                 {"type": "event", "event": event_json(result.event, {})})
+        await self.hub.queue_changed()  # other pages of the holder: unread counts
+        word = protocol.leave_word(text)
+        if word is not None:
+            closed = await self.user_left(result.case, word)
+            if closed is None:
+                raise RasaDown("rasa_unavailable",
+                               "Rasa is unreachable; the case stays open for a coach")
+            return UserMessage(closed, left=True)
+        if result.priority_raised:
+            await self.publish_case(result.case)
+        return UserMessage(result.case)
 
     async def load_case(self, case_id: str) -> Case:
         if not case_id or len(case_id) > 64 or not text_ok(case_id):
@@ -420,11 +460,11 @@ class CaseService:
         which the user agreed to show) to the moment this case was closed or handed back."""
         until = since = None
         if case.closed_at is not None:
-            until = case.closed_at.replace(tzinfo=timezone.utc).timestamp()
+            until = epoch(case.closed_at)
         store = self.store
         previous = await store.run(store.previous_case_end, case)
         if previous is not None:
-            since = previous.replace(tzinfo=timezone.utc).timestamp()
+            since = epoch(previous)
         try:
             transcript = await self.rasa.transcript(case.conversation_id, until, since)
         except RasaError as exc:

@@ -37,6 +37,7 @@ class Settings:
     client_max_size: int = from_setting("escalation_max_body_bytes")
     max_message_chars: int = 4000
     sweep_interval_seconds: float = from_setting("escalation_sweep_interval_seconds")
+    reconcile_interval_seconds: float = from_setting("escalation_reconcile_interval_seconds")
     presence_ttl_seconds: float = from_setting("escalation_presence_ttl_seconds")
     # after this long without a message from the young person the console says they have
     # gone quiet and asks before the coach writes (10 min: a hard message can take a few

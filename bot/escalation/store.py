@@ -11,7 +11,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select, update
@@ -28,6 +28,7 @@ from bot.db.models import (
     CaseEvent,
     Coach,
     CoachSession,
+    epoch,
     utcnow,
 )
 
@@ -90,6 +91,28 @@ class MessageResult:
     case: Case
     event: CaseEvent
     priority_raised: bool
+    duplicate: bool = False  # stored before (`event` is that copy): nothing changed
+
+
+def relay_key(message_id: str | None, timestamp: float | None) -> str | None:
+    """How a relayed user message is named in its case: Rasa's message id, else the time it
+    was said (one conversation's messages never share a Rasa timestamp); None: no name."""
+    if message_id:
+        return "m:" + message_id
+    if timestamp is not None:
+        return "t:" + repr(float(timestamp))
+    return None
+
+
+def said_at(timestamp: float | None, now: datetime | None = None) -> datetime:
+    """When a user message was said, as the case's time (naive UTC): Rasa's timestamp, so a
+    message relayed late still sorts where it was said; never later than now (a clock ahead
+    must not put it below what comes next), arrival time without a timestamp."""
+    now = now or utcnow()
+    if timestamp is None:
+        return now
+    return datetime.fromtimestamp(min(max(timestamp, 0.0), epoch(now)), timezone.utc).replace(
+        tzinfo=None)
 
 
 class Store:
@@ -336,17 +359,33 @@ class Store:
                 raise NotFound(case_id)
             return case
 
+    @_retried_on_conflict
     def add_user_message(
         self, conversation_id: str, text: str, intent: str | None, timestamp: float | None,
-        button_title: str | None = None,
+        button_title: str | None = None, message_id: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> MessageResult | None:
-        """Store a user message on the open case; crisis intents raise priority to 1."""
+        """Store a user message on the open case; crisis intents raise priority to 1.
+
+        The same message posted again (the broker's retry, the reconciliation with Rasa's
+        tracker, another instance at the same moment) is found by its relay key and stored
+        once: the result says `duplicate` and nothing changes, so a leave word or a priority
+        raise acts once.
+        """
+        key = relay_key(message_id, timestamp)
         with self.sessions.begin() as s:
             case = s.execute(
                 select(Case).where(Case.open_key == conversation_id)
             ).scalar_one_or_none()
             if case is None:
                 return None
+            if key is not None:
+                stored = s.execute(
+                    select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                            CaseEvent.relay_key == key)
+                ).scalar_one_or_none()
+                if stored is not None:
+                    return MessageResult(case, stored, False, duplicate=True)
             raised = False
             if intent in CRISIS_INTENTS and case.priority > 1:
                 s.add(
@@ -364,8 +403,10 @@ class Store:
                 text=text,
                 intent=intent,
                 data={**({"timestamp": timestamp} if timestamp is not None else {}),
-                      **({"button_title": button_title} if button_title else {})},
-                created_at=utcnow(),
+                      **({"button_title": button_title} if button_title else {}),
+                      **(data or {})},
+                created_at=said_at(timestamp),
+                relay_key=key,
             )
             s.add(ev)
             s.flush()
@@ -423,10 +464,12 @@ class Store:
         return UndeliveredResult(case, changed, bool(matched) and not changed)
 
     def events(self, case_id: str) -> list[CaseEvent]:
+        """A case's events in the order they happened (a user message when it was said)."""
         with self.sessions() as s:
             return list(
                 s.execute(
-                    select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+                    select(CaseEvent).where(CaseEvent.case_id == case_id)
+                    .order_by(CaseEvent.created_at, CaseEvent.id)
                 ).scalars()
             )
 
@@ -547,6 +590,20 @@ class Store:
                 .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind == "user")
                 .group_by(CaseEvent.case_id)).all()
         return {case_id: (int(count), last) for case_id, count, last in rows}
+
+    def open_cases_with_activity(self) -> list[tuple[Case, datetime]]:
+        """Open cases and when something last happened in each (its newest event, else its
+        opening): the reconciliation with Rasa's tracker looks at the lively ones first."""
+        last = (select(CaseEvent.case_id, func.max(CaseEvent.created_at).label("at"))
+                .join(Case, Case.id == CaseEvent.case_id)
+                .where(Case.status.in_(OPEN_STATUSES))
+                .group_by(CaseEvent.case_id).subquery())
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Case, last.c.at).outerjoin(last, last.c.case_id == Case.id)
+                .where(Case.status.in_(OPEN_STATUSES)).order_by(Case.created_at)
+            ).all()
+        return [(case, max(case.created_at, at or case.created_at)) for case, at in rows]
 
     def cases_without_notice(self) -> list[Case]:
         """Waiting cases whose user has not yet been told that no coach is available."""

@@ -1,4 +1,5 @@
-"""Background task: tell waiting users once when nobody claimed their case in time.
+"""Background tasks: tell waiting users once when nobody claimed their case in time; and
+the reconciliation of user messages with Rasa's tracker (bot/escalation/reconcile.py).
 
 A case opened while the service was accepting (coaches online, within hours) and not claimed
 within the claim timeout gets ONE notice (utter_coach_timeout from the content file: 24/7
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from bot.clients.rasa import RasaError, delivery_channel
 from bot.db.models import utcnow
 from bot.escalation import keys, texts
 from bot.escalation.common import event_json
+from bot.escalation.reconcile import Reconciler
 from bot.escalation.service import user_text
 
 log = logging.getLogger(__name__)
@@ -65,23 +67,40 @@ async def sweep_once(app: web.Application) -> int:
     return sent
 
 
-async def _loop(app: web.Application) -> None:
-    wake = app[keys.SWEEP_WAKE]
-    interval = app[keys.SETTINGS].sweep_interval_seconds
-    while True:  # first pass at once: cases that waited while the service was down
-        try:
-            await sweep_once(app)
-        except Exception:  # keep going whatever happens: a dead sweeper loses users
-            log.exception("sweep failed")
+async def _every(interval: float, work: Callable[[], Awaitable[object]], what: str,
+                 wake: asyncio.Event | None = None, at_once: bool = True) -> None:
+    """Run `work` every `interval` seconds (and when `wake` is set), whatever it raises:
+    a dead sweeper or reconciliation loses users."""
+    while True:
+        if at_once:
+            try:
+                await work()
+            except Exception:
+                log.exception("%s failed", what)
+        at_once = True
+        if wake is None:
+            await asyncio.sleep(interval)
+            continue
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=interval)
         wake.clear()
 
 
 async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: run the sweeper for the life of the app."""
-    task = asyncio.create_task(_loop(app))
+    """cleanup_ctx: for the life of the app, the sweeper (its first pass at once: cases that
+    waited while the service was down) and the reconciliation of relays with Rasa's tracker
+    (bot/escalation/reconcile.py), each on its own interval."""
+    settings = app[keys.SETTINGS]
+    tasks = [
+        asyncio.create_task(_every(settings.sweep_interval_seconds, lambda: sweep_once(app),
+                                   "sweep", app[keys.SWEEP_WAKE])),
+        asyncio.create_task(_every(settings.reconcile_interval_seconds,
+                                   Reconciler(app).run_once, "relay reconciliation",
+                                   at_once=False)),
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -21,8 +21,11 @@ with the request kept in the retry queue), as usual.
 
 A user message the escalation service could not take (an instance dying in the middle of the
 request, a refused connection, its database restarting) is posted again for about 15 s before
-it is given up (an instance that dies after storing it and before answering can cause one
-duplicate: better than a message the coach never sees).
+it is given up. Each post carries Rasa's message id, so the service stores the message once
+however often it comes. This queue is the fast way, not the record: the tracker store has
+the message before it is published here, and the escalation service reconciles each open
+case with the tracker (bot/escalation/reconcile.py), so a relay lost with this process (killed
+after answering, or given up) still reaches the coach live, once.
 
 It also feeds the review inbox (POST /internal/review): a user message whose intent is
 nlu_fallback or whose confidence is below REVIEW_CONFIDENCE_THRESHOLD, or that the bot answered
@@ -64,7 +67,7 @@ FALLBACK_INTENT = protocol.FALLBACK_INTENT
 CHOICE_PREFIX = "dym_intent_"  # entities holding the guesses a rephrase request offers
 REVIEW_KEY = "_review"  # queue items with this key go to the review inbox, not to the coach
 ESCALATE_ACTION = protocol.ESCALATE_ACTION
-# then the message is only in the tracker (the coach's transcript)
+# then the escalation service's reconciliation with the tracker brings it to the coach
 RELAY_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 # no live instance behind the load balancer (502-504), or the service's database is down (500)
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -366,7 +369,7 @@ class EscalationRelayBroker(EventBroker):
             try:
                 status = await self.escalation.relay_message(
                     sender, event.get("text") or "", intent, event.get("timestamp"),
-                    button_title)
+                    button_title, protocol.user_message_id(event))
                 if status == 202:
                     return CASE_OPEN
                 if status == 404:
@@ -379,7 +382,7 @@ class EscalationRelayBroker(EventBroker):
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 problem = f"escalation service unreachable: {exc!r}"
             if wait is None:
-                # the message stays in the tracker: the coach sees it in the transcript
+                # in the tracker: the service's reconciliation brings it to the coach
                 log.warning("%s; given up", problem)
                 metrics.RELAY_FAILURES.labels("unreachable").inc()
                 return UNKNOWN

@@ -160,6 +160,7 @@ def make_settings(db_url: str, rasa_url: str, **overrides: Any) -> Settings:
         coach_hours=parse_coach_hours(ALWAYS_OPEN),
         close_on_holidays=False,
         sweep_interval_seconds=3600,  # tests call sweep_once; the loop only runs when woken
+        reconcile_interval_seconds=3600,  # tests run a pass themselves
         rasa_timeout_seconds=2,
     )
     values.update(overrides)

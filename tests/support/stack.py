@@ -100,6 +100,10 @@ class Stack:
     _inbox_server: ThreadingHTTPServer | None = None
     # the gateway's secret: Rasa's callback webhook takes only posts that carry it
     callback_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # where Rasa's relay broker posts ("" = the escalation service; a closed port: every
+    # relay is lost, and only the service's reconciliation with the tracker brings them)
+    broker_url: str = ""
+    settings: dict[str, str] = field(default_factory=dict)  # more environment for every process
 
     rasa_token = "stack-rasa-token"
     internal_token = "stack-internal-token"
@@ -136,6 +140,7 @@ class Stack:
             "COACH_HOURS": ALWAYS_OPEN,
             "COACH_CLOSED_ON_HOLIDAYS": "0",
             "ESCALATION_SWEEP_INTERVAL_SECONDS": "1",
+            **self.settings,
         })
         (self.workdir / "endpoints.yml").write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports["actions"]}/webhook"\n'
@@ -145,7 +150,7 @@ class Stack:
             f'  db: "{self.workdir}/tracker.db"\n'
             "lock_store:\n  type: in_memory\n"
             "event_broker:\n  type: bot.rasa_plugins.relay_broker.EscalationRelayBroker\n"
-            f'  url: "{self.console_url}"\n',
+            f'  url: "{self.broker_url or self.console_url}"\n',
             encoding="utf-8",
         )
         (self.workdir / "credentials.yml").write_text(

@@ -375,13 +375,19 @@
     let userMessages = 0;
     openPanes.add(caseId);
 
-    function addMessage(list, who, text, label, time) {
+    // `at` (seconds, the event's time; a user message's is when it was said): the message
+    // goes before the first one that happened later, so a message whose relay came late
+    // (the service found it in the chatbot's log) stands where it was said, marked
+    function addMessage(list, who, text, label, time, at) {
       const ol = q(list);
       if (!ol) return null;
       const li = el("li", "msg " + who);
       li.appendChild(el("span", "who", (label || WHO[who] || who) + (time ? " · " + time : "")));
       li.appendChild(el("p", null, text));
-      ol.appendChild(li);
+      const later = typeof at === "number" ? Array.prototype.find.call(ol.children,
+        function (o) { return o.dataset.at && Number(o.dataset.at) > at; }) : null;
+      if (typeof at === "number") li.dataset.at = String(at);
+      ol.insertBefore(li, later || null);
       const chat = q(".chat");
       if (chat) chat.scrollTop = chat.scrollHeight;
       return li;
@@ -422,12 +428,13 @@
         if (data.presence === "online") userState = null;
       }
       if (ev.kind === "status") {
-        addMessage(".live", "system", STATUS_EVENTS[ev.text] || ev.text, "Händelse", shortTime(ev.created_at));
+        addMessage(".live", "system", STATUS_EVENTS[ev.text] || ev.text, "Händelse", shortTime(ev.created_at), ev.at);
       } else {
         const warn = ev.kind === "system" && (data.warning || data.presence === "left" || data.presence === "offline");
         const label = ev.kind === "coach" && ev.coach ? "Coach " + ev.coach : (warn ? "Varning" : null);
-        const li = addMessage(".live", ev.kind, ev.text, label, shortTime(ev.created_at));
+        const li = addMessage(".live", ev.kind, ev.text, label, shortTime(ev.created_at), ev.at);
         if (li && warn) li.classList.add("warn");
+        if (li && data.late) { li.classList.add("late"); li.title = "Kom fram i efterhand (från chattbotens logg)"; }
         if (li) li.dataset.eventId = ev.id;
         if (data.delivery === "failed") markUndelivered(li);
       }
