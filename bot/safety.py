@@ -1154,6 +1154,7 @@ _SAFE_NOW = re.compile(
     # help has come and everyone is out: "brandkåren e här", "aina e här nu", "alla ok", "ingen skadad"
     r"|(?:aina|polis|polisen|snuten|ambulans|ambulansen|brandkaren|brandkar|raddningstjansten|firefighters|fire brigade|paramedics)"
     r" (?:e|ar|is|are|har kommit|kom) (?:har|hit|framme|here|pa plats)|alla (?:e|ar|are) (?:ok|okej|okay|ute|safe)|ingen (?:e |ar |is )?(?:skadad|hurt)"
+    r"|(?:aina|polisen|ambulansen|brandkaren|police|the police|the ambulance) (?:kom|har kommit|came|arrived)|(?:sitter|e|ar) i (?:polisbilen|ambulansen)"
     r"|(?:han|hon|he|she) (?:pratar|andas|talks|is talking|is breathing)"
     # at work or school with people around: "e på jobbet, kollegor runt mig"
     r"|(?:ja|jag|i m|im|i am|e|ar) (?:e |ar |am )?(?:pa|at) (?:jobbet|skolan|work|school|traningen)"

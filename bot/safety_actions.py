@@ -26,6 +26,8 @@ UTTER_ASK_DANGER = "utter_ask_danger"
 UTTER_NOT_SAFE = "utter_crisis_not_safe"
 UTTER_NOT_SAFE_AGAIN = "utter_crisis_not_safe_again"
 UTTER_SAFE = "utter_crisis_safe"
+UTTER_DANGER_NOT_SAFE = "utter_danger_not_safe"
+UTTER_DANGER_SAFE = "utter_danger_safe"
 UTTER_REASK = "utter_safety_reask"
 UTTER_CHECKIN = "utter_safety_checkin"
 UTTER_STILL_HERE = "utter_safety_still_here"
@@ -47,9 +49,11 @@ KINDS: dict[str, str] = {
     UTTER_NOT_SAFE_AGAIN: CRISIS,
     UTTER_EMERGENCY: DANGER,
     UTTER_EMERGENCY_AGAIN: DANGER,
+    UTTER_DANGER_NOT_SAFE: DANGER,
     UTTER_ASK_CRISIS: ASK,
     UTTER_ASK_DANGER: ASK,
     UTTER_SAFE: FOLLOW_UP,
+    UTTER_DANGER_SAFE: FOLLOW_UP,
     UTTER_ASK_SAFE_NOW: FOLLOW_UP,
     UTTER_REASK: FOLLOW_UP,
     UTTER_CHECKIN: FOLLOW_UP,
@@ -58,7 +62,8 @@ KINDS: dict[str, str] = {
     UTTER_ASK_CRISIS_NO: FOLLOW_UP,
     UTTER_ASK_DANGER_NO: FOLLOW_UP,
 }
-COACH_OFFERS = frozenset({UTTER_COACH_OFFER_SHORT, UTTER_COACH_CONSENT, UTTER_SAFE})
+COACH_OFFERS = frozenset({UTTER_COACH_OFFER_SHORT, UTTER_COACH_CONSENT, UTTER_SAFE,
+                          UTTER_DANGER_SAFE})
 GENERIC_CLOSERS = frozenset({"utter_anything_else", "utter_deny_ack"})
 SILENT_ACTIONS = frozenset({"action_listen", "action_session_start", "action_extract_slots"})
 

@@ -26,8 +26,8 @@ def test_crisis_in_the_middle_of_a_debt_conversation_gets_the_crisis_answer(
 def test_emergency_answer_starts_with_112(conversation: Any) -> None:
     messages = conversation.say("dom står utanför dörren med kniv")
     assert messages and "112" in messages[0]["text"].splitlines()[0]
-    assert len(messages) == 2  # "call first, write later", then a short coach offer
-    assert [b["payload"] for b in messages[1]["buttons"]] == ["/affirm", "/deny"]
+    assert len(messages) == 2  # "call first, write later", then "are you safe right now?"
+    assert [b["payload"] for b in messages[1]["buttons"]] == ["/affirm", "/deny", "/unsure"]
 
 
 def test_english_message_gets_english_answer_and_swedish_can_be_asked_for(

@@ -18,19 +18,22 @@ from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of round 8: the lower of model 9c08e59d77a1 and of model 5f1e2472b07f
-# (with NLU data that was taken out again) with the final rules
+# as measured at the end of round 9 (model b3666e2990c2 with the final rules and dialogue).
+# blind_7 and blind_10 lost conversation steps when danger got "are you safe right now?"
+# before the coach offer: their writers answered the coach question the old flow asked
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
-    "blind_4": (0.995, 0.947, 0.000),
-    "blind_5": (0.983, 0.890, 0.008),
-    "blind_6": (0.971, 0.857, 0.037),
-    "blind_7": (0.969, 0.845, 0.058),
-    "blind_8": (0.977, 0.921, 0.025),
-    "blind_9": (0.988, 0.962, 0.003),
-    "blind_10": (0.986, 0.956, 0.000),
-    "blind_11": (0.985, 0.885, 0.017),  # read and learned from in round 8
-    "blind_12": (0.896, 0.892, 0.060),  # the newest blind corpus: never read, never trained on
+    "blind_4": (0.997, 0.963, 0.000),
+    "blind_5": (0.988, 0.911, 0.008),
+    "blind_6": (0.973, 0.884, 0.035),
+    "blind_7": (0.969, 0.811, 0.058),
+    "blind_8": (0.975, 0.907, 0.025),
+    "blind_9": (0.983, 0.962, 0.003),
+    "blind_10": (0.993, 0.912, 0.000),
+    "blind_11": (0.994, 0.879, 0.017),
+    "blind_12": (0.983, 0.969, 0.014),  # read and learned from in round 9
+    "blind_13": (0.942, 0.855, 0.043),  # measured blind three times, then its conversations read
+    "blind_14": (0.956, 0.759, 0.049),  # the newest blind corpus: never read, never trained on
 }
 
 

@@ -98,14 +98,27 @@ def test_a_new_topic_is_answered_then_checked_in_once(chat: Chat) -> None:
     assert sa.UTTER_CHECKIN not in later.actions and later.actions  # the person leads now
 
 
-def test_emergency_is_112_first_then_a_short_offer_once(chat: Chat) -> None:
+def test_emergency_is_112_first_then_are_you_safe(chat: Chat) -> None:
+    """Danger now: 112 in the first line, then the one question a crisis gets too. More danger
+    as the answer is "not safe": 112 again and a coach asked to come; "vet inte" or more danger
+    then keeps 112 and the coach coming, a plain "nej" is a no to the coach (the numbers stay)."""
     first = chat("dom står utanför dörren med kniv")
-    assert first.actions == [sa.UTTER_EMERGENCY, sa.UTTER_COACH_OFFER_SHORT]
+    assert first.actions == [sa.UTTER_EMERGENCY, sa.UTTER_ASK_SAFE_NOW]
     assert "112" in first.first_line
     second = chat("dom bankar på dörren nu")
-    assert second.actions == [sa.UTTER_EMERGENCY_AGAIN] and "112" in second.first_line
-    declined = chat("nej")
-    assert declined.actions == [sa.UTTER_NO_COACH]
+    assert second.actions == [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE] and "112" in second.first_line
+    assert "90101" not in " ".join(second.texts)  # danger's words, not the suicide line
+    still = chat("vet inte, dom e kvar")
+    assert still.actions == [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]
+    declined = chat("nej")  # "nej" to "I'm asking a coach to come": a no to the coach
+    assert declined.actions == [sa.UTTER_NO_COACH] and "112" in " ".join(declined.texts)
+
+
+def test_safe_after_danger_gets_112_and_a_coach_offer(chat: Chat) -> None:
+    chat("nån försöker bryta sig in hos oss")
+    safe = chat("polisen är här nu, alla är okej")
+    assert safe.actions == [sa.UTTER_DANGER_SAFE] and "112" in " ".join(safe.texts)
+    assert chat("ja").actions == [sa.UTTER_COACH_CONNECTING, sa.ESCALATE]
 
 
 def test_a_yes_to_the_coach_said_with_news_of_the_call_brings_the_coach(chat: Chat) -> None:
@@ -154,7 +167,7 @@ def test_are_you_in_danger_is_asked_and_yes_gets_112(chat: Chat) -> None:
     asked = chat("dom letar efter mig")
     assert asked.actions == [sa.UTTER_ASK_DANGER] and "112" in asked.first_line
     turn = chat("ja")
-    assert turn.actions == [sa.UTTER_EMERGENCY, sa.UTTER_COACH_OFFER_SHORT]
+    assert turn.actions == [sa.UTTER_EMERGENCY, sa.UTTER_ASK_SAFE_NOW]
 
 
 @pytest.mark.parametrize(

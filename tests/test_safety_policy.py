@@ -23,7 +23,11 @@ from bot.rasa_plugins.dialogue.safety_policy import (
 )
 
 CRISIS_TURN = [sa.UTTER_CRISIS, sa.UTTER_ASK_SAFE_NOW]
-DANGER_TURN = [sa.UTTER_EMERGENCY, sa.UTTER_COACH_OFFER_SHORT]
+DANGER_TURN = [sa.UTTER_EMERGENCY, sa.UTTER_ASK_SAFE_NOW]
+# a danger turn with the short coach offer (the flow before "are you safe?" came after danger;
+# still how a tracker from then looks, and the offer rules still answer it)
+OFFER_TURN = [sa.UTTER_EMERGENCY, sa.UTTER_COACH_OFFER_SHORT]
+DANGER_NOT_SAFE = [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE]
 ASK_CRISIS = {"kind": sa.CRISIS, "band": "ask", "rule": "ask_hopelessness"}
 ASK_DANGER = {"kind": sa.DANGER, "band": "ask", "rule": "ask_looking_for_me"}
 
@@ -87,7 +91,8 @@ def test_a_repeated_crisis_message_after_the_dialogue_gets_the_short_answer() ->
 
 def test_danger_then_danger_again_gets_a_short_repeat_and_no_second_offer() -> None:
     assert plan(state("emergency_danger")) == DANGER_TURN
-    assert plan(state("emergency_danger", DANGER_TURN)) == [sa.UTTER_EMERGENCY_AGAIN]
+    # more danger while asked "are you safe?": not safe, 112 and a coach asked to come
+    assert plan(state("emergency_danger", DANGER_TURN)) == DANGER_NOT_SAFE
     # within a burst the repeat stays short, even with other lines in between
     assert plan(state("emergency_danger", DANGER_TURN, [sa.UTTER_STILL_HERE], [])) == [
         sa.UTTER_EMERGENCY_AGAIN]
@@ -96,9 +101,9 @@ def test_danger_then_danger_again_gets_a_short_repeat_and_no_second_offer() -> N
 
 
 def test_a_topic_inside_the_episode_gets_no_second_offer() -> None:
-    s = state("fear_retaliation", DANGER_TURN, done=[sa.UTTER_THREAT])
+    s = state("fear_retaliation", OFFER_TURN, done=[sa.UTTER_THREAT])
     assert next_action(s) == LISTEN  # the rule's own consent prompt is not shown again
-    assert plan(state("fear_retaliation", DANGER_TURN, [sa.UTTER_NO_COACH])) is None
+    assert plan(state("fear_retaliation", OFFER_TURN, [sa.UTTER_NO_COACH])) is None
 
 
 def test_no_offer_after_a_coach_was_already_requested() -> None:
@@ -111,13 +116,13 @@ def test_no_offer_after_a_coach_was_already_requested() -> None:
      ("unsure", [sa.UTTER_NO_COACH]), ("help_debt", [TOPIC])],  # no second offer
 )
 def test_answers_to_the_short_coach_offer(intent: str, expected: list[str] | None) -> None:
-    assert plan(state(intent, DANGER_TURN)) == expected
+    assert plan(state(intent, OFFER_TURN)) == expected
 
 
 def test_unclear_lines_in_a_burst_get_one_still_here_then_silence() -> None:
-    assert plan(state("nlu_fallback", DANGER_TURN)) == [sa.UTTER_STILL_HERE]
-    assert plan(state("nlu_fallback", DANGER_TURN, [sa.UTTER_STILL_HERE])) == [LISTEN]
-    assert plan(state("affirm", DANGER_TURN, [sa.UTTER_NO_COACH])) == [sa.UTTER_STILL_HERE]
+    assert plan(state("nlu_fallback", OFFER_TURN)) == [sa.UTTER_STILL_HERE]
+    assert plan(state("nlu_fallback", OFFER_TURN, [sa.UTTER_STILL_HERE])) == [LISTEN]
+    assert plan(state("affirm", OFFER_TURN, [sa.UTTER_NO_COACH])) == [sa.UTTER_STILL_HERE]
 
 
 def test_no_generic_closer_inside_a_safety_conversation() -> None:
@@ -190,8 +195,8 @@ def test_a_coach_offer_outside_a_safety_conversation_is_left_to_the_rules() -> N
 
 
 def test_yes_answers_the_offer_even_after_a_short_repeat() -> None:
-    assert plan(state("affirm", DANGER_TURN, [sa.UTTER_EMERGENCY_AGAIN])) == CONNECT
-    assert plan(state("deny", DANGER_TURN, [sa.UTTER_EMERGENCY_AGAIN])) == [sa.UTTER_NO_COACH]
+    assert plan(state("affirm", OFFER_TURN, [sa.UTTER_EMERGENCY_AGAIN])) == CONNECT
+    assert plan(state("deny", OFFER_TURN, [sa.UTTER_EMERGENCY_AGAIN])) == [sa.UTTER_NO_COACH]
 
 
 NOT_SAFE_TURN = [sa.UTTER_NOT_SAFE, sa.ESCALATE]
@@ -205,10 +210,15 @@ def test_after_not_safe_yes_confirms_the_coach_and_more_crisis_stays_acute() -> 
                 ) == CONNECT  # no consent text again: it was in the not-safe answer
 
 
-def test_after_not_safe_no_and_unsure_keep_the_coach_coming_unless_the_coach_is_declined() -> None:
-    """After "not safe" nothing was asked: a "nej" or "vet inte" is no "no thanks" to the coach."""
-    for reply in ({"answer": "no"}, {"answer": "unsure"}, {"risk_talk": True}):
+def test_after_not_safe_unsure_and_more_risk_keep_the_coach_coming_a_plain_no_declines() -> None:
+    """After "not safe ... I'm asking a coach to come": "vet inte", "nej men ..." or more risk
+    keep 112, the suicide line and the coach coming; a plain "nej" answers the coach sentence
+    (every corpus writer meant it so) and gets the numbers and "it's your choice"."""
+    for reply in ({"answer": "unsure"}, {"risk_talk": True}, {"answer": "no", "not_safe": True},
+                  {"answer": "no", "risk_talk": True}):
         assert plan(state("deny", CRISIS_TURN, NOT_SAFE_TURN, signal=reply)) == NOT_SAFE_AGAIN
+    assert plan(state("deny", CRISIS_TURN, NOT_SAFE_TURN, signal={"answer": "no"})) == [
+        sa.UTTER_NO_COACH]
     declined = {"answer": "no", "declines_coach": True}
     assert plan(state("deny", CRISIS_TURN, NOT_SAFE_TURN, signal=declined)) == [sa.UTTER_NO_COACH]
 
@@ -222,7 +232,7 @@ def test_a_reply_to_the_question_is_read_before_what_else_it_says() -> None:
     assert plan(state("ask_what_is_sluta_skjut", CRISIS_TURN, signal=means)) == NOT_SAFE
     # "ja snälla nån" to a coach offer is a yes, whatever else the rules see in it
     plea = {"answer": "yes", "kind": sa.DANGER, "band": "ask", "rule": "safety_classifier"}
-    assert plan(state("emergency_danger", DANGER_TURN, signal=plea)) == CONNECT
+    assert plan(state("emergency_danger", OFFER_TURN, signal=plea)) == CONNECT
     # "kanske.. ja ok" to a coach offer: unsure, ending in yes
     assert plan(state("unsure", CRISIS_TURN, [sa.UTTER_SAFE],
                       signal={"answer": "unsure", "leans_yes": True})) == CONNECT
@@ -246,15 +256,14 @@ def test_answers_the_classifier_misreads_are_read_while_a_question_is_open() -> 
 
 def test_safe_and_not_safe_statements_inside_the_episode() -> None:
     home = {"safe_now": True}
-    assert plan(state("nlu_fallback", DANGER_TURN, signal=home)) == [sa.UTTER_SAFE]
+    assert plan(state("nlu_fallback", DANGER_TURN, signal=home)) == [sa.UTTER_DANGER_SAFE]
     assert plan(state("nlu_fallback", CRISIS_TURN, signal=home)) == [sa.UTTER_SAFE]
     still = {"not_safe": True, "answer": "no"}
-    assert plan(state("deny", DANGER_TURN, signal=still)) == [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]
+    assert plan(state("deny", DANGER_TURN, signal=still)) == DANGER_NOT_SAFE
     assert plan(state("deny", CRISIS_TURN, signal=still)) == NOT_SAFE
     # the rules' own danger wins over a "safe" word ("ja e hemma men dom står utanför")
     rule_danger = {"safe_now": True, "kind": sa.DANGER, "band": "sure", "rule": "sv_at_door"}
-    assert plan(state("emergency_danger", DANGER_TURN, signal=rule_danger)) == [
-        sa.UTTER_EMERGENCY_AGAIN]
+    assert plan(state("emergency_danger", DANGER_TURN, signal=rule_danger)) == DANGER_NOT_SAFE
 
 
 def test_no_coach_offer_again_once_a_coach_is_coming() -> None:
@@ -290,7 +299,7 @@ def test_a_no_to_a_person_is_a_no_even_when_nlu_hears_a_request_for_one() -> Non
 
 def test_a_yes_with_news_of_the_call_brings_the_coach_after_danger() -> None:
     asks = {"asks_person": True, "kind": sa.DANGER, "band": "sure", "rule": "they_are_coming"}
-    assert plan(state("emergency_danger", DANGER_TURN, signal=asks)) == CONNECT
+    assert plan(state("emergency_danger", OFFER_TURN, signal=asks)) == CONNECT
 
 
 def test_asking_for_a_coach_after_a_threat_connects_without_a_second_question() -> None:
@@ -299,3 +308,27 @@ def test_asking_for_a_coach_after_a_threat_connects_without_a_second_question() 
     threat = [sa.UTTER_THREAT, "utter_fear_retaliation_options", sa.UTTER_COACH_CONSENT]
     assert plan(state("request_human", threat, ["utter_help_housing"])) == CONNECT
     assert plan(state("request_human", ["utter_help_housing"])) is None  # no threat: the rules
+
+
+@pytest.mark.parametrize(("intent", "signal", "expected"), [
+    ("affirm", {}, [sa.UTTER_DANGER_SAFE]),  # safe: 112 if it gets dangerous, and a coach offer
+    ("deny", {}, DANGER_NOT_SAFE),  # not safe: 112 now, a safe place, a coach asked to come
+    ("unsure", {}, DANGER_NOT_SAFE),
+    ("nlu_fallback", {"safe_now": True}, [sa.UTTER_DANGER_SAFE]),  # "polisen e här nu"
+    ("nlu_fallback", {"not_safe": True}, DANGER_NOT_SAFE),  # "dom e kvar"
+])
+def test_after_danger_the_same_one_question_decides(intent: str, signal: dict, expected: list
+                                                    ) -> None:
+    """Danger now gets 112 first and then "are you safe right now?", as a crisis does; its
+    answers use danger's words (112, a safe place), not the suicide line."""
+    assert plan(state(intent, DANGER_TURN, signal=signal)) == expected
+
+
+def test_after_danger_not_safe_a_yes_brings_the_coach_and_more_danger_keeps_112() -> None:
+    assert plan(state("affirm", DANGER_TURN, DANGER_NOT_SAFE)) == CONNECT
+    still = {"answer": "no", "not_safe": True}
+    assert plan(state("deny", DANGER_TURN, DANGER_NOT_SAFE, signal=still)) == [
+        sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]
+    declined = {"answer": "no", "declines_coach": True}
+    assert plan(state("deny", DANGER_TURN, DANGER_NOT_SAFE, signal=declined)) == [
+        sa.UTTER_NO_COACH]

@@ -46,6 +46,8 @@ QUESTIONS = {
     sa.UTTER_ASK_DANGER: ASK_DANGER,
     sa.UTTER_COACH_OFFER_SHORT: COACH,
     sa.UTTER_SAFE: COACH,
+    sa.UTTER_DANGER_SAFE: COACH,
+    sa.UTTER_DANGER_NOT_SAFE: COACH,
     sa.UTTER_COACH_CONSENT: COACH,
     sa.UTTER_NOT_SAFE: COACH,  # "I'm asking a coach to come": a "ja" confirms
     sa.UTTER_NOT_SAFE_AGAIN: COACH,
@@ -57,6 +59,8 @@ CRISIS_AGAIN = [sa.UTTER_CRISIS_AGAIN, sa.UTTER_ASK_SAFE_NOW]
 NOT_SAFE = [sa.UTTER_NOT_SAFE, sa.ESCALATE]
 NOT_SAFE_AGAIN = [sa.UTTER_NOT_SAFE_AGAIN, sa.ESCALATE]
 CONNECT = [sa.UTTER_COACH_CONNECTING, sa.ESCALATE]
+DANGER_ANSWER = [sa.UTTER_EMERGENCY, sa.UTTER_ASK_SAFE_NOW]
+DANGER_NOT_SAFE = [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE]
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,22 @@ class State:
 
     def acute(self) -> bool:
         """They said they are not safe in this safety conversation."""
-        return any(sa.UTTER_NOT_SAFE in turn for turn in self.bot_turns[-EPISODE_TURNS:])
+        return any(sa.UTTER_NOT_SAFE in turn or sa.UTTER_DANGER_NOT_SAFE in turn
+                   for turn in self.bot_turns[-EPISODE_TURNS:])
+
+    def about_suicide(self) -> bool:
+        """The open safety conversation is about suicidal thoughts (the suicide line belongs in
+        its answers) unless it is only about danger now (112 and a safe place)."""
+        recent = {a for turn in self.bot_turns[-EPISODE_TURNS:] for a in turn}
+        danger = sa.DANGER in self.recent_kinds() or sa.UTTER_ASK_DANGER in recent
+        crisis = sa.CRISIS in self.recent_kinds() or sa.UTTER_ASK_CRISIS in recent
+        return crisis or not danger
+
+    def not_safe(self) -> list[str]:
+        return NOT_SAFE if self.about_suicide() else DANGER_NOT_SAFE
+
+    def safe(self) -> list[str]:
+        return [sa.UTTER_SAFE] if self.about_suicide() else [sa.UTTER_DANGER_SAFE]
 
     def threat_recent(self) -> bool:
         """A threat to life was answered in the last few bot turns (its answer is no step of
@@ -135,10 +154,9 @@ def plan(state: State) -> list[str] | None:
             return steps
     if state.in_episode() and not state.rule_made:
         if state.signal.get("not_safe"):
-            return NOT_SAFE if sa.CRISIS in state.recent_kinds() else [
-                sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]
+            return state.not_safe()
         if state.signal.get("safe_now"):
-            return [sa.UTTER_SAFE]
+            return state.safe()
         word = ANSWER_WORDS.get(state.signal.get("answer", ""))
         if word and state.pending and state.intent not in (YES, NO, UNSURE):
             return _answer(replace(state, intent=word))
@@ -174,20 +192,33 @@ def _reply(state: State) -> list[str] | None:
     if coach_open and signal.get("declines_coach") and not state.acute():
         return [sa.UTTER_NO_COACH]  # "vill inte prata me nån", even when NLU hears "a person"
     crisis = sa.CRISIS in state.recent_kinds()
+    danger = sa.DANGER in state.recent_kinds()
+    # after "not safe ... I'm asking a coach to come": a plain "nej" answers that sentence (a no
+    # to the coach, said the way people answer it); "vet inte", more risk or "nej men ..." do not
+    more_risk = bool(signal.get("not_safe") or signal.get("risk_talk")
+                     or signal.get("kind") in (sa.CRISIS, sa.DANGER))
+    if state.acute() and pending == COACH and answer == NO and not more_risk:
+        return [sa.UTTER_NO_COACH]
+    if state.acute() and danger and not crisis and pending == COACH:
+        if signal.get("declines_coach"):
+            return [sa.UTTER_NO_COACH]
+        if answer in (NO, UNSURE) or signal.get("not_safe") or (
+                signal.get("kind") == sa.DANGER and not signal.get("safe_now")):
+            return [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]  # still in danger: 112, the coach again
     if state.acute() and crisis and pending == COACH:
         if signal.get("declines_coach"):
             return [sa.UTTER_NO_COACH]
         if answer in (NO, UNSURE) or signal.get("not_safe") or signal.get("risk_talk") or \
                 state.intent in UNCLEAR or signal.get("kind") in (sa.CRISIS, sa.DANGER):
             return NOT_SAFE_AGAIN
-    if pending == SAFE_NOW and crisis:
+    if pending == SAFE_NOW and (crisis or danger):
         if answer in (NO, UNSURE) or signal.get("not_safe") or signal.get("silent"):
-            return NOT_SAFE
-        if signal.get("safe_now") and signal.get("asks_person"):
-            return CONNECT  # "ambulansen e här nu. vill prata me nån": safe, and a yes to a coach
+            return state.not_safe()
+        if signal.get("asks_person") and not signal.get("declines_coach"):
+            return CONNECT  # "ambulansen e här nu. vill prata me nån", "ja ring mig sen"
         if signal.get("kind") in (sa.CRISIS, sa.DANGER) or (
                 signal.get("risk_talk") and not signal.get("safe_now") and answer != YES):
-            return NOT_SAFE  # more crisis talk, danger or a means named: not "yes, safe"
+            return state.not_safe()  # more crisis talk, danger or a means named: not "yes, safe"
     if pending == ASK_CRISIS:
         if answer == UNSURE or signal.get("silent"):
             return NOT_SAFE  # "vet inte" to "do you mean you're thinking of taking your life?"
@@ -197,11 +228,15 @@ def _reply(state: State) -> list[str] | None:
 
 
 def _danger(state: State) -> list[str]:
+    """112 first; then the one question of the safety dialogue, "are you safe right now?"
+    (the coach is offered after its answer, short, as after a crisis)."""
+    if state.pending == SAFE_NOW and sa.DANGER in state.recent_kinds():
+        return DANGER_NOT_SAFE  # more danger while asked whether they are safe: not safe
     if sa.DANGER in state.recent_kinds(REPEAT_TURNS):
         return [sa.UTTER_EMERGENCY_AGAIN]
     if state.offer_outstanding() or state.coach_requested():
         return [sa.UTTER_EMERGENCY]
-    return [sa.UTTER_EMERGENCY, sa.UTTER_COACH_OFFER_SHORT]
+    return DANGER_ANSWER
 
 
 def _crisis(state: State) -> list[str]:
@@ -217,11 +252,11 @@ def _answer(state: State) -> list[str] | None:
     intent, pending = state.intent, state.pending
     if pending == SAFE_NOW:
         if intent == YES:
-            return [sa.UTTER_SAFE]
+            return state.safe()
         if intent in (NO, UNSURE):
-            return NOT_SAFE
+            return state.not_safe()
         if intent in NO_ANSWER:
-            return NOT_SAFE if sa.UTTER_REASK in state.previous else [
+            return state.not_safe() if sa.UTTER_REASK in state.previous else [
                 sa.UTTER_REASK, sa.UTTER_ASK_SAFE_NOW]
         if intent == HUMAN:
             return CONNECT
@@ -247,6 +282,9 @@ def _answer(state: State) -> list[str] | None:
             return CONNECT
         if intent in (NO, UNSURE):
             return [sa.UTTER_NO_COACH]
+    if in_episode and state.coach_requested() and (
+            intent == YES or state.signal.get("asks_person")):
+        return CONNECT  # "ja gärna" after "I'm asking a coach to come": confirmed, said once more
     if in_episode and (intent in (YES, NO, UNSURE) or intent in UNCLEAR):
         return [LISTEN] if sa.UTTER_STILL_HERE in state.previous else [sa.UTTER_STILL_HERE]
     if in_episode and (state.offer_outstanding() or state.coach_requested()):
