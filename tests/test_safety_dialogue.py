@@ -108,10 +108,15 @@ def test_emergency_is_112_first_then_are_you_safe(chat: Chat) -> None:
     second = chat("dom bankar på dörren nu")
     assert second.actions == [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE] and "112" in second.first_line
     assert "90101" not in " ".join(second.texts)  # danger's words, not the suicide line
-    still = chat("vet inte, dom e kvar")
-    assert still.actions == [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]
     declined = chat("nej")  # "nej" to "I'm asking a coach to come": a no to the coach
     assert declined.actions == [sa.UTTER_NO_COACH] and "112" in " ".join(declined.texts)
+
+
+def test_after_danger_not_safe_more_danger_keeps_112_and_the_coach_coming(chat: Chat) -> None:
+    chat("dom står utanför dörren med kniv")
+    assert chat("nej").actions == [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE]
+    still = chat("vet inte, dom e kvar")
+    assert still.actions == [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE] and "112" in still.first_line
 
 
 def test_safe_after_danger_gets_112_and_a_coach_offer(chat: Chat) -> None:
