@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 COLUMNS = ("fault", "injected", "sent", "answered", "honest error", "lost", "crisis answered",
-           "coach→user", "cases (lost)", "transcript gaps (extra)", "recovery s")
+           "coach→user", "cases (lost)", "transcript gaps (extra)", "shown twice", "recovery s")
 
 
 def fault_table() -> list[str]:
@@ -15,7 +15,8 @@ def fault_table() -> list[str]:
         return []
     rows = [[r.fault, r.injected, str(r.sent), str(r.answered), str(r.honest), str(r.lost),
              r.crisis, r.coach_messages, f"{r.cases} ({r.cases_lost})",
-             f"{r.transcript_gaps} ({r.transcript_extra})", f"{r.recovery_seconds:.1f}"]
+             f"{r.transcript_gaps} ({r.transcript_extra})",
+             "-" if r.shown_twice is None else str(r.shown_twice), f"{r.recovery_seconds:.1f}"]
             for r in RESULTS]
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]

@@ -19,6 +19,10 @@ turns into "the chat is not answering, try again; in danger call 112". Silence i
 Every coach message reaches the user (or the coach is told to try again, and it arrives when
 retried). Every escalation ends in a case in the coach's queue. After the restart everything
 answers without a manual step. The terminal summary prints one line per fault.
+
+The gateway fault runs the same users on the web chat instead (WebScenario): pages whose
+WebSocket goes through nginx to either gateway instance and reconnects like the real page;
+Rasa's callbacks for them go on from the inbox to the gateways through nginx.
 """
 
 from __future__ import annotations
@@ -33,19 +37,23 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import pytest
 
 from bot import content
+from bot.gateway.vault import WEB_PREFIX, pseudonym
 from bot.ops.production import Ports, ProductionProfile
 from bot.ops.supervisor import Supervisor
+from bot.protocol import CALLBACK_HEADER
 from tests.production.support import (
     Coach,
     callback_credentials,
@@ -56,7 +64,7 @@ from tests.production.support import (
     production_secrets,
     profile_env,
 )
-from tests.support.stack import Inbox, _start_inbox, free_port
+from tests.support.stack import Forward, Inbox, _start_inbox, free_port
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -226,6 +234,28 @@ def supervise(profile: ProductionProfile) -> float:
     assert not profile.dead(), f"still down after the supervisor's round: {profile.dead()}"
     return time.monotonic() - started
 
+def _to_gateways(gateway_url: str) -> Forward:
+    """Rasa's callbacks for web chat conversations go on to the gateway instances through
+    nginx, as in production, and the gateway's status goes back to Rasa; the callback users'
+    messages stay in the inbox (their device)."""
+
+    def forward(message: dict[str, Any], body: bytes, token: str) -> int | None:
+        if not str(message.get("recipient_id", "")).startswith(WEB_PREFIX):
+            return None
+        request = urllib.request.Request(
+            f"{gateway_url}/rasa/callback", data=body, method="POST",
+            headers={"Content-Type": "application/json", CALLBACK_HEADER: token})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return 502
+
+    return forward
+
+
 @pytest.fixture(scope="module")
 def system(trained_model: Path) -> Iterator[System]:
     bindir, redis_bin = _pg_bin(), shutil.which("redis-server")
@@ -237,13 +267,14 @@ def system(trained_model: Path) -> Iterator[System]:
     postgres = PrivatePostgres(bindir, root / "pg")
     (root / "pg").mkdir()
     redis = PrivateRedis(redis_bin, root)
+    ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
+                  (free_port(), free_port()), free_port(), (free_port(), free_port()))
     inbox_port = free_port()
-    inbox, inbox_server = _start_inbox(inbox_port)
+    inbox, inbox_server = _start_inbox(inbox_port,
+                                       _to_gateways(f"http://127.0.0.1:{ports.gateway}"))
     keys = production_secrets()
     # a coach message must not wait long for a Rasa that is being killed
     env = profile_env(keys, ESCALATION_RASA_TIMEOUT_SECONDS="15")
-    ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
-                  (free_port(), free_port()), free_port(), (free_port(), free_port()))
     profile = ProductionProfile(
         trained_model, workdir=root / "profile", ports=ports, server_url=postgres.url,
         database="faults", redis_url=redis.url, redis_prefix="faults",
@@ -293,6 +324,9 @@ class FaultResult:
     coach_messages: str = ""
     transcript_gaps: int = 0  # accepted user messages missing from the stored transcript
     transcript_extra: int = 0  # stored more often than sent
+    shown_twice: int | None = None  # web chat pages: messages on the page more often than
+    # in Rasa's tracker (None: the callback users' inbox, not measured)
+    pages_reconnected: int = 0  # web chat pages whose socket was on the killed instance
     recovery_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -335,6 +369,12 @@ class Console:
         return [e["text"] for e in self.seen.values() if e.get("kind") == kind]
 
 
+class Received(Protocol):
+    """What a user's device has received: the inbox (callback users) or the web chat pages."""
+
+    def texts(self, sender: str) -> list[str]: ...
+
+
 class Scenario:
     """Users, a coach and the checks for one fault."""
 
@@ -342,7 +382,7 @@ class Scenario:
                  tag: str) -> None:
         self.system, self.http, self.coach, self.tag = system, http, coach, tag
         self.profile = system.profile
-        self.inbox = system.inbox
+        self.inbox: Received = system.inbox
         self.sent: list[Sent] = []
         self.coach_sent: list[tuple[str, str, str]] = []  # (sender, text, outcome)
         self.cases: dict[str, str] = {}  # sender -> case id
@@ -375,8 +415,7 @@ class Scenario:
         status = await self.post(sender, text)
         sent.accepted = status == 200
         if status != 200:
-            # the gateway answers utter_gateway_unavailable: "try again; in danger call 112"
-            sent.outcome, sent.detail = "honest", f"HTTP {status}"
+            sent.outcome, sent.detail = self.failed(status)
             return sent
         if paused and not sent.crisis:
             return sent  # the bot is silent while the coach talks: checked at the end
@@ -401,6 +440,11 @@ class Scenario:
         else:
             sent.outcome = "answered"
         return sent
+
+    def failed(self, status: int | None) -> tuple[str, str]:
+        """Outcome of a message Rasa did not take: any HTTP error is honest, because the
+        gateway answers it with utter_gateway_unavailable ("try again; in danger call 112")."""
+        return "honest", f"HTTP {status}"
 
     async def ask_for_coach(self, sender: str, phase: str) -> bool:
         """Ask for a coach and say yes; True if the bot answered about the coach."""
@@ -461,12 +505,198 @@ class Scenario:
                     break
             self.coach_sent[i] = (sender, text, outcome)
 
-    async def close_consoles(self) -> None:
+    async def check_devices(self, result: FaultResult) -> None:
+        """The callback users' devices are the inbox: what it got is counted by `_settle`."""
+
+    async def close(self) -> None:
         for console in self.consoles.values():
             if console.task is not None:
                 console.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await console.task
+
+
+# ---- web chat users -----------------------------------------------------------------------
+
+PAGE_WAIT = 60  # a web chat message with neither answer nor error after this is silence
+
+
+@dataclass
+class WebPage:
+    """One young person's chat page as bot/gateway/static/chat.js behaves: its WebSocket goes
+    through nginx to either gateway instance; when it closes the page reconnects after
+    1, 2, 4 … at most 10 s, says hello again (the gateway answers with the transcript from
+    Rasa's tracker, which replaces what the page shows) and sends what was written meanwhile."""
+
+    token: str
+    url: str
+    shown: list[tuple[str, str]] = field(default_factory=list)  # (user/bot/coach, text)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    ws: aiohttp.ClientWebSocketResponse | None = None
+    connects: int = 0
+    answered: int = 0  # the gateway's "typing off" after each message Rasa took
+    unavailable: list[str] = field(default_factory=list)  # texts given back with "try again"
+    reloaded_users: list[str] = field(default_factory=list)  # user turns of the last reload
+    task: asyncio.Task[None] | None = None
+
+    async def run(self, http: aiohttp.ClientSession) -> None:
+        retry = 0
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
+                async with http.ws_connect(self.url, heartbeat=20) as ws:
+                    retry = 0
+                    # the first hello starts a fresh conversation; later ones reload it
+                    await ws.send_json({"type": "hello", "token": self.token,
+                                        "fresh": not self.connects})
+                    self.connects += 1
+                    pending, self.outbox = self.outbox, []
+                    for message in pending:
+                        await ws.send_json(message)
+                    self.ws = ws
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            self.receive(msg.json())
+            self.ws = None
+            await asyncio.sleep(min(2 ** retry, 10))
+            retry += 1
+
+    def receive(self, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        if kind == "history" and not data.get("fresh"):
+            self.shown = [item for item in map(_shown, data.get("items") or []) if item]
+            self.reloaded_users = [text for who, text in self.shown if who == "user"]
+        elif kind == "bot":
+            self.shown.append(("coach" if data.get("coach") else "bot", data.get("text") or ""))
+        elif kind == "typing" and not data.get("on") and not data.get("who"):
+            self.answered += 1
+        elif kind == "notice_text" and data.get("code") == "unavailable":
+            self.unavailable.append(data.get("restore") or "")
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """On the open socket, else kept until it is back (the page's outbox)."""
+        if self.ws is not None and not self.ws.closed:
+            with contextlib.suppress(ConnectionError):
+                await self.ws.send_json(message)
+                return
+        self.outbox.append(message)
+
+    async def say(self, text: str) -> int | None:
+        """Write one message: 200 once Rasa took it (the gateway's "typing off", or after a
+        reconnect the reloaded transcript holds it), 502 when the page was told "try again",
+        None when neither came (silence)."""
+        answered, notices, connects = self.answered, len(self.unavailable), self.connects
+        self.shown.append(("user", text))
+        await self.send({"type": "message", "text": text, "lang": "sv"})
+        deadline = time.monotonic() + PAGE_WAIT
+        while time.monotonic() < deadline:
+            if text in self.unavailable[notices:]:
+                return 502
+            if self.answered > answered or (self.connects > connects
+                                            and text in self.reloaded_users):
+                return 200
+            await asyncio.sleep(0.05)
+        return None
+
+    def texts(self) -> list[str]:
+        return [text for who, text in self.shown if who != "user"]
+
+    async def reload(self, http: aiohttp.ClientSession) -> list[tuple[str, str]]:
+        """What the page shows after a reload: the transcript from Rasa's tracker."""
+        async with http.ws_connect(self.url) as ws:
+            await ws.send_json({"type": "hello", "token": self.token})
+            async for msg in ws:
+                data = msg.json() if msg.type == aiohttp.WSMsgType.TEXT else {}
+                if data.get("type") == "history":
+                    return [item for item in map(_shown, data.get("items") or []) if item]
+        raise AssertionError("the reloaded page got no transcript")
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.ws is not None:
+            await self.ws.close()
+
+
+def _shown(item: dict[str, Any]) -> tuple[str, str] | None:
+    """A transcript item as the page shows it; notices ("a coach joined") are not counted."""
+    if item.get("type") == "user":
+        return "user", item.get("text") or ""
+    if item.get("type") == "bot":
+        return "coach" if item.get("coach") else "bot", item.get("text") or ""
+    return None
+
+
+class Pages:
+    """Every web chat user's page, by conversation id (the pseudonym the gateway makes)."""
+
+    def __init__(self, gateway_url: str, secret: str, http: aiohttp.ClientSession) -> None:
+        self.url = gateway_url.replace("http://", "ws://") + "/ws"
+        self.secret, self.http = secret, http
+        self.pages: dict[str, WebPage] = {}
+
+    def open(self) -> str:
+        """A page loads and connects; returns its conversation id."""
+        token = uuid.uuid4().hex + uuid.uuid4().hex
+        sender = pseudonym(self.secret, token, WEB_PREFIX)
+        page = self.pages[sender] = WebPage(token, self.url)
+        page.task = asyncio.create_task(page.run(self.http))
+        return sender
+
+    def texts(self, sender: str) -> list[str]:
+        return self.pages[sender].texts()
+
+    async def close(self) -> None:
+        for page in self.pages.values():
+            await page.close()
+
+
+class WebScenario(Scenario):
+    """The same users and coach on the web chat: each user a page (WebPage) whose socket sits
+    on either gateway instance; Rasa's callbacks reach the gateways through nginx (the
+    inbox's relay) and cross Redis to the instance that holds the page's socket."""
+
+    def __init__(self, system: System, http: aiohttp.ClientSession, coach: Coach,
+                 tag: str) -> None:
+        super().__init__(system, http, coach, tag)
+        self.pages = Pages(self.profile.gateway_url, system.secrets["GATEWAY_SECRET"], http)
+        self.inbox = self.pages
+
+    def sender(self, kind: str) -> str:
+        return self.pages.open()
+
+    async def post(self, sender: str, text: str) -> int | None:
+        return await self.pages.pages[sender].say(text)
+
+    def failed(self, status: int | None) -> tuple[str, str]:
+        if status == 502:
+            return "honest", "the page's 'try again, in danger call 112' notice"
+        return "lost", "neither an answer nor an error on the page"
+
+    async def check_devices(self, result: FaultResult) -> None:
+        """Each page shows every bot and coach message of its tracker once: what it shows
+        now equals what a reload shows (the transcript from Rasa's tracker)."""
+        result.shown_twice = 0
+        users = {s.sender: self.pages.pages[s.sender] for s in self.sent}  # not the probes
+        for sender, page in users.items():
+            shown = Counter(item for item in page.shown if item[0] != "user")
+            stored = Counter(item for item in await page.reload(self.http)
+                             if item[0] != "user")
+            twice, missing = shown - stored, stored - shown
+            result.shown_twice += sum(twice.values())
+            result.lost += sum(missing.values())
+            for what, items in (("shown more often than stored", twice),
+                                ("stored, never shown", missing)):
+                if items:
+                    result.notes.append(f"{sender[:12]}: {what}: {sorted(items.elements())}")
+        result.pages_reconnected = sum(page.connects > 1 for page in users.values())
+        result.notes.append(f"{result.pages_reconnected} of {len(users)} users' pages "
+                            "reconnected")
+
+    async def close(self) -> None:
+        await super().close()
+        await self.pages.close()
 
 
 # ---- the scenario -------------------------------------------------------------------------
@@ -506,14 +736,16 @@ async def _probe(sc: Scenario, since: float, timeout: float = 180) -> float:
 
 async def run_fault(system: System, fault: str, injected: str, kill: Callable[[], None],
                     restart: Callable[[], float], crisis_must_be_answered: bool,
-                    transcript_must_be_complete: bool = False) -> FaultResult:
-    """Talk, kill, keep talking, restart, keep talking; then count what became of it all."""
+                    transcript_must_be_complete: bool = False,
+                    scenario: type[Scenario] = Scenario) -> FaultResult:
+    """Talk, kill, keep talking, restart, keep talking; then count what became of it all.
+    The users talk on the callback channel (Scenario) or on the web chat (WebScenario)."""
     result = FaultResult(fault, injected)
     tag = fault.split()[0].lower()[:8]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT),
                                      connector=aiohttp.TCPConnector(limit=100)) as http:
         coach = await login(system.profile.escalation_url, COACH, PASSWORD)
-        sc = Scenario(system, http, coach, tag)
+        sc = scenario(system, http, coach, tag)
         try:
             plain = [sc.sender("plain") for _ in range(PLAIN_USERS)]
             crisis_user, late = sc.sender("crisis"), sc.sender("late")
@@ -550,8 +782,9 @@ async def run_fault(system: System, fault: str, injected: str, kill: Callable[[]
                                  *(_escalated_user(sc, s, "after", 1) for s in escalated))
             await _settle(sc, result)
             await _check_transcripts(sc, result)
+            await sc.check_devices(result)
         finally:
-            await sc.close_consoles()
+            await sc.close()
             await coach.http.close()
     assert not system.profile.dead(), f"not running after the restart: {system.profile.dead()}"
     RESULTS.append(result)
@@ -567,6 +800,7 @@ async def run_fault(system: System, fault: str, injected: str, kill: Callable[[]
             [(s.sender, s.outcome, s.detail) for s in during_crisis]
     if transcript_must_be_complete:
         assert result.transcript_gaps == result.transcript_extra == 0, result.notes
+    assert not result.shown_twice, result.notes
     return result
 
 
@@ -721,6 +955,16 @@ async def test_postgres_killed(system: System) -> None:
     await run_fault(system, "PostgreSQL", "SIGKILL postmaster + backends",
                     system.postgres.kill, system.postgres.start, crisis_must_be_answered=True,
                     transcript_must_be_complete=True)
+
+
+async def test_gateway_instance_killed(system: System) -> None:
+    """Users on the web chat, half their sockets on the killed instance: the pages reconnect
+    to the other one and reload; Rasa's and the coach's messages reach them through it."""
+    profile = system.profile
+    result = await run_fault(system, "gateway-1", "SIGKILL one of 2 gateway instances",
+                             lambda: profile.kill("gateway-1"), lambda: supervise(profile),
+                             crisis_must_be_answered=True, scenario=WebScenario)
+    assert result.pages_reconnected, "no page's socket was on the killed instance"
 
 
 def test_gateway_error_text_is_honest() -> None:

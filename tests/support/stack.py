@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -66,16 +67,25 @@ class Inbox:
         raise AssertionError(f"{needle!r} not received; got {self.texts(sender)}")
 
 
-def _start_inbox(port: int) -> tuple[Inbox, ThreadingHTTPServer]:
+# takes one callback (message, raw body, its callback token); returns the status to answer
+# when it passed the message on elsewhere, None when the inbox keeps it
+Forward = Callable[[dict[str, Any], bytes, str], "int | None"]
+
+
+def _start_inbox(port: int, forward: Forward | None = None) -> tuple[Inbox, ThreadingHTTPServer]:
     inbox = Inbox()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with inbox.arrived:
-                inbox.messages.append((time.monotonic(), json.loads(body or b"{}")))
-                inbox.arrived.notify_all()
-            self.send_response(200)
+            message = json.loads(body or b"{}")
+            status = None if forward is None else forward(
+                message, body, self.headers.get(CALLBACK_HEADER, ""))
+            if status is None:
+                with inbox.arrived:
+                    inbox.messages.append((time.monotonic(), message))
+                    inbox.arrived.notify_all()
+            self.send_response(status or 200)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
