@@ -197,20 +197,14 @@ def _reply(state: State) -> list[str] | None:
     # to the coach, said the way people answer it); "vet inte", more risk or "nej men ..." do not
     more_risk = bool(signal.get("not_safe") or signal.get("risk_talk")
                      or signal.get("kind") in (sa.CRISIS, sa.DANGER))
-    if state.acute() and pending == COACH and answer == NO and not more_risk:
-        return [sa.UTTER_NO_COACH]
-    if state.acute() and danger and not crisis and pending == COACH:
-        if signal.get("declines_coach"):
+    if state.acute() and pending == COACH:
+        if signal.get("declines_coach") or (answer == NO and not more_risk):
             return [sa.UTTER_NO_COACH]
-        if answer in (NO, UNSURE) or signal.get("not_safe") or (
-                signal.get("kind") == sa.DANGER and not signal.get("safe_now")):
-            return [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]  # still in danger: 112, the coach again
-    if state.acute() and crisis and pending == COACH:
-        if signal.get("declines_coach"):
-            return [sa.UTTER_NO_COACH]
-        if answer in (NO, UNSURE) or signal.get("not_safe") or signal.get("risk_talk") or \
-                state.intent in UNCLEAR or signal.get("kind") in (sa.CRISIS, sa.DANGER):
+        if crisis and (answer in (NO, UNSURE) or more_risk or state.intent in UNCLEAR):
             return NOT_SAFE_AGAIN
+        if not crisis and (answer in (NO, UNSURE) or signal.get("not_safe") or (
+                signal.get("kind") == sa.DANGER and not signal.get("safe_now"))):
+            return [sa.UTTER_EMERGENCY_AGAIN, sa.ESCALATE]  # still in danger: 112, the coach again
     if pending == SAFE_NOW and (crisis or danger):
         if answer in (NO, UNSURE) or signal.get("not_safe") or signal.get("silent"):
             return state.not_safe()
