@@ -33,7 +33,7 @@ PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
 # closed label sets
 CHANNELS = frozenset({"rest", "callback", "web", "sms"})
-SAFETY_KINDS = frozenset({"crisis", "danger", "ask", "follow_up"})
+SAFETY_KINDS = frozenset({"crisis", "danger", "threat", "ask", "follow_up"})
 OTHER = "other"
 
 MESSAGES = Counter("sluta_messages", "User messages taken, per channel",

@@ -52,6 +52,12 @@ _CRISIS_PATTERNS: dict[str, str] = {
     "sv_want_die": r"\b(?:vill|vil|ville|vell|will|vilja)(?: (?:jag|ja))? (?:bara |helst |typ |ba |nastan |ju |verkligen |ocksa |oxa |med |seriost )?(?:do|doo)\b",
     "sv_want_be_dead": r"\b(?:vill|vil|onskar|onskade) (?:att )?(?:jag|ja) (?:var|va|vore|ar|e) dod"
     r"|\bom (?:jag|ja) (?:var|va|vore) dod\b|\b(?:onskar|onskade) (?:att )?(?:jag|ja) (?:inte|aldrig) (?:fanns|fotts|var fodd)",
+    # "vill också vara död", "wanna be dead" (not "vill inte vara död")
+    "sv_be_dead": r"\b(?:vill|vil|ville|wanna|want to) (?!inte\b|int\b|not\b)(?:\w+ )?(?:vara|va|be) (?:dod|doed|dead)\b",
+    # everyone better off without me: "det är lättare om jag bara inte finns"
+    "sv_easier_if_gone": r"\b(?:lattare|battre|easier|better)\b(?:\s+\w+){0,4}\s+(?:om|if) (?:jag|ja|i) (?:bara |ba |just )?"
+    r"(?:inte|int|aldrig|wasn t|wasnt|weren t|didn t|didnt|was not|did not) ?(?:fanns|finns|fans|levde|existerade|var har|va har"
+    r"|exist|existed|here|around|alive|be here)\b",
     "sv_stop_existing": r"\bsluta (?:existera|finnas)\b",
     "sv_ready_to_die": r"\b(?:redo att|lika garna|lika bra att|kan lika garna|hellre) (?:\w+ )?(?:do|doo)\b"
     r"|\b(?:enda (?:vagen ut|utvagen|losningen)|only way out) (?:e|ar|is) (?:att |to )?(?:do|die)\b"
@@ -110,17 +116,17 @@ _THREAT_SHAPED = {"sv_take_my_life", "sv_kill_myself", "sv_want_hurt_me"}
 # "i dont want to die" / "jag vill inte dö" state the opposite of the wish to die.
 _NEGATED_BEFORE = re.compile(r"\b(?:dont|don t|do not|never|not|inte|int|aldrig)\s*$")
 _NEGATION_SENSITIVE = {"en_want_die"}
-_HYPERBOLE_SENSITIVE = _THREAT_SHAPED | {"sv_want_die", "sv_ready_to_die", "en_want_die", "en_kill_myself"}
+_HYPERBOLE_SENSITIVE = _THREAT_SHAPED | {"sv_want_die", "sv_ready_to_die", "en_want_die", "en_kill_myself", "sv_be_dead"}
 
 # --- emergency: danger now ------------------------------------------------------------------
 _WEAPON = (
-    r"(?:hagelbossa|hagelbossan|bossa|bossan|kpist|ak47|automatkarbin|small|smallen|ficka|strap|kniv|knivar|kniven|knivarna|pistol|pistolen|puffra|puffran|pippa|pippan|vapen|vapnet|gevar|gevaret|glock"
+    r"(?:hagelbossa|hagelbossan|bossa|bossan|kpist|ak47|automatkarbin|small|smallen|ficka|strap|kniv|knivar|kniven|knivarna|pistol|pistolen|puffra|puffran|pippa|pippan|vapen|vapnet|gevar|gevaret|glock|jaktgevar|jaktgevaret|hagelgevar|hagelgevaret|jaktkniv|jaktkniven"
     r"|machete|macheta|machetes|yxa|slagtra|balltra|basebolltra|jarnror|bat|bats|rifle|shotgun"
     r"|granat|handgranat|bomb|sprangladdning|automatvapen|ak|gun|guns|knife|knives|weapon|pistol"
     r"|blade|machete|bevapnad|bevapnade|armed)"
 )
 _NOW = (
-    r"(?:nu|just nu|asap|snabbt|utanfor|dorren|porten|trapphuset|pa vag hit|framfor mig|mot mig"
+    r"(?:nu|just nu|asap|snabbt|utanfor|dorren|porten|trapphuset|trappan|pa vag hit|framfor mig|mot mig"
     r"|riktar|viftar|hotar|jagar|star|vantar|e kvar|ar kvar|now|right now|outside|at my door|pointing|chasing"
     r"|here|threatening|coming|rn|atm|nere|nedanfor|downstairs|waiting|precis|just nu)"
 )
@@ -241,7 +247,7 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     r"|\b(?:cant|can t|cannot) get out\b|\bkommer (?:inte|int) ut\b|\bdorren (?:e|ar) (?:varm|blockerad)\b",
     "shots_just_now": r"\b(?:skot|skjot|shot|fired)\b(?:\s+\w+){0,2}\s+(?:precis|just)\b|\b(?:precis|just) (?:skot|skjot|shot)\b"
     r"|\bhor(?:de|t)? (?:\w+ ){0,2}(?:skott|smallar|small|pang|knallar)\b|\bheard (?:\w+ ){0,2}(?:shots|bangs)\b",
-    "they_are_here": r"^(?!(?:e|ar|is) de(?:t)? har)(?:\w+ )?(?:dom|de|they re|theyre|they are|they) (?:e |ar |are )?(?:har|here)\b(?! (?:e|ar|va|var|blir|funkar|kan)\b)|\b(?:dom|de|they) (?:hittade|har hittat"
+    "they_are_here": r"^(?!(?:e|ar|is) de(?:t)? har)(?:\w+ )?(?:dom|de|they re|theyre|they are|they) (?:e |ar |are )?(?:har|here)\b(?! (?:e|ar|va|var|blir|funkar|kan)\b| (?!igen\b)\w+(?:et|en|orna|arna|erna)\b)|\b(?:dom|de|they) (?:hittade|har hittat"
     r"|found) (?:mig|mej|oss|me|us)\b|\btold me to get in\b|\bsa at mig att (?:hoppa|kliva) in\b"
     r"|\b(?:star|are standing|waiting|vantar) (?:pa andra sidan|across the|on the other side)\b|\bvi ser dig nu\b|\bwe see you\b",
     "taken": r"\b(?:dom|de|they|han|nan|nagon|someone) (?:har )?(?:tagit|tog|kidnappat|kidnappade|took|taken|grabbed) (?:min|mitt|mina|my)"
@@ -255,26 +261,31 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "stabbed_words": r"\bstack (?:en )?kniv i\b|\bstabbade\b|\bambulansen (?:e|ar|har) (?:inte|int) (?:har|framme|kommit)\b"
     r"|\b(?:knivstucken|stucken|knivstuckna)\b",
     "breaking_in": r"\bslog (?:in|sonder) (?:rutan|fonstret|dorren)\b|\bklattrar in\b|\bclimbing in\b|\bsmashed (?:the |our )?window\b",
-    "beaten_now": r"\b(?:getting|being) (?:beaten|jumped|stabbed|attacked)\b|\b(?:blir|misshandlas|slas) (?:\w+ )?(?:slagen|nerslagen|misshandlad|attackerad)\b",
+    "beaten_now": r"\b(?:getting|being) (?:beaten|jumped|stabbed|attacked)\b|\b(?:blir|misshandlas|slas) (?:\w+ )?(?:slagen|nerslagen|misshandlad|attackerad)\b"
+    r"|\b(?:blir|we re being|were being|are being) (?:\w+ )?(?:attackerade|anfallna|anfallen|overfallna|overfallen|pahoppade"
+    r"|pahoppad|misshandlade|nerslagna|attacked|jumped)\b",
     "breathing": r"\bandas (?:konstigt|knappt|inte|int|daligt|konstit)\b|\bbreathing (?:weird|strange|funny)\b",
     "masked": r"\b(?:maskerade|maskerad|masked|masks|masker|luvor|rånluvor|ranluvor)\b",
     "around_me": r"\b(?:star|stod|e|ar) runt (?:mig|mej|oss)\b|\b(?:around|surrounding) (?:me|us)\b",
     "en_help_now": r"\bhelp (?:me |us )?(?:now|asap|right now|quick)\b",
     # followed now: "e förföljd", "gått efter mig hela vägen", "klev på ... bakom mig", "fortfarande bakom"
-    "followed_now": r"\b(?:e|ar|blir|am|is|being) (?:\w+ )?forfoljd\b|\b(?:gatt|gar|gick) efter (?:mig|mej|oss)\b"
+    "followed_now": r"\b(?:e|ar|blir|am|is|being) (?:\w+ )?forfoljd\b"
+    r"|\b(?:blir|am being|is being) (?:typ |nog |fortfarande |still )?foljd\b(?! upp)|\b(?:ja|jag) (?:e|ar) foljd\b|\b(?:gatt|gar|gick) efter (?:mig|mej|oss)\b"
     r"|\b(?:klev|kliver|hoppade|kom|got) (?:precis |just )?(?:pa|in|on)\b(?:\s+\w+){0,6}\s+(?:bakom|behind) (?:mig|mej|oss|me|us)\b"
     r"|\b(?:fortfarande|still) (?:\w+ ){0,2}(?:bakom|behind)\b",
     # shots or someone shooting now, said in the present: "nån i vårt hus som skjuter", "de e skott"
     "shooting_present": r"\bsom skjuter\b(?!\s+(?:upp|bollen|mal|straff))|\b(?:de|det) (?:e|ar) skott\b|\b(?:vi|ja|jag) hor skott\b",
     # one of them has a weapon, or someone walks around with one: "en har kniv", "en man går runt me ett gevär"
+    "armed_here": rf"\b(?:han|hon|dom|de|nan|nagon|killen|typen|he|she|they|someone)\b (?:e|ar|is|are|s) (?:har|here|hit|utanfor|outside"
+    rf"|inne|i \w+) (?:\w+ )?(?:med|me|with) (?:en |ett |a |the |sin |his )?{_WEAPON}\b",
     "weapon_among": rf"\b(?:en|en av dom|en av dem|one of them) (?:har|has|hade|drog) (?:en |ett |a )?{_WEAPON}\b"
     rf"|\b(?:gar|springer|star|viftar|walking|running) (?:runt )?(?:med|me|with) (?:\w+ ){{0,5}}{_WEAPON}\b",
 }
 
 # A past event, a story or the news: not danger now (unless "nu"/"now" is also there).
 _PAST_OR_FICTION = re.compile(
-    r"\b(?:forra (?:aret|aaret|manaden|veckan|sommaren|vintern|hosten|varen|terminen|helgen|gangen)|ifjol|i fjol"
-    r"|for \w+ (?:ar|manader|veckor|dagar) (?:sedan|sen)|for lange sedan|nar (?:jag|ja) var liten"
+    r"\b(?:forra (?:aret|aaret|ar|manaden|veckan|sommaren|vintern|hosten|varen|terminen|helgen|gangen)|ifjol|i fjol"
+    r"|for \w+ (?:ar|manader|veckor|dagar) (?:sedan|sen)|for lange sedan|nar (?:jag|ja) (?:var|va) liten"
     r"|i filmen|i serien|pa nyheterna|pa tv|i boken|i spelet|i en film|i en serie|las(?:te)? om"
     r"|(?<!my )(?<!her )(?<!his )(?<!their )(?<!our )(?<!your )last (?:year|month|week|summer|term|semester|time)|years ago|months ago|in the movie|on the news|in a game"
     r"|in the show|in a film|forra helgen|last weekend|cod|warzone|fortnite|gta|valorant|csgo|pubg|apex"
@@ -289,10 +300,13 @@ _PAST_OR_FICTION = re.compile(
 _WORRY = re.compile(r"\b(?:oroar (?:sig|mig)|orolig (?:for|att)|worried (?:that|about)|worries (?:that|about))\b")
 _NORMAL_QUESTION = re.compile(r"\b(?:e de|ar det|is it|is that|e det) (?:normalt|normal|weird|konstigt)\b")
 _NOW_WORD = re.compile(r"\b(?:nu|just nu|now|right now|nyss|rn|star utanfor|vantar pa (?:mig|oss)|jagar|foljer efter|kommer hit"
-                       r"|pa vag|e har|ar har|is here|are here|outside now)\b")
+                       r"|pa vag|e har|ar har|is here|are here|outside now"
+                       # said in the present as it happens: "they're getting out", "dom kliver ur"
+                       r"|(?:they re|theyre|they are) (?:getting|coming|walking|running|standing|waiting)"
+                       r"|(?:dom|de) (?:kliver|springer|gar) (?:ur|ut|in|hit|mot))\b")
 # "han e okej nu", "nu e de lugnt": "now" saying the danger is over
 _CALM_NOW = re.compile(
-    r"\bnu (?:e|ar) (?:de|det|allt|han|hon) (?:lugnt|bra|ok|okej|over|lugn)\b"
+    r"\bnu (?:e |ar )?(?:de|det|allt|han|hon) (?:lugnt|bra|ok|okej|over|lugn)\b"
     r"|\bnu (?:mar|ma) (?:ja|jag|han|hon|vi|dom) (?:\w+ )?(?:bra|battre)\b|\b(?:mar|ma) (?:\w+ )?battre nu\b"
     r"|\b(?:kom|kommit|tog mig|tog oss) (?:hem|undan) (?:lugnt|safe|bra|oskadd)\b|\bgot home (?:safe|fine|ok)\b"
     r"|\b(?:polisen (?:tog|grep|har tagit|har gripit)|(?:sag|saw) polisen (?:ta|gripa)) (?:en|honom|henne|dom|dem|killen|typen)\b|\bpolice (?:took|arrested|got) (?:him|her|them|a)\b"
@@ -325,7 +339,7 @@ _AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back(?! in)|som da|like then|nu o
 # A subject studied or worked with, not lived now: a school essay, a course, a job.
 _TOPIC = re.compile(
     r"\b(?:grupparbete\w*|uppgift i \w+|till en uppgift|for an assignment|assignment|for skolan|for school|skolarbete|skoluppgift|uppsats|essay|arbete om|projekt om|project on|course|kurs(?:en)?|module|modul"
-    r"|statistik|statistics|research|forskning|patient\w*|resources|kalla(?:n|or)? till|cite|handledning"
+    r"|statistik|statistics|research|forskning|knife crime|gun crime|knivbrott\w*|knivvald\w*|vapenvald\w*|workshop\w*|patient\w*|resources|kalla(?:n|or)? till|cite|handledning"
     r"|som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
     r"|generellt|i allmanhet|rent allmant|in general|vara forberedd|be prepared|hur tar (?:jag|ja|man) upp|how do i (?:bring up|talk about|raise)"
     r"|till (?:ett|mitt|en) (?:arbete|skolarbete|projekt|redovisning|uppsats)|for (?:a|my) (?:project|school|essay|presentation)"
@@ -384,10 +398,16 @@ _EVERYDAY_ACTIVITY = re.compile(
     r"|vantar pa bussen|waiting for the bus|bussen (?:e|ar) sen|the bus is late"
     r"|vem (?:kor|skjutsar)|who s driving|kom alla|minnesstund\w*|fredagsbon\w*|efter bonen"
     r"|nursing degree|examen|tog examen|graduated|so proud|sa stolt|hungover|bakfull|hangover|skrev fel|typo"
-    r"|jakt\w*|jagarexamen\w*|vapenskap\w*|hunting|alg\w*|skridsko\w*|skating|skate|i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident"
+    r"|jakt(?!gevar|kniv)\w*|jagarexamen\w*|vapenskap\w*|hunting|alg\w*|skridsko\w*|skating|skate|i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident"
     r"|kurragomma|hide and seek|for att slippa (?:redovisning\w*|prov\w*|lektion\w*|gympa\w*|skolan)|to (?:avoid|skip) (?:the|my|a) (?:class|test|presentation|school)|rasten|recess|kollar (?:pa )?stjarn\w*|stargaz\w*"
     r"|klipphopp\w*|cliff jump\w*|basta kanslan|best feeling|med polarna|with the boys"
     r"|(?:for|mot|against|for my) (?:huvudvark|feber|mensvark|tandvark|headache|fever|cramps|toothache)|hackade lok"
+    r"|ater glass|ater (?:lunch|mat|middag|frukost)|fikar|solar|fint vader|picknick|promenerar|eating ice cream"
+    r"|(?:sitter|e|ar|sitting|i m|im) (?:pa|on|in|i) (?:taget|pendeln|pendeltaget|tunnelbanan|bussen|the bus|the train|a train|a bus)\b"
+    r"(?! (?:tracks?|rails|sparet|sparen|spar|ralsen|ralserna)\b)(?!\s+\w+\s+(?:hoppa|jump))"
+    # a weapon kept where it is kept: "gevär står i skåpet" is no weapon out now
+    r"|(?:gevar\w*|jaktgevar\w*|vapen|vapnet|bossa\w*|pistol\w*|gun|rifle)\b(?:\s+\w+){0,2}\s+(?:star|ligger|finns) (?:\w+ )?(?:i|pa) (?:kallaren|skapet|vapenskapet|forradet|garderoben|garaget|vinden|kladkammaren"
+    r"|the basement|the cabinet|the closet|the garage)\b"
     r"|took pics|tog bilder|fotade|(?:ater|ata|eat|eating) (?:pa )?(?:max|mcdonalds|mcd|burger king|pizza)|sa ont i magen)\b"
 )
 
@@ -407,7 +427,8 @@ _PILLS = (
     r"|melatonin|insulin|lyrica|stesolid|imovane|zopiklon|sleeping tablets)"
 )
 _HEIGHT = (
-    r"(?:bron|bro|broen|broar|bridges|hoga hus|tall buildings|taket|tak|takkanten|balkongen|balkong|fonstret|fonster|klippan|stupet|kanten"
+    r"(?:bron|(?:(?<=\bpa )|(?<=\bfran )|(?<=\bvid )|(?<=\ben )|(?<=\bav )|(?<=\bover )|(?<=\bunder )|(?<=\bvilken )|(?<=\bnan )"
+    r"|(?<=\bnagon )|(?<=\bden )|(?<=\bhogsta ))bro|broen|broar|bridges|hoga hus|tall buildings|taket|tak|takkanten|balkongen|balkong|fonstret|fonster|klippan|stupet|kanten"
     r"|hoghuset|parkeringshuset|vaningen|bridge|roof|rooftop|ledge|balcony|window|edge|cliff"
     r"|tornet|stupkanten|hojden)"
 )
@@ -440,8 +461,10 @@ _PRESENT = (  # being at the means, or holding it, now ("står ja på bron": Swe
 _TIME = (
     r"(?:ikvall|i kvall|inatt|i natt|imorgon|imorn|i morgon|snart|nar alla sover|efter skolan idag"
     r"|nu ikvall|tonight|tomorrow|when everyone s asleep|when everyone is asleep|this weekend|i helgen"
+    r"|nar (?:mamma|pappa|morsan|farsan|alla|familjen|foraldrarna|dom|de) (?:\w+ )?(?:akt|gatt|somnat|sover|e borta|ar borta|lagt sig|har akt|har gatt)"
+    r"|nar ingen (?:e|ar) hemma|when no ?one s home|when nobody s home"
     r"|pa fredag|on friday|soon|idag|today|nar de blir mork|nar det blir morkt|when it gets dark|om en timme"
-    r"|in an hour|efter skolan|after school|sen|later"
+    r"|in an hour|efter skolan|after school|(?<!\bar )(?<!\bmanader )(?<!\bveckor )(?<!\bdagar )(?<!\btimmar )(?<!\bminuter )sen|later"
     r"|(?:pa )?(?:mandag|tisdag|onsdag|torsdag|fredag|lordag|sondag|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"(?: ?(?:kvall|natt|night|evening|morgon|morning))?)"
 )
@@ -488,6 +511,10 @@ _HOPELESS = (
 _DO_IT = r"\b(?:gora|gor|gora det|gor det|do it|end it|ta slut|avsluta)\b"
 
 _CRISIS_CONCEPTS: dict[str, str] = {
+    # to follow someone who died: "brorsan sköts ihjäl ... tänker på att följa efter honom"
+    "join_the_dead": r"(?=.*\b(?:dog|dott|dod|doda|ihjal|dodad|dodades|begravning\w*|died|dead|passed away|killed|murdered)\b)"
+    r".*\b(?:folja efter|folja med|vara dar (?:han|hon|dom|de) (?:e|ar)|va dar (?:han|hon|dom|de) (?:e|ar)|vara med (?:honom|henne|dom)"
+    r"|va med (?:honom|henne|dom)|follow (?:him|her|them)|be (?:with|where) (?:him|her|them)|join (?:him|her|them))\b",
     # a means together with being at it, intent, a time or acting on it
     "means_present": rf"\b{_PRESENT}\b(?:\s+\w+){{0,4}}\s+{_MEANS}\b",
     "means_intent": rf"\b{_INTENT}\b(?:\s+\w+){{0,4}}\s+{_METHOD_VERB}\b(?:\s+\w+){{0,4}}\s+{_MEANS}\b",
@@ -532,7 +559,7 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     r"|\b(?:imorn|imorgon|tomorrow)\b(?:\s+\w+){0,2}\s+(?:inte|int|not|won t be|wont be) (?:har|kvar|here|around)\b"
     r"|\b(?:inte|int) (?:va|vara|e|finnas) (?:har|kvar) (?:imorgon|imorn|ikvall|sen|pa min)\b|\bwon t be (?:here|around)\b"
     r"|\b(?:kommer|kmr) (?:inte|int) (?:att )?(?:va|vara) (?:har|kvar)\b|\b(?:inte|int) (?:kommer|kmr) (?:att )?(?:va|vara) (?:har|kvar)\b"
-    r"|\bnar (?:ni|du) laser (?:detta|det har|de har)\b|\bwhen you read this\b|\b(?:redan )?for sent\b(?:\s+\w+){0,3}$"
+    r"|\bnar (?:ni|du) laser (?:detta|det har|de har)\b|\bwhen you read this\b|(?<!e det )(?<!ar det )(?<!e de )(?<!is it )\b(?:redan )?for sent\b(?! (?:svar|svarat|svarar|att|for att|med|reply|answer)\b)(?:\s+\w+){0,3}$"
     r"|\b(?:hitta|find|se|see|veta|know|lasa|read) (?:\w+ ){0,2}(?:efterat|afterwards|after i m gone|nar (?:ja|jag) (?:e|ar) borta)\b"
     r"|\bbehover (?:ingen|inte|int) (?:\w+ ){0,2}(?:langre|mer)\b|\bwon t be needing\b|\bwont be needing\b|\bmin begravning\b|\bmy funeral\b",
     "decided": rf"^(?:bestamt|decided|bestamt mig)\b(?:\s+\w+){{0,2}}\s+{_TIME}\b|\b(?:har|ha|have|ve|i ve|ive|i|has|hon har|han har) (?:redan |now )?(?:bestamt mig|decided|made up my mind)\b"
@@ -568,6 +595,7 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     r"(?:\s+\w+){0,2}\s+(?:pa|mot|on) (?:mig|mej|me)\b|\b(?:anvanda|anvander|anvand|using|use) (?:den|de|det|dom|it|them|kniven|gevaret)\b(?:\s+\w+){0,2}\s+(?:pa|mot|on|against) (?:mig sjalv|mej sjalv|myself)"
     r"|\bon myself\b|\bmot mig sjalv\b|\bpa mig sjalv\b|\bsitting here with it\b|\bsitter har (?:med|me) (?:den|det|de)\b",
     "car_exhaust": r"\bgarage\w*\b(?:\s+\w+){0,6}\s+(?:motorn|motor|engine|stangt porten|closed the)\b|\b(?:motorn|engine)\b(?:\s+\w+){0,6}\s+garage",
+    "overdose_again": r"(?=.*\b(?:igen|again|likadant|same way|tillbaka|back)\b).*\b(?:hade|gjorde|tog|took|had) (?:en )?(?:overdos|overdose|od)\b",
     "attempt_again": r"\b(?:forsokt|forsokte|forsok|tried|attempt\w*)\b(?:\s+\w+){0,12}\s+(?:igen|again|tillbaka|back|gora om|do it again|om det"
     r"|nasta gang|next time|more since|mer sen|ordentligt|properly)\b"
     r"|\b(?:igen|again|tillbaka|back)\b(?:\s+\w+){0,3}\s+(?:forsok|attempt)\b|\bvill gora om (?:de|det)\b",
@@ -666,6 +694,9 @@ _CRISIS_ASK: dict[str, str] = {
     "the_day": r"\b(?:idag|ikvall|inatt|today|tonight) (?:e|ar|is) (?:dagen|natten|the day|the night)\b"
     r"(?!\s+(?:for|da|nar|som|vi|till|med|of|when|we|i|to|att|ni)\b)",
     "hopelessness": _HOPELESS,
+    # asking whether drinking or taking something kills: asked about, never guessed
+    "lethal_question": r"\b(?:kan man|can you|can u|can one|dor man|do you die) (?:do|die|doo)? ?(?:av|of|from|by) (?:att )?"
+    r"(?:dricka|ta|ata|svalja|drinking|taking|eating|swallowing|injicera|injecting)\b",
     # an intent to jump from somewhere not named as a height: asked about, never guessed
     "jump_from": rf"\b{_INTENT}\b(?:\s+\w+){{0,2}}\s+(?:hoppa|jump)\s+(?:ner |ut )?(?:fran|off|from)\b"
     r"(?!\s+(?:\w+\s+)?(?:tian|femman|trean|sjuan|trampolin\w*|hopptorn\w*|svikt\w*|diving board|high dive|the board))",
@@ -693,7 +724,8 @@ _CRISIS_ASK: dict[str, str] = {
     "give_my_things": r"^(?:ge|give) (?:min|mitt|mina|my)\b(?:\s+\w+){1,4}\s+(?:till|to)\b",
     "first_and_last": r"\b(?:forsta (?:och|o) sista|first and last)\b",
     "means_named": rf"\b{_I}\b(?:\s+\w+){{0,5}}\s+{_METHOD_VERB}\b",
-    "do_it_tonight": rf"{_DO_IT}(?:\s+\w+){{0,3}}\s+{_TIME}\b",
+    "do_it_tonight": rf"(?<!\bvad kan man )(?<!\bvad ska man )(?<!\bvad ska vi )(?<!\bvad kan vi )(?<!\bvad gor man )"
+    rf"(?<!\bva kan man )(?<!\bva ska vi )(?<!\bvad kan ni )(?<!\bvad ska ni ){_DO_IT}(?:\s+\w+){{0,3}}\s+{_TIME}\b",
     "self_harm_word": r"\b(?:skar|skara|skarsar|skarit|cutting|cut myself|cuts)\b",
     "earlier_attempt": r"\b(?:forsokt|forsokte|forsok) (?:\w+ ){0,3}(?:ta livet|do|att do)|\btried to (?:end|kill)",
 }
@@ -709,6 +741,10 @@ _DANGER_ASK: dict[str, str] = {
     r"|\b(?:ja|jag|i m|im) (?:springer|running)\b",
     "knocking": r"\b(?:knackar|bankar|knocking|banging)\b",
     "noise": r"\b(?:smaller|smallar|skriker|screaming|bangs|bang bang)\b",
+    "hits_me": r"\b(?:han|hon|pappa|farsan|mamma|morsan|styvpappa|styvfar|dom|de|he|she|they|my dad|my stepdad|my mom)\b"
+    r" (?:slar|sparkar|misshandlar|hits|beats|kicks|is hitting|is beating) (?:mig|mej|oss|me|us)\b",
+    "forced_along": r"\b(?:tvingar|tvingade|tvingat|forcing|forced) (?:mig|mej|oss|me|us) (?:att |to )?(?:aka|folja med|ga|kora|hamta"
+    r"|bara|ta|lamna|hoppa in|kliva in|komma|go|come|get in|drive|carry)\b",
     "bangs_counted": r"\b(?:small|smallde|smallt|pangade|banged)\b(?:\s+\w+){0,2}\s+(?:\d+|tre|fyra|fem|sex|flera|massa|many|several)"
     r"\s+(?:ganger|ggr|times|skott|shots)\b",
     "left_inside_with": r"\b(?:e|ar|is|s) (?:kvar|still) (?:darinne|inne|in there|inside)\b(?:\s+\w+){0,2}\s+(?:med|with) (?:honom|henne|dom|dem|him|her|them)\b",
@@ -794,6 +830,36 @@ _THREAT: dict[str, str] = {
     "contracted_will": r"\b(?:hell|shell|theyll|he ll|she ll|they ll)\b (?:kill|shoot|stab|hurt|murder|get|burn) (?:me|us|my)\b"
     r"|\bska (?:sla|slå) ihjal (?:mig|mej|oss|min|mitt|mina)\b|\b(?:hotar|hotade|threatens|threatened) (?:att|to)\b(?:\s+\w+){0,8}"
     r"\s+(?:gora (?:mig|mej|oss) illa|skada|doda|hurt|kill)\b",
+    # they know where or when the family is: "de vet vilken skola min lillasyster går i"
+    "know_family": r"\b(?:vi vet|we know|(?:dom|de|dem|han|hon|they|he|she) (?:vet|know|knows))\b (?:vilken|vilket|which|when|nar|var|vart|where)"
+    r"(?:\s+\w+){0,3}\s+(?:min|mina|mitt|din|dina|ditt|my|your)\s+(?:\w+ )?(?:syster|bror|lillasyster|lillebror|storasyster"
+    r"|storebror|mamma|pappa|familj|barn|son|dotter|mormor|farmor|sister|brother|mom|mum|dad|family|kids|daughter)\b",
+    # "skrev vi vet", "sent: we see you"
+    "we_know": r"\b(?:skrev|skriver|sa|sade|sager|sms ade|skickade|wrote|texted|said|says|sent)\b(?:\s+\w+){0,4}\s+"
+    r"(?:vi vet|we know|vi ser dig|we see you|vi hittar dig|we ll find you|we will find you)\b",
+    # told they will die: "folk säger att ja ska dö"
+    "told_will_die": r"\b(?:sager|sa|sade|skriver|skrev|says|said|told me|writes|wrote)\b(?:\s+\w+){0,3}\s+(?:att |that )?"
+    r"(?:ja|jag|du|i|you|u) (?:ska|kommer att|kommer|kmr|will|gonna|is going to|am going to|are going to) (?:\w+ )?"
+    r"(?:do|dodas|mordas|skjutas|die|be killed|get killed|get shot)\b(?! (?:ensam|gammal|alone|old|av|of|i)\b)",
+    # dead if one talks or leaves: "om ja går till polisen e ja död"
+    "dead_if": r"^(?!.*\b(?:uppsats\w*|prov\w*|lax\w*|inlamning\w*|homework|lararen|teacher|mamma|pappa|morsan|farsan)\b)"
+    r".*\bom (?:ja|jag|du|i|you)\b(?:\s+\w+){0,3}\s+(?:gar till|pratar med|snackar med|ringer|vittnar|golar|berattar"
+    r"|hoppar av|lamnar(?! in)|tell|talk to|go to|snitch|testify|leave)\b(?:\s+\w+){0,4}\s+(?:e|ar|blir|is|am|are|so) "
+    r"(?:(?:ja|jag|du|i|you|i m|you re) )?(?:dod|dead|kort|done|borta)\b",
+    # passive: "hon ska våldtas och dödas om hon vittnar"
+    "harm_if_passive": r"\b(?:ska|kommer att|kommer|kmr) (?:\w+ )?(?:dodas|mordas|skjutas|knivas|huggas|valdtas|slas ihjal)\b"
+    r"(?:\s+\w+){0,4}\s+(?:om|if)\b",
+    # a picture of a weapon sent: "fick en bild på en pistol"
+    "weapon_picture": r"\b(?:fick|fatt|got|received|skickade|skickat|sent)\b(?:\s+\w+){0,3}\s+(?:bild|bilder|foto|video|videon|pic|pics"
+    r"|picture|photo|snap)\b (?:pa|av|of|med|with) (?:en |ett |a |some )?(?:\w+ )?(?:pistol\w*|vapen|gun|guns|kniv\w*|knife|knives"
+    r"|machete|gevar\w*|bossa\w*|ammo|kulor|bullets)\b",
+    # a deadline: "du har 48 timmar på dig", "a voice note saying i got 48 hours" (not a school deadline)
+    "deadline": r"^(?!.*\b(?:uppsats\w*|prov\w*|lax\w*|inlamning\w*|assignment|homework|deadline|skolan|lararen|teacher)\b)"
+    r"(?:.*\b(?:du har|you have|you got|u got|u have)\b|.*\b(?:saying|sa|sade|skrev|sager|says|said|wrote|texted)\b"
+    r"(?:\s+(?:att|that))?\s+(?:i|ja|jag|i ve) (?:got|have|har)) (?:\d+|en|ett|tva|tre|fyra|fem|one|two|three|a) "
+    r"(?:timmar|timme|dagar|dag|dygn|veckor|vecka|hours|hour|days|day|weeks|week|h)\b",
+    # "om du blockerar mig kommer jag hem till dig och då är det slut"
+    "home_visit": r"\b(?:kommer|kmr|ska) (?:jag|ja|vi) hem till (?:dig|er)\b(?:\s+\w+){0,6}\s+(?:slut|dod|done|over|kort)\b",
 }
 # Not a safety situation by itself: a film, a game, the news; hyperbole; a parent's "kill".
 _MEDIA = re.compile(
@@ -802,7 +868,7 @@ _MEDIA = re.compile(
     r"|in the movie|movie|the film|a film|the show|tv show|series|episode|the news|in a game|the game|game|gaming"
     r"|song|lyrics|the book|a book|novel|essay|uppsats|skoluppgift|school project|roman|scen|scenen|scene|karaktaren|drillat\w*|rapptext\w*"
     r"|character|cs|cs2|boss fight|bossen|spelar(?! (?:ingen|nan|nagon) roll)|playing|raid\w*|discord|twitch|stream\w*|rust|lektion|skriver (?:en|pa en|pa) (?:lat|text|vers)|lektionen|lesson|class|forelasning|lecture|prevention|suicidprevention|podd|podcast"
-    r"|documentary|dokumentar|dromde|drom|mardrom|nightmare|dreamt|dreamed|dream|pa mal|cod|warzone|fortnite|gta|valorant|csgo|cs go|pubg|apex|minecraft|roblox|fifa"
+    r"|documentary|dokumentar|dromde|drom|mardrom|nightmare|dreamt|dreamed|dream|pa mal|cod|warzone|fortnite|gta|valorant|csgo|cs go|pubg|apex|minecraft|roblox|fifa|schack|chess|uno|monopol|yatzy|kortspel|bradspel|board ?game"
     r"|track|drill track|romeo (?:och|o|and) juli\w*|hamlet|pa slutet av (?:boken|filmen|pjasen)|the ending"
     r"|(?:laser|lasa|read|reading) (?:\w+ ){0,2}(?:bok|boken|roman|novel|book|pjas\w*)|sasong\w*|season|novell\w*|short story|avsnitt\w*)\b"
 )
@@ -827,6 +893,8 @@ _HYPERBOLE = re.compile(
     r"|laptop|dator\w*|laddare)\b(?:\s+\w+){0,2}\s+(?:dod|dead)\b|\b(?:helt|so|sa|totally) (?:dod|dead)\b(?! inside| inuti)"
     r"|\b(?:magen|munnen|halsen|tungan|laparna|musklerna|mouth|throat|stomach|tongue|muscles)\b (?:\w+ )?(?:brinner|branns|burns|burning|is on fire)\b"
     r"|\b(?:thought|trodde) (?:i|ja|jag) (?:was|would|skulle) (?:gonna |going to )?(?:die|do)\b"
+    r"|\bbrinner for (?!fan\b|helvete\b)|\b(?:brinner|burning|on fire) (?:i|pa|in|on) (?:mitt|min|mina|ditt|din|my|your) (?:\w+ )?"
+    r"(?:flode|feed|chatt|story|insta|flow|tidslinje|timeline)\b|\bsom om (?:nan|nagon|someone|somebody) (?:dog|dott|hade dott|died)\b"
     r"|\bdod efter\b|\b(?:i d|id|i would) die for\b|\bslaps\b|\b(?:is|e|ar) (?:so )?fire\b|^(?:i m|im) dead\b(?! inside)"
     # schoolwork and chores are not life: "orkar inte me matten"
     r"|\b(?:orkar|pallar|klarar) (?:inte|int) (?:me |med )?(?:\w+ )?(?:matte\w*|skol\w*|lax\w*|prov\w*|jobb\w*|plugg\w*"
@@ -989,6 +1057,8 @@ def _emergency_rule(folded: str) -> str | None:
                 continue
             if name == "after_me" and _NOBODY_AFTER_ME.search(folded):
                 continue
+            if name == "threat_now" and _THREAT_DENIED.search(folded):
+                continue  # "om man inte är hotad just nu men var det förut"
             if name == "sv_call_112" and _HOW_112.search(folded) and not now_said:
                 continue  # "hur funkar det att ringa 112?", a school task about it
             return name
@@ -1016,7 +1086,8 @@ _LAW_WORDS = re.compile(r"\b(?:boter|straff\w*|olagligt|lagligt|fangelse|atal\w*
 # words quoted from a song, a film or a text one writes: judged without the quote
 _QUOTED = re.compile(r"[\"\u201c\u201d\u00ab\u00bb][^\"\u201c\u201d\u00ab\u00bb]{2,300}[\"\u201c\u201d\u00ab\u00bb]")
 # threats that stay threats when they came yesterday
-_THREAT_STILL_NOW = {"address_marked", "harm_unless", "coming_home"}
+_THREAT_STILL_NOW = {"address_marked", "harm_unless", "coming_home", "know_family", "we_know", "told_will_die", "dead_if",
+                      "harm_if_passive", "weapon_picture", "deadline", "home_visit"}
 
 
 def _unquoted(text: str) -> str:
@@ -1127,9 +1198,23 @@ def detect(text: str) -> SafetyMatch | None:
         rule = None
     if rule:
         return SafetyMatch(CRISIS, f"ask_{rule}", ASK)
-    rule = None if past else _first(_DANGER_ASK_RE, folded)
+    rule = None if past or joking else _first(_DANGER_ASK_RE, folded)
     if rule:
         return SafetyMatch(EMERGENCY, f"ask_{rule}", ASK)
+    return _run_together(folded)
+
+
+# words run together with no spaces: "jagvillintelevamer", "iwanttodie"
+_RUN_TOGETHER = re.compile(
+    r"(?:villintelev|villinteleva|orkarintelev|villintefinnas|villinteva|villbarado|villdo$|villdoo|tarlivetavmig|talivetavmig"
+    r"|tamittliv|takemylife|killmyself|wanttodie|wannadie|endmylife)")
+
+
+def _run_together(folded: str) -> SafetyMatch | None:
+    """A long word that is a wish to die typed without spaces: sure, like the spaced form."""
+    for word in folded.split():
+        if len(word) >= 12 and _RUN_TOGETHER.search(word):
+            return SafetyMatch(CRISIS, "run_together")
     return None
 
 
@@ -1137,14 +1222,16 @@ def detect(text: str) -> SafetyMatch | None:
 # The classifier reads "ja", "nej", "vet inte" well, but not "nah i'm good", "ok ja",
 # "No, he will not open the door" or "de spelar ingen roll". These read an answer, a "safe
 # now" or a "not safe" statement; the dialogue uses them only while it waits for an answer.
-_YES = re.compile(r"^(?:ja|jaa|jo|japp|jep|aa|a|ok|okej|oki|okay|yes|yeah|yea|yep|yup|sure|absolut"
+_YES = re.compile(r"^(?:ja|jaa|jo|japp|jep|aa|a|ok|okej|oki|okay|yes|yeah|yea|yep|yup|yh|ye|sure|absolut"
                   r"|garna|gärna|snalla|please|pls|mm|mhm|visst)\b")
 _YES_PHRASE = re.compile(r"\b(?:i d like that|id like that|i would like that|yes please|ja tack|ja garna|garna det"
                          r"|that d be good|that would be good|ja okej|yeah ok|ok ja)\b")
 _NO = re.compile(r"^(?:nej|nä|na|nae|ne|nope|nah|no|inte nu|not now|icke)\b"
                  r"|\b(?:nej tack|no thanks|no thank you|but not now|men inte nu|not really|inte riktigt)\b")
 _UNSURE = re.compile(r"^(?:vet inte|vet int|ve inte|vetefan|idk|dunno|kanske|maybe|not sure|osaker|ingen aning|typ|kinda|sort of"
-                     r"|no idea|h+m+)\b|^(?:va|vad|what) (?:e|ar|is|betyder|does) (?:ens )?(?:sakert|saker|safe|sakerhet)\b|\b(?:spelar ingen roll|skit samma|doesn t matter|whatever|who cares"
+                     r"|no idea|h+m+|i don t know|i dont know|dont know|don t know|i dunno)\b|\bvad spelar (?:det|de) for roll\b"
+                     r"|\bwhat does it matter\b|\bvet (?:inte|int) om (?:han|hon|dom|de|he|she|they) (?:gick|gatt|stack|drog|e kvar|ar kvar|left)\b"
+                     r"|^(?:bror |bre |bro )?(?:bara |ba )?lamna mig\b|\bleave me alone\b|^(?:va|vad|what) (?:e|ar|is|betyder|does) (?:ens )?(?:sakert|saker|safe|sakerhet)\b|\b(?:spelar ingen roll|skit samma|doesn t matter|whatever|who cares"
                      r"|bryr mig inte|vet inte om (?:ja|jag) e)\b"
                      # a question back instead of an answer: "varför frågar du det", "why do u care"
                      r"|^(?:varfor|why) (?:fragar|undrar|bryr|asking|do (?:you|u) (?:care|ask|wanna know)|does (?:it|that) matter"
@@ -1179,7 +1266,12 @@ _SAFE_NOW = re.compile(
     r" (?:ner |bort |away )?(?:dom|de|them|tabletterna|the pills|allt)"
     r"|stannar (?:har|hos mig)|(?:la|lagt|lade|kastat|slangt|put|threw) (?:tillbaka |back |undan |away )?(?:dom|de|den|det|them|it"
     r"|tabletterna|the pills|kniven|the knife|repet|the rope) (?:tillbaka |back )?(?:i|in|away|bort|pa|on)"
-    r"|(?:mamma|pappa|mum|mom|dad|min (?:\w+ )?(?:bror|syster|sambo)) (?:e|ar|is|s) (?:vaken|awake|uppe|up))\b"
+    r"|(?:mamma|pappa|mum|mom|dad|min (?:\w+ )?(?:bror|syster|sambo)) (?:e|ar|is|s) (?:vaken|awake|uppe|up)"
+    r"|hos (?:min |mitt |mina )?(?:moster|faster|morbror|farbror|farsan|morsan|kusin\w*|syrran|brorsan|tjejen|flickvan|pojkvan"
+    r"|polare\w*|grannar\w*|kompisar|en van|vanner|familjen)|(?:e|ar|sitter|i m|im|ja e|jag ar) (?:i|pa) (?:skolan|kontoret|biblioteket)"
+    r"|^safe\b|(?:dorr|dorren|dorrarna|dorrar) (?:e |ar )?(?:last|lasta|stangd|stangda)|(?:hon|han|she|he|mamma|pappa|nan|nagon)"
+    r" (?:sitter|e|ar) (?:med|me|hos) (?:mig|mej|oss)|(?:vi|ja|jag|we) (?:e |ar )?hemma|(?:dom|de|han|they) (?:drog|har dragit)"
+    r"|(?:de|det|allt) (?:e|ar) (?:over|lugnt) nu|(?:larare|lararen|vuxna|personal)\w* (?:e |ar )?(?:har|here))\b"
 )
 _NOT_SAFE = re.compile(
     r"\b(?:(?:inte|int|not|isn t|aint|ain t) (?:saker|safe|i sakerhet)|osaker pa om|unsafe|not okay|inte okej"
@@ -1192,13 +1284,22 @@ _NOT_SAFE = re.compile(
     # safe myself, but someone else is not: "jag e safe men inte han"
     r"|(?:men|but) (?:inte|int|not) (?:han|hon|he|she|him|her|min \w+|my \w+|dom|them)$|(?:won t|will not|doesn t|does not|wont) (?:answer|open|pick up)"
     r"|(?:vet|know) (?:inte|int|not) (?:var|where) (?:han|hon|she|he) (?:ar|e|is)|(?:kan|can) (?:inte|int|t|not) (?:na|reach)"
-    r" (?:honom|henne|him|her)|(?:e|ar|is) (?:forsvunnen|missing))\b"
+    r" (?:honom|henne|him|her)|(?:e|ar|is) (?:forsvunnen|missing)"
+    r"|(?:men|but) (?:imorgon|imorn|sen|ikvall|inatt|tomorrow|tonight|later|fredag|friday)"
+    r"|(?:safe|saker|ok|okej|fine|bra) (?:\w+ )?(?:men|but) (?:inte|int|not)|(?:men|but) (?:hon|han|she|he|him|her)$"
+    r"|(?:kommer|kmr|coming|comes) (?:\w+ )?(?:tillbaka|back)|snurrar|(?:e|ar|kanns|feel|feeling|i m|im) (?:\w+ )?(?:yr|dizzy)|spyr|throwing up"
+    r"|mar (?:konstigt|illa)|(?:feel|feeling) (?:weird|sick|strange)|(?:e|ar|is|are) (?:fortfarande|still) (?:i|pa|utanfor|ute|inne"
+    r"|outside|in|at|there)|(?:slar|sla|sparkar|hotar|jagar|hitting|beating) (?:\w+ )?(?:fortfarande|still)|vagar (?:inte|int)"
+    r"|too scared|daren t|dare not|(?:an sa lange|for now|so far)$|lever (?:an sa lange|for now))\b"
 )
 
 
 # "ja men inte länge till": a yes with a but is no yes; "kanske.. ja ok": unsure, ending in yes
 _HEDGED_YES = re.compile(r"^(?:ja|jaa|jo|yes|yeah|yea|ok|okej) (?:men|but|typ|kinda|sort of|i guess|antar|kanske|maybe|nog|ish)\b")
-_ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|please)$")
+_ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|please)$"
+                       r"|^(?:ja|jaa|yes|yeah|ok|okej) (?:men|but) (?:bara |only )?(?:om|if|can|kan|could)\b")
+# a mind changed to yes: "nej förresten ja", "ok kanske ja ändå"
+_MIND_CHANGED = re.compile(r"\b(?:forresten ja|ja forresten|actually yes|kanske ja|ja anda)\b")
 _DECLINES_COACH = re.compile(
     r"\b(?:ingen (?:coach|manniska|person|vuxen)|no (?:coach|person|human|humans)|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med |me |w )?(?:nan|nagon|en coach"
     r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
@@ -1220,6 +1321,9 @@ _ASKS_PERSON = re.compile(
     r"|\b(?:ja|yes|yeah|ok|okej)\b(?:\s+\w+){0,2}\s+(?:ring|ringa|call|text|texta|skriv|sms a) (?:mig|mej|me)\b"
     r"|\b(?:ni|du|dom|de|they|you|coachen|the coach) (?:far|kan|can|may) (?:ringa|ring|call|texta|text|skriva|write)\b"
     r"|\b(?:ja|yes|yeah|ok|okej) (?:men|but) (?:ingen|inte|int|no|not) (?:\w+ )?(?:polis|polisen|police|cops|aina|idag|today)\b")
+# "nä men på riktigt ja har tänkt på de": having thought of it, said as such
+_THOUGHT_OF_IT = re.compile(r"\b(?:har|have|ve) (?:\w+ )?(?:tankt|thought) (?:pa|about) (?:de|det|it)\b"
+                            r"|\btanker pa (?:de|det) (?:ofta|hela tiden|varje)")
 # a reply that names a means or a risk ("vattnet e så nära"): more crisis talk, not a new topic
 _MEANS_RE = re.compile(rf"\b{_MEANS}\b")
 _QUESTION_START = re.compile(r"^(?:vad|va|var|vart|hur|nar|vem|varfor|vilken|vilket|vilka|kan|far|finns|what|where|how"
@@ -1252,9 +1356,10 @@ def read_answer(text: str) -> Answer:
     safe_now = bool(_SAFE_NOW.search(folded)) and not not_safe and word != "unsure"
     if word in ("yes", None) and _HEDGED_YES.search(folded) and not safe_now:
         word = "unsure"
-    leans_yes = word == "unsure" and bool(_ENDS_YES.search(folded))
+    leans_yes = (word == "unsure" and bool(_ENDS_YES.search(folded))) or bool(_MIND_CHANGED.search(folded))
     question = (text or "").strip().endswith("?") or bool(_QUESTION_START.search(folded))
-    risk_talk = not question and bool(_RISK_WORDS.search(folded) or _MEANS_RE.search(folded))
+    risk_talk = not question and bool(_RISK_WORDS.search(folded) or _MEANS_RE.search(folded)
+                                      or _THOUGHT_OF_IT.search(folded))
     silent = bool((text or "").strip()) and not folded.strip() and not any(ch.isalnum() for ch in text)
     return Answer(word, safe_now, not_safe, leans_yes, bool(_DECLINES_COACH.search(folded)), risk_talk,
                   bool(_ASKS_PERSON.search(folded)), silent)

@@ -12,6 +12,7 @@ from functools import cache
 CRISIS = "crisis"  # suicidal thoughts: the suicide line
 DANGER = "danger"  # danger now: 112 first
 ASK = "ask"  # a direct question when the signal is real but unsure
+THREAT = "threat"  # a threat to life, not happening this minute: 112 first, then "are you safe?"
 FOLLOW_UP = "follow_up"  # a step of the safety dialogue after the first answer
 
 # first answers
@@ -28,6 +29,8 @@ UTTER_NOT_SAFE_AGAIN = "utter_crisis_not_safe_again"
 UTTER_SAFE = "utter_crisis_safe"
 UTTER_DANGER_NOT_SAFE = "utter_danger_not_safe"
 UTTER_DANGER_SAFE = "utter_danger_safe"
+UTTER_THREAT_SAFE = "utter_threat_safe"
+UTTER_THREAT_OPTIONS = "utter_fear_retaliation_options"
 UTTER_REASK = "utter_safety_reask"
 UTTER_CHECKIN = "utter_safety_checkin"
 UTTER_STILL_HERE = "utter_safety_still_here"
@@ -50,10 +53,12 @@ KINDS: dict[str, str] = {
     UTTER_EMERGENCY: DANGER,
     UTTER_EMERGENCY_AGAIN: DANGER,
     UTTER_DANGER_NOT_SAFE: DANGER,
+    UTTER_THREAT: THREAT,
     UTTER_ASK_CRISIS: ASK,
     UTTER_ASK_DANGER: ASK,
     UTTER_SAFE: FOLLOW_UP,
     UTTER_DANGER_SAFE: FOLLOW_UP,
+    UTTER_THREAT_SAFE: FOLLOW_UP,
     UTTER_ASK_SAFE_NOW: FOLLOW_UP,
     UTTER_REASK: FOLLOW_UP,
     UTTER_CHECKIN: FOLLOW_UP,
@@ -63,7 +68,7 @@ KINDS: dict[str, str] = {
     UTTER_ASK_DANGER_NO: FOLLOW_UP,
 }
 COACH_OFFERS = frozenset({UTTER_COACH_OFFER_SHORT, UTTER_COACH_CONSENT, UTTER_SAFE,
-                          UTTER_DANGER_SAFE})
+                          UTTER_DANGER_SAFE, UTTER_THREAT_SAFE})
 GENERIC_CLOSERS = frozenset({"utter_anything_else", "utter_deny_ack"})
 SILENT_ACTIONS = frozenset({"action_listen", "action_session_start", "action_extract_slots"})
 

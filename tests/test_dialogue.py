@@ -69,13 +69,15 @@ def test_how_to_leave_is_followed_by_the_help_areas(conversation: Any) -> None:
     assert "/help_debt" in payloads and "/request_human" in payloads
 
 
-def test_fear_of_retaliation_gets_safety_first_then_options_and_a_person(
+def test_fear_of_retaliation_gets_112_first_then_are_you_safe_then_options_and_a_person(
     conversation: Any,
 ) -> None:
     messages = conversation.texts("om ja hoppar av kommer dom ge sig på min familj, ja e rädd")
-    assert "112" in messages[0]
-    assert len(messages) == 3
-    assert "Coachen ser den här konversationen" in messages[2]  # consent text before a coach
+    assert "112" in messages[0].splitlines()[0]
+    assert len(messages) == 2 and messages[1] == "Är du i säkerhet just nu?"
+    safe = conversation.texts("ja")
+    assert "Polisen kan göra en bedömning av hotet" in safe[0]  # how to stay safe
+    assert "coach" in safe[-1] and "112" in safe[-1]  # then a coach offer, 112 kept
     follow_up = _joined(conversation.texts("nej"))
     assert "Okej" in follow_up
 

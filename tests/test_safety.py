@@ -441,3 +441,53 @@ def test_round_9_ordinary_messages_stay_ordinary(text: str) -> None:
 def test_round_9_answers_to_the_safety_questions(text: str, field: str, value: object) -> None:
     """Answers by people who did not use the words the dialogue offered."""
     assert getattr(safety.read_answer(text), field) == value
+
+
+# --- round 10: concepts learned from blind_14's misses, tested on new wordings ---------------
+@pytest.mark.parametrize(("text", "kind", "band"), [
+    # to be dead, to follow someone who died, everyone better off, words run together
+    ("ja vill helst va död", "crisis", "sure"),
+    ("sen morfar dog vill ja bara vara där han är", "crisis", "sure"),
+    ("my cousin was killed and i want to be with him", "crisis", "sure"),
+    ("allt blir lättare för familjen om ja inte fanns", "crisis", "sure"),
+    ("iwanttodieforreal", "crisis", "sure"),
+    ("ska ta alla tabletter när alla har somnat", "crisis", "sure"),
+    ("hade en överdos i våras och nu tänker ja på de igen", "crisis", "sure"),
+    ("dör man av att svälja tvättmedel", "crisis", "ask"),
+    # being hit, forced along, attacked or followed now, a weapon in the stairwell
+    ("farsan slår mig varje gång han dricker", "danger", "ask"),
+    ("de tvingar mig följa med till en lägenhet", "danger", "ask"),
+    ("vi blir överfallna utanför ica", "danger", "sure"),
+    ("jag blir typ följd av en bil", "danger", "sure"),
+    ("en kille med jaktkniv sitter i trappan", "danger", "sure"),
+    # what they know of the family, "we know", a deadline, dead if one talks, a weapon sent
+    ("dom vet när min mamma slutar jobbet", "threat", "sure"),
+    ("han sms:ade bara vi vet", "threat", "sure"),
+    ("du har 24 timmar på dig sa han", "threat", "sure"),
+    ("om ja vittnar i rätten e ja död", "threat", "sure"),
+    ("fick ett foto av en machete från deras konto", "threat", "sure"),
+    ("han ska knivas om han inte betalar", "threat", "sure"),
+])
+def test_concepts_learned_in_round_10(text: str, kind: str, band: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and (match.kind, match.band) == (kind, band), match
+
+
+@pytest.mark.parametrize("text", [
+    "sitter på bron och äter lunch i solen",  # a meal on a bridge
+    "sitter på tåget till linköping nu",  # a passenger
+    "jag brinner för att hjälpa andra",  # a passion
+    "de här skorna e helt döda",  # "these", not "they're here"
+    "förlåt för sent svar!",  # a late reply
+    "är det för sent att söka till gymnasiet nu?",  # a question about a deadline
+    "vi ska ha en workshop om knivvåld i klassen",  # a topic
+    "min bror vann över mig i schack och sa han skulle döda mig igen",  # a game
+    "pappas jaktgevär står i vapenskåpet, han jagar älg",  # kept where it is kept
+    "vad ska vi göra ikväll, nån som vill gå på bio",  # plans
+    "läraren sa om jag inte lämnar in uppsatsen e jag död haha",  # school hyperbole
+    "mormor säger att jag kommer dö ensam om jag inte städar",  # a family saying
+    "när jag va liten blev min kusin knivskuren",  # long ago
+    "ja e inte hotad just nu, bara orolig för framtiden",  # a threat denied
+])
+def test_round_10_lookalikes_are_no_alarm(text: str) -> None:
+    assert safety.detect(text) is None, safety.detect(text)

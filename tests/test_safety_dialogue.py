@@ -180,8 +180,23 @@ def test_are_you_in_danger_is_asked_and_yes_gets_112(chat: Chat) -> None:
 )
 def test_a_threat_to_life_while_leaving_gets_112_first(chat: Chat, text: str) -> None:
     turn = chat(text)
-    assert turn.actions[0] == sa.UTTER_THREAT
+    assert turn.actions == [sa.UTTER_THREAT, sa.UTTER_ASK_SAFE_NOW]
     assert "112" in turn.first_line
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("nej", [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE]),
+    ("vet inte", [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE]),
+    ("ja", [sa.UTTER_THREAT_OPTIONS, sa.UTTER_THREAT_SAFE]),
+])
+def test_after_a_threat_are_you_safe_decides_the_next_step(chat: Chat, answer: str,
+                                                           expected: list[str]) -> None:
+    chat("ja vill ut ur gänget men dom kmr döda mig")
+    turn = chat(answer)
+    assert turn.actions == expected
+    assert "112" in turn.joined and "90101" not in turn.joined  # danger's words, not suicide's
+    if answer == "ja":
+        assert chat("ja gärna").actions == [sa.UTTER_COACH_CONNECTING, sa.ESCALATE]
 
 
 @pytest.mark.parametrize(

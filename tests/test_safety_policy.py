@@ -15,6 +15,8 @@ from bot.rasa_plugins.dialogue.safety_policy import (
     LISTEN,
     NOT_SAFE,
     NOT_SAFE_AGAIN,
+    THREAT_ANSWER,
+    THREAT_SAFE,
     TOPIC,
     State,
     next_action,
@@ -103,7 +105,8 @@ def test_danger_then_danger_again_gets_a_short_repeat_and_no_second_offer() -> N
 def test_a_topic_inside_the_episode_gets_no_second_offer() -> None:
     s = state("fear_retaliation", OFFER_TURN, done=[sa.UTTER_THREAT])
     assert next_action(s) == LISTEN  # the rule's own consent prompt is not shown again
-    assert plan(state("fear_retaliation", OFFER_TURN, [sa.UTTER_NO_COACH])) is None
+    # the coach was declined: a new threat gets its answer and the question again
+    assert plan(state("fear_retaliation", OFFER_TURN, [sa.UTTER_NO_COACH])) == THREAT_ANSWER
 
 
 def test_no_offer_after_a_coach_was_already_requested() -> None:
@@ -189,7 +192,7 @@ def test_state_from_events_splits_turns_and_resets_at_session_start() -> None:
 
 
 def test_a_coach_offer_outside_a_safety_conversation_is_left_to_the_rules() -> None:
-    consent = [sa.UTTER_THREAT, "utter_fear_retaliation_options", sa.UTTER_COACH_CONSENT]
+    consent = ["utter_help_debt", sa.UTTER_COACH_CONSENT]
     assert plan(state("deny", consent)) is None
     assert plan(state("affirm", ["utter_help_debt"], [sa.UTTER_COACH_CONSENT])) is None
 
@@ -303,10 +306,10 @@ def test_a_yes_with_news_of_the_call_brings_the_coach_after_danger() -> None:
 
 
 def test_asking_for_a_coach_after_a_threat_connects_without_a_second_question() -> None:
-    """The threat answer opens no episode, but "jag vill ha en coach" right after it needs no
-    consent question again: the connecting text says what the coach sees."""
-    threat = [sa.UTTER_THREAT, "utter_fear_retaliation_options", sa.UTTER_COACH_CONSENT]
-    assert plan(state("request_human", threat, ["utter_help_housing"])) == CONNECT
+    """"jag vill ha en coach" after a threat needs no consent question: the connecting text
+    says what the coach sees."""
+    assert plan(state("request_human", THREAT_ANSWER, ["utter_help_housing"])) == CONNECT
+    assert plan(state("request_human", THREAT_ANSWER)) == CONNECT
     assert plan(state("request_human", ["utter_help_housing"])) is None  # no threat: the rules
 
 
@@ -332,3 +335,38 @@ def test_after_danger_not_safe_a_yes_brings_the_coach_and_more_danger_keeps_112(
     declined = {"answer": "no", "declines_coach": True}
     assert plan(state("deny", DANGER_TURN, DANGER_NOT_SAFE, signal=declined)) == [
         sa.UTTER_NO_COACH]
+
+
+def test_a_threat_gets_112_first_and_the_one_question() -> None:
+    assert plan(state("fear_retaliation")) == THREAT_ANSWER == [sa.UTTER_THREAT,
+                                                                sa.UTTER_ASK_SAFE_NOW]
+
+
+@pytest.mark.parametrize(("intent", "signal", "expected"), [
+    ("affirm", {}, THREAT_SAFE),  # safe this minute: how to stay safe, then the coach offer
+    ("nlu_fallback", {"safe_now": True}, THREAT_SAFE),  # "ja e hemma nu"
+    ("deny", {}, DANGER_NOT_SAFE),  # not safe: 112 now, a safe place, a coach asked to come
+    ("unsure", {}, DANGER_NOT_SAFE),
+    ("nlu_fallback", {"not_safe": True}, DANGER_NOT_SAFE),
+    ("fear_retaliation", {}, DANGER_NOT_SAFE),  # "dom vet var ja bor": the threat goes on
+    ("emergency_danger", {"kind": sa.DANGER, "band": "sure", "rule": "r"}, DANGER_NOT_SAFE),
+    ("request_human", {}, CONNECT),
+])
+def test_after_a_threat_are_you_safe_decides(intent: str, signal: dict, expected: list[str]
+                                             ) -> None:
+    assert plan(state(intent, THREAT_ANSWER, signal=signal)) == expected
+
+
+@pytest.mark.parametrize(("intent", "expected"), [
+    ("affirm", CONNECT), ("deny", [sa.UTTER_NO_COACH]), ("request_human", CONNECT)])
+def test_after_a_threat_and_safe_the_coach_offer_is_answered(intent: str, expected: list[str]
+                                                             ) -> None:
+    assert plan(state(intent, THREAT_ANSWER, THREAT_SAFE)) == expected
+
+
+def test_a_threat_conversation_gives_danger_answers_not_the_suicide_line() -> None:
+    s = state("deny", THREAT_ANSWER)
+    assert not s.about_suicide() and s.threat_only()
+    crisis_then_threat = state("deny", CRISIS_TURN, THREAT_ANSWER)
+    assert crisis_then_threat.about_suicide()
+    assert plan(crisis_then_threat) == NOT_SAFE

@@ -5,8 +5,11 @@ rules cannot see: the whole recent conversation and the safety net's "unsure" ba
 inside the Rasa server (no action server needed), outranks RulePolicy only when it has an
 opinion, and otherwise abstains. Its decisions, one question at a time:
 
-- danger now: 112 first, then a short coach offer; a second danger message right after gets
-  a short repeat, not the whole answer again, and the offer is never repeated while open;
+- danger now: 112 first, then "are you safe right now?"; a second danger message right after
+  gets a short repeat, not the whole answer again, and the coach offer is never repeated while
+  open;
+- a threat to life (not this minute): 112 first and the threat line, then the same question;
+  safe -> how to stay safe and a coach offer; not safe -> 112 now and a coach;
 - crisis: the crisis answer and one question, "are you safe right now?"; yes -> the numbers
   and a coach offer; no, "vet inte", an unclear answer twice, or more crisis talk -> 112 now,
   the suicide line and a coach at the highest priority;
@@ -28,6 +31,7 @@ from bot import safety_actions as sa
 
 CRISIS_INTENT = protocol.CRISIS_INTENT
 DANGER_INTENT = protocol.DANGER_INTENT
+THREAT_INTENT = protocol.THREAT_INTENT
 LISTEN = protocol.LISTEN_ACTION
 TOPIC = "<topic>"  # whatever the other policies answer first, then the rest of the plan
 YES, NO, UNSURE = "affirm", "deny", "unsure"
@@ -47,6 +51,7 @@ QUESTIONS = {
     sa.UTTER_COACH_OFFER_SHORT: COACH,
     sa.UTTER_SAFE: COACH,
     sa.UTTER_DANGER_SAFE: COACH,
+    sa.UTTER_THREAT_SAFE: COACH,
     sa.UTTER_DANGER_NOT_SAFE: COACH,
     sa.UTTER_COACH_CONSENT: COACH,
     sa.UTTER_NOT_SAFE: COACH,  # "I'm asking a coach to come": a "ja" confirms
@@ -61,6 +66,8 @@ NOT_SAFE_AGAIN = [sa.UTTER_NOT_SAFE_AGAIN, sa.ESCALATE]
 CONNECT = [sa.UTTER_COACH_CONNECTING, sa.ESCALATE]
 DANGER_ANSWER = [sa.UTTER_EMERGENCY, sa.UTTER_ASK_SAFE_NOW]
 DANGER_NOT_SAFE = [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE]
+THREAT_ANSWER = [sa.UTTER_THREAT, sa.UTTER_ASK_SAFE_NOW]
+THREAT_SAFE = [sa.UTTER_THREAT_OPTIONS, sa.UTTER_THREAT_SAFE]
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class State:
         """The open safety conversation is about suicidal thoughts (the suicide line belongs in
         its answers) unless it is only about danger now (112 and a safe place)."""
         recent = {a for turn in self.bot_turns[-EPISODE_TURNS:] for a in turn}
-        danger = sa.DANGER in self.recent_kinds() or sa.UTTER_ASK_DANGER in recent
+        danger = bool(self.recent_kinds() & {sa.DANGER, sa.THREAT}) or sa.UTTER_ASK_DANGER in recent
         crisis = sa.CRISIS in self.recent_kinds() or sa.UTTER_ASK_CRISIS in recent
         return crisis or not danger
 
@@ -133,11 +140,18 @@ class State:
         return NOT_SAFE if self.about_suicide() else DANGER_NOT_SAFE
 
     def safe(self) -> list[str]:
-        return [sa.UTTER_SAFE] if self.about_suicide() else [sa.UTTER_DANGER_SAFE]
+        if self.about_suicide():
+            return [sa.UTTER_SAFE]
+        if self.threat_only():
+            return THREAT_SAFE  # safe this minute: how to stay safe from the threat, a coach
+        return [sa.UTTER_DANGER_SAFE]
+
+    def threat_only(self) -> bool:
+        """The open safety conversation is about a threat, with no danger now in it."""
+        return self.recent_kinds() & {sa.THREAT, sa.DANGER} == {sa.THREAT}
 
     def threat_recent(self) -> bool:
-        """A threat to life was answered in the last few bot turns (its answer is no step of
-        the safety dialogue, so it opens no episode of its own)."""
+        """A threat to life was answered in the last few bot turns."""
         return any(sa.UTTER_THREAT in turn for turn in self.bot_turns[-EPISODE_TURNS:])
 
     def coach_requested(self) -> bool:
@@ -164,6 +178,8 @@ def plan(state: State) -> list[str] | None:
         return _danger(state)
     if state.intent == CRISIS_INTENT and band != "ask":
         return _crisis(state)
+    if state.intent == THREAT_INTENT:
+        return _threat(state)
     if band == "ask" and kind == sa.DANGER and sa.CRISIS in state.recent_kinds() \
             and sa.DANGER not in state.recent_kinds():
         return _crisis(state)  # "tar dom nu ba" after "har alla tabletter framför mig"
@@ -192,7 +208,7 @@ def _reply(state: State) -> list[str] | None:
     if coach_open and signal.get("declines_coach") and not state.acute():
         return [sa.UTTER_NO_COACH]  # "vill inte prata me nån", even when NLU hears "a person"
     crisis = sa.CRISIS in state.recent_kinds()
-    danger = sa.DANGER in state.recent_kinds()
+    danger = bool(state.recent_kinds() & {sa.DANGER, sa.THREAT})  # a threat: danger's answers
     # after "not safe ... I'm asking a coach to come": a plain "nej" answers that sentence (a no
     # to the coach, said the way people answer it); "vet inte", more risk or "nej men ..." do not
     more_risk = bool(signal.get("not_safe") or signal.get("risk_talk")
@@ -213,11 +229,20 @@ def _reply(state: State) -> list[str] | None:
         if signal.get("kind") in (sa.CRISIS, sa.DANGER) or (
                 signal.get("risk_talk") and not signal.get("safe_now") and answer != YES):
             return state.not_safe()  # more crisis talk, danger or a means named: not "yes, safe"
+        if state.intent == THREAT_INTENT and not signal.get("safe_now") and answer != YES:
+            return state.not_safe()  # "dom vet var ja bor": the threat goes on, no "yes, safe"
     if pending == ASK_CRISIS:
         if answer == UNSURE or signal.get("silent"):
             return NOT_SAFE  # "vet inte" to "do you mean you're thinking of taking your life?"
-        if answer == NO and signal.get("kind") in (sa.CRISIS, sa.DANGER):
-            return CRISIS_ANSWER  # "nej men han har tabletterna i fickan": no "no"
+        risk = signal.get("kind") in (sa.CRISIS, sa.DANGER) or signal.get("risk_talk")
+        if answer == NO and risk:
+            # "nej men han har tabletterna i fickan", "nä men ja har tänkt på de": no "no"
+            return CRISIS_ANSWER
+    if pending == ASK_DANGER:
+        if signal.get("asks_person") and not signal.get("declines_coach") and answer != NO:
+            return DANGER_NOT_SAFE  # "ja ring mig snälla": in danger, and a person asked for
+        if answer == NO and (signal.get("not_safe") or signal.get("kind") == sa.DANGER):
+            return _danger(state)  # "nej de slår fortfarande": no "no"
     return None
 
 
@@ -231,6 +256,14 @@ def _danger(state: State) -> list[str]:
     if state.offer_outstanding() or state.coach_requested():
         return [sa.UTTER_EMERGENCY]
     return DANGER_ANSWER
+
+
+def _threat(state: State) -> list[str] | None:
+    """112 first and the threat line, then "are you safe right now?" (only the line while a
+    coach is coming or offered: no second question on top of the open one)."""
+    if state.coach_requested() or state.offer_outstanding():
+        return [sa.UTTER_THREAT]  # the coach is coming or offered: no second question
+    return THREAT_ANSWER
 
 
 def _crisis(state: State) -> list[str]:
