@@ -251,7 +251,7 @@
   }
 
   function track(msg, el) {
-    var entry = { id: msg.id, msg: msg, el: el, sent: false, timer: null };
+    var entry = { id: msg.id, msg: msg, el: el, socket: null, timer: null };
     entry.timer = setTimeout(function () {
       markMessage(el, online() ? "pending" : "offline");
     }, PENDING_SHOW_MS);
@@ -331,7 +331,7 @@
 
   function sendNow(obj) {
     ws.send(JSON.stringify(obj));
-    pending.forEach(function (entry) { if (obj.id && entry.id === obj.id) { entry.sent = true; } });
+    pending.forEach(function (entry) { if (obj.id && entry.id === obj.id) { entry.socket = ws; } });
   }
 
   /* Turns for the assistant (messages, a language switch) wait until the socket's hello is
@@ -342,14 +342,16 @@
     else if (obj.type !== "ping" && obj.type !== "typing") { outbox.push(obj); }
   }
 
-  /* After the hello is answered: every message sent before and not acknowledged goes again,
-     in order, with its id and marked as sent again; then what was written meanwhile. */
+  /* After the hello is answered: every message sent on an earlier socket and not
+     acknowledged goes again, in order, with its id and marked as sent again; then what was
+     written meanwhile. */
   function flush() {
     pending.forEach(function (entry) {
-      if (entry.sent) {
+      if (entry.socket && entry.socket !== ws) {
         var again = JSON.parse(JSON.stringify(entry.msg));
         again.resend = true;
         ws.send(JSON.stringify(again));
+        entry.socket = ws;
       }
       if (entry.el.getAttribute("data-state") === "offline") { markMessage(entry.el, "pending"); }
     });
