@@ -227,11 +227,20 @@ async def test_a_resend_that_rasa_already_has_is_not_forwarded_again(gw: Gateway
 
 @pytest.fixture
 async def second_instance(gw: GatewayEnv) -> AsyncIterator[TestClient]:
-    """Another gateway on the same Rasa, sharing Redis with the first (as behind nginx)."""
+    """Another gateway on the same Rasa, sharing Redis with the first (as behind nginx);
+    the test's Redis keys are deleted afterwards, also when it fails."""
     client = TestClient(TestServer(create_app(gw.settings), host="127.0.0.1"))
     await client.start_server()
-    yield client
-    await client.close()
+    try:
+        yield client
+    finally:
+        await client.close()
+        import redis
+
+        store = redis.Redis.from_url(REDIS_URL)
+        for key in store.scan_iter(f"{gw.settings.redis_prefix}:*"):
+            store.delete(key)
+        store.close()
 
 
 @pytest.mark.redis
@@ -267,8 +276,6 @@ async def test_two_instances_forward_an_id_once(gw: GatewayEnv,
         prefix = gw.settings.redis_prefix
         stored = [k.decode() for k in client.scan_iter(f"{prefix}:gateway:msgid:*")]
         assert len(stored) == 1 and sender not in stored[0] and message_id not in stored[0]
-        for key in client.scan_iter(f"{prefix}:*"):
-            client.delete(key)
     finally:
         client.close()
 
