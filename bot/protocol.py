@@ -12,6 +12,8 @@ shows "a coach joined / left" from them (live and when rebuilding a page from th
 
 from __future__ import annotations
 
+import re
+
 # intents
 CRISIS_INTENT = "crisis_suicidal"
 DANGER_INTENT = "emergency_danger"
@@ -42,6 +44,11 @@ HANDOFF_KEY = "handoff"
 HANDOFF_ENDED = "ended"  # the coach's part is over: the bot answers again
 HANDOFF_REASON_KEY = "reason"
 HANDED_BACK, CLOSED, USER_LEFT = "handed_back", "closed", "user_left"
+# the web chat page's own id of a user message (random, chosen by the page): the gateway
+# acknowledges and deduplicates by it, Rasa's callback channel keeps it with the message, so
+# a reloaded page knows which of its unacknowledged messages the assistant already has
+WEB_MESSAGE_ID_KEY = "web_message_id"
+WEB_MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 # presence: what the gateway reports to the escalation service about a young person that no
 # message says (POST /internal/gateway/conversations/{id}/presence, {"reason": ...}); the
@@ -69,6 +76,12 @@ def user_message_id(event: object) -> str | None:
     reconciliation with the tracker name a message by it, so the case stores it once."""
     value = event.get("message_id") if isinstance(event, dict) else None
     return value if isinstance(value, str) and 0 < len(value) <= MAX_USER_MESSAGE_ID else None
+
+
+def web_message_id(value: object) -> str | None:
+    """`value` if it is a usable page message id (8–64 letters, digits, "-" or "_"), else
+    None: a random id carries nothing about the person, and a bounded one fits any key."""
+    return value if isinstance(value, str) and WEB_MESSAGE_ID_RE.fullmatch(value) else None
 
 
 def handoff_ended(reason: str) -> dict[str, str]:

@@ -173,6 +173,8 @@ class Settings:
     gateway_sms_max_chars: int = 459  # three concatenated GSM-7 segments per message
     gateway_rate_conversation: str = ""  # "count/seconds"; "" = the gateway's default
     gateway_rate_address: str = ""
+    # how long the gateway remembers a web chat message's page id (one forward per id)
+    gateway_message_id_ttl_hours: float = 24.0
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from: str = ""

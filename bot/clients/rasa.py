@@ -19,10 +19,12 @@ from bot.protocol import (
     HANDOFF_KEY,
     LISTEN_ACTION,
     MESSAGE_ID_KEY,
+    WEB_MESSAGE_ID_KEY,
     ends_handoff,
     handoff_ended,
     is_coach,
     user_message_id,
+    web_message_id,
 )
 
 log = logging.getLogger(__name__)
@@ -145,17 +147,22 @@ class RasaClient:
     # ---- callback channel (GATEWAY_CALLBACK_TOKEN) -------------------------------------------
 
     async def send_message(self, sender_id: str, text: str, client: str | None = None,
-                           language: str | None = None) -> None:
+                           language: str | None = None,
+                           message_id: str | None = None) -> None:
         """POST to Rasa's callback channel; returns once Rasa has handled the message (every
         reply has then been POSTed to the gateway's callback URL). `client` names the real
         client (a keyed hash: Rasa's channel stores only a daily pseudonym of it); `language`
-        is the one chosen on the page: the assistant answers this very message in it."""
+        is the one chosen on the page: the assistant answers this very message in it;
+        `message_id` is the page's id of it, kept with the message in the tracker, so a
+        reloaded page and a repeated send can tell the message arrived."""
         body: dict[str, Any] = {"sender": sender_id, "message": text}
         metadata: dict[str, str] = {}
         if client and self.callback_token:
             metadata["client"] = client
         if language in LANGUAGES:
             metadata["language"] = language
+        if web_message_id(message_id):
+            metadata[WEB_MESSAGE_ID_KEY] = str(message_id)
         if metadata:
             body["metadata"] = metadata
         await self._request("POST", f"{self.base_url}/webhooks/callback/webhook",

@@ -16,6 +16,7 @@ from bot.clients.rasa import RasaClient
 from bot.gateway import elks46, keys, twilio
 from bot.gateway.conversation import CoachFlags
 from bot.gateway.hub import WebHub
+from bot.gateway.message_ids import MessageIds
 from bot.gateway.presence import PresenceReporter
 from bot.gateway.routes import setup_routes
 from bot.gateway.settings import GatewaySettings
@@ -25,6 +26,10 @@ from bot.ratelimit import SharedRateLimiter
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+BUSY_MARGIN_SECONDS = 10.0
+# at shutdown, web chat messages already read from a socket get this long to reach Rasa
+DRAIN_SECONDS = 5.0
 
 # strict: no inline script or style, nothing from another origin, no framing
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -78,6 +83,12 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app[keys.LIMITER] = SharedRateLimiter(
         settings.rate_conversation, settings.rate_address, scope="gateway",
         secret=settings.secret, redis_url=settings.redis_url, prefix=settings.redis_prefix)
+    # a busy claim outlives the longest forward, so only a killed instance's claim expires
+    app[keys.MESSAGE_IDS] = MessageIds(
+        settings.secret, settings.redis_url, settings.redis_prefix,
+        ttl_seconds=settings.message_id_ttl_seconds,
+        busy_seconds=settings.rasa_timeout_seconds + BUSY_MARGIN_SECONDS)
+    app[keys.WEB_TURNS] = set()
     app[keys.VAULT] = Vault(make_vault_engine(settings.vault_url), settings.fernet_key,
                             settings.sms_number_ttl_seconds)
     app[keys.ESCALATION] = GatewayCalls(settings.escalation_url, settings.callback_token)
@@ -111,6 +122,17 @@ async def _sweep(app: web.Application) -> None:
         await asyncio.sleep(settings.sms_sweep_interval_seconds)
 
 
+async def _drain_turns(app: web.Application) -> None:
+    """Let web chat messages already read from a socket reach Rasa (their pages have had no
+    answer yet), then cancel what is left."""
+    turns = set(app[keys.WEB_TURNS])
+    if not turns:
+        return
+    _, left = await asyncio.wait(turns, timeout=DRAIN_SECONDS)
+    for task in left:
+        task.cancel()
+
+
 async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[keys.RASA].start()
     hub = app[keys.HUB]
@@ -127,10 +149,12 @@ async def _resources_ctx(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await sweeper
     await app[keys.SMS].drain()
+    await _drain_turns(app)
     await app[keys.PRESENCE].close()
     await hub.close_all()
     await hub.stop()
     await http.close()
     await app[keys.RASA].close()
     await app[keys.LIMITER].close()
+    await app[keys.MESSAGE_IDS].close()
     app[keys.VAULT].engine.dispose()

@@ -19,7 +19,14 @@ from collections import OrderedDict
 from typing import Any
 
 from bot.clients.rasa import said
-from bot.protocol import HANDOFF_ENDED, HANDOFF_KEY, ends_handoff, is_coach
+from bot.protocol import (
+    HANDOFF_ENDED,
+    HANDOFF_KEY,
+    WEB_MESSAGE_ID_KEY,
+    ends_handoff,
+    is_coach,
+    web_message_id,
+)
 
 log = logging.getLogger(__name__)
 MAX_TRACKED = 50_000
@@ -105,7 +112,8 @@ class CoachFlags:
 
 
 def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Display items from tracker events, oldest first; buttons only on the last bot turn."""
+    """Display items from tracker events, oldest first; buttons only on the last bot turn.
+    A user item carries the page's id of the message (`id`) when it had one."""
     items: list[dict[str, Any]] = []
     active = False
     last_buttons: list[dict[str, Any]] = []
@@ -117,7 +125,11 @@ def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if title is None:
                     continue  # language switch and other silent triggers
                 text = str(title)
-            items.append({"type": "user", "text": text})
+            item: dict[str, Any] = {"type": "user", "text": text}
+            message_id = web_message_id(metadata.get(WEB_MESSAGE_ID_KEY))
+            if message_id:  # the page's id: its copy still waiting for an ack is this one
+                item["id"] = message_id
+            items.append(item)
             last_buttons = []
             continue
         data = ev.get("data") if isinstance(ev.get("data"), dict) else {}

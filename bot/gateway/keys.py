@@ -9,6 +9,7 @@ from bot.clients.escalation import GatewayCalls
 from bot.clients.rasa import RasaClient
 from bot.gateway.conversation import CoachFlags
 from bot.gateway.hub import WebHub
+from bot.gateway.message_ids import MessageIds
 from bot.gateway.presence import PresenceReporter
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sms import SmsOutbox
@@ -26,3 +27,6 @@ PRESENCE = web.AppKey("presence", PresenceReporter)
 ESCALATION = web.AppKey("escalation", GatewayCalls)  # its /internal/gateway API
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 PAGE = web.AppKey("page", dict)  # rendered page per language, built once
+MESSAGE_IDS = web.AppKey("message_ids", MessageIds)  # each web message to Rasa once
+# turns read from a web chat socket, handled to their end when the socket closes
+WEB_TURNS = web.AppKey("web_turns", set)

@@ -85,8 +85,13 @@ class GatewaySettings:
                                                         _rate_or((12, 60.0)))
     rate_address: tuple[int, float] = from_setting("gateway_rate_address",
                                                    _rate_or((120, 60.0)))
+    # a web chat message's page id is forwarded to Rasa once; a repeat within this time is
+    # only acknowledged again (bot/gateway/message_ids.py)
+    message_id_ttl_seconds: float = from_setting("gateway_message_id_ttl_hours",
+                                                 _hours_to_seconds)
     # several gateway instances (production profile): rate-limit buckets, live fan-out,
-    # coach flags and SMS batching shared through Redis; "" = one process, all in memory
+    # coach flags, SMS batching and web message ids shared through Redis; "" = one process,
+    # all in memory
     redis_url: str = from_setting("redis_url")
     redis_prefix: str = from_setting("redis_prefix")
     metrics_token: str = from_setting("metrics_token")  # who may read /metrics (bot/metrics.py)

@@ -19,6 +19,7 @@ WEB_KEYS = (
     "utter_web_status_online", "utter_web_status_offline", "utter_web_status_closed",
     "utter_web_status_unknown", "utter_web_status_numbers", "utter_web_more", "utter_web_less",
     "utter_web_coach_typing", "utter_web_intro_more_label", "utter_web_intro_more",
+    "utter_web_pending", "utter_web_pending_offline", "utter_web_not_sent",
 )
 # numbers and sites in answers become tel: and https: links on the page
 NUMBER_FACTS = ("emergency_number", "police_non_emergency", "bris_phone", "mind_phone",

@@ -5,11 +5,21 @@ sender id is HMAC(GATEWAY_SECRET, token), so the id a coach or a log sees cannot
 read the conversation, and the token never leaves the device except on this socket. The
 transcript is not stored by the gateway: after a reload it is rebuilt from Rasa's tracker
 (HTTP API), so it lives exactly as long as Rasa keeps the conversation.
+
+No message lost with its socket, none answered twice: the page names each user message with
+a random id and sends it again, same id, after a reconnect until it gets `{"type": "ack",
+"id": ...}`, which the gateway sends once Rasa has handled the message. The gateway forwards
+an id once (bot/gateway/message_ids.py): a repeat is acknowledged again, never forwarded
+again; a message the gateway has read reaches Rasa even if its socket closes meanwhile. A
+reply about one message that was not taken (too long, flood limit, Rasa down) carries its id,
+so the page stops waiting for it. Messages without an id (pages from before) are forwarded as
+they come, without an ack.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -25,14 +35,21 @@ from bot import metrics, protocol
 from bot.clients.rasa import RasaUnavailable
 from bot.gateway import coach_link, keys, texts
 from bot.gateway.conversation import history, is_payload
+from bot.gateway.message_ids import Claim, Seen
 from bot.gateway.vault import WEB_PREFIX, pseudonym
 from bot.language import LANGUAGES
+from bot.protocol import WEB_MESSAGE_ID_KEY, web_message_id
 
 log = logging.getLogger(__name__)
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 LANGUAGE_TRIGGERS = {"en": "/switch_to_english", "sv": "/switch_to_swedish"}
 WS_MAX_BYTES = 16 * 1024
+TURNS = frozenset({"message", "language"})  # frames that are a turn for the assistant
+BUSY_POLL_SECONDS = 0.25  # how often a resend asks whether another forward of it has ended
+TRACKER_CHECK_SECONDS = 2.0  # ... and how often it looks for the message in Rasa's tracker
+BAD_ID = {"type": "error", "code": "bad_id",
+          "detail": "id must be a string of 8 to 64 letters, digits, '-' or '_'"}
 
 _templates = Environment(loader=PackageLoader("bot.gateway", "templates"),
                          autoescape=select_autoescape(["html"]), trim_blocks=True,
@@ -130,8 +147,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 continue
             # handled in order, off the read loop, so pings are answered during a slow reply
             task = asyncio.ensure_future(_ordered(request, session, data, address))
-            session.tasks.add(task)
-            task.add_done_callback(session.tasks.discard)
+            # a turn read here is handled to its end even if the socket closes now: its
+            # id's claim then always ends done or released, and the page's resend on its
+            # next socket is answered from that; the rest goes with the socket
+            tasks = app[keys.WEB_TURNS] if data.get("type") in TURNS else session.tasks
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
     finally:
         for task in list(session.tasks):
             task.cancel()
@@ -145,6 +166,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 
 async def _ordered(request: web.Request, session: _Session, data: dict[str, Any],
                    address: str | None) -> None:
+    """One frame after the socket's earlier ones; its errors answered on the socket (if
+    still open), never raised."""
     async with session.lock:
         try:
             await _handle(request, session, data, address)
@@ -153,7 +176,14 @@ async def _ordered(request: web.Request, session: _Session, data: dict[str, Any]
         except Exception:
             log.exception("web chat message failed")
             if not session.ws.closed:
-                await session.ws.send_json({"type": "error", "code": "internal"})
+                with contextlib.suppress(ConnectionResetError):
+                    await session.ws.send_json(_with_id(
+                        {"type": "error", "code": "internal"}, web_message_id(data.get("id"))))
+
+
+def _with_id(reply: dict[str, Any], message_id: str | None) -> dict[str, Any]:
+    """A reply about one message names it by the page's id, so the page can settle it."""
+    return {**reply, "id": message_id} if message_id else reply
 
 
 async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
@@ -192,10 +222,19 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
     if kind not in ("message", "language"):
         await ws.send_json({"type": "error", "code": "unknown_type"})
         return
+    # the page's id of the message: absent on pages from before acknowledgements
+    message_id: str | None = None
+    if "id" in data:
+        message_id = web_message_id(data["id"])
+        if message_id is None:
+            await ws.send_json(BAD_ID)
+            return
     lang = "en" if data.get("lang") == "en" else "sv"
+    restore = data.get("text") if kind == "message" else None
     if session.sender_id is None:
-        await ws.send_json({"type": "error", "code": "no_hello"})
+        await ws.send_json(_with_id({"type": "error", "code": "no_hello"}, message_id))
         return
+    sender = session.sender_id
     if kind == "language":
         text = LANGUAGE_TRIGGERS[lang]
     else:
@@ -204,35 +243,126 @@ async def _handle(request: web.Request, session: _Session, data: dict[str, Any],
         if isinstance(payload, str) and is_payload(payload):
             text = payload
         if not isinstance(text, str) or not text.strip():
-            await ws.send_json({"type": "error", "code": "empty"})
+            await ws.send_json(_with_id({"type": "error", "code": "empty"}, message_id))
             return
         if len(text) > app[keys.SETTINGS].max_message_chars:
-            await ws.send_json({"type": "notice_text", "code": "too_long",
-                                "text": texts.text("utter_gateway_too_long", lang),
-                                "restore": data.get("text")})
+            await ws.send_json(_with_id({"type": "notice_text", "code": "too_long",
+                                         "text": texts.text("utter_gateway_too_long", lang),
+                                         "restore": restore}, message_id))
+            return
+    ids = app[keys.MESSAGE_IDS]
+    resend = data.get("resend") is True
+    claim: Claim | None = None
+    if message_id is not None:
+        claim = await _claim(app, ws, sender, message_id, resend)
+        if claim is None:
+            return  # Rasa has it: acknowledged again, not forwarded again
+        if claim.state is not Seen.NEW:  # another forward of it never ended
+            await ws.send_json(_unavailable(lang, restore, message_id))
             return
     limiter = app[keys.LIMITER]
-    if not (await limiter.allow_conversation(session.sender_id)
-            and await limiter.allow_address(address)):
+    if not (await limiter.allow_conversation(sender) and await limiter.allow_address(address)):
+        if claim is not None:
+            await ids.release(claim)
         metrics.REFUSED.labels("web").inc()
-        await ws.send_json({"type": "notice_text", "code": "rate_limited",
-                            "text": texts.text("utter_gateway_rate_limited", lang),
-                            "restore": data.get("text") if kind == "message" else None})
+        await ws.send_json(_with_id({"type": "notice_text", "code": "rate_limited",
+                                     "text": texts.text("utter_gateway_rate_limited", lang),
+                                     "restore": restore}, message_id))
+        return
+    if claim is not None and resend and await _in_tracker(app, sender, str(message_id)):
+        # sent before, and Rasa has it although no claim said so (an instance killed
+        # mid-forward, Redis down, the claim expired): not a second time
+        await ids.done(claim)
+        await ws.send_json({"type": "ack", "id": message_id})
         return
     hub = app[keys.HUB]
-    await hub.send(session.sender_id, {"type": "typing", "on": True})
+    await hub.send(sender, {"type": "typing", "on": True})
+    try:
+        if await _forward(app, sender, text, client_key(app[keys.SETTINGS].secret, address),
+                          chosen_language(data, kind), message_id, claim):
+            if message_id is not None:
+                await ws.send_json({"type": "ack", "id": message_id})
+        else:
+            await ws.send_json(_unavailable(lang, restore, message_id))
+    finally:
+        await hub.send(sender, {"type": "typing", "on": False})
+
+
+def _unavailable(lang: str, restore: object, message_id: str | None) -> dict[str, Any]:
+    """"The chat is not answering, try again" for one message, its text given back."""
+    return _with_id({"type": "notice_text", "code": "unavailable",
+                     "text": texts.text("utter_gateway_unavailable", lang),
+                     "restore": restore}, message_id)
+
+
+async def _claim(app: web.Application, ws: web.WebSocketResponse, sender: str,
+                 message_id: str, resend: bool) -> Claim | None:
+    """Claim the page's id before forwarding: a NEW claim to forward under; None when Rasa
+    already has the message (acknowledged again here); a BUSY one when another forward of
+    it held the id for longer than any forward takes.
+
+    While another socket's forward of it runs (the page's previous socket, on this instance
+    or another), wait for its outcome; a page's resend also looks in Rasa's tracker now and
+    then, which settles it at once when the other forward's instance was killed after Rasa
+    took the message."""
+    ids = app[keys.MESSAGE_IDS]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ids.busy_seconds + 1
+    checked = -TRACKER_CHECK_SECONDS
+    while True:
+        claim = await ids.claim(sender, message_id)
+        if claim.state is Seen.NEW:
+            return claim
+        if claim.state is Seen.DONE:
+            await ws.send_json({"type": "ack", "id": message_id})
+            return None
+        if ws.closed:  # the page sends it again on its next socket
+            return None
+        now = loop.time()
+        if resend and now - checked >= TRACKER_CHECK_SECONDS:
+            checked = now
+            if await _in_tracker(app, sender, message_id):
+                await ws.send_json({"type": "ack", "id": message_id})
+                return None
+        if now >= deadline:
+            log.warning("a web message id stayed claimed for %.0f s", ids.busy_seconds)
+            return claim
+        await asyncio.sleep(BUSY_POLL_SECONDS)
+
+
+async def _in_tracker(app: web.Application, sender: str, message_id: str) -> bool:
+    """Whether Rasa's tracker holds a user message with the page's id (its channel keeps
+    the id with the message)."""
+    try:
+        events = await app[keys.RASA].channel_events(sender)
+    except RasaUnavailable as exc:
+        log.warning("transcript unavailable for a resent message: %s", exc)
+        return False
+    return any(isinstance(ev, dict) and ev.get("event") == "user"
+               and isinstance(ev.get("metadata"), dict)
+               and ev["metadata"].get(WEB_MESSAGE_ID_KEY) == message_id for ev in events)
+
+
+async def _forward(app: web.Application, sender: str, text: str, client: str,
+                   language: str | None, message_id: str | None,
+                   claim: Claim | None) -> bool:
+    """Hand one message to Rasa; True once Rasa has handled it. Its claim ends done or
+    released whatever happens."""
+    ids = app[keys.MESSAGE_IDS]
+    delivered = False
     metrics.MESSAGES.labels("web").inc()
     started = time.perf_counter()
     try:
-        await app[keys.RASA].send_message(session.sender_id, text,
-                                          client_key(app[keys.SETTINGS].secret, address),
-                                          language=chosen_language(data, kind))
+        await app[keys.RASA].send_message(sender, text, client, language=language,
+                                          message_id=message_id)
+        delivered = True
         metrics.LATENCY.labels("web").observe(time.perf_counter() - started)
     except RasaUnavailable as exc:
         log.warning("web message not delivered to Rasa: %s", exc)
         metrics.DELIVERY_FAILURES.labels("web", "rasa_unavailable").inc()
-        await ws.send_json({"type": "notice_text", "code": "unavailable",
-                            "text": texts.text("utter_gateway_unavailable", lang),
-                            "restore": data.get("text") if kind == "message" else None})
+    except Exception:  # told to the page like an unavailable Rasa, never a silent loss
+        log.exception("web message not delivered to Rasa")
     finally:
-        await hub.send(session.sender_id, {"type": "typing", "on": False})
+        if claim is not None:
+            await (ids.done(claim) if delivered else ids.release(claim))
+    return delivered

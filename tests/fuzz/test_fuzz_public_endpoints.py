@@ -392,17 +392,21 @@ WEB_FRAME = st.fixed_dictionaries(
     {"type": st.sampled_from(["hello", "message", "language", "ping", "x"]) | st.text(max_size=8)},
     optional={"token": st.sampled_from(["a" * 40]) | JSON, "text": JSON,
               "payload": st.sampled_from(["/affirm", "/greet"]) | JSON,
-              "lang": st.sampled_from(["sv", "en"]) | JSON, "fresh": JSON})
+              "lang": st.sampled_from(["sv", "en"]) | JSON, "fresh": JSON,
+              "id": st.from_regex(r"[A-Za-z0-9_-]{8,64}", fullmatch=True) | JSON,
+              "resend": JSON})
 
 
 @FUZZ
 @given(frame=st.one_of(st.text(max_size=300), JSON.map(json.dumps), WEB_FRAME.map(json.dumps)),
-       binary=st.binary(max_size=50))
+       binary=st.binary(max_size=50), hello=st.booleans())
 async def test_web_chat_socket_never_fails(gateway: TestClient, frame: str,
-                                           binary: bytes) -> None:
+                                           binary: bytes, hello: bool) -> None:
     TRIED["gateway /ws frames"] += 1
     ws = await gateway.ws_connect("/ws")
     try:
+        if hello:  # a conversation is open: message frames reach the ids and the limits
+            await ws.send_json({"type": "hello", "token": "a" * 40, "fresh": True})
         await ws.send_bytes(binary)
         await ws.send_str(frame)
         await ws.send_json({"type": "ping"})

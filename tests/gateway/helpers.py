@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.protocol import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER, WEB_MESSAGE_ID_KEY
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-auth-token"
@@ -67,9 +67,13 @@ class FakeRasa:
         data = await request.json()
         sender, text = data["sender"], data["message"]
         self.received.append((sender, text))
-        self.metadata.append(data.get("metadata") or {})
+        metadata = data.get("metadata") or {}
+        self.metadata.append(metadata)
         events = self.events.setdefault(sender, [])
-        events.append({"event": "user", "text": text, "timestamp": time.time()})
+        # what the real channel keeps with the message: the page's id of it
+        kept = {k: metadata[k] for k in (WEB_MESSAGE_ID_KEY,) if k in metadata}
+        events.append({"event": "user", "text": text, "timestamp": time.time(),
+                       "metadata": kept})
         if self.delay:
             await asyncio.sleep(self.delay)
         async with aiohttp.ClientSession() as http:

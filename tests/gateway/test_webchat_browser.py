@@ -2,7 +2,8 @@
 model in `rasa run`, action server, escalation service, gateway): the layout at 360x740,
 320x568 and desktop, starter choices, tappable numbers and links, long answers short first,
 the coach status line, typing both ways, a pending choice kept over a language switch, the
-quick-exit hint, and axe-core on every main path.
+quick-exit hint, a message whose socket dies before its acknowledgement (sent again and
+answered once), and axe-core on every main path.
 
 axe-core comes from npm (tests/browser/package.json and its lock, pinned; the one copy every
 browser test uses, tests/axe.py); the file is served to
@@ -12,9 +13,11 @@ it is in production. Screenshots go to artifacts/webchat/ (not committed).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,8 @@ from typing import Any
 import pytest
 
 from bot.content import text as content_text
+from bot.gateway.vault import WEB_PREFIX, pseudonym
+from bot.protocol import WEB_MESSAGE_ID_KEY
 from tests.axe import AXE_JS
 from tests.conftest import ROOT
 from tests.gateway.e2e_support import COACH_PASSWORD, CoachClient, running_system
@@ -69,7 +74,8 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def open_chat(browser: Any, system: dict, size: str, axe: str, **context: Any) -> Any:
+def open_chat(browser: Any, system: dict, size: str, axe: str, ws_route: Any = None,
+              **context: Any) -> Any:
     width, height = SIZES[size]
     ctx = browser.new_context(viewport={"width": width, "height": height}, **context)
     page = ctx.new_page()
@@ -77,6 +83,8 @@ def open_chat(browser: Any, system: dict, size: str, axe: str, **context: Any) -
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.route("**" + AXE_PATH, lambda route: route.fulfill(
         status=200, body=axe, content_type="application/javascript"))
+    if ws_route is not None:  # the chat's socket through the test (it can cut it)
+        page.route_web_socket("**/ws", ws_route)
     page.goto(system["gateway"] + "/")
     page.errors = errors  # type: ignore[attr-defined]
     return page
@@ -305,3 +313,135 @@ def test_quick_exit_hint_is_true_and_esc_only_shown_with_a_keyboard(
     expect(desktop.locator("#exit-hint .keys-only")).to_contain_text("Esc")
     shot(desktop, "11-exit-hint-desktop")
     desktop.context.close()
+
+
+class SocketCutter:
+    """The page's WebSocket through Playwright's router, so the test can kill it right after
+    the page sends a message, before the gateway's ack: `lose` drops that frame (the socket
+    died before the gateway read it), `after_read` passes it on first (the gateway has it, the
+    ack never comes). While `hold` is set, the page's reconnects are closed at once."""
+
+    def __init__(self) -> None:
+        self.mode: str | None = None
+        self.hold = False
+        self.frames: list[dict[str, Any]] = []  # every message frame the page sent
+        self.cut_id: str | None = None
+        self.connects = 0
+
+    def route(self, ws: Any) -> None:
+        if self.hold:
+            ws.close()
+            return
+        self.connects += 1
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            frame = json.loads(message) if isinstance(message, str) else {}
+            if frame.get("type") == "message":
+                self.frames.append(frame)
+            mode = self.mode
+            if mode is not None and frame.get("type") == "message":
+                self.mode, self.cut_id = None, frame.get("id")
+                if mode == "after_read":
+                    server.send(message)
+                server.close()
+                ws.close()
+                return
+            server.send(message)
+
+        ws.on_message(to_server)
+
+
+def _tracker_user_ids(system: dict, sender: str) -> list[str | None]:
+    """The page ids of the user messages in Rasa's tracker (its HTTP API, RASA_TOKEN)."""
+    url = f"{system['rasa']}/conversations/{sender}/tracker?token=e2e-rasa-token"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        events = json.loads(resp.read())["events"]
+    return [(e.get("metadata") or {}).get(WEB_MESSAGE_ID_KEY) for e in events
+            if e.get("event") == "user"]
+
+
+def test_a_message_whose_socket_dies_is_sent_again_and_answered_once(
+        browser: Any, system: dict, axe_source: str) -> None:
+    from playwright.sync_api import expect
+
+    cutter = SocketCutter()
+    page = open_chat(browser, system, "360", axe_source, ws_route=cutter.route)
+    expect(page.locator("#quick-replies button.starter")).to_have_count(4)
+    user = page.locator(".msg.user")
+    bot = page.locator(".msg.bot")
+
+    # 1. the frame never reaches the gateway: the page shows the message as not sent yet
+    cutter.mode, cutter.hold = "lose", True
+    page.fill("#message", "är chatten anonym?")
+    page.keyboard.press("Enter")
+    mine = user.filter(has_text="är chatten anonym?")
+    expect(mine).to_have_attribute("data-state", "offline")
+    expect(mine.locator(".state")).to_have_text(
+        content_text("utter_web_pending_offline", "sv"))
+    assert cutter.cut_id and len(cutter.frames) == 1
+    shot(page, "12-message-not-sent-yet-360")
+    assert serious_violations(page, system["gateway"]) == []
+    page.wait_for_timeout(1500)  # a reconnect or two, refused while held
+    assert page.evaluate("document.querySelectorAll('.msg.bot').length") == 0
+    # the connection is back: hello, the transcript (without it), then the same id again
+    cutter.hold = False
+    anonymity = bot.filter(has_text="logga in")
+    expect(anonymity).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    expect(mine).not_to_have_attribute("data-state", "offline")
+    expect(page.locator(".msg[data-state]")).to_have_count(0, timeout=ANSWER_TIMEOUT)
+    resent = [f for f in cutter.frames if f["id"] == cutter.cut_id]
+    assert len(resent) == 2 and resent[1].get("resend") is True, cutter.frames
+    assert resent[0]["text"] == resent[1]["text"] == "är chatten anonym?"
+    token = page.evaluate("localStorage.getItem('ss-chat-token')")
+    sender = pseudonym(system["secret"], token, WEB_PREFIX)
+    first_id = cutter.cut_id
+    assert _tracker_user_ids(system, sender) == [first_id]  # Rasa got it once
+
+    # 2. the gateway reads the frame, the socket dies before the ack: the page reconnects
+    # once Rasa has answered, and its transcript settles the message; nothing twice
+    cutter.mode, cutter.hold = "after_read", True
+    page.fill("#message", "vad är sluta skjut?")
+    page.keyboard.press("Enter")
+    expect(user.filter(has_text="vad är sluta skjut?")).to_have_attribute(
+        "data-state", "offline")
+    deadline = time.monotonic() + ANSWER_TIMEOUT / 1000
+    while len(_tracker_user_ids(system, sender)) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert _tracker_user_ids(system, sender) == [first_id, cutter.cut_id]
+    answers_before = page.evaluate("document.querySelectorAll('.msg.bot').length")
+    cutter.hold = False
+    expect(page.locator(".msg[data-state]")).to_have_count(0, timeout=ANSWER_TIMEOUT)
+    expect(bot).not_to_have_count(answers_before, timeout=ANSWER_TIMEOUT)  # the answer shows
+    shot(page, "13-message-answered-once-360")
+
+    # each message and its answer once, on the page and in Rasa's tracker, also after a reload
+    def counts() -> tuple[int, int, int, int]:
+        return (user.filter(has_text="är chatten anonym?").count(), anonymity.count(),
+                user.filter(has_text="vad är sluta skjut?").count(), user.count())
+
+    assert counts() == (1, 1, 1, 2)
+    shown = bot.all_inner_texts()
+    assert _tracker_user_ids(system, sender) == [first_id, cutter.cut_id]
+    page.reload()
+    expect(anonymity).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    expect(user).to_have_count(2)
+    assert counts() == (1, 1, 1, 2) and bot.all_inner_texts() == shown
+    assert not [e for e in page.errors if "Content Security Policy" in e or "Refused" in e]
+
+    # 3. the quick exit clears all of it, a message still waiting included
+    cutter.mode, cutter.hold = "lose", True
+    page.fill("#message", "hej igen")
+    page.keyboard.press("Enter")
+    expect(user.filter(has_text="hej igen")).to_have_attribute("data-state", "offline")
+    page.click("#quick-exit")
+    page.wait_for_url(system["exit_url"])
+    cutter.hold = False
+    page.wait_for_timeout(2500)  # nothing left of the old page that could send it again
+    page.goto(system["gateway"] + "/")  # back on the chat's origin: nothing kept
+    expect(page.locator("#quick-replies button.starter")).to_have_count(4)
+    assert page.evaluate("localStorage.getItem('ss-chat-token')") is None
+    expect(page.locator(".msg")).to_have_count(0)
+    assert len(_tracker_user_ids(system, sender)) == 2
+    assert [f["text"] for f in cutter.frames].count("hej igen") == 1
+    page.context.close()

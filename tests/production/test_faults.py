@@ -505,6 +505,11 @@ class Scenario:
                     break
             self.coach_sent[i] = (sender, text, outcome)
 
+    async def just_before_kill(self, senders: list[str]) -> dict[str, asyncio.Task[Sent]]:
+        """Messages sent right before the kill, answered while it happens (the web chat's
+        pages; the callback users' kill comes between their messages)."""
+        return {}
+
     async def check_devices(self, result: FaultResult) -> None:
         """The callback users' devices are the inbox: what it got is counted by `_settle`."""
 
@@ -519,24 +524,31 @@ class Scenario:
 # ---- web chat users -----------------------------------------------------------------------
 
 PAGE_WAIT = 60  # a web chat message with neither answer nor error after this is silence
+AT_KILL = "får polisen veta om jag skriver här?"  # sent just before the gateway is killed
 
 
 @dataclass
 class WebPage:
     """One young person's chat page as bot/gateway/static/chat.js behaves: its WebSocket goes
     through nginx to either gateway instance; when it closes the page reconnects after
-    1, 2, 4 … at most 10 s, says hello again (the gateway answers with the transcript from
-    Rasa's tracker, which replaces what the page shows) and sends what was written meanwhile."""
+    1, 2, 4 … at most 10 s and says hello again (the gateway answers with the transcript from
+    Rasa's tracker, which replaces what the page shows). Each message has a random id and
+    waits until the gateway acknowledges it, refuses it ("try again") or the reloaded
+    transcript holds its id; once a hello is answered the waiting ones go again, same id, in
+    order, then what was written meanwhile."""
 
     token: str
     url: str
     shown: list[tuple[str, str]] = field(default_factory=list)  # (user/bot/coach, text)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)  # not acknowledged yet
+    sent_ids: set[str] = field(default_factory=set)  # pending ids sent on some socket
+    outbox: list[dict[str, Any]] = field(default_factory=list)  # waiting for a socket
+    acked: set[str] = field(default_factory=set)  # acknowledged, or in the transcript
+    refused: dict[str, str] = field(default_factory=dict)  # id -> text given back
     ws: aiohttp.ClientWebSocketResponse | None = None
+    ready: bool = False  # this socket's hello is answered
     connects: int = 0
-    answered: int = 0  # the gateway's "typing off" after each message Rasa took
-    unavailable: list[str] = field(default_factory=list)  # texts given back with "try again"
-    reloaded_users: list[str] = field(default_factory=list)  # user turns of the last reload
+    resent: int = 0  # messages sent again after a reconnect
     task: asyncio.Task[None] | None = None
 
     async def run(self, http: aiohttp.ClientSession) -> None:
@@ -549,53 +561,82 @@ class WebPage:
                     await ws.send_json({"type": "hello", "token": self.token,
                                         "fresh": not self.connects})
                     self.connects += 1
-                    pending, self.outbox = self.outbox, []
-                    for message in pending:
-                        await ws.send_json(message)
-                    self.ws = ws
+                    self.ws, self.ready = ws, False
                     async for msg in ws:
                         if msg.type == aiohttp.WSMsgType.TEXT:
-                            self.receive(msg.json())
-            self.ws = None
+                            await self.receive(msg.json())
+            self.ws, self.ready = None, False
             await asyncio.sleep(min(2 ** retry, 10))
             retry += 1
 
-    def receive(self, data: dict[str, Any]) -> None:
+    async def receive(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
-        if kind == "history" and not data.get("fresh"):
-            self.shown = [item for item in map(_shown, data.get("items") or []) if item]
-            self.reloaded_users = [text for who, text in self.shown if who == "user"]
+        if kind == "history":
+            if not data.get("fresh"):
+                items = data.get("items") or []
+                for item in items:
+                    if item.get("type") == "user" and item.get("id"):
+                        self._settle(item["id"])  # it arrived; its ack did not
+                waiting = [("user", str(frame["text"])) for frame in self.pending]
+                self.shown = [item for item in map(_shown, items) if item] + waiting
+            self.ready = True
+            await self._flush()
+        elif kind == "ack":
+            self._settle(data.get("id"))
         elif kind == "bot":
             self.shown.append(("coach" if data.get("coach") else "bot", data.get("text") or ""))
-        elif kind == "typing" and not data.get("on") and not data.get("who"):
-            self.answered += 1
-        elif kind == "notice_text" and data.get("code") == "unavailable":
-            self.unavailable.append(data.get("restore") or "")
+        elif kind == "notice_text" and data.get("id"):
+            self.refused[data["id"]] = data.get("restore") or ""
+            self._settle(data["id"], refused=True)
 
-    async def send(self, message: dict[str, Any]) -> None:
-        """On the open socket, else kept until it is back (the page's outbox)."""
-        if self.ws is not None and not self.ws.closed:
-            with contextlib.suppress(ConnectionError):
-                await self.ws.send_json(message)
+    def _settle(self, message_id: object, refused: bool = False) -> None:
+        for frame in self.pending:
+            if frame["id"] == message_id:
+                self.pending.remove(frame)
+                if not refused:
+                    self.acked.add(frame["id"])
                 return
-        self.outbox.append(message)
+
+    async def _flush(self) -> None:
+        """After the hello: the messages sent before and not acknowledged, then the rest."""
+        assert self.ws is not None
+        for frame in list(self.pending):
+            if frame["id"] in self.sent_ids:
+                self.resent += 1
+                with contextlib.suppress(ConnectionError):
+                    await self.ws.send_json({**frame, "resend": True})
+        frames, self.outbox = self.outbox, []
+        for frame in frames:
+            await self.send(frame)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """On the open socket once its hello is answered, else kept until then."""
+        if self.ws is not None and not self.ws.closed and self.ready:
+            with contextlib.suppress(ConnectionError):
+                await self.ws.send_json(frame)
+                self.sent_ids.add(frame["id"])
+                return
+        self.outbox.append(frame)
 
     async def say(self, text: str) -> int | None:
-        """Write one message: 200 once Rasa took it (the gateway's "typing off", or after a
-        reconnect the reloaded transcript holds it), 502 when the page was told "try again",
-        None when neither came (silence)."""
-        answered, notices, connects = self.answered, len(self.unavailable), self.connects
+        """Write one message: 200 once it is acknowledged (or the reloaded transcript holds
+        it), 502 when the page was told "try again", None when neither came (silence)."""
+        frame = {"type": "message", "id": uuid.uuid4().hex, "text": text, "lang": "sv"}
+        self.pending.append(frame)
         self.shown.append(("user", text))
-        await self.send({"type": "message", "text": text, "lang": "sv"})
+        await self.send(frame)
         deadline = time.monotonic() + PAGE_WAIT
         while time.monotonic() < deadline:
-            if text in self.unavailable[notices:]:
-                return 502
-            if self.answered > answered or (self.connects > connects
-                                            and text in self.reloaded_users):
+            if frame["id"] in self.acked:
                 return 200
+            if frame["id"] in self.refused:
+                return 502
             await asyncio.sleep(0.05)
         return None
+
+    def not_sent(self) -> list[str]:
+        """The messages the page shows as not sent (refused, or never acknowledged)."""
+        return [*self.refused.values(), *(str(frame["text"]) for frame in self.pending)]
 
     def texts(self) -> list[str]:
         return [text for who, text in self.shown if who != "user"]
@@ -674,15 +715,25 @@ class WebScenario(Scenario):
             return "honest", "the page's 'try again, in danger call 112' notice"
         return "lost", "neither an answer nor an error on the page"
 
+    async def just_before_kill(self, senders: list[str]) -> dict[str, asyncio.Task[Sent]]:
+        """Every page sends a message and the kill follows at once, before any answer or
+        ack: on the pages whose socket is on the killed instance the gateway may not have
+        read it, may be forwarding it, or Rasa may have it with the ack lost."""
+        early = {sender: asyncio.create_task(self.say(sender, AT_KILL, "at kill"))
+                 for sender in senders}
+        await asyncio.sleep(0.02)  # the frames are on their way
+        return early
+
     async def check_devices(self, result: FaultResult) -> None:
-        """Each page shows every bot and coach message of its tracker once: what it shows
-        now equals what a reload shows (the transcript from Rasa's tracker)."""
+        """Each page shows every message of its tracker once (the user's, the bot's and the
+        coach's): what it shows now equals what a reload shows (the transcript from Rasa's
+        tracker), beside the messages it shows as not sent."""
         result.shown_twice = 0
         users = {s.sender: self.pages.pages[s.sender] for s in self.sent}  # not the probes
         for sender, page in users.items():
-            shown = Counter(item for item in page.shown if item[0] != "user")
-            stored = Counter(item for item in await page.reload(self.http)
-                             if item[0] != "user")
+            not_sent = Counter(("user", text) for text in page.not_sent())
+            shown = Counter(page.shown) - not_sent
+            stored = Counter(await page.reload(self.http))
             twice, missing = shown - stored, stored - shown
             result.shown_twice += sum(twice.values())
             result.lost += sum(missing.values())
@@ -690,9 +741,17 @@ class WebScenario(Scenario):
                                 ("stored, never shown", missing)):
                 if items:
                     result.notes.append(f"{sender[:12]}: {what}: {sorted(items.elements())}")
+            if page.pending:
+                result.notes.append(f"{sender[:12]}: never acknowledged: {page.not_sent()}")
         result.pages_reconnected = sum(page.connects > 1 for page in users.values())
         result.notes.append(f"{result.pages_reconnected} of {len(users)} users' pages "
                             "reconnected")
+        at_kill = [s for s in self.sent if s.phase == "at kill"]
+        outcomes = Counter(s.outcome for s in at_kill)
+        result.notes.append(
+            f"{len(at_kill)} messages sent just before the kill: "
+            + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+            + f"; {sum(page.resent for page in users.values())} sent again after a reconnect")
 
     async def close(self) -> None:
         await super().close()
@@ -702,7 +761,10 @@ class WebScenario(Scenario):
 # ---- the scenario -------------------------------------------------------------------------
 
 
-async def _plain_user(sc: Scenario, sender: str, phase: str, texts: list[str]) -> None:
+async def _plain_user(sc: Scenario, sender: str, phase: str, texts: list[str],
+                      first: asyncio.Task[Sent] | None = None) -> None:
+    if first is not None:  # a message sent before, still on its way
+        await first
     for text in texts:
         await sc.say(sender, text, phase)
         await asyncio.sleep(0.5)
@@ -756,12 +818,14 @@ async def run_fault(system: System, fault: str, injected: str, kill: Callable[[]
                                  *(sc.escalate_and_claim(s) for s in escalated))
             await asyncio.gather(*(_escalated_user(sc, s, "before", 1) for s in escalated))
             # during: kill, keep talking, restart after DOWN_SECONDS (in a thread)
+            early = await sc.just_before_kill([*plain, crisis_user])
             killed_at = time.monotonic()
             await asyncio.to_thread(kill)
             during = asyncio.gather(
                 *(_plain_user(sc, s, "during", ["vad är sluta skjut?",
-                                                "hur gör ja för att hoppa av"]) for s in plain),
-                _plain_user(sc, crisis_user, "during", [CRISIS]),
+                                                "hur gör ja för att hoppa av"],
+                              first=early.get(s)) for s in plain),
+                _plain_user(sc, crisis_user, "during", [CRISIS], first=early.get(crisis_user)),
                 sc.ask_for_coach(late, "during"),
                 *(_escalated_user(sc, s, "during", 2, crisis=i == 0)
                   for i, s in enumerate(escalated)))
@@ -965,6 +1029,8 @@ async def test_gateway_instance_killed(system: System) -> None:
                              lambda: profile.kill("gateway-1"), lambda: supervise(profile),
                              crisis_must_be_answered=True, scenario=WebScenario)
     assert result.pages_reconnected, "no page's socket was on the killed instance"
+    # the messages sent just before the kill: none lost (above), none answered twice
+    assert result.transcript_extra == 0, result.notes
 
 
 def test_gateway_error_text_is_honest() -> None:

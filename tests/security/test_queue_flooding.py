@@ -18,7 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.escalation import keys
-from bot.protocol import CALLBACK_HEADER
+from bot.protocol import CALLBACK_HEADER, WEB_MESSAGE_ID_KEY
 from bot.rasa_plugins.channels.callback import GatewayCallbackInput
 from bot.rasa_plugins.channels.rest import ValidatedRestInput, client_key, daily_client
 from tests.sanic_channels import serve_channels
@@ -108,6 +108,35 @@ async def test_the_client_key_cannot_be_chosen_by_the_client(receiver: str) -> N
             # none given: the key of the gateway's own address
             assert served.agent.received[-1].metadata["client"] == daily_client(
                 client_key("127.0.0.1"), datetime.now(timezone.utc))
+
+
+async def test_the_page_message_id_is_kept_only_from_the_gateway(receiver: str) -> None:
+    """The web chat page's id of a message goes into the tracker with it (a reloaded page
+    and a resend find the message by it), only when the gateway names it, only well formed,
+    and beside it nothing the body brought but the page's language."""
+    callback = GatewayCallbackInput(EndpointConfig(receiver))
+    message_id = "0f8e4c2a-9a41-4d7e-b1f4-3c1c1a3e9b77"
+    gateway = {CALLBACK_HEADER: SECRET}
+    async with serve_channels([ValidatedRestInput(), callback]) as served, \
+            aiohttp.ClientSession() as http:
+        body = {"sender": "web-x", "message": "hej", "metadata": {
+            WEB_MESSAGE_ID_KEY: message_id, "language": "en", "case": "forged"}}
+        async with http.post(served.url + CALLBACK, json=body, headers=gateway) as resp:
+            assert resp.status == 200
+        kept = served.agent.received[-1].metadata
+        assert set(kept) == {"client", "language", WEB_MESSAGE_ID_KEY}
+        assert kept[WEB_MESSAGE_ID_KEY] == message_id
+        # a stranger on the open REST channel cannot put ids into the tracker
+        async with http.post(served.url + REST, json=body) as resp:
+            assert resp.status == 200
+        assert WEB_MESSAGE_ID_KEY not in served.agent.received[-1].metadata
+        for bad in ("short", "x" * 65, "id with spaces", 12345678, ["x" * 10], "ok-id-\n"):
+            forged = {"sender": "web-x", "message": "hej",
+                      "metadata": {WEB_MESSAGE_ID_KEY: bad}}
+            async with http.post(served.url + CALLBACK, json=forged, headers=gateway):
+                tried(f"{CALLBACK} {WEB_MESSAGE_ID_KEY}={bad!r}",
+                      served.agent.received[-1].metadata)
+                assert WEB_MESSAGE_ID_KEY not in served.agent.received[-1].metadata
 
 
 async def _open(env: Env, client: Any, conversation: str, who: str | None) -> int:

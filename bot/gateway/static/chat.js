@@ -1,5 +1,8 @@
 /* Sluta skjut web chat. No cookies, no third parties; one random token in localStorage
-   keeps the conversation across reloads. "Lämna sidan snabbt" (or Esc twice) wipes it. */
+   keeps the conversation across reloads. "Lämna sidan snabbt" (or Esc twice) wipes it.
+   Each message of the user's has a random id and stays in `pending` (this page's memory
+   only, never the browser's storage) until the gateway acknowledges it; after a reconnect
+   the page sends it again with the same id, and the gateway forwards an id only once. */
 (function () {
   "use strict";
   var TOKEN_KEY = "ss-chat-token";
@@ -8,6 +11,9 @@
   var SHORT_PART_WORDS = 15;
   var TYPING_EVERY_MS = 2000;
   var TYPING_IDLE_MS = 4000;
+  var PENDING_SHOW_MS = 1500;  // a message not acknowledged after this says "Skickas …"
+  var STATE_TEXTS = { pending: "web_pending", offline: "web_pending_offline",
+                      failed: "web_not_sent" };
   var T = JSON.parse(document.getElementById("i18n").textContent);
   var LINKS = JSON.parse(document.getElementById("links").textContent);
   var body = document.body;
@@ -27,7 +33,9 @@
   var lang = store.get(LANG_KEY) || document.documentElement.lang || "sv";
   var token = store.get(TOKEN_KEY);
   var ws = null;
-  var outbox = [];
+  var outbox = [];             // frames waiting for an open socket whose hello is answered
+  var pending = [];            // the user's messages not acknowledged yet, oldest first
+  var ready = false;           // this socket's hello is answered: messages may go
   var retry = 0;
   var exiting = false;
   var lastEsc = 0;
@@ -203,6 +211,66 @@
     if (who === "user") { turnStart = null; }
     else if (!turnStart) { turnStart = div; }
     scrollDown();
+    return div;
+  }
+
+  /* The small line under a message of the user's that is not acknowledged: "Skickas …"
+     while connected, "Inte skickat än …" without a connection, "Inte skickat." when the
+     gateway did not take it (a notice says why). The log is a polite live region, so a
+     screen reader reads the line once when it appears; an acknowledged message loses it. */
+  function markMessage(el, state) {
+    var line = el.querySelector(".state");
+    if (!state) {
+      el.removeAttribute("data-state");
+      if (line) { line.remove(); }
+      return;
+    }
+    if (!line) {
+      line = document.createElement("span");
+      line.className = "state";
+      el.appendChild(line);
+    }
+    el.setAttribute("data-state", state);
+    line.setAttribute("data-t", STATE_TEXTS[state]);
+    line.textContent = t(STATE_TEXTS[state]);
+  }
+
+  function online() { return !!ws && ws.readyState === 1; }
+
+  /* A random id per message (crypto.randomUUID, or 16 random bytes in hex where it is
+     missing): it says nothing about the person, only which message is which. */
+  function newId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function track(msg, el) {
+    var entry = { id: msg.id, msg: msg, el: el, socket: null, timer: null };
+    entry.timer = setTimeout(function () {
+      markMessage(el, online() ? "pending" : "offline");
+    }, PENDING_SHOW_MS);
+    if (!online()) { markMessage(el, "offline"); }
+    pending.push(entry);
+  }
+
+  /* The gateway has the message (ack, or the reloaded transcript holds its id), or it
+     refused it (failed): either way it is not sent again. */
+  function settle(id, failed) {
+    for (var i = 0; i < pending.length; i++) {
+      if (pending[i].id === id) {
+        var entry = pending.splice(i, 1)[0];
+        clearTimeout(entry.timer);
+        markMessage(entry.el, failed ? "failed" : null);
+        outbox = outbox.filter(function (o) { return o.id !== id; });
+        return;
+      }
+    }
   }
 
   function addNotice(kind, text, warn) {
@@ -255,12 +323,41 @@
                  !!(it.buttons && it.buttons.length));
       last = it.buttons || null;
     });
-    if (items.length) { setQuickReplies(last); } else { showStarters(); }
+    // what the transcript does not hold yet stays on the page, after it, still waiting
+    pending.forEach(function (entry) { logEl.appendChild(entry.el); });
+    if (pending.length) { turnStart = null; setQuickReplies(null); scrollDown(); }
+    else if (items.length) { setQuickReplies(last); } else { showStarters(); }
   }
 
+  function sendNow(obj) {
+    ws.send(JSON.stringify(obj));
+    pending.forEach(function (entry) { if (obj.id && entry.id === obj.id) { entry.socket = ws; } });
+  }
+
+  /* Turns for the assistant (messages, a language switch) wait until the socket's hello is
+     answered, so they follow the messages sent again after a reconnect. */
   function send(obj) {
-    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); }
+    var turn = obj.type === "message" || obj.type === "language";
+    if (online() && (ready || !turn)) { sendNow(obj); }
     else if (obj.type !== "ping" && obj.type !== "typing") { outbox.push(obj); }
+  }
+
+  /* After the hello is answered: every message sent on an earlier socket and not
+     acknowledged goes again, in order, with its id and marked as sent again; then what was
+     written meanwhile. */
+  function flush() {
+    pending.forEach(function (entry) {
+      if (entry.socket && entry.socket !== ws) {
+        var again = JSON.parse(JSON.stringify(entry.msg));
+        again.resend = true;
+        ws.send(JSON.stringify(again));
+        entry.socket = ws;
+      }
+      if (entry.el.getAttribute("data-state") === "offline") { markMessage(entry.el, "pending"); }
+    });
+    var frames = outbox;
+    outbox = [];
+    frames.forEach(send);
   }
 
   function ensureConversation() {
@@ -277,10 +374,11 @@
     ensureConversation();
     stopTyping();
     setQuickReplies(null);
-    addMessage("user", text);
-    var msg = { type: "message", text: text, lang: lang };
+    var el = addMessage("user", text);
+    var msg = { type: "message", id: newId(), text: text, lang: lang };
     if (chosenLang) { msg.language = lang; }  // the assistant answers this message in it
     if (payload) { msg.payload = payload; }
+    track(msg, el);
     send(msg);
   }
 
@@ -307,8 +405,19 @@
   }
 
   function onServerMessage(data) {
-    if (data.type === "history") { if (!data.fresh) { renderHistory(data.items || []); } }
-    else if (data.type === "bot" && data.handoff) {
+    if (data.type === "history") {
+      if (!data.fresh) {
+        (data.items || []).forEach(function (it) {
+          if (it.type === "user" && it.id) { settle(it.id); }  // it arrived; the ack did not
+        });
+        renderHistory(data.items || []);
+      }
+      ready = true;
+      flush();
+    } else if (data.type === "ack") { settle(data.id); }
+    else if (data.type === "error") {
+      if (data.id && data.code !== "no_hello") { settle(data.id, true); }
+    } else if (data.type === "bot" && data.handoff) {
       addNotice(null, data.text || "");  // "the coach has left", said once
       setQuickReplies(null);
     } else if (data.type === "bot") {
@@ -319,6 +428,7 @@
     } else if (data.type === "notice") { addNotice(data.kind); }
     else if (data.type === "typing") { showTyping(!!data.on, data.who); }
     else if (data.type === "notice_text") {
+      if (data.id) { settle(data.id, true); }
       addNotice(null, data.text, true);
       if (data.restore && !input.value) { input.value = data.restore; }
     }
@@ -331,17 +441,25 @@
     ws.addEventListener("open", function () {
       retry = 0;
       statusEl.textContent = "";
-      if (token) { ws.send(JSON.stringify({ type: "hello", token: token })); }
-      var pending = outbox; outbox = [];
-      pending.forEach(function (o) {
-        if (!(o.type === "hello" && token)) { ws.send(JSON.stringify(o)); }
-      });
+      ready = false;
+      // a conversation started while offline says so: nothing to reload yet
+      var fresh = outbox.some(function (o) { return o.type === "hello" && o.fresh; });
+      outbox = outbox.filter(function (o) { return o.type !== "hello"; });
+      if (token) {
+        ws.send(JSON.stringify(fresh ? { type: "hello", token: token, fresh: true }
+                                     : { type: "hello", token: token }));
+      } else { ready = true; flush(); }
     });
     ws.addEventListener("message", function (ev) {
       try { onServerMessage(JSON.parse(ev.data)); } catch (e) { /* ignore malformed */ }
     });
     ws.addEventListener("close", function () {
+      ready = false;
       if (exiting) { return; }
+      pending.forEach(function (entry) {
+        clearTimeout(entry.timer);
+        markMessage(entry.el, "offline");
+      });
       typingEl.hidden = true;
       statusEl.textContent = t("web_reconnecting");
       setTimeout(connect, Math.min(1000 * Math.pow(2, retry++), 10000));
@@ -372,6 +490,9 @@
 
   function quickExit() {
     exiting = true;
+    pending.forEach(function (entry) { clearTimeout(entry.timer); });
+    pending = [];  // nothing written here is sent again, or kept, after the exit
+    outbox = [];
     try {
       // tell a coach who may be writing that this page is gone for good
       if (ws && ws.readyState === 1) { ws.send(JSON.stringify({ type: "leave", reason: "quick_exit" })); }

@@ -22,7 +22,9 @@ is replaced otherwise. The stable key is never stored. The message gets only
 service counts open cases by (ESCALATION_MAX_OPEN_CASES_PER_CLIENT), and the channel links that
 pseudonym to the client's window id in Redis for an hour (bot/client_window.py), so the service
 can also count the cases a client opened in the last 24 hours across the day change
-(ESCALATION_MAX_CASES_PER_CLIENT).
+(ESCALATION_MAX_CASES_PER_CLIENT). Beside it the message keeps the language chosen on the page
+and, on the callback channel with the gateway's secret only, the web chat page's random id of
+the message (`web_message_id`, bot/protocol.py): nothing about the person.
 
 Gateway only: the callback channel takes a POST to its /webhook only with the gateway's
 secret (GATEWAY_CALLBACK_TOKEN in the X-Gateway-Callback-Token header); anything else gets a
@@ -305,6 +307,11 @@ class GuardedChannel:
         given = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         if given.get("language") in LANGUAGES:
             metadata["language"] = given["language"]
+        # the page's id of a web chat message, from the gateway only: a reloaded page and a
+        # repeated send find the message by it in the tracker (bot/gateway/message_ids.py)
+        message_id = protocol.web_message_id(given.get(protocol.WEB_MESSAGE_ID_KEY))
+        if message_id and self.trusts_gateway_client and from_gateway(request):
+            metadata[protocol.WEB_MESSAGE_ID_KEY] = message_id
         return metadata
 
     def blueprint(
