@@ -825,6 +825,7 @@ _THREAT: dict[str, str] = {
     r"|\b(?:inte|int|aldrig|never|not) (?:kommer (?:att )?|will )?(?:ga|komma|kliva|walk|get|come) (?:hem |out )?(?:darifran|levande|alive)\b"
     r"|\b(?:dom|de|han|they)\b(?:\s+\w+){0,2}\s+ska (?:halsa pa|komma forbi|pay (?:me )?a visit)\b(?:\s+\w+){0,8}\s+(?:fattar|vet|forstar|know|understand|betyder|means)\b",
     "or_else": r"\b(?:annars|or else|otherwise)\b(?:\s+\w+){0,3}\s+(?:doda|doder|skjuter|hugger|skadar|skada|branner|kill|shoot|stab"
+    r"|tar (?:dom |de )?(?:mamma|pappa|min|mitt|mina|dig|mig|henne|honom|lillebror|lillasyster)"
     r"|hurt|burn|dor|die)\b",
     # the short forms of "he'll", "she'll", "they'll" without the apostrophe: "hell kill me"
     "contracted_will": r"\b(?:hell|shell|theyll|he ll|she ll|they ll)\b (?:kill|shoot|stab|hurt|murder|get|burn) (?:me|us|my)\b"
@@ -835,12 +836,12 @@ _THREAT: dict[str, str] = {
     r"(?:\s+\w+){0,3}\s+(?:min|mina|mitt|din|dina|ditt|my|your)\s+(?:\w+ )?(?:syster|bror|lillasyster|lillebror|storasyster"
     r"|storebror|mamma|pappa|familj|barn|son|dotter|mormor|farmor|sister|brother|mom|mum|dad|family|kids|daughter)\b",
     # "skrev vi vet", "sent: we see you"
-    "we_know": r"\b(?:skrev|skriver|sa|sade|sager|sms ade|skickade|wrote|texted|said|says|sent)\b(?:\s+\w+){0,4}\s+"
+    "we_know": r"\b(?:skrev|skriver|sa|sade|sager|sms ade|skickade|wrote|texted|said|says|sent|fick|got|meddelande\w*|rostmeddelande\w*|dm)\b(?:\s+\w+){0,4}\s+"
     r"(?:vi vet|we know|vi ser dig|we see you|vi hittar dig|we ll find you|we will find you)\b",
     # told they will die: "folk säger att ja ska dö"
     "told_will_die": r"\b(?:sager|sa|sade|skriver|skrev|says|said|told me|writes|wrote)\b(?:\s+\w+){0,3}\s+(?:att |that )?"
     r"(?:ja|jag|du|i|you|u) (?:ska|kommer att|kommer|kmr|will|gonna|is going to|am going to|are going to) (?:\w+ )?"
-    r"(?:do|dodas|mordas|skjutas|die|be killed|get killed|get shot)\b(?! (?:ensam|gammal|alone|old|av|of|i)\b)",
+    r"(?:do|dodas|mordas|skjutas|die|be killed|get killed|get shot|bort)\b(?! (?:ensam|gammal|alone|old|av|of|i|till|pa|och|o)\b)",
     # dead if one talks or leaves: "om ja går till polisen e ja död"
     "dead_if": r"^(?!.*\b(?:uppsats\w*|prov\w*|lax\w*|inlamning\w*|homework|lararen|teacher|mamma|pappa|morsan|farsan)\b)"
     r".*\bom (?:ja|jag|du|i|you)\b(?:\s+\w+){0,3}\s+(?:gar till|pratar med|snackar med|ringer|vittnar|golar|berattar"
@@ -858,6 +859,28 @@ _THREAT: dict[str, str] = {
     r"(?:.*\b(?:du har|you have|you got|u got|u have)\b|.*\b(?:saying|sa|sade|skrev|sager|says|said|wrote|texted)\b"
     r"(?:\s+(?:att|that))?\s+(?:i|ja|jag|i ve) (?:got|have|har)) (?:\d+|en|ett|tva|tre|fyra|fem|one|two|three|a) "
     r"(?:timmar|timme|dagar|dag|dygn|veckor|vecka|hours|hour|days|day|weeks|week|h)\b",
+    # "du e död" / "du e nästa" sent or said; "ja e död om ja försöker"
+    "you_are_dead": r"(?=.*\b(?:skrev|skriver|sa|sade|sager|fick|fatt|dm|sms|kommentar\w*|nr|nummer|meddelande\w*|wrote|texted"
+    r"|said|says|message|from|fran|under)\b).*\b(?:du (?:e|ar) (?:dod|nasta)|you re (?:dead|next)|ur (?:dead|next))\b"
+    r"(?! (?:for|to) (?:mig|mej|me|oss|us)\b)"
+    r"|\b(?:ja|jag|i) (?:e|ar|m|am) (?:dod|dead) (?:om|if) (?:ja|jag|i)\b",
+    # a deadline given: "dom gav mig två dar att fixa pengarna"; a veiled "annars vet du vad som händer"
+    "deadline_given": r"\b(?:gav|ger|gett|gave|give|given) (?:mig|mej|oss|dig|me|us) (?:\d+|en|ett|tva|tre|fyra|fem|one|two|three|a)"
+    r" (?:dar|dagar|dag|timmar|timme|veckor|vecka|dygn|days|day|hours|weeks)\b"
+    r"|\bannars vet (?:ja|jag|du|ni|vi) (?:va|vad) som (?:hander|kommer handa)\b",
+    # they will find me: "hans polare ska hitta mig när ja e ensam"
+    "will_find_me": r"\b(?:dom|de|han|hon|polare\w*|polarna|killarna|ganget|gaenget|they|he)\b(?:\s+\w+){0,2}\s+(?:ska|kommer att"
+    r"|kommer|kmr|will|gonna)\s+(?:hitta|fa tag pa|find|get) (?:mig|mej|me)\b(?! (?:en|ett|a) )",
+    # "så dödar dom mig", "han dödar mig om ..."
+    "kills_me_if": r"^(?!.*\b(?:studenten|betyg\w*|prov\w*|lax\w*|skolan|hem sent|stadar|stada|rummet)\b).*\bsa (?:dodar|skjuter|slar ihjal|hugger) (?:dom|de|han|hon|vi) (?:mig|mej|dig|oss)\b"
+    r"|^(?!.*\b(?:studenten|betyg\w*|prov\w*|lax\w*|skolan|hem sent|stadar|stada|rummet)\b).*\b(?:han|hon|dom|de|they|he|she)"
+    r" (?:dodar|skjuter|kills|shoots) (?:mig|mej|me)\b (?:om|if)\b",
+    # "nästa gång e de lägenheten"
+    "next_time": r"\bnasta gang (?:e|ar|blir) (?:de|det) (?:lagenheten|huset|du|dig|din \w+|er|oss|mig|hemma|er lagenhet)\b"
+    r"|\bnext time (?:it s|its|it will be|it ll be) (?:you|your|the house|the flat|the apartment)\b",
+    # watched since: "sen ja vittnade står det folk utanför huset på kvällarna"
+    "watched": r"\b(?:star|stod|sitter|vantar|hanger) (?:det )?(?:folk|killar|nan|nagon|people|guys|en bil|bilar|samma bil)"
+    r" (?:\w+ ){0,3}utanfor (?:huset|porten|lagenheten|min dorr|hemma|skolan|oss)\b",
     # "om du blockerar mig kommer jag hem till dig och då är det slut"
     "home_visit": r"\b(?:kommer|kmr|ska) (?:jag|ja|vi) hem till (?:dig|er)\b(?:\s+\w+){0,6}\s+(?:slut|dod|done|over|kort)\b",
 }
@@ -1087,7 +1110,8 @@ _LAW_WORDS = re.compile(r"\b(?:boter|straff\w*|olagligt|lagligt|fangelse|atal\w*
 _QUOTED = re.compile(r"[\"\u201c\u201d\u00ab\u00bb][^\"\u201c\u201d\u00ab\u00bb]{2,300}[\"\u201c\u201d\u00ab\u00bb]")
 # threats that stay threats when they came yesterday
 _THREAT_STILL_NOW = {"address_marked", "harm_unless", "coming_home", "know_family", "we_know", "told_will_die", "dead_if",
-                      "harm_if_passive", "weapon_picture", "deadline", "home_visit"}
+                      "harm_if_passive", "weapon_picture", "deadline", "home_visit", "you_are_dead", "deadline_given",
+                      "next_time", "watched", "kills_me_if"}
 
 
 def _unquoted(text: str) -> str:
@@ -1185,8 +1209,9 @@ def detect(text: str) -> SafetyMatch | None:
         return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
     rule = None if elsewhere or _PARENT_KILL.search(folded) else _first(_THREAT_RE, folded)
-    if past and rule not in _THREAT_STILL_NOW:
-        rule = None
+    if past and rule not in _THREAT_STILL_NOW:  # a threat received yesterday is still one now
+        rule = None if elsewhere or joking or _PARENT_KILL.search(folded) else next(
+            (name for name, regex in _THREAT_RE.items() if name in _THREAT_STILL_NOW and regex.search(folded)), None)
     if rule == "threatened" and _THREAT_DENIED.search(folded):
         rule = None
     if rule:

@@ -491,3 +491,26 @@ def test_concepts_learned_in_round_10(text: str, kind: str, band: str) -> None:
 ])
 def test_round_10_lookalikes_are_no_alarm(text: str) -> None:
     assert safety.detect(text) is None, safety.detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "han skrev bara 'du e död' igår natt",  # "you're dead", sent
+    "de gav oss tre dagar att betala",  # a deadline given
+    "annars vet du vad som händer sa han",  # veiled
+    "killarna kommer hitta mig efter skolan",  # they will find me
+    "han sa att om jag pratar så dödar dom mig",  # "så dödar dom mig"
+    "nästa gång e det du, stod det på lappen",  # next time
+    "det sitter killar i en bil utanför porten varje kväll",  # watched
+    "måste betala annars tar dom min lillasyster",  # or else they take her
+])
+def test_round_10_threats_in_new_words(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.THREAT, match
+
+
+@pytest.mark.parametrize("text", [
+    "hon sa du e död för mig efter bråket",  # dead to me
+    "morsan dödar mig om jag inte städar rummet",  # a parent's hyperbole
+])
+def test_round_10_threat_lookalikes_are_no_alarm(text: str) -> None:
+    assert safety.detect(text) is None, safety.detect(text)

@@ -18,22 +18,25 @@ from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of round 9 (model b3666e2990c2 with the final rules and dialogue).
-# blind_7 and blind_10 lost conversation steps when danger got "are you safe right now?"
-# before the coach offer: their writers answered the coach question the old flow asked
+# as measured at the end of round 10 (model 0901b7c55937 with the final rules and dialogue).
+# blind_4, blind_5, blind_9 and blind_12 measure a little lower than at the end of round 9
+# (1-6 messages each): a retrained DIET spreads, and blind_12's lost threat messages are rules
+# now. blind_15 and blind_16 are blind: measured, never read
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
-    "blind_4": (0.997, 0.963, 0.000),
-    "blind_5": (0.988, 0.911, 0.008),
-    "blind_6": (0.973, 0.884, 0.035),
-    "blind_7": (0.969, 0.811, 0.058),
-    "blind_8": (0.975, 0.907, 0.025),
-    "blind_9": (0.983, 0.962, 0.003),
-    "blind_10": (0.993, 0.912, 0.000),
-    "blind_11": (0.994, 0.879, 0.017),
-    "blind_12": (0.983, 0.969, 0.014),  # read and learned from in round 9
-    "blind_13": (0.942, 0.855, 0.043),  # measured blind three times, then its conversations read
-    "blind_14": (0.956, 0.759, 0.049),  # the newest blind corpus: never read, never trained on
+    "blind_4": (0.995, 0.973, 0.000),
+    "blind_5": (0.985, 0.911, 0.008),
+    "blind_6": (0.977, 0.910, 0.030),
+    "blind_7": (0.967, 0.858, 0.052),
+    "blind_8": (0.975, 0.907, 0.020),
+    "blind_9": (0.981, 0.936, 0.005),
+    "blind_10": (0.998, 0.912, 0.000),
+    "blind_11": (0.994, 0.934, 0.017),
+    "blind_12": (0.977, 0.964, 0.012),
+    "blind_13": (0.965, 0.855, 0.029),
+    "blind_14": (0.998, 0.917, 0.000),  # read and learned from in round 10
+    "blind_15": (0.946, 0.855, 0.068),  # blind: measured three times in round 10, never read
+    "blind_16": (0.922, 0.877, 0.042),  # the newest blind corpus: never read, never trained on
 }
 
 

@@ -69,6 +69,7 @@ ALL_CORPORA = (
     Corpus("blind_13", CORPORA / "blind_13", blind=False),
     Corpus("blind_14", CORPORA / "blind_14", blind=False),
     Corpus("blind_15", CORPORA / "blind_15", blind=True),
+    Corpus("blind_16", CORPORA / "blind_16", blind=True),
 )
 _LEGACY_LABELS = {"crisis": "crisis", "emergency": "danger", "not_crisis": "ordinary"}
 
