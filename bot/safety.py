@@ -1209,8 +1209,8 @@ def detect(text: str) -> SafetyMatch | None:
         return SafetyMatch(CRISIS, f"concept_{rule}", ASK if joking else SURE)
     past = _PAST_OR_FICTION.search(folded) and not _NOW_WORD.search(_CALM_NOW.sub(" ", folded))
     rule = None if elsewhere or _PARENT_KILL.search(folded) else _first(_THREAT_RE, folded)
-    if past and rule not in _THREAT_STILL_NOW:  # a threat received yesterday is still one now
-        rule = None if elsewhere or joking or _PARENT_KILL.search(folded) else next(
+    if rule and past and rule not in _THREAT_STILL_NOW:  # a threat received yesterday is still one now
+        rule = None if joking else next(
             (name for name, regex in _THREAT_RE.items() if name in _THREAT_STILL_NOW and regex.search(folded)), None)
     if rule == "threatened" and _THREAT_DENIED.search(folded):
         rule = None

@@ -67,6 +67,7 @@ CONNECT = [sa.UTTER_COACH_CONNECTING, sa.ESCALATE]
 DANGER_ANSWER = [sa.UTTER_EMERGENCY, sa.UTTER_ASK_SAFE_NOW]
 DANGER_NOT_SAFE = [sa.UTTER_DANGER_NOT_SAFE, sa.ESCALATE]
 THREAT_ANSWER = [sa.UTTER_THREAT, sa.UTTER_ASK_SAFE_NOW]
+DANGER_KINDS = frozenset({sa.DANGER, sa.THREAT})  # answered with 112 and a safe place
 THREAT_SAFE = [sa.UTTER_THREAT_OPTIONS, sa.UTTER_THREAT_SAFE]
 
 
@@ -132,7 +133,7 @@ class State:
         """The open safety conversation is about suicidal thoughts (the suicide line belongs in
         its answers) unless it is only about danger now (112 and a safe place)."""
         recent = {a for turn in self.bot_turns[-EPISODE_TURNS:] for a in turn}
-        danger = bool(self.recent_kinds() & {sa.DANGER, sa.THREAT}) or sa.UTTER_ASK_DANGER in recent
+        danger = bool(self.recent_kinds() & DANGER_KINDS) or sa.UTTER_ASK_DANGER in recent
         crisis = sa.CRISIS in self.recent_kinds() or sa.UTTER_ASK_CRISIS in recent
         return crisis or not danger
 
@@ -148,11 +149,7 @@ class State:
 
     def threat_only(self) -> bool:
         """The open safety conversation is about a threat, with no danger now in it."""
-        return self.recent_kinds() & {sa.THREAT, sa.DANGER} == {sa.THREAT}
-
-    def threat_recent(self) -> bool:
-        """A threat to life was answered in the last few bot turns."""
-        return any(sa.UTTER_THREAT in turn for turn in self.bot_turns[-EPISODE_TURNS:])
+        return self.recent_kinds() & DANGER_KINDS == {sa.THREAT}
 
     def coach_requested(self) -> bool:
         return any(sa.ESCALATE in turn for turn in self.bot_turns)
@@ -208,7 +205,7 @@ def _reply(state: State) -> list[str] | None:
     if coach_open and signal.get("declines_coach") and not state.acute():
         return [sa.UTTER_NO_COACH]  # "vill inte prata me nån", even when NLU hears "a person"
     crisis = sa.CRISIS in state.recent_kinds()
-    danger = bool(state.recent_kinds() & {sa.DANGER, sa.THREAT})  # a threat: danger's answers
+    danger = bool(state.recent_kinds() & DANGER_KINDS)  # a threat: danger's answers
     # after "not safe ... I'm asking a coach to come": a plain "nej" answers that sentence (a no
     # to the coach, said the way people answer it); "vet inte", more risk or "nej men ..." do not
     more_risk = bool(signal.get("not_safe") or signal.get("risk_talk")
@@ -258,7 +255,7 @@ def _danger(state: State) -> list[str]:
     return DANGER_ANSWER
 
 
-def _threat(state: State) -> list[str] | None:
+def _threat(state: State) -> list[str]:
     """112 first and the threat line, then "are you safe right now?" (only the line while a
     coach is coming or offered: no second question on top of the open one)."""
     if state.coach_requested() or state.offer_outstanding():
@@ -300,7 +297,7 @@ def _answer(state: State) -> list[str] | None:
         return [sa.UTTER_ASK_DANGER_NO] if intent == NO else None
     in_episode = state.in_episode()
     asks_human = intent == HUMAN and not state.signal.get("declines_coach")
-    if asks_human and (in_episode or state.threat_recent()):
+    if asks_human and in_episode:  # a threat answer opens an episode too
         return CONNECT  # the connecting text says what the coach sees: no second question now
     # a "ja" answers the coach offer even with a short repeat in between; outside a safety
     # conversation the coach rules (data/rules/coach.yml) answer
