@@ -122,6 +122,15 @@ def agent(trained_model: Path) -> Any:
     return Agent.load(str(trained_model))
 
 
+@pytest.fixture(scope="session")
+def corpus_results(agent: Any) -> dict[str, Any]:
+    """Every safety corpus replayed once through the trained model (about ten minutes on two
+    cores), shared by the corpus floors and the ship gate's test."""
+    from bot.ops.modelops import safety_corpus
+
+    return safety_corpus.run_all(safety_corpus.AgentTalker(agent))
+
+
 class Conversation:
     """Talks to a loaded Agent like a channel would; returns the bot's texts per turn."""
 

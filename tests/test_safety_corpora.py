@@ -10,8 +10,6 @@ yet: see docs/safety.md "Where it stands".
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.ops.modelops import safety_corpus
@@ -41,12 +39,10 @@ MEASURED = {
 
 
 @pytest.fixture(scope="module")
-def results(agent: Any) -> dict[str, safety_corpus.Result]:
-    talker = safety_corpus.AgentTalker(agent)
-    out = {c.name: safety_corpus.run(talker, c.path) for c in safety_corpus.ALL_CORPORA}
-    for name, result in out.items():
+def results(corpus_results: dict[str, safety_corpus.Result]) -> dict[str, safety_corpus.Result]:
+    for name, result in corpus_results.items():
         print("\n" + "\n".join(result.lines()).replace(result.name, name, 1))
-    return out
+    return corpus_results
 
 
 def _messages_right(result: safety_corpus.Result) -> float:

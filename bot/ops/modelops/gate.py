@@ -94,12 +94,12 @@ def _load(model: Path) -> Any:
 
 def score_corpora(agent: Any) -> tuple[list[CorpusScore], list[str]]:
     """Replay every safety corpus through the whole assistant (NLU, net, dialogue)."""
-    talker = safety_corpus.AgentTalker(agent)
+    results = safety_corpus.run_all(safety_corpus.AgentTalker(agent))
     scores, lines = [], []
     for corpus in safety_corpus.ALL_CORPORA:
-        if not corpus.path.exists():
+        if corpus.name not in results:
             continue
-        result = safety_corpus.run(talker, corpus.path)
+        result = results[corpus.name]
         scores.append(CorpusScore(corpus.name, corpus.perfect, frozenset(result.missed()),
                                   result.false_alarms()))
         lines.append(f"{corpus.name}{' (blind)' if corpus.blind else ''}: "
