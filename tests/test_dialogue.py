@@ -108,7 +108,8 @@ def test_anonymity_answer_says_what_is_stored_and_promises_nothing_false(
 
 
 @pytest.mark.parametrize("question", ["får soc veta om jag skriver här?",
-                                      "får mina föräldrar veta om jag skriver här?"])
+                                      "får mina föräldrar veta om jag skriver här?",
+                                      "måste soc få veta? mamma vet inget"])
 def test_will_soc_or_my_parents_know_is_answered_in_the_first_lines(
     conversation: Any, question: str,
 ) -> None:
