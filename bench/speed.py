@@ -1,6 +1,7 @@
 """Speed benchmark: this assistant side by side with a stock `rasa init` one.
 
   .venv/bin/python bench/speed.py --production       # the full run behind README's table
+  .venv/bin/python bench/speed.py --production --skip-stock --levels 1,20,50   # REST and web
   .venv/bin/python bench/speed.py --profile          # also py-spy on our server at 20 users
   .venv/bin/python bench/speed.py --skip-stock --levels 1,20 --tag try \\
       --variant 'tf1=TF_INTRA_OP_PARALLELISM_THREADS=1,TF_INTER_OP_PARALLELISM_THREADS=1'
@@ -18,7 +19,14 @@ Servers (subprocesses, loopback, free ports):
   - `ours-prod` (`--production`): the production profile of bot.ops.production, i.e. what
     `python -m bot run-prod` starts: nginx in front of two Rasa servers (tracker store on the
     local PostgreSQL, Redis lock store, the relay event broker), two escalation-service
-    instances and the action server; load goes through nginx;
+    instances, two gateway instances and the action server; REST load goes through nginx's
+    Rasa port;
+  - `ours-prod-web` (`--production`, the same running profile): web chat users over the
+    page's WebSocket through nginx's gateway port, which spreads the sockets over both
+    gateway instances (least_conn); Rasa answers on its callback channel through nginx to
+    whichever instance takes it, and Redis fans the answer out to the one holding the
+    socket. Latency is message sent -> the turn's last answer bubble (what REST's one
+    response holds); each level also counts the sockets each instance served (nginx's log);
   - `stock`: `rasa init --no-prompt` on the same Rasa version, created and trained once in a
     temporary folder and cached in models/bench_stock/ (removed if the Rasa version changes),
     served by plain `rasa run` (its defaults: in-memory tracker and lock stores);
@@ -36,10 +44,11 @@ Servers (subprocesses, loopback, free ports):
     --compare-tree): each checkout's own tests/gateway/e2e_support.running_system starts its
     Rasa (callback channel), action server and gateway, each on the runtime that checkout
     gives it (before the two runtimes: all on .venv's Python 3.10; after: gateway and action
-    server on .venv-svc's 3.12). Users talk over the page's WebSocket. SQLite files in a
+    server on .venv-svc's 3.12). Users talk over the page's WebSocket (the same client as
+    `ours-prod-web`; latency to the first answer bubble, as measured before). SQLite files in a
     temporary folder only: no PostgreSQL database and no Redis db is used (only
-    `lock=redis` variants use Redis db 15; --production its own PostgreSQL database and
-    the Redis of REDIS_URL under its own prefix).
+    `lock=redis` variants use Redis db 15; --production its own PostgreSQL databases and
+    --redis-url under its own prefix, both removed afterwards).
 
 Load (this process, aiohttp, closed loop: each simulated user sends its next message when the
 previous answer arrived; a new conversation every --conversation messages): 1, 20 and 50
@@ -48,6 +57,11 @@ server after server, alternating which one goes first. For each level the script
 records the CPU used by each server and by everything else on the machine (/proc/stat), since
 this 2-core machine may be running other work. After the load: resident memory (RSS, and
 PSS which counts shared pages once) of each server's process tree from /proc.
+
+An error is a message not handled: REST, a status other than 200 or a body that is not a
+list; web chat, a turn that brought neither an answer bubble nor the gateway's ack (Rasa has
+it), or a socket that failed. A message handled without any answer text (REST's `[]`, a web
+turn acknowledged only) is counted apart as `silent`, on both paths alike.
 
 Figures go to stdout, results/bench_speed[_TAG].json and results/bench_speed[_TAG].md.
 """
@@ -92,6 +106,9 @@ TARGETS = {
     "p50_1_ms": 60.0,  # under
     "rss_mb": 1500.0,  # under
 }
+# every simulated user comes from 127.0.0.1: no flood limits of the gateway (nor Rasa's)
+GATEWAY_ENV = {"GATEWAY_RATE_CONVERSATION": "1000000/60", "GATEWAY_RATE_ADDRESS": "1000000/60",
+               **UNTHROTTLED}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
@@ -238,16 +255,22 @@ class Server:
         assert self.proc
         return memory_mb(self.proc.pid)
 
+    def gateway_pids(self) -> list[int]:
+        """Gateway processes, whose CPU is also shown apart (none here)."""
+        return []
+
 
 @dataclass
 class ProductionServer:
     """The production profile (bot.ops.production, `python -m bot run-prod`) on free ports.
 
     nginx in front of two Rasa servers (SQL tracker store on the local PostgreSQL, Redis lock
-    store, the relay event broker), two escalation instances and the action server, with
-    APP_ENV=production and generated secrets; a database and Redis prefix of its own, removed
-    afterwards. Load goes to nginx's Rasa port. Its CPU is the Rasa servers' and nginx's;
-    its memory is the largest Rasa server's (the target is per server).
+    store, the relay event broker), two escalation instances, two gateway instances and the
+    action server, with APP_ENV=production, generated secrets and the project's channels
+    (REST, and the callback channel posting to the gateway instances through nginx); its own
+    databases and Redis prefix, removed afterwards. REST load goes to nginx's Rasa port
+    (`ProductionWeb` drives the same profile's web chat). Its CPU is the Rasa servers' and
+    nginx's; its memory is the largest Rasa server's (the target is per server).
     """
 
     name: str
@@ -256,6 +279,7 @@ class ProductionServer:
     env: dict[str, str] = field(default_factory=dict)
     lock: str = "redis"
     tracker: str = "postgresql"
+    redis_url: str = ""  # "": the profile's default (bot.ops.production.DEFAULT_REDIS_URL)
     profile: Any = None
     url: str = ""
     ready_s: float = 0.0
@@ -264,30 +288,28 @@ class ProductionServer:
     kind: str = "rest"
 
     def start(self, base: Path) -> None:
-        from bot.ops.production import Ports, ProductionProfile
+        from cryptography.fernet import Fernet
+
+        from bot.ops.production import DEFAULT_REDIS_URL, Ports, ProductionProfile
+        from bot.protocol import CALLBACK_HEADER
+        from bot.settings import SERVICE_SECRETS
 
         tag = uuid.uuid4().hex[:8]
         workdir = base / self.name
         workdir.mkdir(parents=True)
-        credentials = workdir / "credentials.yml"
-        credentials.write_text("bot.rasa_plugins.channels.rest.ValidatedRestInput:\n",
-                               encoding="utf-8")
-        from cryptography.fernet import Fernet
-
-        from bot.settings import SERVICE_SECRETS
-
         secrets = {k: uuid.uuid4().hex + uuid.uuid4().hex for k in (*SERVICE_SECRETS,
                                                                      "GATEWAY_SECRET")}
         secrets["GATEWAY_FERNET_KEY"] = Fernet.generate_key().decode()
-        from bot.protocol import CALLBACK_HEADER
-
         self.headers = {CALLBACK_HEADER: secrets["GATEWAY_CALLBACK_TOKEN"]}
-        env = {**os.environ, **secrets, "APP_ENV": "production", **UNTHROTTLED, **self.env}
+        # 50 simulated users share one address: neither Rasa's nor the gateway's flood limits
+        env = {**os.environ, **secrets, "APP_ENV": "production", **GATEWAY_ENV, **self.env}
         ports = Ports(free_port(), free_port(), free_port(), (free_port(), free_port()),
                       (free_port(), free_port()), free_port(), (free_port(), free_port()))
+        # credentials=None: the project's channels, the callback to the gateways via nginx
         self.profile = ProductionProfile(
             self.model, workdir=workdir, ports=ports, database=f"benchspeed_{tag}",
-            redis_prefix=f"benchspeed-{tag}", credentials=credentials, env=env)
+            redis_url=self.redis_url or DEFAULT_REDIS_URL, redis_prefix=f"benchspeed-{tag}",
+            credentials=None, env=env)
         started = time.monotonic()
         self.profile.start()
         self.url = self.profile.rasa_url
@@ -296,13 +318,18 @@ class ProductionServer:
     async def wait_ready(self, timeout: float = 300) -> None:
         return None  # ProductionProfile.start waited for every process
 
+    def procs(self, *prefixes: str) -> list[subprocess.Popen[bytes]]:
+        """The profile's processes whose names start with one of `prefixes`."""
+        return [p for name, p in self.profile.procs.items() if name.startswith(prefixes)]
+
     def pids(self) -> list[int]:
-        return [p.pid for name, p in self.profile.procs.items()
-                if name.startswith("rasa-") or name == "nginx"]
+        return [p.pid for p in self.procs("rasa-", "nginx")]
+
+    def gateway_pids(self) -> list[int]:
+        return []
 
     def memory(self) -> dict[str, float]:
-        per_server = [memory_mb(p.pid) for name, p in self.profile.procs.items()
-                      if name.startswith("rasa-")]
+        per_server = [memory_mb(p.pid) for p in self.procs("rasa-")]
         return max(per_server, key=lambda m: m["rss_mb"])
 
     def stop(self) -> None:
@@ -310,6 +337,93 @@ class ProductionServer:
             return
         self.profile.stop()
         self.profile.discard_data()
+
+    def log_tail(self, chars: int = 1500) -> str:
+        """The end of each of the profile's logs, for a failed run."""
+        if self.profile is None or not self.profile.log_dir.exists():
+            return ""
+        return "\n".join(f"--- {log.name} ---\n" + log.read_text(errors="replace")[-chars:]
+                         for log in sorted(self.profile.log_dir.glob("*.log")))
+
+
+@dataclass
+class ProductionWeb:
+    """Web chat users of a running ProductionServer's profile (`ours-prod-web`): they talk
+    over the page's WebSocket to nginx's gateway port, as browsers do, so nginx spreads the
+    sockets over both gateway instances; Rasa's callback reaches either instance through
+    nginx and Redis fans each answer out to the instance holding the socket. Same client as
+    GatewaySystem (run_level's web users); the latency is the one REST's single response has:
+    message sent -> the turn's last answer bubble. Its CPU is the Rasa servers', nginx's and
+    both gateway instances'; `gateway_cpu_ms_per_request` is the two gateways' alone. It
+    neither starts nor stops anything: `rest` owns the profile."""
+
+    name: str
+    rest: ProductionServer
+    messages: list[str]
+    kind: str = "web"
+    latency_to: str = "last"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.rest.env
+
+    @property
+    def lock(self) -> str:
+        return self.rest.lock
+
+    @property
+    def tracker(self) -> str:
+        return self.rest.tracker
+
+    @property
+    def url(self) -> str:
+        return self.rest.profile.gateway_url
+
+    @property
+    def ready_s(self) -> float:
+        return self.rest.ready_s
+
+    def start(self, base: Path) -> None:
+        """Started with `rest`."""
+
+    async def wait_ready(self, timeout: float = 300) -> None:
+        return None
+
+    def stop(self) -> None:
+        """Stopped with `rest`."""
+
+    def pids(self) -> list[int]:
+        return [*self.rest.pids(), *self.gateway_pids()]
+
+    def gateway_pids(self) -> list[int]:
+        return [p.pid for p in self.rest.procs("gateway-")]
+
+    def memory(self) -> dict[str, float]:
+        gateways = [memory_mb(pid) for pid in self.gateway_pids()]
+        gateway = max(gateways, key=lambda m: m["rss_mb"])
+        return {**self.rest.memory(), "gateway_rss_mb": gateway["rss_mb"],
+                "gateway_pss_mb": gateway["pss_mb"]}
+
+    def access_log(self) -> Path:
+        return self.rest.profile.workdir / "nginx" / "access.log"
+
+    def log_size(self) -> int:
+        """Where nginx's access log ends now: a level counts the lines written after it."""
+        log = self.access_log()
+        return log.stat().st_size if log.exists() else 0
+
+    def sockets_per_instance(self, since: int) -> dict[str, int]:
+        """WebSockets each gateway instance served since `since` (nginx logs a socket's
+        upgrade, status 101, with the instance it went to when the socket closes)."""
+        counts = {f"127.0.0.1:{port}": 0 for port in self.rest.profile.ports.gateway_instances}
+        with self.access_log().open("rb") as log:
+            log.seek(since)
+            for line in log.read().decode(errors="replace").splitlines():
+                fields = line.split()
+                if len(fields) > 4 and fields[2] == "/ws" and fields[3] == "101":
+                    counts[fields[4]] = counts.get(fields[4], 0) + 1
+        return counts
 
 
 # A checkout's whole web chat path, started by that checkout's own test launcher
@@ -328,8 +442,6 @@ with running_system(model, work, gateway_env=env, escalation=False) as system:
           flush=True)
     sys.stdin.read()
 """
-GATEWAY_ENV = {"GATEWAY_RATE_CONVERSATION": "1000000/60", "GATEWAY_RATE_ADDRESS": "1000000/60",
-               **UNTHROTTLED}
 
 
 @dataclass
@@ -339,7 +451,9 @@ class GatewaySystem:
     latency is the time to the first bot message (what the person sees), `turn_p95_ms` the
     time until the typing indicator goes off (every bot message of the turn). CPU is the whole
     system's (Rasa, action server, gateway, the launcher); `gateway_cpu_ms_per_request` the
-    gateway process's alone. Memory: the gateway process (`gateway_rss_mb`) and the system."""
+    gateway process's alone. Memory: the gateway process (`gateway_rss_mb`) and the system.
+    The latency stays the first bubble's, as in the figures measured before; the last
+    bubble's is kept beside it (`last_bubble_p95_ms`)."""
 
     name: str
     model: Path
@@ -350,6 +464,7 @@ class GatewaySystem:
     lock: str = "in_memory"
     tracker: str = "threaded"
     kind: str = "web"
+    latency_to: str = "first"  # the latency figures: the turn's "first" or "last" bubble
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
     ready_s: float = 0.0
@@ -386,6 +501,9 @@ class GatewaySystem:
             wait_or_kill(self.proc, 60)
 
     pids = Server.pids
+
+    def gateway_pids(self) -> list[int]:
+        return [self.part_pids["gateway"]]
 
     def memory(self) -> dict[str, float]:
         assert self.proc
@@ -462,52 +580,95 @@ def stock_assistant() -> tuple[Path, Path]:
 # --- load ---------------------------------------------------------------------------------
 
 
-AnyServer = Server | ProductionServer | GatewaySystem
+AnyServer = Server | ProductionServer | GatewaySystem | ProductionWeb
+
+
+@dataclass
+class WebTurn:
+    """One web chat message's turn as the page sees it, in seconds from the send."""
+
+    first: float | None = None  # the first answer bubble
+    last: float | None = None  # the last answer bubble
+    done: float = 0.0  # the typing indicator off: the gateway is done with the turn
+    acked: bool = False  # the gateway said Rasa has the message
+
+
+async def web_turn(ws: aiohttp.ClientWebSocketResponse, text: str) -> WebTurn:
+    """Send one message as the page (bot/gateway/static/chat.js) does, with an id, and read
+    until the gateway is done with it. Every frame of a turn comes in order: the gateway
+    switches typing on, forwards to Rasa, whose callback posts each bubble (to this
+    instance or, behind nginx, the other one, which fans it out through Redis) before it
+    answers; then the ack, then typing off. A refusal without a turn (flood limit, a bad
+    frame) names the message's id and ends it at once."""
+    message_id = uuid.uuid4().hex
+    turn = WebTurn()
+    typing = False
+    t0 = time.perf_counter()
+    await ws.send_json({"type": "message", "id": message_id, "text": text, "lang": "sv"})
+    while True:
+        msg = await ws.receive_json(timeout=60)
+        kind, at = msg.get("type"), time.perf_counter() - t0
+        if kind == "bot":
+            turn.first = at if turn.first is None else turn.first
+            turn.last = at
+        elif kind == "ack" and msg.get("id") == message_id:
+            turn.acked = True
+        elif kind == "typing" and msg.get("who") != "coach":
+            if msg.get("on"):
+                typing = True
+            else:
+                break
+        elif kind in ("error", "notice_text") and msg.get("id") == message_id and not typing:
+            break
+    turn.done = time.perf_counter() - t0
+    return turn
 
 
 async def run_level(server: AnyServer, users: int, total: int, max_s: float,
                     conversation: int) -> dict[str, Any]:
     """`users` closed-loop users share `total` requests; stop early after `max_s` seconds."""
     latencies: list[float] = []
-    turns: list[float] = []  # web chat: until the typing indicator goes off
+    firsts: list[float] = []  # web chat: until the first answer bubble
+    lasts: list[float] = []  # ... until the last one
+    turns: list[float] = []  # ... until the typing indicator goes off
     errors = 0
+    silent = 0  # handled without an answer bubble: REST's empty list, a web turn acked only
     issued = 0
     messages = server.messages
     deadline = time.perf_counter() + max_s
+    to_last = getattr(server, "latency_to", "first") == "last"
 
     async def web_user(session: aiohttp.ClientSession) -> None:
-        nonlocal errors, issued
+        """A page: a fresh conversation (hello with a new token), then message after
+        message on its socket; a new page every `conversation` messages."""
+        nonlocal errors, issued, silent
         while issued < total and time.perf_counter() < deadline:
             try:
                 async with session.ws_connect(server.url.replace("http", "ws", 1) + "/ws") as ws:
                     await ws.send_json({"type": "hello", "token": uuid.uuid4().hex * 2,
                                         "fresh": True})
-                    await ws.receive_json(timeout=60)  # the greeting
+                    await ws.receive_json(timeout=60)  # the history (empty: fresh)
                     for _ in range(conversation):
                         if issued >= total or time.perf_counter() >= deadline:
                             return
                         index = issued
                         issued += 1
-                        t0 = time.perf_counter()
-                        await ws.send_json({"type": "message",
-                                            "text": messages[index % len(messages)]})
-                        first = None
-                        while True:
-                            msg = await ws.receive_json(timeout=60)
-                            if msg.get("type") == "bot" and first is None:
-                                first = time.perf_counter() - t0
-                            if msg.get("type") == "typing" and not msg.get("on"):
-                                break
-                        done = time.perf_counter() - t0
-                        if first is None:
-                            errors += 1
-                        latencies.append((first if first is not None else done) * 1000)
-                        turns.append(done * 1000)
+                        turn = await web_turn(ws, messages[index % len(messages)])
+                        # an error: neither acknowledged (Rasa has it) nor answered
+                        if turn.first is None:
+                            errors += not turn.acked
+                            silent += turn.acked
+                        first = turn.first if turn.first is not None else turn.done
+                        last = turn.last if turn.last is not None else turn.done
+                        firsts.append(first * 1000)
+                        lasts.append(last * 1000)
+                        latencies.append((last if to_last else first) * 1000)
+                        turns.append(turn.done * 1000)
             except (aiohttp.ClientError, asyncio.TimeoutError, TypeError, ValueError):
                 errors += 1
 
     async def user(session: aiohttp.ClientSession) -> None:
-        nonlocal errors, issued
+        nonlocal errors, issued, silent
         sent = 0
         sender = ""
         while issued < total and time.perf_counter() < deadline:
@@ -525,13 +686,15 @@ async def run_level(server: AnyServer, users: int, total: int, max_s: float,
                     body = await r.read()
                     if r.status != 200 or not body.startswith(b"["):
                         errors += 1
+                    elif body.replace(b" ", b"") == b"[]":
+                        silent += 1
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 errors += 1
             latencies.append((time.perf_counter() - t0) * 1000)
 
-    pids = server.pids()
-    gateway_pid = getattr(server, "part_pids", {}).get("gateway")
-    gateway0 = cpu_seconds(gateway_pid) if gateway_pid else 0.0
+    pids, gateway_pids = server.pids(), server.gateway_pids()
+    gateway0 = sum(map(cpu_seconds, gateway_pids))
+    log_mark = server.log_size() if isinstance(server, ProductionWeb) else 0
     busy0, cpu0, own0 = machine_busy_seconds(), sum(map(cpu_seconds, pids)), time.process_time()
     started = time.perf_counter()
     web = server.kind == "web"
@@ -545,14 +708,23 @@ async def run_level(server: AnyServer, users: int, total: int, max_s: float,
     other_cpu = max(0.0, machine_busy_seconds() - busy0 - server_cpu - client_cpu)
     extra: dict[str, Any] = {}
     if turns:
-        extra["turn_p95_ms"] = round(percentile(turns, 95), 1)
-    if gateway_pid:
+        extra["first_bubble_p95_ms"] = round(percentile(firsts, 95), 1)
+        extra["last_bubble_p95_ms"] = round(percentile(lasts, 95), 1)
+        # the gateway done (ack, typing off): after Rasa saved the turn, as REST's response,
+        # and relayed the message to the escalation service, which REST does not wait for
+        for pct in (50, 95, 99):
+            extra[f"turn_p{pct}_ms"] = round(percentile(turns, pct), 1)
+    if gateway_pids:
         extra["gateway_cpu_ms_per_request"] = round(
-            1000 * (cpu_seconds(gateway_pid) - gateway0) / max(len(latencies), 1), 1)
+            1000 * (sum(map(cpu_seconds, gateway_pids)) - gateway0) / max(len(latencies), 1), 1)
+    if isinstance(server, ProductionWeb):
+        await asyncio.sleep(0.5)  # nginx logs a socket once it has closed
+        extra["sockets_per_gateway"] = server.sockets_per_instance(log_mark)
     return {**extra,
         "users": users,
         "requests": len(latencies),
         "errors": errors,
+        "silent": silent,
         "seconds": round(elapsed, 1),
         "p50_ms": round(percentile(latencies, 50), 1),
         "p95_ms": round(percentile(latencies, 95), 1),
@@ -712,6 +884,43 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def paths_markdown(results: dict[str, Any], rest: str = "ours-prod",
+                   web: str = "ours-prod-web") -> str:
+    """The production profile's two ways in, level by level: REST and web chat rows next to
+    each other (both through nginx on the same running processes)."""
+    servers = results["servers"]
+    if rest not in servers or web not in servers:
+        return ""
+    lines = ["", f"Production profile, the two ways in side by side ({rest}: REST via nginx, "
+             f"answer = the response; {web}: web chat users over the WebSocket via nginx to "
+             "both gateway instances, answer = the turn's last bubble; silent = handled "
+             "without any answer text, not an error; turn end = the gateway's ack and "
+             "typing off, once Rasa saved the turn (REST's response waits for that too) and "
+             "relayed the message to the escalation service (only the callback channel waits "
+             "for that); server CPU = the Rasa servers and nginx, on the web path also both "
+             "gateways, whose part is gateway CPU):", "",
+             "| users | path | requests | errors | silent | p50 ms | p95 ms | p99 ms "
+             "| req/s | server CPU ms/req | gateway CPU ms/req | first bubble p95 ms "
+             "| turn end p50 / p95 / p99 ms | sockets per gateway |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    levels = sorted({lv["users"] for name in (rest, web) for lv in servers[name]["levels"]})
+    for users in levels:
+        for name, path in ((rest, "REST"), (web, "web chat")):
+            for lv in (lv for lv in servers[name]["levels"] if lv["users"] == users):
+                spread = " / ".join(map(str, lv.get("sockets_per_gateway", {}).values()))
+                turn = " / ".join(str(lv[f"turn_p{pct}_ms"]) for pct in (50, 95, 99)
+                                  if f"turn_p{pct}_ms" in lv)
+                lines.append(
+                    f"| {users} | {path} | {lv['requests']} | {lv['errors']} "
+                    f"| {lv.get('silent', '–')} | {lv['p50_ms']} "
+                    f"| {lv['p95_ms']} | {lv['p99_ms']} | {lv['throughput_rps']} "
+                    f"| {lv['server_cpu_ms_per_request']} "
+                    f"| {lv.get('gateway_cpu_ms_per_request', '–')} "
+                    f"| {lv.get('first_bubble_p95_ms', '–')} | {turn or '–'} "
+                    f"| {spread or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
 def targets(results: dict[str, Any], ours: str) -> list[dict[str, Any]]:
     servers = results["servers"]
 
@@ -858,11 +1067,17 @@ async def measure(servers: list[AnyServer], levels: list[int],
                   f"p95 {figures['p95_ms']:>7} ms  p99 {figures['p99_ms']:>7} ms  "
                   f"max {figures['max_ms']:>7} ms  "
                   f"{figures['throughput_rps']:>5} req/s  errors {figures['errors']}  "
+                  f"silent {figures['silent']}  "
                   f"(server {figures['server_cpu_cores']} cores, "
                   f"{figures['server_cpu_ms_per_request']} CPU ms/req, other work "
                   f"{figures['other_cpu_cores']} cores"
                   + (f", gateway {figures['gateway_cpu_ms_per_request']} CPU ms/req"
-                     if "gateway_cpu_ms_per_request" in figures else "") + ")", flush=True)
+                     if "gateway_cpu_ms_per_request" in figures else "") + ")"
+                  + (f"; last bubble p95 {figures['last_bubble_p95_ms']} ms, first "
+                     f"{figures['first_bubble_p95_ms']} ms"
+                     if "last_bubble_p95_ms" in figures else "")
+                  + (f"; sockets per gateway {figures['sockets_per_gateway']}"
+                     if "sockets_per_gateway" in figures else ""), flush=True)
     for s in servers:
         memory = s.memory()
         results["servers"][s.name]["memory"] = memory
@@ -883,8 +1098,12 @@ def main() -> int:
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME=K=V,K=V: our model again with these settings")
     parser.add_argument("--production", action="store_true",
-                        help="also the production profile (nginx, 2 Rasa servers, PostgreSQL, "
-                             "Redis) as `ours-prod`")
+                        help="also the production profile (nginx, 2 Rasa servers, 2 gateways, "
+                             "PostgreSQL, Redis): REST as `ours-prod`, and web chat users over "
+                             "the WebSocket through nginx as `ours-prod-web`")
+    parser.add_argument("--redis-url", default="",
+                        help="--production's Redis (default: the profile's, "
+                             "redis://127.0.0.1:6379/0); its keys under a prefix of its own")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy on --profile-server during the 20-user level")
     parser.add_argument("--profile-server", default="ours")
@@ -919,7 +1138,7 @@ def main() -> int:
     model = args.model.resolve() if args.model else train(quiet=True)
     ours_messages = [text for text, _ in load_examples()]
     random.Random(6).shuffle(ours_messages)
-    servers: list[Server | ProductionServer] = []
+    servers: list[AnyServer] = []
     if not args.skip_ours:
         servers.append(Server("ours", model, ROOT, ROOT / "credentials.yml", ours_messages))
     for spec in args.variant:
@@ -944,7 +1163,9 @@ def main() -> int:
                                          str(tree / ".venv" / "bin" / "python"),
                                          ours_messages))
     if args.production:
-        servers.append(ProductionServer("ours-prod", model, ours_messages))
+        production = ProductionServer("ours-prod", model, ours_messages,
+                                      redis_url=args.redis_url)
+        servers += [production, ProductionWeb("ours-prod-web", production, ours_messages)]
     if not args.skip_stock:
         project, stock_model = stock_assistant()
         servers.append(Server("stock", stock_model, project, project / "credentials.yml",
@@ -978,6 +1199,8 @@ def main() -> int:
                 if isinstance(s, GatewaySystem) and s.proc:
                     tail = s._log.read_text(errors="replace")[-1500:]
                     print(f"--- {s.name} launcher (tail) ---\n{tail}", file=sys.stderr)
+                if isinstance(s, ProductionServer):
+                    print(f"--- {s.name} logs (tails) ---\n{s.log_tail()}", file=sys.stderr)
             raise
         finally:
             for s in servers:
@@ -1007,7 +1230,7 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     (out / f"{stem}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False),
                                       encoding="utf-8")
-    table = markdown(results) + comparison_markdown(results)
+    table = markdown(results) + paths_markdown(results) + comparison_markdown(results)
     (out / f"{stem}.md").write_text(table, encoding="utf-8")
     print("\n" + table)
     if "profile" in results:
