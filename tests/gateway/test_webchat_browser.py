@@ -3,7 +3,8 @@ model in `rasa run`, action server, escalation service, gateway): the layout at 
 320x568 and desktop, starter choices, tappable numbers and links, long answers short first,
 the coach status line, typing both ways, a pending choice kept over a language switch, the
 quick-exit hint, a message whose socket dies before its acknowledgement (sent again and
-answered once), and axe-core on every main path.
+answered once), the browser's "leave the page?" question only while a message waits (never on
+the quick exit), and axe-core on every main path.
 
 axe-core comes from npm (tests/browser/package.json and its lock, pinned; the one copy every
 browser test uses, tests/axe.py); the file is served to
@@ -319,14 +320,22 @@ class SocketCutter:
     """The page's WebSocket through Playwright's router, so the test can kill it right after
     the page sends a message, before the gateway's ack: `lose` drops that frame (the socket
     died before the gateway read it), `after_read` passes it on first (the gateway has it, the
-    ack never comes). While `hold` is set, the page's reconnects are closed at once."""
+    ack never comes), `swallow` drops the frame and keeps the socket (the message waits on a
+    live socket until `cut()`). While `hold` is set, the page's reconnects are closed at once.
+    `acks` lists the ids the gateway acknowledged to the page."""
 
     def __init__(self) -> None:
         self.mode: str | None = None
         self.hold = False
         self.frames: list[dict[str, Any]] = []  # every message frame the page sent
+        self.acks: list[str] = []
         self.cut_id: str | None = None
         self.connects = 0
+        self.open: list[Any] = []  # the page's and the server's side of the newest socket
+
+    def cut(self) -> None:
+        for side in self.open:
+            side.close()
 
     def route(self, ws: Any) -> None:
         if self.hold:
@@ -334,6 +343,7 @@ class SocketCutter:
             return
         self.connects += 1
         server = ws.connect_to_server()
+        self.open = [server, ws]
 
         def to_server(message: str | bytes) -> None:
             frame = json.loads(message) if isinstance(message, str) else {}
@@ -342,6 +352,8 @@ class SocketCutter:
             mode = self.mode
             if mode is not None and frame.get("type") == "message":
                 self.mode, self.cut_id = None, frame.get("id")
+                if mode == "swallow":
+                    return
                 if mode == "after_read":
                     server.send(message)
                 server.close()
@@ -349,7 +361,14 @@ class SocketCutter:
                 return
             server.send(message)
 
+        def to_page(message: str | bytes) -> None:
+            frame = json.loads(message) if isinstance(message, str) else {}
+            if frame.get("type") == "ack":
+                self.acks.append(frame.get("id"))
+            ws.send(message)
+
         ws.on_message(to_server)
+        server.on_message(to_page)
 
 
 def _tracker_user_ids(system: dict, sender: str) -> list[str | None]:
@@ -444,4 +463,154 @@ def test_a_message_whose_socket_dies_is_sent_again_and_answered_once(
     expect(page.locator(".msg")).to_have_count(0)
     assert len(_tracker_user_ids(system, sender)) == 2
     assert [f["text"] for f in cutter.frames].count("hej igen") == 1
+    page.context.close()
+
+
+class Dialogs:
+    """Every dialog the page opens, by type; `leave` says whether a "leave the page?"
+    question is answered with leave (accept) or stay (dismiss)."""
+
+    def __init__(self, page: Any, leave: bool) -> None:
+        self.types: list[str] = []
+        self.leave = leave
+        page.on("dialog", self._on_dialog)
+
+    def _on_dialog(self, dialog: Any) -> None:
+        self.types.append(dialog.type)
+        dialog.accept() if self.leave else dialog.dismiss()
+
+
+def _waiting_message(browser: Any, system: dict, axe_source: str, text: str,
+                     leave: bool) -> tuple[Any, SocketCutter, Dialogs, Any]:
+    """A chat page whose message `text` waits for its ack: its frame never reached the
+    gateway and the page's reconnects are refused (it shows "not sent yet")."""
+    from playwright.sync_api import expect
+
+    cutter = SocketCutter()
+    page = open_chat(browser, system, "360", axe_source, ws_route=cutter.route)
+    dialogs = Dialogs(page, leave)
+    expect(page.locator("#quick-replies button.starter")).to_have_count(4)
+    cutter.mode, cutter.hold = "lose", True
+    page.fill("#message", text)
+    page.keyboard.press("Enter")
+    mine = page.locator(".msg.user").filter(has_text=text)
+    expect(mine).to_have_attribute("data-state", "offline")
+    expect(mine.locator(".state")).to_have_text(
+        content_text("utter_web_pending_offline", "sv"))
+    assert cutter.cut_id and cutter.acks == []
+    return page, cutter, dialogs, mine
+
+
+def test_closing_with_a_waiting_message_asks_first_and_without_one_does_not(
+        browser: Any, system: dict, axe_source: str) -> None:
+    from playwright.sync_api import expect
+
+    page, cutter, dialogs, mine = _waiting_message(
+        browser, system, axe_source, "hur hoppar jag av?", leave=False)
+    # closing the tab: the browser asks (its own words, none of the page's); "stay"
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 10
+    while not dialogs.types and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert dialogs.types == ["beforeunload"]
+    assert not page.is_closed()
+    # still there, still saying it is not sent yet; nothing was written to storage
+    expect(mine.locator(".state")).to_have_text(
+        content_text("utter_web_pending_offline", "sv"))
+    assert page.evaluate("Object.keys(localStorage).sort()") == ["ss-chat-token"]
+    assert page.evaluate("sessionStorage.length") == 0
+    shot(page, "14-leave-asked-waiting-360")
+    assert serious_violations(page, system["gateway"]) == []
+
+    # the connection is back: the message goes, is acknowledged, and leaving asks nothing
+    cutter.hold = False
+    expect(page.locator(".msg.bot")).not_to_have_count(0, timeout=ANSWER_TIMEOUT)
+    expect(page.locator(".msg[data-state]")).to_have_count(0, timeout=ANSWER_TIMEOUT)
+    assert cutter.cut_id in cutter.acks
+    with page.expect_event("close", timeout=10_000):
+        page.close(run_before_unload=True)
+    assert dialogs.types == ["beforeunload"]  # the first one only
+    page.context.close()
+
+
+def _until_acknowledged(page: Any, cutter: SocketCutter) -> None:
+    """Every message the page sent is acknowledged: nothing waits."""
+    deadline = time.monotonic() + ANSWER_TIMEOUT / 1000
+    sent = lambda: {f["id"] for f in cutter.frames}  # noqa: E731
+    while not sent() <= set(cutter.acks) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert sent() and sent() <= set(cutter.acks), (cutter.frames, cutter.acks)
+
+
+def test_with_nothing_waiting_reload_and_close_ask_nothing(
+        browser: Any, system: dict, axe_source: str) -> None:
+    from playwright.sync_api import expect
+
+    cutter = SocketCutter()
+    page = open_chat(browser, system, "360", axe_source, ws_route=cutter.route)
+    dialogs = Dialogs(page, leave=True)  # a question would be answered "leave" and counted
+    expect(page.locator("#quick-replies button.starter")).to_have_count(4)
+    page.fill("#message", "vad är sluta skjut?")
+    page.keyboard.press("Enter")  # the person has used the page: the browser would ask now
+    expect(page.locator(".msg.bot")).not_to_have_count(0, timeout=ANSWER_TIMEOUT)
+    _until_acknowledged(page, cutter)
+    page.reload()
+    expect(page.locator(".msg.user")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    page.fill("#message", "är chatten anonym?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg.bot", has_text="logga in")).to_have_count(
+        1, timeout=ANSWER_TIMEOUT)
+    _until_acknowledged(page, cutter)
+    with page.expect_event("close", timeout=10_000):
+        page.close(run_before_unload=True)
+    assert dialogs.types == []
+    page.context.close()
+
+
+def test_a_waiting_message_says_not_sent_yet_as_soon_as_the_network_goes(
+        browser: Any, system: dict, axe_source: str) -> None:
+    """The browser reports the network gone before a dead socket closes: the waiting
+    message says "Inte skickat än …" at once, "Skickas …" again when the network is back,
+    and goes once the socket is new."""
+    from playwright.sync_api import expect
+
+    cutter = SocketCutter()
+    page = open_chat(browser, system, "360", axe_source, ws_route=cutter.route)
+    expect(page.locator("#quick-replies button.starter")).to_have_count(4)
+    cutter.mode = "swallow"  # the socket stays up, the frame never arrives
+    page.fill("#message", "vad händer på ett samtal?")
+    page.keyboard.press("Enter")
+    mine = page.locator(".msg.user").filter(has_text="vad händer på ett samtal?")
+    expect(mine).to_have_attribute("data-state", "pending")
+    expect(mine.locator(".state")).to_have_text(content_text("utter_web_pending", "sv"))
+    page.context.set_offline(True)
+    expect(mine).to_have_attribute("data-state", "offline", timeout=1_000)
+    expect(mine.locator(".state")).to_have_text(
+        content_text("utter_web_pending_offline", "sv"))
+    shot(page, "15-network-gone-waiting-360")
+    page.context.set_offline(False)
+    expect(mine).to_have_attribute("data-state", "pending")
+    cutter.cut()  # the old socket goes: the page reconnects and sends it again
+    expect(page.locator(".msg.bot")).not_to_have_count(0, timeout=ANSWER_TIMEOUT)
+    expect(page.locator(".msg[data-state]")).to_have_count(0, timeout=ANSWER_TIMEOUT)
+    _until_acknowledged(page, cutter)
+    assert [f["id"] for f in cutter.frames].count(cutter.cut_id) == 2
+    page.context.close()
+
+
+@pytest.mark.parametrize("how", ["button", "esc"])
+def test_quick_exit_with_a_waiting_message_leaves_without_asking(
+        browser: Any, system: dict, axe_source: str, how: str) -> None:
+    page, cutter, dialogs, _ = _waiting_message(
+        browser, system, axe_source, "jag vill inte att nån ser", leave=True)
+    if how == "button":
+        page.click("#quick-exit")
+    else:
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
+    page.wait_for_url(system["exit_url"])
+    assert dialogs.types == []  # an accepted question would have left too: none was asked
+    cutter.hold = False
+    page.wait_for_timeout(1500)  # nothing left of the old page that could send it again
+    assert [f["text"] for f in cutter.frames] == ["jag vill inte att nån ser"]
     page.context.close()

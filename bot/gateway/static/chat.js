@@ -2,7 +2,10 @@
    keeps the conversation across reloads. "Lämna sidan snabbt" (or Esc twice) wipes it.
    Each message of the user's has a random id and stays in `pending` (this page's memory
    only, never the browser's storage) until the gateway acknowledges it; after a reconnect
-   the page sends it again with the same id, and the gateway forwards an id only once. */
+   the page sends it again with the same id, and the gateway forwards an id only once.
+   While a message waits (and only then) a reload or a closed tab gets the browser's own
+   "leave the page?" question, since the waiting text is lost with the page; the quick exit
+   never asks. */
 (function () {
   "use strict";
   var TOKEN_KEY = "ss-chat-token";
@@ -46,6 +49,7 @@
   var typingIdle = null;
   var coachTypingTimer = null;
   var status = null;
+  var guarding = false;        // the beforeunload handler is on (a message is waiting)
   var linkRe = buildLinkRe();
 
   function safeStorage() {
@@ -257,6 +261,7 @@
     }, PENDING_SHOW_MS);
     if (!online()) { markMessage(el, "offline"); }
     pending.push(entry);
+    guardLeaving();
   }
 
   /* The gateway has the message (ack, or the reloaded transcript holds its id), or it
@@ -268,9 +273,45 @@
         clearTimeout(entry.timer);
         markMessage(entry.el, failed ? "failed" : null);
         outbox = outbox.filter(function (o) { return o.id !== id; });
+        guardLeaving();
         return;
       }
     }
+  }
+
+  /* The text of a waiting message is only in this page's memory (never written to disk), so
+     leaving now would drop it: the browser asks first, with its own words. Behind that
+     question each waiting message shows its line at once ("Skickas …", or "Inte skickat än
+     …" offline). Inert while the quick exit runs. */
+  function askBeforeLeaving(ev) {
+    if (exiting || !pending.length) { return; }
+    pending.forEach(function (entry) {
+      clearTimeout(entry.timer);
+      markMessage(entry.el, online() ? "pending" : "offline");
+    });
+    ev.preventDefault();
+    ev.returnValue = true;  // older browsers ask only for a truthy returnValue
+  }
+
+  /* The handler is on only while a message waits: otherwise leaving is never held up. */
+  function guardLeaving() {
+    var on = !exiting && pending.length > 0;
+    if (on === guarding) { return; }
+    guarding = on;
+    if (on) { window.addEventListener("beforeunload", askBeforeLeaving); }
+    else { window.removeEventListener("beforeunload", askBeforeLeaving); }
+  }
+
+  /* The browser knows the network is gone before the socket does (a dead socket can take a
+     while to close): waiting messages say "Inte skickat än …" at once, and "Skickas …" again
+     if the same socket is still up when the network is back. */
+  function networkChanged() {
+    var up = navigator.onLine !== false && online();
+    pending.forEach(function (entry) {
+      var state = entry.el.getAttribute("data-state");
+      if (!up) { clearTimeout(entry.timer); markMessage(entry.el, "offline"); }
+      else if (state === "offline" && ready) { markMessage(entry.el, "pending"); }
+    });
   }
 
   function addNotice(kind, text, warn) {
@@ -493,6 +534,7 @@
     pending.forEach(function (entry) { clearTimeout(entry.timer); });
     pending = [];  // nothing written here is sent again, or kept, after the exit
     outbox = [];
+    guardLeaving();  // no "leave the page?" question: the exit is never held up
     try {
       // tell a coach who may be writing that this page is gone for good
       if (ws && ws.readyState === 1) { ws.send(JSON.stringify({ type: "leave", reason: "quick_exit" })); }
@@ -548,6 +590,8 @@
     if (now - lastEsc < 1500) { quickExit(); }
     lastEsc = now;
   });
+  window.addEventListener("offline", networkChanged);
+  window.addEventListener("online", networkChanged);
   setInterval(function () { send({ type: "ping" }); }, 25000);
   setInterval(loadStatus, 60000);
 
