@@ -232,7 +232,7 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "en_at_door": r"\b(?:outside|at) (?:my|min|mitt|our|var) (?:door|house|flat|apartment|window|dorr|dorren|fonster)\b",
     "en_kill_me_now": r"\b(?:going to|gonna|gon|will|about to|trying to) (?:kill|shoot|stab) (?:me|us)\b"
     r"(?:\s+\w+){0,4}\s+(?:now|tonight|right now)\b|\b(?:about to|trying to) (?:kill|shoot|stab) (?:me|us)\b",
-    "held": r"\b(?:haller|holl|haller pa att halla) (?:fast|kvar) (?:mig|mej|henne|honom|oss)\b|\b(?:ja|jag) (?:inte|int) far ga\b|\bslapper (?:mig|mej|oss|henne|honom) (?:inte|int)\b"
+    "held": r"\b(?:haller|holl|haller pa att halla) (?:fast|kvar) (?:mig|mej|henne|honom|oss)\b|\b(?:ja|jag) (?:inte|int) far ga\b|\bslapper (?:mig|mej|oss|henne|honom) (?:inte|int)\b(?!\s+(?:pa|till|pa en) (?:festen|fest|bio|stan|resan|lagret|konserten|matchen|traningen|party))"
     r"|\bwon t let (?:me|us) (?:go|leave|out)\b|\bwont let (?:me|us) (?:go|leave|out)\b"
     r"|\b(?:last|lasa|lasta|laste|stangt|stangde|stanga) in (?:mig|mej|oss|henne|honom)\b|\b(?:har|hade) last dorren\b"
     r"|\b(?:drog|tog|slapade|tvingade|knuffade|dragit|tagit|drar|tar|haller) (?:in |kvar )?(?:mig|mej|henne|honom|oss|min \w+|mina \w+)"
@@ -280,6 +280,27 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     rf"|inne|i \w+) (?:\w+ )?(?:med|me|with) (?:en |ett |a |the |sin |his )?{_WEAPON}\b",
     "weapon_among": rf"\b(?:en|en av dom|en av dem|one of them) (?:har|has|hade|drog) (?:en |ett |a )?{_WEAPON}\b"
     rf"|\b(?:gar|springer|star|viftar|walking|running) (?:runt )?(?:med|me|with) (?:\w+ ){{0,5}}{_WEAPON}\b",
+    # round 11: fire or smoke inside the building now; "öppna eller vi skjuter"; a wound that spurts; someone
+    # down on the ground after a fall or shots; taken or pulled away; a body that stops answering (an overdose)
+    "fire_in_building": r"\b(?:eld|brand|brinner|roken|rok|smoke|fire)\b(?:\s+\w+){0,3}\s+(?:i|in|under|kommer in|coming in|comes in)"
+    r"\s+(?:\w+ ){0,2}(?:kallaren|kallarn|trapphuset|trappan|dorren|lagenheten|huset|rummet|hallen|basement|stairwell|door|flat|apartment|house|room|hallway)\b",
+    "open_or_we_shoot": r"\b(?:oppna|open up|open)\b(?:\s+\w+){0,2}\s+(?:annars|eller|or)\s+(?:(?:vi|we|jag|ja|i|han|dom)\s+(?:skjuter|shoot|dodar|kill|slar|kommer in|sparkar)"
+    r"|(?:skjuter|dodar|slar|sparkar|kommer) (?:vi|jag|ja|han|dom)(?: in)?)\b",
+    "wound_severe": r"\b(?:sprutar|forsar|pumpar|spurting|gushing|pouring) (?:\w+ )?(?:blod|blood)\b|\b(?:blod|blood) (?:sprutar|forsar|spurts|is spurting|everywhere)\b(?!.*\b(?:gris|pig|film|biologi\w*)\b)"
+    r"|\b(?:djupt|stort|deep|big) (?:sar|skarsar|wound|cut|gash)\b(?:\s+\w+){0,3}\s+(?:i|pa|in|on) (?:halsen|handleden|magen|the neck|the wrist|the stomach)\b"
+    r"|\bskar (?:sig|mig) (?:for|too) djupt\b|\bcut (?:too|really) deep\b",
+    "down_after": r"\b(?:ligger|ligga|lying|lies|laying)\b (?:\w+ )?(?:pa|on) (?:marken|golvet|gatan|backen|the ground|the floor|the street)\b"
+    r"(?=.*\b(?:ror sig|rors|andas|breath\w*|moving|moves|svarar|blod|bloder|bleed\w*|skott|skjut\w*|shot|hoppade|jumped|fell|foll|ramlade|medvetslos|unconscious)\b)",
+    "pulled_away": r"\b(?:drar|drog|pulled|dragged|drags|pulling|dragging) (?:i|in|iv)? ?(?:mig|mej|henne|honom|me|her|him)\b(?:\s+(?:in|into|till|mot|to)\b(?:\s+\w+){0,3}\s+(?:bil\w*|car|van|skapbil\w*))?"
+    r"(?!\s+(?:pa|med|till (?:festen|bio|stan|skolan|traningen)|along|to the (?:party|mall|cinema)))"
+    r"|\b(?:tar|tog) (?:mig|mej|oss) (?:nanstans|nagonstans|nan stans|till ett stalle|somewhere)\b|\b(?:bunden|fastbunden|tied up)\b",
+    "not_responding_after": r"\b(?:svarar|reagerar|vaknar) (?:inte|int) (?:nar|fast|even when) (?:jag|ja|vi|i|we) (?:pratar|ropar|skakar|talk|shout|shake)\b"
+    r"|\b(?:ogonen rullar|eyes (?:are )?rolling)\b|\b(?:andas|breathing|breathes) (?:\w+ )?(?:langsamt|konstigt|knappt|inte|slow\w*|weird\w*|strange\w*|barely)\b"
+    r"|\b(?:swallowed|svalt|svalde|slukade|at) (?:a lot of|massa|manga|en massa|typ en hel|hela) (?:\w+ )?(?:pills|tabletter|piller|meds)\b"
+    r"|\bkan (?:inte|int) (?:sta upp|sta|ga)\b(?=.*\b(?:tablett\w*|piller|drog\w*|drack|druckit|spetsad\w*|pills?)\b)",
+    "scared_with_weapon": r"\b(?:yxa|yxan|kniv|kniven|pistol|vapen|axe|knife|gun)\b(?:\s+\w+){0,4}\s+(?:vi|jag|ja|we|i) (?:e|ar|is|are|am|m) (?:sa |so |jatte )?(?:radd|radda|skraj|scared|terrified|afraid)\b",
+    "shooting_near": r"\b(?:there s|theres|there is|det (?:e|ar)) (?:shooting|skottlossning)\b|\bskottlossning (?:vid|pa|i|utanfor|nu|just nu)\b"
+    r"|\b(?:smallde|small|smallt|pangade) precis\b|\bjust (?:heard )?(?:shots|gunshots)\b|\b(?:tre|fyra|flera|massa) skott (?:nu|precis|just nu)\b",
 }
 
 # A past event, a story or the news: not danger now (unless "nu"/"now" is also there).
@@ -322,7 +343,8 @@ _PAST_FRAME = re.compile(
     r"|(?:hade|had) en period|went through|i (?:sexan|femman|fyran|trean|tvaan|ettan)|nar (?:ja|jag) gick i|som barn|for (?:ett )?halvar|for (?:\w+ ){1,2}(?:ar|manader) sen|\d+ years ago|(?<!my )last year|forra (?:sommaren|vintern|hosten|varen)|i somras|"
     r"for (?:\w+ ){1,2}(?:ar|manader) (?:sedan|sen)|used to|years ago|as a (?:teen|kid|child)|nar (?:ja|jag) var"
     r"|in (?:\d+th|\d+st|\d+nd|\d+rd|middle|high) (?:grade|school)|i (?:hogstadiet|mellanstadiet|sjuan|attan|nian)"
-    r"|(?:19|20)\d\d|forra aret|ifjol|i fjol)\b"
+    r"|(?:19|20)\d\d|forra aret|ifjol|i fjol|lange sen|lange sedan|long ago|a long time ago|nar (?:ja|jag) va \d+"
+    r"|last winter|forra vintern)\b"
 )
 _OVER_NOW = re.compile(
     r"\b(?:(?:idag|nu|today|now) (?:e|ar|i m|im|am) (?:ja |jag )?\d+|(?:i m|im|i am) \d+ now|mar bra|(?:det|de|it) (?:blir|gets) battre"
@@ -333,7 +355,11 @@ _OVER_NOW = re.compile(
     r"|clean (?:for )?\d+|i m (?:fine|ok|okay|good) now|doing (?:fine|well|ok|better) now|har jobb nu|has a job now"
     r"|just proud|proud of (?:myself|me)|scars?|arr(?:en)?|how do i explain|hur forklarar"
     r"|doing (?:good|great) now|mar battre|mar (?:mycket|mkt|lite|manga ganger) battre|mar (?:ja|jag|han|hon) (?:\w+ )?battre|(?:ja|jag) har slutat|(?:e|ar|is) domd|sitter inne|is in prison|got convicted|betalat av"
-    r"|(?:inte|not) (?:ett |a )?problem (?:langre|anymore))\b"
+    r"|(?:inte|not) (?:ett |a )?problem (?:langre|anymore)"
+    # round 11: "det va länge sen", "im way better now", "nu e ja 19 o har jobb", "känns som en annan person"
+    r"|(?:det|de|it) (?:var|va|was) (?:\w+ )?(?:lange sen|lange sedan|long ago|a long time ago)|(?:i m|im|i am) (?:way |much |so much |a lot )?better"
+    r"|feeling (?:much |a lot |way )?better|on medication now|nu (?:e|ar) (?:ja|jag) \d+|nu vill (?:ja|jag) bli"
+    r"|(?:kanns|feels) (?:som|like) (?:en annan|another|a different) (?:person|manniska)|tack for att ni fanns)\b"
 )
 _AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back(?! in)|som da|like then|nu ocksa)\b")
 # A subject studied or worked with, not lived now: a school essay, a course, a job.
@@ -343,7 +369,9 @@ _TOPIC = re.compile(
     r"|som (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|vaktare|polis|lakare|kurator|socionom)"
     r"|generellt|i allmanhet|rent allmant|in general|vara forberedd|be prepared|hur tar (?:jag|ja|man) upp|how do i (?:bring up|talk about|raise)"
     r"|till (?:ett|mitt|en) (?:arbete|skolarbete|projekt|redovisning|uppsats)|for (?:a|my) (?:project|school|essay|presentation)"
-    r"|hur manga (?:\w+ ){0,3}(?:varje|per|every|a) (?:ar|year|manad|month))\b"
+    r"|hur manga (?:\w+ ){0,3}(?:varje|per|every|a) (?:ar|year|manad|month)"
+    r"|affisch\w*|psykologiprov\w*|filosofi\w*|vad betyder (?:ordet )?(?:sjalvskad\w*|sjalvmord\w*|suicid\w*)"
+    r"|what does (?:the word )?(?:self ?harm|suicid\w*) mean)\b"
 )
 # A role (a nurse, a teacher): a subject worked with only when asked about in general, never
 # when something is happening ("Jag är lärare. En elev ska hoppa ... Det är lunch nu.").
@@ -402,6 +430,7 @@ _EVERYDAY_ACTIVITY = re.compile(
     r"|kurragomma|hide and seek|for att slippa (?:redovisning\w*|prov\w*|lektion\w*|gympa\w*|skolan)|to (?:avoid|skip) (?:the|my|a) (?:class|test|presentation|school)|rasten|recess|kollar (?:pa )?stjarn\w*|stargaz\w*"
     r"|klipphopp\w*|cliff jump\w*|basta kanslan|best feeling|med polarna|with the boys"
     r"|(?:for|mot|against|for my) (?:huvudvark|feber|mensvark|tandvark|headache|fever|cramps|toothache)|hackade lok"
+    r"|brasa\w*|grilla\w*|gick over bron|walked (?:across|over) the bridge|sa fint (?:med|i|pa)|so (?:pretty|beautiful) (?:with|on|in)"
     r"|ater glass|ater (?:lunch|mat|middag|frukost)|fikar|solar|fint vader|picknick|promenerar|eating ice cream"
     r"|(?:sitter|e|ar|sitting|i m|im) (?:pa|on|in|i) (?:taget|pendeln|pendeltaget|tunnelbanan|bussen|the bus|the train|a train|a bus)\b"
     r"(?! (?:tracks?|rails|sparet|sparen|spar|ralsen|ralserna)\b)(?!\s+\w+\s+(?:hoppa|jump))"
@@ -433,7 +462,7 @@ _HEIGHT = (
     r"|tornet|stupkanten|hojden)"
 )
 _TRAFFIC = (
-    r"(?:taget|tag|tagen|sparet|spa+ret|sparen|ralsen|pendeln|pendeltaget|tunnelbanan|motorvagen|e4|e 4"
+    r"(?:taget|(?<!ett )(?<!pa ett )tag|tagen|sparet|spa+ret|sparen|ralsen|pendeln|pendeltaget|tunnelbanan|motorvagen|e4|e 4"
     r"|bilarna|bussen|lastbilen|train|trains|tracks|railway|traffic|highway|motorway|a truck|a bus"
     r"|the bus|the car|a car)"
 )
@@ -650,6 +679,13 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     r"|\b(?:inget|ingenting|nothing|nada) (?:kvar )?(?:att leva for|(?:left )?to live for)\b",
     "plan_named": rf"\b(?:har|had|have|got|gjort) (?:en )?(?:plan|planen|a plan)\b(?:\s+\w+){{0,6}}\s+(?:{_TIME}|{_MEANS}|hur|how)\b"
     rf"|\b(?:har|have) (?:bestamt|decided) (?:hur|nar|when|how)\b",
+    # round 11: an attempt survived, "next time right"; command voices; one's own funeral planned; "tell him it wasn't his fault"
+    "survived_wrongly": r"\bborde (?:inte|int) (?:ha )?overlevt\b|\bshould(?:n t|nt| not) have survived\b"
+    r"|\b(?:nasta gang|next time)\b(?:\s+\w+){0,2}\s+(?:gor|gora) (?:ja|jag) (?:ratt|det ratt|klart|det ordentligt)\b|\bnext time i (?:do it right|get it right|won t fail)\b",
+    "command_voices": r"\b(?:rosterna|roster|the voices|voices)\b(?:\s+\w+){0,7}\s+(?:ska|should|must|have to|maste|att) (?:do|die|doda mig|kill myself|ta livet av mig|hoppa|jump|skada mig|hurt myself)\b",
+    "own_funeral": r"\b(?:planera|planerat|planerar|plan|planned|planning|valt|picked) (?:\w+ )?(?:min|my|your|sin|din|egen|own) (?:egen |own )?(?:begravning|funeral)\b",
+    "not_their_fault": r"\b(?:halsa|hals|sag till|sag at|saga till|tell)\b(?:\s+\w+){0,4}\s+(?:att )?(?:det|de|it) (?:inte |int )?(?:var|va|was|wasn t|wasnt|is not|isn t) (?:inte |int |not )?"
+    r"(?:hans|hennes|deras|ditt|ert|your|his|her|their|ditt|mammas|pappas) fel\b",
 }
 # someone else at risk of suicide, told by a parent, a friend or a partner: the crisis answer
 # (the suicide line advises relatives too), even when a post, a picture or a text is named
@@ -728,6 +764,36 @@ _CRISIS_ASK: dict[str, str] = {
     rf"(?<!\bva kan man )(?<!\bva ska vi )(?<!\bvad kan ni )(?<!\bvad ska ni ){_DO_IT}(?:\s+\w+){{0,3}}\s+{_TIME}\b",
     "self_harm_word": r"\b(?:skar|skara|skarsar|skarit|cutting|cut myself|cuts)\b",
     "earlier_attempt": r"\b(?:forsokt|forsokte|forsok) (?:\w+ ){0,3}(?:ta livet|do|att do)|\btried to (?:end|kill)",
+    # round 11: a question about what kills, how long it takes, what happens to the body, or whether a means "is
+    # enough"; asked about, never guessed: the direct question is the answer
+    "lethal_how": r"\b(?:hur lang tid tar (?:det|de) att|how long does it take to) (?:forbloda|do|die|bleed out|kvavas|drunkna|drown|suffocate)\b"
+    r"|\bforbloda\w*|\bbleed out\b|\b(?:frysa|fryser|frose|freeze|freezing) ihjal\b(?=.*\b(?:man|jag|ja|you|i)\b)(?!.*\b(?:ute|out|idag|today)\b)|\bfreeze to death\b"
+    r"|\b(?:hur lange|how long) (?:overlever man|kan man overleva|can you survive|do you survive|would you survive)\b"
+    r"|\b(?:vad hander|what happens)\b(?:\s+\w+){0,3}\s+(?:om man|if you|if i|om (?:ja|jag)) (?:hanger sig|hanger mig|hangs?|tar en hel|dricker (?:klorin|blekmedel|bleach))"
+    r"|\b(?:satt|vag|way|ways) att (?:do|die)\b(?:\s+\w+){0,3}\s+(?:i somnen|utan|in (?:my|your|the) sleep|without)\b|\b(?:do|die) i somnen\b"
+    r"|\b(?:dodlig\w*|lethal|deadly|dodar|kills|would kill)\b(?:\s+\w+){0,6}\s+(?:om man tar|if you take|ihop|together|en person|a person)\b"
+    rf"|\b(?:hur manga|how many|vilka|which)\b(?:\s+\w+){{0,2}}\s+(?:{_PILLS}|mediciner|medicines|sleeping pills|somntabletter)\b(?:\s+\w+){{0,2}}\s+(?:dodar|kills|blir dodliga|are lethal|are deadly)\b"
+    r"|\b(?:dricker|dricka|drink|drinking|svaljer|swallow|swallowing)\b (?:\w+ )?(?:klorin|blekmedel|bleach|rattgift|rat poison|frostskydd\w*|antifreeze|t ?rod|lampolja)\b"
+    r"|\b(?:knyta|knyter|knyter man|tie|tying|make) (?:\w+ )?(?:snara|snaran|noose)\b"
+    r"|\b(?:tillrackligt|high enough|tall enough|hog nog|hogt nog)\b(?:\s+\w+){0,3}|\b(?:bro|bridge|tak|roof|hus|building|vaning|floor)\w*\b(?:\s+\w+){0,4}\s+(?:tillrackligt|high enough)\b"
+    r"|\b(?:vilken|which) (?:vaning|floor) (?:racker|is enough)\b|\bhur fort (?:maste|behover|ska) (?:ett |en )?(?:tag|taget|bil|train)\b"
+    r"|\b(?:komma|ta sig|ta mig|get) upp pa (?:taket|ett tak|tak|the roof)\b"
+    rf"|\b(?:racker|enough)\b(?=.*\b(?:{_PILLS}|morfin|morphine|nagelsax|sax|rakblad|tabletter|emojigrav|sleeping pills)\b)"
+    rf"|\b(?:{_PILLS}|morfin|morphine|nagelsax|rakblad|sleeping pills)\b(?:\s+\w+){{0,4}}\s+(?:racker|enough|kanske racker)\b",
+    # a plan on a condition or a date: "om inte nåt ändras till söndag så gör ja det"
+    "conditional_plan": r"\bom (?:inte|int|ingenting|inget|nothing)\b(?:\s+\w+){0,6}\s+(?:sa |da |then )?(?:gor (?:ja|jag)|i ll do|ill do|i do) (?:det|de|it)\b"
+    r"|\bif nothing (?:changes|gets better)\b(?:\s+\w+){0,4}\s+(?:i ll|ill|i will|im gonna|i m gonna)\b",
+    # a goodbye by its form: the last day, "say hi to the counsellor", writing for the last time, the death as calm
+    "last_day": r"\b(?:sista dagen pa jorden|last day on earth|my last day alive|min sista dag)\b"
+    r"|\b(?:eller|or) (?:nan|nagon|any) (?:dag|day) (?:alls|at all|mer|igen|again)\b"
+    r"|\b(?:skriver|writing|write) (?:for )?(?:sista gang|sista gangen|the last time|for the last time)\b(?!\s+(?:idag|ikvall|for idag|today|tonight|ja fragar|jag fragar))"
+    r"|\b(?:doden|death|att do|dying)\b (?:kanns|verkar|e|ar|feels|seems|sounds|is) (?:sa |so )?(?:lugn|skon|fin|befriande|peaceful|calm|nice|like a relief|okej|ok)\b",
+    # to be with the dead again; "before I do something stupid"; "now it's my way"
+    "join_the_dead_again": r"\b(?:vill|want to|wanna) (?:\w+ )?(?:vara|va|komma|be) (?:med|hos|with) (?:\w+ ){1,2}igen\b(?=.*\b(?:dod|doda|dog|dott|died|dead|himlen|heaven|graven)\b)",
+    "before_something_stupid": r"\b(?:innan|before) (?:ja|jag|i) (?:gor|do|does) (?:nat|nagot|nagonting|something) (?:dumt|stupid|dumma)\b",
+    "my_way_now": r"\b(?:inget|ingenting|nothing) (?:funkar|hjalper|works|helps)\b(?:\s+\w+){0,8}\s+(?:pa mitt satt|my way|mitt eget satt)\b",
+    "weapon_key": r"\b(?:\w*gevar\w*|vapen\w*|pistol\w*|gun|rifle|\w*bossa\w*)\b(?:\s+\w+){0,6}\s+(?:vet|know) (?:var|vart|where) (?:nyckeln|koden|the key|the code)\b",
+    "insurance_if_die": r"\b(?:forsakring\w*|insurance|livforsakring\w*)\b(?:\s+\w+){0,6}\s+(?:om|if) (?:man|jag|ja|i|you) (?:dor|do|die|dies|dead)\b",
 }
 _DANGER_ASK: dict[str, str] = {
     "coming_back": r"\b(?:han|hon|dom|de|they|he|she)\b(?:\s+\w+){0,2}\s+(?:kommer|kmr|coming|comes|will come|ll come)"
@@ -750,6 +816,17 @@ _DANGER_ASK: dict[str, str] = {
     "left_inside_with": r"\b(?:e|ar|is|s) (?:kvar|still) (?:darinne|inne|in there|inside)\b(?:\s+\w+){0,2}\s+(?:med|with) (?:honom|henne|dom|dem|him|her|them)\b",
     "wrote_help": r"\b(?:skrev|skickade|sms ade|texted|wrote|messaged) (?:bara |just |only )?(?:hjalp|help|sos)\b",
     "scared_now": r"\b(?:jatte |sa |so )?(?:radd|radda|skraj|scared|terrified)\b(?:\s+\w+){0,3}\s+(?:nu|just nu|now|right now)\b",
+    # round 11: held and not let go; can't call or speak now; nowhere to run; made to leave with them; taken abroad
+    "not_let_go": r"\b(?:later|slapper|lets|letting|will not let|won t let|wont let) (?:mig|mej|oss|me|us) (?:inte |int |not )?(?:ga|go|aka|leave|lamna|komma)(?: hem| home| harifran| harifran| harfran| out| ut)?\s*(?:$|[.,!])"
+    r"|\b(?:later|slapper) (?:mig|mej|oss) (?:inte|int) (?:ga|aka|lamna|komma)(?: hem| harifran| ut)?\s*$",
+    "cannot_call": r"\b(?:vagar|kan|can t|cant|dare not|don t dare|dont dare) (?:inte |int )?(?:ringa|prata|call|talk)\b(?:\s+\w+){0,8}\s+(?:rummet bredvid|hor mig|hora mig|hear me|next room|bredvid)\b"
+    r"|\b(?:skicka|send) (?:nan|nagon|nagra|someone|somebody|help|hjalp)\b(?:\s+\w+){0,3}\s+(?:vagar|kan|can t|cant|dare)\b",
+    "where_to_run": r"\b(?:vart|var|where) (?:ska|kan|should|can|do) (?:jag|ja|i|vi|we) (?:springa|fly|gomma mig|gomma oss|run|hide|go now)\b",
+    "made_to_go_along": r"\b(?:sager|says|said|sa) (?:att )?(?:ja|jag|i) (?:ska|maste|must|have to|has to) (?:kliva av|folja med|aka med|hanga med|komma med|ga med|get off|come with)\b(?:\s+\w+){0,2}\s*(?:med (?:dom|dem|honom)|with them)?"
+    r"|\b(?:dom|de|they) (?:e|ar|are) pa (?:bada|alla) (?:sidor|hall)\b|\bkan (?:inte|int) komma undan\b|\bcan t get away\b",
+    "sent_abroad": r"\b(?:vill|want) (?:inte|int|not) (?:aka|to go|flyga|fly|gifta mig|to marry)\b(?=.*\b(?:flygplats\w*|hemlandet|airport|ikvall|tonight|nu|now|gifta|marry|last inne|locked)\b)"
+    r"|\b(?:ska|maste|tvingas|have to|must) (?:\w+ ){0,4}gifta (?:mig|mej)\b(?=.*\b(?:last inne|inlast|vill inte|ikvall|locked|hemlandet)\b)",
+    "on_my_stairs": r"\b(?:dom|de|han|they|he|killarna|brorsorna|broderna|bröderna|gubbarna)\b(?:\s+\w+){0,6}\s+(?:e|ar|is|are|star|vantar) (?:i|in|utanfor) (?:min|var|my|our) (?:trappa|trapphus|port|porten|stairwell|entrance)\b",
 }
 _THREAT: dict[str, str] = {
     # an address posted with a weapon or a skull
@@ -883,6 +960,28 @@ _THREAT: dict[str, str] = {
     r" (?:\w+ ){0,3}utanfor (?:huset|porten|lagenheten|min dorr|hemma|skolan|oss)\b",
     # "om du blockerar mig kommer jag hem till dig och då är det slut"
     "home_visit": r"\b(?:kommer|kmr|ska) (?:jag|ja|vi) hem till (?:dig|er)\b(?:\s+\w+){0,6}\s+(?:slut|dod|done|over|kort)\b",
+    # round 11: called a rat who will die; "you have until Sunday"; a gun, a skull or a cross sent with my name or our door;
+    # my name said at night or on a list; the family a target; something happens to mum; next in line; won't survive the
+    # weekend; know where I live and will come; dead man walking; they'll bury me; burn the flat down; "vill åt mig"
+    "rat_will_die": r"\b(?:ratta|rattor|rat|golare|snitch|tjallare)\b(?:\s+\w+){0,5}\s+(?:ska do|dor|ska dodas|kommer do|dies|die|will die|gonna die|get killed)\b",
+    "until_day": r"\b(?:du har|you have|you got|har du) (?:tid )?(?:till|tills|until|till pa) (?:mandag|tisdag|onsdag|torsdag|fredag|lordag|sondag|imorgon|imorn|ikvall|helgen|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|the weekend|\d+)\b",
+    "marked_sent": r"\b(?:video|videon|bild|bilden|foto|fotot|film|klipp|brev|lapp|picture|photo|letter|note)\b(?:\s+\w+){0,6}\s+(?:laddar|loading|pistol|vapen|gun|dodskall\w*|skull|kors|cross)\b"
+    r"(?=.*\b(?:mitt namn|my name|var port|vart hus|var dorr|our door|our house|min adress|my address|mig|me)\b)"
+    r"|\b(?:mitt namn|my name)\b(?:\s+\w+){0,4}\s+(?:kors|cross|dodskall\w*|skull)\b",
+    "name_at_night": r"\b(?:ringer|ringde|calls|called|samtal)\b(?:\s+\w+){0,6}\s+(?:sager|says|said|sa) (?:mitt namn|my name)\b"
+    r"|\b(?:mitt namn|my name) (?:star|e|ar|is) pa (?:en|deras|their|a|the) (?:lista|list)\b",
+    "family_target": r"\bmaltavl\w*|\b(?:is|are|am|m|re|s) (?:now )?(?:a )?(?:target|targets)\b(?! (?:audience|group|grupp))"
+    r"|\b(?:hander|kommer hanna|happens|will happen) (?:nat|nagot|something) (?:med|with|to) (?:mamma|pappa|min|mina|mitt|my|familjen|syster|bror|lillebror|lillasyster)\b",
+    "next_in_line": r"\b(?:e|ar|is|am|blir|m) (?:ja |jag |i |du )?(?:nasta|next) (?:pa tur|in line|to go|one)\b"
+    r"|\b(?:att|that) (?:ja|jag|i) (?:e|ar|am|m) (?:nasta|next)\b",
+    "wont_survive": r"\b(?:inte|int|not|won t|wont|aldrig) (?:kommer (?:att )?|ska |gonna |going to )?(?:overleva|survive|lever|live) (?:helgen|veckan|natten|lange|long|the weekend|the week|the night)\b",
+    "know_where_coming": r"\b(?:vet|know|hittat|found)\b(?:\s+\w+){0,2}\s+(?:var|vart|where)\b(?:\s+\w+){0,3}\s+(?:boende|bor|lives?|lagenhet\w*|home|bo)\b"
+    r"(?=.*\b(?:kommer|coming|ska|will|gonna|hittar|find)\b)",
+    "dead_man_walking": r"\bdead man walking\b|\b(?:ska|kommer (?:att )?|kmr) begrava (?:mig|mej|dig)(?: snart)?\b(?!.*\bom\b)",
+    "burn_home": r"\b(?:branna ner|bränna ner|tanda eld pa|satta eld pa|burn down|set fire to)\b(?:\s+\w+){0,3}\s+(?:lagenhet\w*|hus\w*|hem\w*|bil\w*|house|home|flat|apartment|car)\b",
+    "want_at_me": r"\b(?:vill at|are coming for|is coming for) (?:mig|mej|me|oss|us)\b",
+    "will_shoot_me": r"\b(?:han|hon|dom|de|he|she|they|nan|kille\w*)\b(?:\s+\w+){0,3}\s+(?:ska|kommer|will|gonna|is going to)\b(?:\s+\w+){0,5}\s+(?:skjuta|shoot|knivhugga|stab|doda|kill) (?:mig|mej|me)\b",
+    "find_family": r"\b(?:hittar|hitta|find|finds) (?:dom|de|they) (?:mina|min|mitt|my) (?:syskon|familj|mamma|pappa|bror|syster|siblings|family)\b",
 }
 # Not a safety situation by itself: a film, a game, the news; hyperbole; a parent's "kill".
 _MEDIA = re.compile(
@@ -925,7 +1024,9 @@ _HYPERBOLE = re.compile(
     # a knife in the kitchen, a boss in a game
     r"|\bhemkunskap\w*|\bkitchen knife\b|\bcooking\b|\bfinal boss\b|\bheadshot\b"
     # a thing (a test, a bus, an essay) that "kills" me or will be my death
-    r"|\b(?:\w*provet|\w*tentan|skolan|laxan|laxorna|essay\w*|uppsats\w*|bussen|\w*trafiken|jobbet|matten|projektet"
+    r"|\b(?:exam|test|provet|tentan|presentation\w*)\b(?:\s+\w+){0,4}\s+(?:my funeral|min begravning)\b"
+    r"|\b(?:dog|do|dor) nastan av\b|\b(?:nearly|almost) died (?:of|from)\b"
+    r"|\b(?:\w*provet|\w*tentan|skolan|\w*laxan|\w*laxorna|essay\w*|uppsats\w*|bussen|\w*trafiken|jobbet|matten|projektet"
     r"|presentation\w*|this (?:essay|exam|week|class|test|project)|the bus)\b(?:\s+\w+){0,4}\s+(?:tar|tog|ta|tagit)"
     r" (?:livet|kal) (?:av|pa) (?:mig|mej)\b|\b(?:bli|blir) min dod\b|\b(?:rather die|hellre do) (?:than|an)\b"
     r"|\b(?:i m|im|ja e|jag ar) (?:literally |typ |lowkey )?dead\b(?! inside)|\b(?:kan|could) (?:morda|doda|kill) for\b"
@@ -1036,6 +1137,7 @@ class SafetyMatch:
 
 # a cut finger in the school kitchen, "by accident": an injury, no self-harm
 _ACCIDENT = re.compile(r"\b(?:i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident|hemkunskap\w*"
+                       r"|pa ett papper|on (?:a |some )?paper|paper cut|frityr\w*|stekpann\w*|the oven|ugnen|stryk\w*"
                        r"|when cooking|nar (?:ja|jag) lagade)\b")
 _SELF_HARM_RULES = {"sv_self_harm", "en_self_harm", "self_harm_done", "self_harm_word", "self_harm_again"}
 # "inte hotad eller nåt": a threat denied
@@ -1221,12 +1323,23 @@ def detect(text: str) -> SafetyMatch | None:
     rule = _first(_CRISIS_ASK_RE, concepts_text)
     if rule in _EVERYDAY_CONCEPTS and (_EVERYDAY_REASON.search(folded) or _EVERYDAY_ACTIVITY.search(folded)):
         rule = None
+    if rule and rule.startswith("self_harm") and _ACCIDENT.search(folded):
+        rule = None  # "skar mig på ett papper": an accident, not asked about
     if rule:
         return SafetyMatch(CRISIS, f"ask_{rule}", ASK)
     rule = None if past or joking else _first(_DANGER_ASK_RE, folded)
     if rule:
         return SafetyMatch(EMERGENCY, f"ask_{rule}", ASK)
     return _run_together(folded)
+
+
+def also_suicidal(text: str) -> bool:
+    """A danger-now message that also speaks of suicide ("min son vill dö, han har låst in sig",
+    "brorsan ska ta livet av sig, han har pappas gevär"): the dialogue that follows its 112
+    answer keeps the suicide line in its answers."""
+    folded = fold(_unquoted(text or "").translate(_EMOJI_WORDS))
+    return bool(_crisis_rule(folded) or _first(_OTHER_AT_RISK_RE, folded)
+                or _first(_CONCEPT_RE, _LEAVE_GANG.sub(" lamna ", folded)))
 
 
 # words run together with no spaces: "jagvillintelevamer", "iwanttodie"
@@ -1248,10 +1361,10 @@ def _run_together(folded: str) -> SafetyMatch | None:
 # "No, he will not open the door" or "de spelar ingen roll". These read an answer, a "safe
 # now" or a "not safe" statement; the dialogue uses them only while it waits for an answer.
 _YES = re.compile(r"^(?:ja|jaa|jo|japp|jep|aa|a|ok|okej|oki|okay|yes|yeah|yea|yep|yup|yh|ye|sure|absolut"
-                  r"|garna|gärna|snalla|please|pls|mm|mhm|visst)\b")
+                  r"|garna|gärna|snalla|please|pls|mm|mhm|visst|aywa|aiwa|eywa|haa|ha a)\b")
 _YES_PHRASE = re.compile(r"\b(?:i d like that|id like that|i would like that|yes please|ja tack|ja garna|garna det"
                          r"|that d be good|that would be good|ja okej|yeah ok|ok ja)\b")
-_NO = re.compile(r"^(?:nej|nä|na|nae|ne|nope|nah|no|inte nu|not now|icke)\b"
+_NO = re.compile(r"^(?:nej|nä|na|nae|ne|nope|nah|no|inte nu|not now|icke|maya)\b|^la(?= ja | jag |$)"
                  r"|\b(?:nej tack|no thanks|no thank you|but not now|men inte nu|not really|inte riktigt)\b")
 _UNSURE = re.compile(r"^(?:vet inte|vet int|ve inte|vetefan|idk|dunno|kanske|maybe|not sure|osaker|ingen aning|typ|kinda|sort of"
                      r"|no idea|h+m+|i don t know|i dont know|dont know|don t know|i dunno)\b|\bvad spelar (?:det|de) for roll\b"
@@ -1296,7 +1409,10 @@ _SAFE_NOW = re.compile(
     r"|polare\w*|grannar\w*|kompisar|en van|vanner|familjen)|(?:e|ar|sitter|i m|im|ja e|jag ar) (?:i|pa) (?:skolan|kontoret|biblioteket)"
     r"|^safe\b|(?:dorr|dorren|dorrarna|dorrar) (?:e |ar )?(?:last|lasta|stangd|stangda)|(?:hon|han|she|he|mamma|pappa|nan|nagon)"
     r" (?:sitter|e|ar) (?:med|me|hos) (?:mig|mej|oss)|(?:vi|ja|jag|we) (?:e |ar )?hemma|(?:dom|de|han|they) (?:drog|har dragit)"
-    r"|(?:de|det|allt) (?:e|ar) (?:over|lugnt) nu|(?:larare|lararen|vuxna|personal)\w* (?:e |ar )?(?:har|here))\b"
+    r"|(?:de|det|allt) (?:e|ar) (?:over|lugnt) nu|(?:larare|lararen|vuxna|personal)\w* (?:e |ar |finns )?(?:har|here)"
+    r"|hos er|at your office|pa boendet|(?:pa|on) (?:vag|his way|her way|the way) hem\w*|on (?:his|her|my|the) way home"
+    r"|(?:took|tog|tagit|have taken|har tagit) (?:\w+ )?(?:the pills|tabletterna|kniven|the knife|repet|the rope|dom|them) (?:away|bort|ifran)"
+    r"|(?:ligger|sitter|e|ar) i (?:min|mitt) (?:sang|rum|soffa))\b"
 )
 _NOT_SAFE = re.compile(
     r"\b(?:(?:inte|int|not|isn t|aint|ain t) (?:saker|safe|i sakerhet)|osaker pa om|unsafe|not okay|inte okej"
@@ -1315,16 +1431,23 @@ _NOT_SAFE = re.compile(
     r"|(?:kommer|kmr|coming|comes) (?:\w+ )?(?:tillbaka|back)|snurrar|(?:e|ar|kanns|feel|feeling|i m|im) (?:\w+ )?(?:yr|dizzy)|spyr|throwing up"
     r"|mar (?:konstigt|illa)|(?:feel|feeling) (?:weird|sick|strange)|(?:e|ar|is|are) (?:fortfarande|still) (?:i|pa|utanfor|ute|inne"
     r"|outside|in|at|there)|(?:slar|sla|sparkar|hotar|jagar|hitting|beating) (?:\w+ )?(?:fortfarande|still)|vagar (?:inte|int)"
-    r"|too scared|daren t|dare not|(?:an sa lange|for now|so far)$|lever (?:an sa lange|for now))\b"
+    r"|too scared|daren t|dare not|(?:an sa lange|for now|so far)$|lever (?:an sa lange|for now)"
+    # a means here, now: "tabletterna framför mig", "on the bridge now", "he's in his room with it"; alone outside; on the floor
+    r"|(?:tabletter\w*|piller|pills|kniven|rakblad\w*|repet|vapnet|pistolen|geväret|gevaret|the pills|the knife|the rope|the gun)"
+    r" (?:e |ar |is |are )?(?:har|here|framfor mig|bredvid mig|next to me|in front of me)"
+    r"|(?:on|pa) (?:the )?(?:bridge|bron|taket|the roof|sparet|the tracks) (?:now|nu)|ligger pa golvet|lying on the floor"
+    r"|(?:e|ar|am|i m|im) (?:ute )?ensam(?! hemma)|alone (?:outside|out here)|(?:han|hon|he|she) (?:e|ar|is|s) i (?:sitt|his|her) rum med (?:det|den|dom|it|them))\b"
 )
 
 
 # "ja men inte länge till": a yes with a but is no yes; "kanske.. ja ok": unsure, ending in yes
 _HEDGED_YES = re.compile(r"^(?:ja|jaa|jo|yes|yeah|yea|ok|okej) (?:men|but|typ|kinda|sort of|i guess|antar|kanske|maybe|nog|ish)\b")
 _ENDS_YES = re.compile(r"\b(?:ja|jaa|ok|okej|okay|yes|yeah|garna|gärna|snalla|please)$"
-                       r"|^(?:ja|jaa|yes|yeah|ok|okej) (?:men|but) (?:bara |only )?(?:om|if|can|kan|could)\b")
+                       r"|^(?:ja|jaa|yes|yeah|ok|okej) (?:men|but) (?:bara |only )?(?:om|if|can|kan|could)\b"
+                       # "ja. men min familj får inte veta": a yes with a wish about the family
+                       r"|^(?:ja|jaa|yes|yeah|ok|okej) (?:men|but) (?:min|mina|my) (?:\w+ )?(?:familj|family|mamma|pappa|foraldrar|parents)\b")
 # a mind changed to yes: "nej förresten ja", "ok kanske ja ändå"
-_MIND_CHANGED = re.compile(r"\b(?:forresten ja|ja forresten|actually yes|kanske ja|ja anda)\b")
+_MIND_CHANGED = re.compile(r"\b(?:forresten ja|ja forresten|actually yes|kanske ja|ja anda|kanske anda(?: \w+)? ja)\b")
 _DECLINES_COACH = re.compile(
     r"\b(?:ingen (?:coach|manniska|person|vuxen)|no (?:coach|person|human|humans)|inte (?:nan|nagon|en) coach|vill (?:inte|int) (?:prata|snacka|skriva) (?:med |me |w )?(?:nan|nagon|en coach"
     r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
@@ -1339,7 +1462,9 @@ _ASKS_PERSON = re.compile(
     r"|\bkan (?:nan|nagon|en coach|coachen|ni|someone|somebody) (?:komma|ringa|ring|skriva|come|call)\b"
     r"|\bvill att (?:nan|nagon|ni|en coach|coachen|en manniska) (?:ringer|ring|skriver|kommer|pratar)\b"
     r"|\bvill (?:traffa|ha|fa|meet|have|get) (?:en |nan |nagon |a )?(?:coach|manniska|person|vuxen|human)\b|\bvill traffa (?:en|nan|nagon)\b"
-    r"|\b(?:send|skicka) (?:someone|somebody|nan|nagon)\b"
+    r"|\b(?:send|skicka) (?:someone|somebody|nan|nagon)\b|^(?:ring|ringa|call|text|sms a|skriv till) (?:mig|mej|me)\b"
+    r"|\bkan (?:nan|nagon|ni|coachen|someone|somebody) (?:hora av sig|hor av sig|hora av er|hor av er|get in touch|reach out|kontakta mig)\b"
+    r"|^(?:ja|yes|ok|okej|haa|aywa)\b(?=.*\b(?:arabiska|somaliska|persiska|dari|tigrinja|kurdiska|engelska|arabic|somali|farsi|tolk|interpreter)\b)"
     r"|\bkoppla (?:mig|mej) (?:till|vidare|me|med)\b|\bconnect me\b|\bja (?:tack )?(?:till )?(?:en )?coach\b"
     # a yes with a wish in the same breath: "o ja snälla nån coach sen", "ja ring mig sen", "ja men ingen polis"
     r"|\b(?:ja|yes|yeah|ok|okej) (?:snalla|garna|please|pls)\b"

@@ -514,3 +514,110 @@ def test_round_10_threats_in_new_words(text: str) -> None:
 ])
 def test_round_10_threat_lookalikes_are_no_alarm(text: str) -> None:
     assert safety.detect(text) is None, safety.detect(text)
+
+
+# --- round 11: concepts learned from blind_16's and blind_17's misses, tested on new wordings ---
+@pytest.mark.parametrize(("text", "kind", "band"), [
+    # danger now: fire or smoke inside, "open or we shoot", a spurting wound, someone down after
+    # a fall, pulled into a car, an overdose that stops answering, a weapon and fear, shots just now
+    ("det brinner i trapphuset och vi kommer inte ut", "danger", "sure"),
+    ("han skriker öppna annars skjuter vi", "danger", "sure"),
+    ("det forsar blod från armen på min vän", "danger", "sure"),
+    ("min bror föll från taket och ligger på marken, han andas konstigt", "danger", "sure"),
+    ("två män drog in honom i en skåpbil", "danger", "sure"),
+    ("min vän har druckit massor och vaknar inte när vi skakar honom", "danger", "sure"),
+    ("mamman har en kniv i köket och vi är så rädda", "danger", "sure"),
+    ("det small precis utanför vår port", "danger", "sure"),
+    # held, can't call, where to run, made to go along, sent abroad, outside my door
+    ("chefen låter mig inte gå hem", "danger", "ask"),
+    ("vart ska jag gömma mig nu", "danger", "ask"),
+    ("dom säger att jag måste följa med dom till bilen", "danger", "ask"),
+    ("jag vill inte åka, de har bokat flyget till ikväll", "danger", "ask"),
+    ("killarna står i min port och väntar", "danger", "ask"),
+    # crisis: survived and "next time right", voices, one's own funeral, "not her fault"
+    ("jag borde inte ha överlevt i våras", "crisis", "sure"),
+    ("rösterna i mitt huvud säger att jag måste dö", "crisis", "sure"),
+    ("jag har planerat min egen begravning, låtarna och allt", "crisis", "sure"),
+    ("säg till mamma att det inte var hennes fel", "crisis", "sure"),
+    # asked about: what kills and how long it takes, is it enough, a plan on a condition, a last
+    # day, to be with the dead again, "before I do something stupid", a gun's key, insurance
+    ("hur lång tid tar det att drunkna", "crisis", "ask"),
+    ("vilka tabletter dödar om man tar många", "crisis", "ask"),
+    ("räcker de här tabletterna tror du", "crisis", "ask"),
+    ("om inget blir bättre till fredag så gör jag det", "crisis", "ask"),
+    ("min sista dag på jorden idag", "crisis", "ask"),
+    ("vill vara med farmor igen, hon dog i våras", "crisis", "ask"),
+    ("skriv till mig innan jag gör något dumt", "crisis", "ask"),
+    ("brorsans pistol ligger i lådan och jag vet var nyckeln är", "crisis", "ask"),
+    ("betalar livförsäkringen ut om man dör själv?", "crisis", "ask"),
+])
+def test_concepts_learned_in_round_11(text: str, kind: str, band: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and (match.kind, match.band) == (kind, band), match
+
+
+@pytest.mark.parametrize("text", [
+    "jag skadade mig själv för länge sen men mår bra nu",  # over, and said to be over
+    "i used to cut in high school but im much better now",  # over
+    "engelskaläxan tar livet av mig",  # homework hyperbole
+    "dog nästan av skam på redovisningen",  # nearly died of
+    "skar mig på ett papper i skolan",  # a paper cut
+    "vi gör en affisch om psykisk hälsa och självmord",  # a school poster
+    "vi ska grilla vid bron i helgen",  # a barbecue
+    "har inte sovit bra på ett tag",  # "ett tag" is a while, not a train
+    "min mamma släpper mig inte på festen",  # a parent's no
+    "min bror la mig i bilen och vi åkte till träningen",  # no one pulled away
+])
+def test_round_11_lookalikes_are_no_alarm(text: str) -> None:
+    assert safety.detect(text) is None, safety.detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "dom kallar mig råtta och säger att råttor dör",  # a rat who dies
+    "du har till fredag, skrev han",  # until a day
+    "någon skickade en bild på en pistol och mitt namn",  # a gun and my name
+    "mitt namn står på deras lista",  # on a list
+    "nu är hela min familj en måltavla",  # the family a target
+    "betalar jag inte händer något med min lillasyster",  # something happens to her
+    "de sa att jag är nästa på tur",  # next in line
+    "han skrev att jag inte kommer överleva veckan",  # won't survive
+    "dom vet var jag bor och säger att de kommer",  # know where, and coming
+    "de ska bränna ner vårt hus sa de",  # burn the home
+    "en kille säger att han ska skjuta mig efter skolan",  # will shoot me
+])
+def test_round_11_threats_in_new_words(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.THREAT, match
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [
+    ("aywa", "word", "yes"),  # yes in Arabic
+    ("la, jag är ute själv", "word", "no"),  # no in Arabic
+    ("maya", "word", "no"),  # no in Somali
+    ("la tillbaka tabletterna i skåpet", "word", None),  # "lägg tillbaka", not "no"
+    ("nej kanske ändå ja", "leans_yes", True),  # a mind changed
+    ("ja men mina föräldrar får inte veta", "leans_yes", True),  # a yes with a wish
+    ("ring mig", "asks_person", True),
+    ("kan någon höra av sig på fredag", "asks_person", True),
+    ("ja, helst på somaliska", "asks_person", True),
+    ("jag sitter hos er nu", "safe_now", True),
+    ("hon är på väg hem med pappa", "safe_now", True),
+    ("she's here, i took the pills away from her", "safe_now", True),
+    ("jag har tabletterna framför mig", "not_safe", True),
+    ("nope, im on the bridge now", "not_safe", True),
+    ("jag är ute ensam", "not_safe", True),
+    ("hon är i sitt rum med den", "not_safe", True),
+])
+def test_round_11_answers_to_the_safety_questions(text: str, field: str, value: object) -> None:
+    """Answers in other languages, with a wish, or naming a means at hand."""
+    assert getattr(safety.read_answer(text), field) == value
+
+
+@pytest.mark.parametrize(("text", "suicidal"), [
+    ("min dotter skrev att hon vill dö och har låst in sig i badrummet", True),
+    ("lillebror säger han ska ta livet av sig, han har en kniv", True),
+    ("dom står utanför dörren med kniv", False),
+])
+def test_danger_that_also_speaks_of_suicide(text: str, suicidal: bool) -> None:
+    assert safety.detect(text) is not None
+    assert safety.also_suicidal(text) is suicidal

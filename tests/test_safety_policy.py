@@ -370,3 +370,29 @@ def test_a_threat_conversation_gives_danger_answers_not_the_suicide_line() -> No
     crisis_then_threat = state("deny", CRISIS_TURN, THREAT_ANSWER)
     assert crisis_then_threat.about_suicide()
     assert plan(crisis_then_threat) == NOT_SAFE
+
+
+def test_a_danger_message_that_speaks_of_suicide_keeps_the_suicide_line() -> None:
+    """"min son vill dö, han har låst in sig": 112 first, and "not safe" then brings the suicide
+    line with the coach (the crisis not-safe answer), not the danger one."""
+    told = State("deny", {}, [DANGER_TURN], [], suicide_told=True)
+    assert plan(told) == NOT_SAFE
+    assert plan(state("deny", DANGER_TURN)) == DANGER_NOT_SAFE
+    events = [
+        {"event": "user", "parse_data": {"intent": {"name": "emergency_danger"}, sa.SIGNAL_KEY: {
+            "kind": "danger", "band": "sure", "rule": "held", "suicide": True}}},
+        {"event": "action", "name": sa.UTTER_EMERGENCY},
+        {"event": "action", "name": sa.UTTER_ASK_SAFE_NOW},
+        {"event": "user", "parse_data": {"intent": {"name": "deny"}}},
+    ]
+    s = state_from_events(events)
+    assert s is not None and s.suicide_told and plan(s) == NOT_SAFE
+
+
+def test_a_means_at_hand_or_an_unsure_danger_answers_the_direct_questions() -> None:
+    not_safe = {"not_safe": True}
+    assert plan(state("nlu_fallback", [sa.UTTER_ASK_CRISIS], signal=not_safe)) == NOT_SAFE
+    assert plan(state("nlu_fallback", [sa.UTTER_ASK_DANGER], signal=not_safe)) == DANGER_NOT_SAFE
+    unsure_danger = {"answer": "unsure", "kind": sa.DANGER, "band": "sure", "rule": "x"}
+    assert plan(state("emergency_danger", [sa.UTTER_ASK_DANGER], signal=unsure_danger)
+                ) == DANGER_NOT_SAFE

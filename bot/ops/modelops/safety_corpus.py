@@ -69,7 +69,9 @@ ALL_CORPORA = (
     Corpus("blind_13", CORPORA / "blind_13", blind=False),
     Corpus("blind_14", CORPORA / "blind_14", blind=False),
     Corpus("blind_15", CORPORA / "blind_15", blind=True),
-    Corpus("blind_16", CORPORA / "blind_16", blind=True),
+    Corpus("blind_16", CORPORA / "blind_16", blind=False),
+    Corpus("blind_17", CORPORA / "blind_17", blind=False),
+    Corpus("blind_18", CORPORA / "blind_18", blind=True),
 )
 _LEGACY_LABELS = {"crisis": "crisis", "emergency": "danger", "not_crisis": "ordinary"}
 
@@ -366,6 +368,12 @@ def run(talker: Talker, folder: Path, labels: Iterable[str] = LABELS) -> Result:
             after_safety = after_safety or bool(turn.kinds() & {sa.CRISIS, sa.DANGER})
         result.conversations["ok" if all_ok else "miss"] += 1
     return result
+
+
+def run_all(talker: Talker) -> dict[str, Result]:
+    """Every corpus of ALL_CORPORA on disk, oldest first: one replay that the gate and the
+    corpus floors (tests/test_safety_corpora.py) can share."""
+    return {c.name: run(talker, c.path) for c in ALL_CORPORA if c.path.exists()}
 
 
 def main(argv: list[str]) -> int:

@@ -79,6 +79,7 @@ class State:
     signal: dict[str, Any] = field(default_factory=dict)  # the safety net's parse-data entry
     bot_turns: Sequence[Sequence[str]] = ()  # earlier bot turns this session, oldest first
     done: Sequence[str] = ()  # actions already run after the latest user message
+    suicide_told: bool = False  # a recent danger message also spoke of suicide
 
     @property
     def previous(self) -> Sequence[str]:
@@ -135,7 +136,7 @@ class State:
         recent = {a for turn in self.bot_turns[-EPISODE_TURNS:] for a in turn}
         danger = bool(self.recent_kinds() & DANGER_KINDS) or sa.UTTER_ASK_DANGER in recent
         crisis = sa.CRISIS in self.recent_kinds() or sa.UTTER_ASK_CRISIS in recent
-        return crisis or not danger
+        return crisis or self.suicide_told or not danger
 
     def not_safe(self) -> list[str]:
         return NOT_SAFE if self.about_suicide() else DANGER_NOT_SAFE
@@ -229,8 +230,8 @@ def _reply(state: State) -> list[str] | None:
         if state.intent == THREAT_INTENT and not signal.get("safe_now") and answer != YES:
             return state.not_safe()  # "dom vet var ja bor": the threat goes on, no "yes, safe"
     if pending == ASK_CRISIS:
-        if answer == UNSURE or signal.get("silent"):
-            return NOT_SAFE  # "vet inte" to "do you mean you're thinking of taking your life?"
+        if answer == UNSURE or signal.get("silent") or signal.get("not_safe"):
+            return NOT_SAFE  # "vet inte", or "no. I'm on the bridge now", to "do you mean ...?"
         risk = signal.get("kind") in (sa.CRISIS, sa.DANGER) or signal.get("risk_talk")
         if answer == NO and risk:
             # "nej men han har tabletterna i fickan", "nä men ja har tänkt på de": no "no"
@@ -238,6 +239,8 @@ def _reply(state: State) -> list[str] | None:
     if pending == ASK_DANGER:
         if signal.get("asks_person") and not signal.get("declines_coach") and answer != NO:
             return DANGER_NOT_SAFE  # "ja ring mig snälla": in danger, and a person asked for
+        if signal.get("not_safe") or (answer == UNSURE and signal.get("kind") == sa.DANGER):
+            return DANGER_NOT_SAFE  # "vi ligger på golvet", "idk, he's breathing really slow"
         if answer == NO and (signal.get("not_safe") or signal.get("kind") == sa.DANGER):
             return _danger(state)  # "nej de slår fortfarande": no "no"
     return None
@@ -337,14 +340,18 @@ def state_from_events(events: Sequence[dict[str, Any]]) -> State | None:
     turns: list[list[str]] = []
     current: list[str] | None = None
     latest: dict[str, Any] | None = None
+    suicide_at: list[int] = []  # the user turns whose danger message also spoke of suicide
     for event in events:
         kind = event.get("event")
         if kind == "session_started":
-            turns, current, latest = [], None, None
+            turns, current, latest, suicide_at = [], None, None, []
         elif kind == "user":
             if current is not None:
                 turns.append(current)
             current, latest = [], event
+            told = (event.get("parse_data") or {}).get(sa.SIGNAL_KEY)
+            if isinstance(told, dict) and told.get("suicide"):
+                suicide_at.append(len(turns))
         elif kind == "action" and current is not None:
             name = event.get("name")
             if name and name not in sa.SILENT_ACTIONS:
@@ -354,4 +361,5 @@ def state_from_events(events: Sequence[dict[str, Any]]) -> State | None:
     parse = latest.get("parse_data") or {}
     intent = (parse.get("intent") or {}).get("name") or ""
     signal = parse.get(sa.SIGNAL_KEY) or {}
-    return State(intent, signal if isinstance(signal, dict) else {}, turns, current)
+    told = any(len(turns) - at <= EPISODE_TURNS for at in suicide_at)
+    return State(intent, signal if isinstance(signal, dict) else {}, turns, current, told)

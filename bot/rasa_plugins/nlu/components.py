@@ -258,6 +258,9 @@ class SafetyNet(_ConfiguredComponent):
             if not keep_classifier:
                 self._force(message, match.intent, match.rule)
                 self._signal(message, match.kind, safety.SURE, match.rule)
+                if match.kind == "danger" and safety.also_suicidal(text):
+                    message.set(SAFETY_SIGNAL, {**message.get(SAFETY_SIGNAL), "suicide": True},
+                                add_to_output=True)
                 return
         second = message.get(SAFETY_P)
         if second is not None and not match:
