@@ -16,25 +16,26 @@ from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of round 10 (model 0901b7c55937 with the final rules and dialogue).
-# blind_4, blind_5, blind_9 and blind_12 measure a little lower than at the end of round 9
-# (1-6 messages each): a retrained DIET spreads, and blind_12's lost threat messages are rules
-# now. blind_15 and blind_16 are blind: measured, never read
+# as measured at the end of round 11 (model b6f0072686c2 with the final rules and dialogue).
+# blind_13 measures a little lower than in round 10 (a retrained DIET spreads). blind_15 and
+# blind_18 are blind: measured, never read; blind_18 is the newest
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
-    "blind_4": (0.995, 0.973, 0.000),
-    "blind_5": (0.985, 0.911, 0.008),
-    "blind_6": (0.977, 0.910, 0.030),
-    "blind_7": (0.967, 0.858, 0.052),
-    "blind_8": (0.975, 0.907, 0.020),
-    "blind_9": (0.981, 0.936, 0.005),
-    "blind_10": (0.998, 0.912, 0.000),
-    "blind_11": (0.994, 0.934, 0.017),
-    "blind_12": (0.977, 0.964, 0.012),
-    "blind_13": (0.965, 0.855, 0.029),
-    "blind_14": (0.998, 0.917, 0.000),  # read and learned from in round 10
-    "blind_15": (0.946, 0.855, 0.068),  # blind: measured three times in round 10, never read
-    "blind_16": (0.922, 0.877, 0.042),  # the newest blind corpus: never read, never trained on
+    "blind_4": (0.990, 0.984, 0.000),
+    "blind_5": (0.993, 0.916, 0.008),
+    "blind_6": (0.980, 0.910, 0.030),
+    "blind_7": (0.972, 0.872, 0.055),
+    "blind_8": (0.975, 0.934, 0.020),
+    "blind_9": (0.981, 0.949, 0.005),
+    "blind_10": (0.998, 0.920, 0.000),
+    "blind_11": (0.985, 0.945, 0.017),
+    "blind_12": (0.977, 0.964, 0.010),
+    "blind_13": (0.958, 0.877, 0.024),
+    "blind_14": (0.994, 0.924, 0.000),
+    "blind_15": (0.942, 0.855, 0.070),  # blind: measured in rounds 10 and 11, never read
+    "blind_16": (0.983, 0.894, 0.033),  # read and learned from in round 11
+    "blind_17": (0.975, 0.965, 0.048),  # read and learned from in round 11
+    "blind_18": (0.908, 0.906, 0.073),  # the newest blind corpus: never read, never trained on
 }
 
 
