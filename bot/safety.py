@@ -41,11 +41,11 @@ _NOT = r"(?:inte|int|inge|ej|nt|inte langre)"
 # --- crisis: wish to die, suicide, self-harm (Swedish and English) -------------------------
 _CRISIS_PATTERNS: dict[str, str] = {
     "sv_suicide_word": r"\bsj?[ae]?l?v ?mord|\bsjalvmord|\bsuicid",
-    "sv_take_my_life": rf"\b(?:ta|tar|tog|tagit|ta ut)(?: (?:jag|ja))? (?:livet|live) (?:av|a) {_ME}",
+    "sv_take_my_life": rf"\b(?:ta|tar|tog|tagit|ta ut)(?: (?:jag|ja))? (?:livet|live|lvet|livt|lviet|liet) (?:av|a) {_ME}",
     "sv_take_own_life": r"\b(?:ta|tar|tog) (?:mitt|mit) (?:eget )?liv\b",
     "sv_not_live": rf"\b(?:vill|vil|ville|orkar|orka|kan|klarar|fortjanar|ska) {_NOT} (?:att )?(?:leva|lev|lava)\b"
     r"|\bvarfor (?:jag|ja) ska (?:fortsatta|fortsatt) (?:att )?leva|\btrott pa (?:att )?(?:leva|livet)\b"
-    r"|\bvill (?:inte|int) (?:va|vara) (?:med|me) (?:langre|mer)\b",
+    r"|\bvill (?:inte|int) (?:va|vara) (?:med|me) (?:langre|mer)\b(?! i (?:det|de|ganget|gruppen|det dar))",
     "sv_not_live_clause": r"\b(?:inte|int|aldrig) (?:vill|orkar|kan|ville|orkade) (?:leva|lava|finnas|leva langre)\b"
     r"|\b(?:doesn t|doesnt|does not|didn t) want to (?:live|be alive|be here)\b",
     "sv_not_exist": rf"\b(?:vill|vil|ville)(?: \w+)? {_NOT} (?:finnas|finns|existera|vakna|leva mer)",
@@ -197,7 +197,7 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "surrounded": r"\b(?:omringad|omringade|surrounded)\b",
     "help_they": r"^(?:snalla |please |bror |bro )?(?:hjalp|help)\b(?: mig| me| oss| us)?\s+(?:dom|de|han|hon|nan|nagon|they|he|she|someone|ja|jag|i)\b",
     "en_shooting_now": r"\b(?:are|is|re|r) shooting\b|\bshots? (?:outside|here|fired)\b|\bshooting (?:outside|here|now)\b",
-    "sv_chased": r"\b(?:jagar|jagade|forfoljer|foljer efter|foljt efter|springer efter|kor efter|kort efter|folj\w* efter) (?:mig|mej|oss)\b|\bjagas\b|\bjagad\b",
+    "sv_chased": r"\b(?:jagar|jagade|forfoljer|foljer efter|foljt efter|springer efter|kor efter|kort efter|folj\w* efter) (?:mig|mej|oss)\b|\bjagas\b|\bjagad\b|\b(?:jgaad|jgad|jaagad|jagda)\b",
     "sv_at_door": r"\b(?:dom|de|han|nan|nagon|nagra|killar|killarna|typer|folk|gubbar)\b(?:\s+\w+){0,4}"
     r"\s+(?:star|e|ar|vantar|sitter|bankar|sparkar|knackar) (?:pa|utanfor|vid|nedanfor|under|framfor|outside|nere i|nere vid|i)"
     r" (?:min |mitt |var |vart |vara |hennes |hans )?(?:dorr|dorren|ytterdorren|porten|huset|hus|lagenheten|fonstret)\b",
@@ -291,8 +291,10 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     r"|\bskar (?:sig|mig) (?:for|too) djupt\b|\bcut (?:too|really) deep\b",
     "down_after": r"\b(?:ligger|ligga|lying|lies|laying)\b (?:\w+ )?(?:pa|on) (?:marken|golvet|gatan|backen|the ground|the floor|the street)\b"
     r"(?=.*\b(?:ror sig|rors|andas|breath\w*|moving|moves|svarar|blod|bloder|bleed\w*|skott|skjut\w*|shot|hoppade|jumped|fell|foll|ramlade|medvetslos|unconscious)\b)",
-    "pulled_away": r"\b(?:drar|drog|pulled|dragged|drags|pulling|dragging) (?:i|in|iv)? ?(?:mig|mej|henne|honom|me|her|him)\b(?:\s+(?:in|into|till|mot|to)\b(?:\s+\w+){0,3}\s+(?:bil\w*|car|van|skapbil\w*))?"
-    r"(?!\s+(?:pa|med|till (?:festen|bio|stan|skolan|traningen)|along|to the (?:party|mall|cinema)))"
+    "pulled_away": r"\b(?:drar|drog|slet|slapade|slapar|knuffade|pulled|dragged|drags|pulling|dragging) (?:i|in|iv)? ?(?:mig|mej|henne|honom|oss|me|her|him|us)\b"
+    r"(?!\s+(?:ur|ut|out|pa|med|till (?:festen|bio|stan|skolan|traningen)|along|to the (?:party|mall|cinema))\b)"
+    r"(?=\s+(?:mot|i|in|till|into|down|towards|to|out of|ut ur|bort)\b|\s*$)"
+    r"|\b(?:was|got|been|has been|have been) (?:taken|grabbed|kidnapped|snatched|abducted)\b(?:\s+\w+){0,7}\s+(?:car|van|bil)\b"
     r"|\b(?:tar|tog) (?:mig|mej|oss) (?:nanstans|nagonstans|nan stans|till ett stalle|somewhere)\b|\b(?:bunden|fastbunden|tied up)\b",
     "not_responding_after": r"\b(?:svarar|reagerar|vaknar) (?:inte|int) (?:nar|fast|even when) (?:jag|ja|vi|i|we) (?:pratar|ropar|skakar|talk|shout|shake)\b"
     r"|\b(?:ogonen rullar|eyes (?:are )?rolling)\b|\b(?:andas|breathing|breathes) (?:\w+ )?(?:langsamt|konstigt|knappt|inte|slow\w*|weird\w*|strange\w*|barely)\b"
@@ -301,6 +303,19 @@ _EMERGENCY_PATTERNS: dict[str, str] = {
     "scared_with_weapon": r"\b(?:yxa|yxan|kniv|kniven|pistol|vapen|axe|knife|gun)\b(?:\s+\w+){0,4}\s+(?:vi|jag|ja|we|i) (?:e|ar|is|are|am|m) (?:sa |so |jatte )?(?:radd|radda|skraj|scared|terrified|afraid)\b",
     "shooting_near": r"\b(?:there s|theres|there is|det (?:e|ar)) (?:shooting|skottlossning)\b|\bskottlossning (?:vid|pa|i|utanfor|nu|just nu)\b"
     r"|\b(?:smallde|small|smallt|pangade) precis\b|\bjust (?:heard )?(?:shots|gunshots)\b|\b(?:tre|fyra|flera|massa) skott (?:nu|precis|just nu)\b",
+    # round 12: someone else overdosed with signs (cramps, vomiting, not answering, blue lips); a knife still in;
+    # armed and coming up the stairs; at the door with a bat; walking to our door with something under the jacket
+    "overdose_signs": r"\b(?:krampar|kramper|kramp|seizure\w*|spyr|vomit\w*|svarar (?:inte|int)|somnar hela tiden|bla om (?:lapparna|munnen)"
+    r"|blue lips|lips (?:are )?(?:going |turning )?blue|andas (?:inte|knappt|konstigt)|medvetslos|unconscious)\b"
+    r"(?=.*\b(?:tablett\w*|piller|pills|benzo\w*|overdos\w*|xanax|xans|spice|tagit|tog|took)\b)"
+    r"|\b(?:tablett\w*|piller|pills|benzo\w*|overdos\w*|xanax|xans|spice)\b(?=.*\b(?:krampar|kramper|spyr|svarar (?:inte|int)|somnar hela tiden|bla om lapparna|blue lips)\b)",
+    "knife_still_in": r"\b(?:kniven|knife|kulan|bullet|glaset)\b (?:sitter|e|ar|is|still) (?:kvar |still |fortfarande )?(?:i|in) (?:armen|benet|magen|ryggen|halsen|brostet|(?:his|her|my|the) (?:arm|leg|stomach|back|neck|chest))\b",
+    "armed_coming_up": r"\b(?:strap|strapped|gun|guns|knife|knives|kniv|knivar|pistol\w*|vapen|machete)\b(?:\s+\w+){0,3}\s+(?:coming|kommer|are coming|is coming|gar) (?:up|upp|in|hit|here)\b"
+    r"|\b(?:is|are|s|e|ar|star) (?:at|outside|vid|utanfor) (?:my|our|min|var) (?:door|dorr|dorren|port|porten)\b(?:\s+\w+){0,2}\s+(?:with|med|me) (?:a |an |en |ett )?(?:bat|knife|gun|kniv|pistol|yxa|axe|basebolltra|slagtra|machete|strap)\b"
+    r"|\b(?:gar|ga|kommer|walking|coming) (?:mot|till|towards|to) (?:var|min|vart|our|my) (?:port|dorr|door|hus|house)\b(?:\s+\w+){0,3}\s+(?:med|with) (?:nat|nagot|something)\b",
+    "shooting_area_now": r"\bskjutning (?:i|pa|vid) \w+ (?:\w+ )?(?:nu|just nu)\b(?! for tiden)|\b(?:mopedkillarna|killarna|dom|they)\b(?:\s+\w+){0,5}\s+(?:e|ar|are|is) tillbaka\b(?:\s+\w+){0,3}\s+(?:star|stands?|vid|at|outside|utanfor)\b",
+    "held_locked": r"\b(?:e|ar|am|i m|im|sitter) (?:inlast|inlast|locked in|locked up)\b",
+    "bleeding_neck": r"\b(?:bloder|broder|bleeding|bleeds)\b (?:\w+ )?(?:mycket|massor|so much|a lot|fran|ur|from)\b(?:\s+\w+){0,2}\s*(?:halsen|huvudet|magen|armen|the neck|the head|his neck|her neck)?",
 }
 
 # A past event, a story or the news: not danger now (unless "nu"/"now" is also there).
@@ -320,7 +335,7 @@ _PAST_OR_FICTION = re.compile(
 )
 _WORRY = re.compile(r"\b(?:oroar (?:sig|mig)|orolig (?:for|att)|worried (?:that|about)|worries (?:that|about))\b")
 _NORMAL_QUESTION = re.compile(r"\b(?:e de|ar det|is it|is that|e det) (?:normalt|normal|weird|konstigt)\b")
-_NOW_WORD = re.compile(r"\b(?:nu|just nu|now|right now|nyss|rn|star utanfor|vantar pa (?:mig|oss)|jagar|foljer efter|kommer hit"
+_NOW_WORD = re.compile(r"\b(?:(?<!gora )(?<!gor )(?<!do )nu|just nu|now|right now|(?:e|ar|is|are) tillbaka|is at my door|sen igar|sedan igar|since yesterday|(?:star|e|ar) vid (?:var|min|vart) (?:port|dorr)|nyss|rn|star utanfor|vantar pa (?:mig|oss)|jagar|foljer efter|kommer hit"
                        r"|pa vag|e har|ar har|is here|are here|outside now"
                        # said in the present as it happens: "they're getting out", "dom kliver ur"
                        r"|(?:they re|theyre|they are) (?:getting|coming|walking|running|standing|waiting)"
@@ -344,7 +359,7 @@ _PAST_FRAME = re.compile(
     r"for (?:\w+ ){1,2}(?:ar|manader) (?:sedan|sen)|used to|years ago|as a (?:teen|kid|child)|nar (?:ja|jag) var"
     r"|in (?:\d+th|\d+st|\d+nd|\d+rd|middle|high) (?:grade|school)|i (?:hogstadiet|mellanstadiet|sjuan|attan|nian)"
     r"|(?:19|20)\d\d|forra aret|ifjol|i fjol|lange sen|lange sedan|long ago|a long time ago|nar (?:ja|jag) va \d+"
-    r"|last winter|forra vintern)\b"
+    r"|last winter|forra vintern|forut)\b"
 )
 _OVER_NOW = re.compile(
     r"\b(?:(?:idag|nu|today|now) (?:e|ar|i m|im|am) (?:ja |jag )?\d+|(?:i m|im|i am) \d+ now|mar bra|(?:det|de|it) (?:blir|gets) battre"
@@ -359,7 +374,8 @@ _OVER_NOW = re.compile(
     # round 11: "det va länge sen", "im way better now", "nu e ja 19 o har jobb", "känns som en annan person"
     r"|(?:det|de|it) (?:var|va|was) (?:\w+ )?(?:lange sen|lange sedan|long ago|a long time ago)|(?:i m|im|i am) (?:way |much |so much |a lot )?better"
     r"|feeling (?:much |a lot |way )?better|on medication now|nu (?:e|ar) (?:ja|jag) \d+|nu vill (?:ja|jag) bli"
-    r"|(?:kanns|feels) (?:som|like) (?:en annan|another|a different) (?:person|manniska)|tack for att ni fanns)\b"
+    r"|(?:kanns|feels) (?:som|like) (?:en annan|another|a different) (?:person|manniska)|tack for att ni fanns"
+    r"|(?:det|de) gar battre|nu har (?:ja|jag) en (?:psykolog|kurator|terapeut)|(?:nu|now) (?:vill|want to) (?:ja |jag |i )?(?:hjalpa|help) (?:andra|others|folk|people))\b"
 )
 _AGAIN = re.compile(r"\b(?:igen|again|tillbaka|back(?! in)|som da|like then|nu ocksa)\b")
 # A subject studied or worked with, not lived now: a school essay, a course, a job.
@@ -371,7 +387,8 @@ _TOPIC = re.compile(
     r"|till (?:ett|mitt|en) (?:arbete|skolarbete|projekt|redovisning|uppsats)|for (?:a|my) (?:project|school|essay|presentation)"
     r"|hur manga (?:\w+ ){0,3}(?:varje|per|every|a) (?:ar|year|manad|month)"
     r"|affisch\w*|psykologiprov\w*|filosofi\w*|vad betyder (?:ordet )?(?:sjalvskad\w*|sjalvmord\w*|suicid\w*)"
-    r"|what does (?:the word )?(?:self ?harm|suicid\w*) mean)\b"
+    r"|what does (?:the word )?(?:self ?harm|suicid\w*) mean|temavecka\w*|lektionsmaterial|samhallskunskap\w*|(?:vi|ni) ska skriva om|vad (?:e|ar|betyder) (?:\w+ ){1,2}pa (?:svenska|engelska)|what does \w+ mean in"
+    r"|generellt alltsa|inget som hander nu|ifall (?:nan|nagon|en) (?:kompis|van) behover|in case a friend needs|nothing happening now|om en kompis pratar om|if a friend (?:talks|says)|vad ska man saga)\b"
 )
 # A role (a nurse, a teacher): a subject worked with only when asked about in general, never
 # when something is happening ("Jag är lärare. En elev ska hoppa ... Det är lunch nu.").
@@ -380,11 +397,11 @@ _ROLE = re.compile(
     r"|as a (?:nurse|teacher|guard|doctor|counsellor|counselor|social worker)|nursing student|medical student|on placement|pa praktik\w*"
     r"|sjukskoterskestudent\w*|lakarstudent\w*|(?:ja|jag) (?:e|ar|jobbar som)"
     r" (?:sjukskoterska|underskoterska|larare|ordningsvakt|vakt|polis|lakare|kurator|skolskoterska)|i m a (?:nurse|teacher|guard)"
-    r"|jobbar (?:pa|som) (?:psyk|akuten|sjukhus\w*|bvc|skolan)|works? (?:at|in) (?:a |the )?(?:hospital|psych|er|school))\b"
+    r"|jobbar (?:pa|som) (?:psyk|akuten|sjukhus\w*|bvc|skolan|aldreboende\w*|ett aldreboende|hemtjanst\w*)|works? (?:at|in) (?:a |the )?(?:hospital|psych|er|school))\b"
 )
 _GENERAL_QUESTION = re.compile(
     r"\b(?:hur (?:bor|ska|kan|gor) (?:man|jag|vi)|how (?:should|do|can) (?:i|we|one|you)|tips|rad om|advice|vad gor man"
-    r"|what do you do|vilka tecken|what signs)\b"
+    r"|what do you do|vilka tecken|what signs|hur hanterar (?:man|jag)|how do (?:i|you) handle)\b"
 )
 # A school or job ending, a move abroad to study, old things given to charity, a closed road:
 # endings that are no farewell. (A birthday or a graduation is not among them: "I won't be
@@ -430,6 +447,8 @@ _EVERYDAY_ACTIVITY = re.compile(
     r"|kurragomma|hide and seek|for att slippa (?:redovisning\w*|prov\w*|lektion\w*|gympa\w*|skolan)|to (?:avoid|skip) (?:the|my|a) (?:class|test|presentation|school)|rasten|recess|kollar (?:pa )?stjarn\w*|stargaz\w*"
     r"|klipphopp\w*|cliff jump\w*|basta kanslan|best feeling|med polarna|with the boys"
     r"|(?:for|mot|against|for my) (?:huvudvark|feber|mensvark|tandvark|headache|fever|cramps|toothache)|hackade lok"
+    r"|vantar pa (?:en |min )?(?:kompis|polare|van|mamma|pappa|tjejen|killen|friend)|till (?:baten|the boat|gungan|flaggstangen)"
+    r"|tartan|tarta|cake|(?:skara|skar) (?:upp )?(?:tartan|brodet|kottet|laxen)|fileade|filea|vattenpistol\w*|water ?gun|nerf|emojin"
     r"|brasa\w*|grilla\w*|gick over bron|walked (?:across|over) the bridge|sa fint (?:med|i|pa)|so (?:pretty|beautiful) (?:with|on|in)"
     r"|ater glass|ater (?:lunch|mat|middag|frukost)|fikar|solar|fint vader|picknick|promenerar|eating ice cream"
     r"|(?:sitter|e|ar|sitting|i m|im) (?:pa|on|in|i) (?:taget|pendeln|pendeltaget|tunnelbanan|bussen|the bus|the train|a train|a bus)\b"
@@ -686,6 +705,11 @@ _CRISIS_CONCEPTS: dict[str, str] = {
     "own_funeral": r"\b(?:planera|planerat|planerar|plan|planned|planning|valt|picked) (?:\w+ )?(?:min|my|your|sin|din|egen|own) (?:egen |own )?(?:begravning|funeral)\b",
     "not_their_fault": r"\b(?:halsa|hals|sag till|sag at|saga till|tell)\b(?:\s+\w+){0,4}\s+(?:att )?(?:det|de|it) (?:inte |int )?(?:var|va|was|wasn t|wasnt|is not|isn t) (?:inte |int |not )?"
     r"(?:hans|hennes|deras|ditt|ert|your|his|her|their|ditt|mammas|pappas) fel\b",
+    # round 12: "om ni läser detta e det för sent"; the train at a time and me standing there
+    "too_late_when_read": r"\b(?:om|if|nar|when) (?:ni|du|you|nan|someone) (?:laser|reads?|read|hittar|finds?) (?:detta|det har|this)\b(?:\s+\w+){0,3}\s+(?:e det|ar det|its|it s|it is|is it|e de) (?:for sent|forsent|too late)\b",
+    "train_and_me": r"\b(?:taget|pendeln|train)\b(?:\s+\w+){0,5}\s+(?:ja|jag|i) (?:ska|kommer|will|m gonna|im gonna) (?:sta|ga ut|be|vara|hoppa) (?:dar|pa sparet|there|on the tracks|framfor)\b",
+    "still_want_die": r"\b(?:vill|want to|wanna) (?:fortfarande|still|anda) (?:do|die|doo|ta livet av mig|end it)\b",
+    "kys_myself": r"\bkys (?:myself|mig sjalv|mej sjalv)\b|\b(?:unalivar|unalive|unaliving) (?:mig|mej|myself)\b",
 }
 # someone else at risk of suicide, told by a parent, a friend or a partner: the crisis answer
 # (the suicide line advises relatives too), even when a post, a picture or a text is named
@@ -699,6 +723,12 @@ _OTHER_AT_RISK: dict[str, str] = {
     r"(?=.*\b(?:story|storyn|snap|snapen|inlagg|post|bild|rep|repet|forlat|sorry|hejda|goodbye|ikvall|tonight|sista|last)\b)"
     r"|\b(?:story|storyn|snap|inlagg|post|bild)\b(?=.*\b(?:slutat svara|svarar (?:inte|int)|(?:inte|int) svarat|stopped answering|not answering)\b)",
     "other_nothing_to_live": r"\b(?:han|hon|he|she|min \w+|my \w+)\b(?:\s+\w+){0,5}\s+(?:nothing to live for|inget att leva for|ingenting att leva for)\b",
+    # round 12: not planning to live until a day; a picture of a bridge with "bye"; unaliving on stream
+    "not_live_until": r"\b(?:inte|int|not)\b (?:tanker|ska|planerar|planning to|going to|gonna) (?:att )?(?:leva|finnas kvar|finnas|va kvar|vara kvar|be here|be alive|live)\b"
+    r"(?:\s+\w+){0,2}\s+(?:till|until|to see)\b"
+    r"|\b(?:tanker|ska|planerar|am planning|m planning) (?:inte|int|not) (?:att |to )?(?:leva|finnas kvar|va kvar|vara kvar|live|be here)\b(?:\s+\w+){0,2}\s+(?:till|until|to see)\b",
+    "picture_with_bye": r"\b(?:bild|foto|pic|picture|photo)\w* (?:pa|of) (?:en |ett |a |the )?(?:bro|bron|bridge|tak|taket|roof|rals\w*|tracks|spar\w*)\b(?:\s+\w+){0,4}\s+(?:bye|hejda|hej da|farval|goodbye|forlat|sorry)\b",
+    "unalive_other": r"\b(?:unalivar|unalive|unaliving) (?:sig|himself|herself|themselves)\b",
 }
 _CRISIS_ASK: dict[str, str] = {
     # "won't matter soon", a goodbye to everyone, leaving "for good", a grave emoji about oneself
@@ -707,7 +737,8 @@ _CRISIS_ASK: dict[str, str] = {
     r"|\bha (?:de|det) (?:bra|gott) (?:allihop|allihopa|alla|allesammans)\b|\btake care (?:everyone|all of you|y all)\b"
     r"|\bsista (?:snapen|snappen|storyn|posten|inlagget)\b|\b(?:or|eller) (?:any|nan|nagon) (?:day|dag) (?:after|efter) (?:that|det|de)\b",
     # a game or a joke as life: "game over", "rage quitta för gott", "en bugg som borde patchas bort"
-    "life_as_game": r"\b(?:vill|want|wanna|wish|onskar)\b(?:\s+\w+){0,6}\s+(?:game over|rage ?quit\w*|quitta|uninstall)\b"
+    "life_as_game": r"^(?!.*\b(?:ranked|spelet|the game|matchen|lobby|teamet|my team|mitt lag|servern)\b).*?\b(?:vill|want|wanna|wish|onskar)\b(?:\s+\w+){0,6}\s+(?:game over|rage ?quit\w*|quitta|uninstall)\b"
+    r"|\brage ?quit\w* (?:\w+ )?(?:life|livet)\b|\b(?:mitt liv|my life|livet)\b(?:\s+\w+){0,4}\s+(?:save ?file|savefil)\b"
     r"|\b(?:livet|life)\b(?:\s+\w+){0,8}\s+(?:game over|rage ?quit\w*|quitta|uninstall|avsluta)\b"
     r"|\b(?:respawn)\b(?:\s+\w+){0,6}\s+(?:ingen|no|inte|never)\b|\b(?:ingen|no) respawn\b"
     r"|\b(?:bugg|bug|glitch)\b(?:\s+\w+){0,5}\s+(?:patchas bort|raderas|tas bort|deleted|removed|patched out)\b"
@@ -794,6 +825,23 @@ _CRISIS_ASK: dict[str, str] = {
     "my_way_now": r"\b(?:inget|ingenting|nothing) (?:funkar|hjalper|works|helps)\b(?:\s+\w+){0,8}\s+(?:pa mitt satt|my way|mitt eget satt)\b",
     "weapon_key": r"\b(?:\w*gevar\w*|vapen\w*|pistol\w*|gun|rifle|\w*bossa\w*)\b(?:\s+\w+){0,6}\s+(?:vet|know) (?:var|vart|where) (?:nyckeln|koden|the key|the code)\b",
     "insurance_if_die": r"\b(?:forsakring\w*|insurance|livforsakring\w*)\b(?:\s+\w+){0,6}\s+(?:om|if) (?:man|jag|ja|i|you) (?:dor|do|die|dies|dead)\b",
+    # round 12: might as well die; quick if one goes in front of the train; how long before someone finds one;
+    # a day already chosen; a lethal dose; a rope that holds a person; "nothing of it is your fault"; call mum after;
+    # waking up as a fail
+    "thinking_of_act": r"\b(?:thinking|thought|tanker|tankt) (?:about|of|pa) (?:jumping|hanging|overdosing|ending it|doing it|att hoppa|att hanga mig|att gora det)\b(?:\s+(?:tbh|fr|ngl|rn|ikvall|tonight|now|nu))*\s*$",
+    "might_as_well": r"\b(?:lika bra|might as well) (?:att )?(?:ja|jag|i) (?:dor|do|die|tar livet|kill myself|end it)\b",
+    "quick_if": r"\b(?:e det|ar det|is it|e de) (?:snabbt|smartfritt|quick|painless|fast|sakert)\b(?:\s+\w+){0,3}\s+(?:om man|if you|if i|om (?:ja|jag))\b"
+    r"|\b(?:hur lange|how long) (?:tar (?:det|de) )?(?:innan|before) (?:nan|nagon|someone|anyone|they) (?:hittar|finds?|find) (?:en|mig|one|me|you)\b"
+    r"|\bom (?:nan|nagon|man|jag|ja|someone|you) tar\b(?:\s+\w+){0,5}\s+(?:hur lang tid|how long)\b"
+    r"|\b(?:vad hander|what happens)\b(?:\s+\w+){0,3}\s+(?:om man|if you) (?:hoppar|jumps?) (?:fran|from|off)\b",
+    "day_chosen": r"\b(?:redan|already) (?:valt|bestamt|picked|chosen|set) (?:en |a |the )?(?:dag|datum|date|day)\b",
+    "lethal_dose_q": r"\b(?:dodlig\w*|lethal|deadly) (?:dos\w*|dose\w*|mangd|amount)\b"
+    r"|\b(?:vilka|vilken|which) (?:\w+ )?(?:mediciner|medicin|tabletter|piller|pills|meds)\b(?:\s+\w+){0,2}\s+(?:e|ar|is|are) (?:dodlig\w*|lethal|deadly)\b",
+    "rope_holds": r"\b(?:rep|repet|snara|snaran|rope|noose|balte|belt)\w*\b(?:\s+\w+){0,3}\s+(?:haller|holds|bar|klarar)\b(?:\s+\w+){0,2}\s+(?:en manniska|en person|a person|a human|my weight|min vikt|mig|mej)\b"
+    r"|\b(?:haller|holds|bar|klarar) (?:\w+ ){0,2}(?:rep|repet|snara|snaran|rope|noose|balte|belt)\w* (?:en manniska|en person|a person|a human|min vikt|my weight)\b",
+    "no_ones_fault": r"\b(?:ville|vill|wanted to|want to) (?:bara |just )?(?:saga|say|tell)\b(?:\s+\w+){0,3}\s+(?:inget|nothing|none)\b(?:\s+\w+){0,3}\s+(?:e|ar|is|was|var|va) (?:ert|ditt|your|nagons|anyone s) fel\b",
+    "call_after": r"\b(?:ringa|ring|berätta for|beratta for|saga till|call|tell) (?:min|my) (?:mamma|pappa|mum|mom|dad|familj|family)\b(?:\s+\w+){0,2}\s+(?:efterat|afterwards)\s*$",
+    "waking_a_fail": r"\b(?:om|if) (?:ja|jag|i) vaknar\b(?:\s+\w+){0,5}\s+(?:fail|misslyckande|synd|tyvarr|en fail)\b",
 }
 _DANGER_ASK: dict[str, str] = {
     "coming_back": r"\b(?:han|hon|dom|de|they|he|she)\b(?:\s+\w+){0,2}\s+(?:kommer|kmr|coming|comes|will come|ll come)"
@@ -827,10 +875,11 @@ _DANGER_ASK: dict[str, str] = {
     "sent_abroad": r"\b(?:vill|want) (?:inte|int|not) (?:aka|to go|flyga|fly|gifta mig|to marry)\b(?=.*\b(?:flygplats\w*|hemlandet|airport|ikvall|tonight|nu|now|gifta|marry|last inne|locked)\b)"
     r"|\b(?:ska|maste|tvingas|have to|must) (?:\w+ ){0,4}gifta (?:mig|mej)\b(?=.*\b(?:last inne|inlast|vill inte|ikvall|locked|hemlandet)\b)",
     "on_my_stairs": r"\b(?:dom|de|han|they|he|killarna|brorsorna|broderna|bröderna|gubbarna)\b(?:\s+\w+){0,6}\s+(?:e|ar|is|are|star|vantar) (?:i|in|utanfor) (?:min|var|my|our) (?:trappa|trapphus|port|porten|stairwell|entrance)\b",
+    "hiding_from": r"\b(?:gommer|hiding|hides) (?:sig|mig|mej|oss|himself|herself)\b(?:\s+\w+){0,3}\s+(?:for|from)\b",
 }
 _THREAT: dict[str, str] = {
     # an address posted with a weapon or a skull
-    "address_marked": r"\b(?:adress|address)\b(?:\s+\w+){0,6}\s+(?:dodskall\w*|skull|vapen|pistol|kniv|gun|knife|weapon)\b"
+    "address_marked": r"\b(?:adress|address)\b(?:\s+\w+){0,6}\s+(?:dodskall\w*|skull|vapen|pistol|kniv|gun|knife|weapon|emojigrav|sleep well|sov gott|sweet dreams)\b"
     r"|\b(?:dodskall\w*|skull|vapen|pistol|gun|knife|weapon)\b(?:\s+\w+){0,6}\s+(?:adress|address)\b",
     # they said they will come to our home
     "coming_home": r"\b(?:skrev|sa|sade|sager|said|wrote|texted|sms ade|hotade med) (?:att )?(?:dom|de|han|hon|they|he|she)?(?: ll)?"
@@ -916,7 +965,7 @@ _THREAT: dict[str, str] = {
     "we_know": r"\b(?:skrev|skriver|sa|sade|sager|sms ade|skickade|wrote|texted|said|says|sent|fick|got|meddelande\w*|rostmeddelande\w*|dm)\b(?:\s+\w+){0,4}\s+"
     r"(?:vi vet|we know|vi ser dig|we see you|vi hittar dig|we ll find you|we will find you)\b",
     # told they will die: "folk säger att ja ska dö"
-    "told_will_die": r"\b(?:sager|sa|sade|skriver|skrev|says|said|told me|writes|wrote)\b(?:\s+\w+){0,3}\s+(?:att |that )?"
+    "told_will_die": r"\b(?:sager|sa|sade|skriver|skrev|says|said|saying|told me|writes|wrote)\b(?:\s+\w+){0,3}\s+(?:att |that )?"
     r"(?:ja|jag|du|i|you|u) (?:ska|kommer att|kommer|kmr|will|gonna|is going to|am going to|are going to) (?:\w+ )?"
     r"(?:do|dodas|mordas|skjutas|die|be killed|get killed|get shot|bort)\b(?! (?:ensam|gammal|alone|old|av|of|i|till|pa|och|o)\b)",
     # dead if one talks or leaves: "om ja går till polisen e ja död"
@@ -977,11 +1026,23 @@ _THREAT: dict[str, str] = {
     "wont_survive": r"\b(?:inte|int|not|won t|wont|aldrig) (?:kommer (?:att )?|ska |gonna |going to )?(?:overleva|survive|lever|live) (?:helgen|veckan|natten|lange|long|the weekend|the week|the night)\b",
     "know_where_coming": r"\b(?:vet|know|hittat|found)\b(?:\s+\w+){0,2}\s+(?:var|vart|where)\b(?:\s+\w+){0,3}\s+(?:boende|bor|lives?|lagenhet\w*|home|bo)\b"
     r"(?=.*\b(?:kommer|coming|ska|will|gonna|hittar|find)\b)",
-    "dead_man_walking": r"\bdead man walking\b|\b(?:ska|kommer (?:att )?|kmr) begrava (?:mig|mej|dig)(?: snart)?\b(?!.*\bom\b)",
+    "dead_man_walking": r"\bdead man walking\b|\b(?:ska|kommer (?:att )?|kmr) begrava (?:mig|mej|dig)(?: snart)?\b(?!.*\bom\b)"
+    r"|\b(?:far|fa) begrava (?:dig|mig|mej)\b",
     "burn_home": r"\b(?:branna ner|bränna ner|tanda eld pa|satta eld pa|burn down|set fire to)\b(?:\s+\w+){0,3}\s+(?:lagenhet\w*|hus\w*|hem\w*|bil\w*|house|home|flat|apartment|car)\b",
     "want_at_me": r"\b(?:vill at|are coming for|is coming for) (?:mig|mej|me|oss|us)\b",
     "will_shoot_me": r"\b(?:han|hon|dom|de|he|she|they|nan|kille\w*)\b(?:\s+\w+){0,3}\s+(?:ska|kommer|will|gonna|is going to)\b(?:\s+\w+){0,5}\s+(?:skjuta|shoot|knivhugga|stab|doda|kill) (?:mig|mej|me)\b",
     "find_family": r"\b(?:hittar|hitta|find|finds) (?:dom|de|they) (?:mina|min|mitt|my) (?:syskon|familj|mamma|pappa|bror|syster|siblings|family)\b",
+    # round 12: "kört för mig" if I go; "you'll regret it"; messages every day that I'll die; a bullet in the mail;
+    # count your days; "we'll burn"; "see you soon" with a gun; a bullet in me
+    "done_for_if": r"\b(?:dom|de|han|they|he)\b(?:\s+\w+){0,3}\s+(?:sa|sager|said|says|skrev|wrote)\b.*\b(?:e|ar) (?:det|de) kort for (?:mig|mej)\b",
+    "regret_it": r"\b(?:dom|de|han|hon|they|he|she)\b (?:sa|sager|said|says|skrev|wrote)\b(?:\s+\w+){0,3}\s+(?:att |that )?(?:ja|jag|i|du|you) (?:ska|kommer att|kommer|will|gonna|ll) (?:angra|regret) (?:det|de|it|dig|this)\b",
+    "messages_will_die": r"\b(?:meddelande\w*|sms\w*|dm\w*|messages?|texts?|snaps?)\b(?:\s+\w+){0,5}\s+(?:att |that )?(?:jag|ja|i) (?:ska|kommer att|kommer|will|m gonna|am going to) (?:do|die|dodas|be killed)\b",
+    "bullet_sent": r"\b(?:kula|kulor|bullet|bullets|patron\w*)\b(?:\s+\w+){0,4}\s+(?:brevlada\w*|kuvert\w*|mailbox|envelope|brev|dorr\w*|door)\b"
+    r"|\b(?:brevlada\w*|kuvert\w*|mailbox|envelope)\b(?:\s+\w+){0,5}\s+(?:kula|kulor|bullet|bullets|patron\w*)\b",
+    "count_days": r"\brakna (?:dina|era) dagar\b|\bcount your days\b|\byour days are numbered\b|\b(?:dina|era) dagar (?:e|ar) raknade\b",
+    "we_will_burn": r"\b(?:lapp|brev|meddelande|message|note|letter|skrev|wrote)\b(?:\s+\w+){0,5}\s+(?:att )?(?:vi|ni|du|you|we|familjen|huset) (?:ska|kommer att|will|gonna) (?:brinna|burn)\b",
+    "see_you_armed": r"\b(?:vi ses|see you|ses snart)\b(?:\s+\w+){0,3}\s+(?:pistol|kniv|vapen)\b",
+    "bullet_in_me": r"\b(?:satta|satt|put|skjuta) (?:en )?(?:kula|bullet|kulor|bullets) (?:i|in) (?:mig|mej|me|dig|you|huvudet|skallen)\b",
 }
 # Not a safety situation by itself: a film, a game, the news; hyperbole; a parent's "kill".
 _MEDIA = re.compile(
@@ -997,7 +1058,7 @@ _MEDIA = re.compile(
 _HYPERBOLE = re.compile(
     r"\b(?:dor av skratt|dog av skratt|skrattade ihjal|doda tiden|dodar tiden|dodar mig med|dying of laughter"
     r"|dying laughing|died laughing|killing time|kill time|this is killing me|killing me|dead tired|dodstrott"
-    r"|dor av tristess|dor av hunger|svalter ihjal|fryser ihjal|bored to death|scared to death|dying to"
+    r"|dor av tristess|dor av hunger|svalter ihjal|(?<!man )fryser ihjal|bored to death|scared to death|dying to"
     r"|dor for att|hoppa av skolan|hoppa over|jump the queue|jump in|hoppa in|hoppa pa bussen|hoppa pa taget"
     r"|hoppa av bussen|hoppa av taget|hopp(?:a|ar|ade) av (?:i|vid|pa) |skjut(?:a)? upp|skjuter upp|sköt upp)\b"
     # hyperbole by its form: a thing "kills" me, dying of shame, "killed it", "shoot me a text"
@@ -1029,23 +1090,26 @@ _HYPERBOLE = re.compile(
     r"|\b(?:\w*provet|\w*tentan|skolan|\w*laxan|\w*laxorna|essay\w*|uppsats\w*|bussen|\w*trafiken|jobbet|matten|projektet"
     r"|presentation\w*|this (?:essay|exam|week|class|test|project)|the bus)\b(?:\s+\w+){0,4}\s+(?:tar|tog|ta|tagit)"
     r" (?:livet|kal) (?:av|pa) (?:mig|mej)\b|\b(?:bli|blir) min dod\b|\b(?:rather die|hellre do) (?:than|an)\b"
-    r"|\b(?:i m|im|ja e|jag ar) (?:literally |typ |lowkey )?dead\b(?! inside)|\b(?:kan|could) (?:morda|doda|kill) for\b"
+    r"|(?<!saying )(?<!says )(?<!said )(?<!wrote )\b(?:i m|im|ja e|jag ar) (?:literally |typ |lowkey )?dead\b(?! inside)|\b(?:kan|could) (?:morda|doda|kill) for\b"
     r"|\b(?:ja|jag) (?:ska|kmr|kommer|svar (?:ja|jag) (?:ska|kmr|kommer)) (?:\w+ )?(?:doda|morda|strypa|slakta) (?:min|mitt) (?:lillebror"
     r"|lillasyster|bror|syster|brorsa|syrra)\b|\b(?:i m|im|i am|i ll|ill) (?:gonna |going to )?kill (?:my|him|her) (?:little |big )?(?:sister|brother|sis|bro|mum|mom|dad)\b(?=.*\b(?:took|stole|ate|used|again|broke|lost)\b)|\b(?:skot|skjot|skjuter|shot|shoots) (?:\w+ ){0,3}(?:skott|bollen|mal|malet|krysset"
     r"|straff|ball|goal)\b|\bfyrverkeri\w*|\bfireworks\b|\b(?:skamtade|skamtar|joked|joking) (?:om|about)\b"
     # sport: a score, a shot "like a god", a cup lost
-    r"|\b\d+ ?- ?\d+\b(?:\s+\w+){0,3}\s+(?:i|in|mot|against)\b|\bsom en gud\b|\blike a god\b|\b(?:fran|from) distans\w*\b|\btrepoang\w*"
+    r"|\b\d+ ?- ?\d+\b(?:\s+\w+){0,3}\s+(?:i|in|mot|against)\b|\bsom en gud\b|\blike a god\b|\bvattenpistol\w*|\bwater ?guns?\b|\bemojin\b"
+    r"|\b(?:forlorade|forlorat|lost|dog|died|torskade|clapped)\b(?:\s+\w+){0,6}\s+(?:i |in )(?:minecraft|fortnite|fifa|ranked|gta|cs|roblox|valorant|spelet|the game|matchen)\b"
+    r"|\b(?:i|in) (?:gta|fortnite|minecraft|cod|warzone|valorant|spelet|the game)\b(?:\s+\w+){0,8}\s+(?:jagar|chasing|chase|skjuter|shoots|dodar|kills|forlorade|forlorat|lost)\b|\b(?:fran|from) distans\w*\b|\btrepoang\w*"
     r"|\bbombade (?:dom|dem|oss|them)\b|\bbombnedslag i\b|\b(?:akte|aker|flog|aka) ur (?:\w+ )?(?:cupen|serien|allsvenskan|slutspelet|cup)\b"
     r"|\b(?:torskade|forlorade|lost) (?:\w+ ){0,2}(?:matchen|derbyt|finalen|the match|the game|the final)\b"
 )
 # a joke marker in the text itself (folding removes emoji): "💀", "😂", "lol", "lmao"
 _JOKING = re.compile(r"[\U0001F480\U0001F602\U0001F923\U0001F639\U0001F606\U0001F605\U0001F643\U0001F4AA\u26BD\U0001F624]"
-                     r"|\b(?:lol|lmao|lmfao|haha\w*|hehe|xd|jk)\b", re.IGNORECASE)
+                     r"|\b(?:lol|lmao+|lmfao+|haha\w*|hehe|xd|jk|skamt|skamtar|skämt|skämtar|just kidding)\b", re.IGNORECASE)
 _TRIVIAL_CAUSE = re.compile(
     r"\b(?:betyg\w*|f i \w+|an f\b|ett f\b|ett e\b|prov\w*|matte\w*|laten|låten|song|skor|skorna|shoes|fifa|matchen|match|lose|forlorar|torskar"
-    r"|thailand|sommarlov\w*|charger|laddare\w*|regnet|the rain|wifi|hora (?:den|det)|hear (?:that|this)|en gang till|one more time)\b"
+    r"|thailand|sommarlov\w*|charger|laddare\w*|regnet|the rain|wifi|hora (?:den|det)|hear (?:that|this)|en gang till|one more time"
+    r"|glass\w*|soppa\w*|switch|hoodie|trojan|godis\w*|pizza\w*|ice cream|soup)\b"
 )
-_CONDITION_OR_WISH = re.compile(r"\b(?:om|if|nar|when|every time|varje gang|vill bara forsvinna|wanna die|vill do|tar livet av)\b")
+_CONDITION_OR_WISH = re.compile(r"\b(?:om|if|nar|when|for att|because|cuz|bc|every time|varje gang|vill bara forsvinna|wanna die|vill do|tar livet av|vill typ)\b")
 
 
 def _hyperbole(folded: str) -> bool:
@@ -1066,8 +1130,9 @@ _PARENT_KILL = re.compile(
     r"\b(?:mamma|pappa|morsan|farsan|mamman|pappan|min mamma|min pappa|mina foraldrar|foraldrarna|syrran|brorsan"
     r"|lillasyster|lillebror|storasyster|storebror|syster|bror|kompis|kompisen|tjejen|flickvan|pojkvan|sister|brother"
     r"|gf|bf|girlfriend|boyfriend"
-    r"|mom|mum|dad|my mom|my mum|my dad|my parents|my sister|my brother|teacher|laraen|lararen|coach|tranaren)\b"
-    r"(?:\s+\w+){0,3}\s+(?:kommer|kmr|ska|will|gonna|is going to|s gonna)\s+(?:att )?(?:doda|kill|mörda|morda|slakta|skjuta|shoot|strypa|strangle)\s+(?:mig|mej|me)\b"
+    r"|mom|mum|dad|my mom|my mum|my dad|my parents|my sister|my brother|teacher|laraen|lararen|coach|tranaren"
+    r"|farmor|mormor|farfar|morfar|grandma|grandpa|nana)\b"
+    r"(?:\s+\w+){0,3}\s+(?:kommer|kmr|ska|will|gonna|is going to|s gonna)\s+(?:att )?(?:doda|kill|mörda|morda|slakta|skjuta|shoot|strypa|strangle|ta livet av)\s+(?:mig|mej|me)\b"
 )
 _QUESTION_ABOUT_LAW = re.compile(  # and "what if" questions: about consequences, not danger now
     r"\b(?:vad hander om|va hander om|vad hade hant om|va hade hant om|what happens if|what would happen if"
@@ -1106,11 +1171,18 @@ _SENT_TO_ME = re.compile(r"\b(?:skickade|skickat|skickar|sent|sends|fick|got|pos
                          r"(?:video|videon|klipp|bild|bilder|pic|pics|photo|photos)\b")
 
 
+# a post or a message saying someone will do it: "har skrivit på tiktok att han ska ta livet av sig idag"
+_POSTED_INTENT = re.compile(r"\b(?:skrivit|skrev|skriver|postat|postade|posted|wrote|writes|lagt ut|la ut|snappat|snappade)\b"
+                            r"(?:\s+\w+){0,4}\s+(?:att|that) (?:han|hon|jag|ja|he|she|i) (?:ska|tanker|kommer|will|is going to|gonna)\b")
+
+
 def _not_about_self_now(folded: str) -> bool:
     """A film, game, song, dream or hyperbole, with nothing saying it is the writer's own now
     ("skickat låten ja vill ha på min begravning" is about the writer; "i filmen hoppar han" not)."""
     if _hyperbole(folded):
         return True
+    if _POSTED_INTENT.search(folded):
+        return False
     if _STRONG_MEDIA.search(folded) and not _FIRST_PERSON_NOW.search(folded):
         return True
     if not _MEDIA.search(folded) or _FIRST_PERSON_NOW.search(folded) or _SENT_TO_ME.search(folded):
@@ -1137,7 +1209,7 @@ class SafetyMatch:
 
 # a cut finger in the school kitchen, "by accident": an injury, no self-harm
 _ACCIDENT = re.compile(r"\b(?:i fingret|i tummen|my finger|my thumb|inget farligt|av misstag|by accident|hemkunskap\w*"
-                       r"|pa ett papper|on (?:a |some )?paper|paper cut|frityr\w*|stekpann\w*|the oven|ugnen|stryk\w*"
+                       r"|pa ett papper|on (?:a |some )?paper|paper cut|frityr\w*|stekpann\w*|the oven|ugnen|stryk\w*|skar av mig fingret|nastan skar"
                        r"|when cooking|nar (?:ja|jag) lagade)\b")
 _SELF_HARM_RULES = {"sv_self_harm", "en_self_harm", "self_harm_done", "self_harm_word", "self_harm_again"}
 # "inte hotad eller nåt": a threat denied
@@ -1410,7 +1482,8 @@ _SAFE_NOW = re.compile(
     r"|^safe\b|(?:dorr|dorren|dorrarna|dorrar) (?:e |ar )?(?:last|lasta|stangd|stangda)|(?:hon|han|she|he|mamma|pappa|nan|nagon)"
     r" (?:sitter|e|ar) (?:med|me|hos) (?:mig|mej|oss)|(?:vi|ja|jag|we) (?:e |ar )?hemma|(?:dom|de|han|they) (?:drog|har dragit)"
     r"|(?:de|det|allt) (?:e|ar) (?:over|lugnt) nu|(?:larare|lararen|vuxna|personal)\w* (?:e |ar |finns )?(?:har|here)"
-    r"|hos er|at your office|pa boendet|(?:pa|on) (?:vag|his way|her way|the way) hem\w*|on (?:his|her|my|the) way home"
+    r"|hos er|at your office|^(?:hemma|home|hmma|hema)\b|(?:e|ar) hmma|(?:pa|at) (?:akuten|the er|the a e)|(?:lakarna|lakaren|doctors?|the doctors) (?:e|ar|is|are) (?:med|hos|with) (?:honom|henne|him|her)"
+    r"|just nu (?:e|ar) (?:det|de) lugnt|(?:sover|sitter|e|ar) hos (?:mig|mej|oss)|(?:is|s) (?:sleeping|staying) (?:at mine|at my place|with me)|pa boendet|(?:pa|on) (?:vag|his way|her way|the way) hem\w*|on (?:his|her|my|the) way home"
     r"|(?:took|tog|tagit|have taken|har tagit) (?:\w+ )?(?:the pills|tabletterna|kniven|the knife|repet|the rope|dom|them) (?:away|bort|ifran)"
     r"|(?:ligger|sitter|e|ar) i (?:min|mitt) (?:sang|rum|soffa))\b"
 )
@@ -1436,6 +1509,8 @@ _NOT_SAFE = re.compile(
     r"|(?:tabletter\w*|piller|pills|kniven|rakblad\w*|repet|vapnet|pistolen|geväret|gevaret|the pills|the knife|the rope|the gun)"
     r" (?:e |ar |is |are )?(?:har|here|framfor mig|bredvid mig|next to me|in front of me)"
     r"|(?:on|pa) (?:the )?(?:bridge|bron|taket|the roof|sparet|the tracks) (?:now|nu)|ligger pa golvet|lying on the floor"
+    r"|(?:i m|im|i am|ja e|jag ar|jag e|ja ar|star|sitter) (?:pa|on) (?:the )?(?:bridge|bron|taket|roof|the roof|sparet|the tracks|balkongen|kanten|the edge|the ledge)"
+    r"|(?:har|have|got|holding) (?:dom|de|den|det|them|it|tabletterna|kniven|repet|the pills|the knife) (?:i|in) (?:handen|min hand|my hand|hand)|(?:e|ar|i m|im) pa vag dit|on my way there"
     r"|(?:e|ar|am|i m|im) (?:ute )?ensam(?! hemma)|alone (?:outside|out here)|(?:han|hon|he|she) (?:e|ar|is|s) i (?:sitt|his|her) rum med (?:det|den|dom|it|them))\b"
 )
 
@@ -1453,7 +1528,8 @@ _DECLINES_COACH = re.compile(
     r"|en manniska|coachen)|no coach|(?:don t|dont|do not) want (?:a coach|to talk to (?:anyone|someone|a person|a coach))"
     r"|vill (?:inte|int) ha (?:nan|nagon|en|ngn) (?:coach|manniska|person|vuxen)|(?:don t|dont|do not) want (?:a|any) (?:coach|person|human)"
     r"|nej tack|no thanks|no thank you|inte nu|not now|not rn|not right now|kanske sen|maybe later|inte just nu"
-    r"|(?:nah|nej|na|no) (?:\w+ )?(?:behovs|behover|need) (?:inte|int|not)|no need)\b"
+    r"|(?:nah|nej|na|no) (?:\w+ )?(?:behovs|behover|need) (?:inte|int|not)|no need|orkar (?:inte|int) (?:prata|snacka|skriva) (?:med|me) (?:nan|nagon)"
+    r"|vi klarar oss|klarar mig sjalv|i ll be fine|ill be fine)\b"
 )
 # asking for a person in the same breath: "polisen e här nu. vill prata me nån"
 _ASKS_PERSON = re.compile(

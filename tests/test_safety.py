@@ -621,3 +621,86 @@ def test_round_11_answers_to_the_safety_questions(text: str, field: str, value: 
 def test_danger_that_also_speaks_of_suicide(text: str, suicidal: bool) -> None:
     assert safety.detect(text) is not None
     assert safety.also_suicidal(text) is suicidal
+
+
+# --- round 12: concepts learned from blind_18's misses, tested on new wordings ---------------
+@pytest.mark.parametrize(("text", "kind", "band"), [
+    # danger: someone else's overdose with signs, a knife still in, armed people coming up, a
+    # shooting in an area now, locked in since yesterday, taken in a car
+    ("min syster tog tabletter och nu krampar hon", "danger", "sure"),
+    ("han har svalt massa piller och svarar inte", "danger", "sure"),
+    ("kniven sitter fortfarande i benet på honom", "danger", "sure"),
+    ("två snubbar med kniv kommer upp nu", "danger", "sure"),
+    ("skjutning på hageby nu, min bror är ute", "danger", "sure"),
+    ("jag är inlåst i en källare sen igår", "danger", "sure"),
+    ("my friend got grabbed by two men and put in a van", "danger", "sure"),
+    # crisis: not planning to live until a day, a picture of a bridge with "bye", too late when
+    # you read this, the train and me standing there, unaliving myself
+    ("jag tänker inte leva till jul", "crisis", "sure"),
+    ("han la upp en bild på ett tak och skrev förlåt", "crisis", "sure"),
+    ("när du läser detta är det för sent", "crisis", "sure"),
+    ("pendeln kommer kvart över, jag ska stå där", "crisis", "sure"),
+    ("jag unalivar mig snart", "crisis", "sure"),
+    # asked about: might as well die, quick if, how long before someone finds one, a day chosen,
+    # a lethal dose, a rope that holds, no one's fault, waking up a fail
+    ("lika bra att jag dör", "crisis", "ask"),
+    ("är det snabbt om man gör så", "crisis", "ask"),
+    ("vilken är dödlig dos av sömnmedel", "crisis", "ask"),
+    ("håller ett vanligt rep en person", "crisis", "ask"),
+    ("ville bara säga att inget är ditt fel", "crisis", "ask"),
+])
+def test_concepts_learned_in_round_12(text: str, kind: str, band: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and (match.kind, match.band) == (kind, band), match
+
+
+@pytest.mark.parametrize("text", [
+    "min kompis drar sig ur laget",  # leaving a team
+    "vad ska jag säga när jag drar mig ur",  # leaving
+    "väntar på en kompis vid bron",  # waiting for a friend
+    "köpte ett nytt rep till båten",  # a boat
+    "ska skära tårtan nu, grattis till mig",  # a cake
+    "förlorade allt i fortnite, vill dö 😭",  # a game
+    "jag hade självmordstankar förut men nu har jag en kurator och det går bättre",  # over
+    "vi har temavecka om psykisk hälsa, har ni material?",  # a school subject
+    "varför är det så mycket skjutningar nu för tiden",  # the news
+    "mamma sa hon ska strypa mig om jag äter sista glassen lmaooo",  # a joke at home
+])
+def test_round_12_lookalikes_are_no_alarm(text: str) -> None:
+    assert safety.detect(text) is None, safety.detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "det låg en kula i brevlådan i morse",  # a bullet in the mail
+    "han skrev räkna dina dagar",  # count your days
+    "de sa att jag kommer ångra det här",  # you'll regret it
+    "får sms varje dag om att jag ska dö",  # messages that I'll die
+    "han lovade att sätta en kula i mig",  # a bullet in me
+    "någon skickade min adress och sov gott",  # my address, "sleep well"
+])
+def test_round_12_threats_in_new_words(text: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and match.intent == safety.THREAT, match
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [
+    ("hemma", "safe_now", True),  # one word
+    ("vi sitter på akuten, läkaren är med henne", "safe_now", True),
+    ("just nu är det lugnt", "safe_now", True),
+    ("hon sover hos mig i natt", "safe_now", True),
+    ("nope, i'm on the bridge", "not_safe", True),  # at the means, no "now" needed
+    ("har den i handen", "not_safe", True),
+    ("är på väg dit nu", "not_safe", True),
+    ("orkar inte prata med någon", "declines_coach", True),
+])
+def test_round_12_answers_to_the_safety_questions(text: str, field: str, value: object) -> None:
+    assert getattr(safety.read_answer(text), field) == value
+
+
+@pytest.mark.parametrize(("text", "band"), [
+    ("jag vill fortfarande dö", "sure"),
+    ("been thinking about jumping ngl", "ask"),
+])
+def test_round_12_crisis_said_again_or_thought_of(text: str, band: str) -> None:
+    match = safety.detect(text)
+    assert match is not None and (match.kind, match.band) == ("crisis", band), match

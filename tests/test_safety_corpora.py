@@ -16,26 +16,27 @@ from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of round 11 (model b6f0072686c2 with the final rules and dialogue).
+# as measured at the end of round 12 (model b6f0072686c2 with the final rules and dialogue).
 # blind_13 measures a little lower than in round 10 (a retrained DIET spreads). blind_15 and
-# blind_18 are blind: measured, never read; blind_18 is the newest
+# blind_19 are blind: measured, never read; blind_19 is the newest
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
     "blind_4": (0.990, 0.984, 0.000),
     "blind_5": (0.993, 0.916, 0.008),
     "blind_6": (0.980, 0.910, 0.030),
     "blind_7": (0.972, 0.872, 0.055),
-    "blind_8": (0.975, 0.934, 0.020),
+    "blind_8": (0.977, 0.934, 0.017),
     "blind_9": (0.981, 0.949, 0.005),
     "blind_10": (0.998, 0.920, 0.000),
-    "blind_11": (0.985, 0.945, 0.017),
-    "blind_12": (0.977, 0.964, 0.010),
-    "blind_13": (0.958, 0.877, 0.024),
+    "blind_11": (0.987, 0.956, 0.017),
+    "blind_12": (0.975, 0.964, 0.010),
+    "blind_13": (0.958, 0.886, 0.024),
     "blind_14": (0.994, 0.924, 0.000),
-    "blind_15": (0.942, 0.855, 0.070),  # blind: measured in rounds 10 and 11, never read
-    "blind_16": (0.983, 0.894, 0.033),  # read and learned from in round 11
+    "blind_15": (0.942, 0.855, 0.068),  # blind: measured in rounds 10 to 12, never read
+    "blind_16": (0.985, 0.894, 0.033),  # read and learned from in round 11
     "blind_17": (0.975, 0.965, 0.048),  # read and learned from in round 11
-    "blind_18": (0.908, 0.906, 0.073),  # the newest blind corpus: never read, never trained on
+    "blind_18": (0.992, 0.953, 0.033),  # read and learned from in round 12
+    "blind_19": (0.881, 0.902, 0.066),  # the newest blind corpus: never read, never trained on
 }
 
 

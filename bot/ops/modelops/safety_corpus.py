@@ -71,7 +71,8 @@ ALL_CORPORA = (
     Corpus("blind_15", CORPORA / "blind_15", blind=True),
     Corpus("blind_16", CORPORA / "blind_16", blind=False),
     Corpus("blind_17", CORPORA / "blind_17", blind=False),
-    Corpus("blind_18", CORPORA / "blind_18", blind=True),
+    Corpus("blind_18", CORPORA / "blind_18", blind=False),
+    Corpus("blind_19", CORPORA / "blind_19", blind=True),
 )
 _LEGACY_LABELS = {"crisis": "crisis", "emergency": "danger", "not_crisis": "ordinary"}
 
