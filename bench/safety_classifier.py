@@ -8,6 +8,7 @@ tests it on a held-out learned corpus whose texts were never read while writing 
 two together (rules OR model). It never touches the newest blind corpus unless told to.
 
     .venv/bin/python bench/safety_classifier.py [--test blind_6] [--train blind_4 blind_5 ...]
+        [--extra data/safety_training]   # folders of training messages beside the corpora
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ def main() -> None:
     parser.add_argument("--train", nargs="+",
                         default=["phrases_1", "phrases_2", "phrases_3", "blind_4", "blind_5"])
     parser.add_argument("--test", default="blind_6")
+    parser.add_argument("--extra", nargs="*", default=[],
+                        help="more training folders (paths from the project root)")
     args = parser.parse_args()
-    train = nlu_examples() + corpus_examples(args.train)
+    train = nlu_examples() + corpus_examples(args.train) + classifier.corpus_examples(args.extra)
     by_name = {c.name: c for c in safety_corpus.ALL_CORPORA}
     messages, _ = safety_corpus.load_corpus(by_name[args.test].path)
     test = [m for m in messages if m["label"] != "threat"]  # threats go to their own answer
@@ -76,7 +79,7 @@ def main() -> None:
     probs = clf.predict_proba(texts)
     safety_p = [max(p[classes.index("crisis")], p[classes.index("danger")]) for p in probs]
     rules = [rules_kind(t) != "other" for t in texts]
-    print(f"trained on {len(train)} examples ({', '.join(args.train)} + NLU data); "
+    print(f"trained on {len(train)} examples ({', '.join(args.train + args.extra)} + NLU data); "
           f"tested on {args.test}: {len(test)} messages (threats left out)\n")
     print("| method | crisis raised | danger raised | ordinary raised (false alarms) |")
     print("|---|---|---|---|")
