@@ -16,28 +16,28 @@ from bot.ops.modelops import safety_corpus
 
 MARGIN = 0.03  # run-to-run spread of a retrained classifier, measured as about ±0.01-0.02
 # corpus: (share of safety messages right, share of conversation steps right, false alarms)
-# as measured at the end of round 12 (model 2d4eb833d744: the final rules and dialogue, the
+# as measured at the end of round 12 (model 6cc64a612154: the final rules and dialogue, the
 # safety classifier also trained on data/safety_training).
 # blind_13 measures a little lower than in round 10 (a retrained DIET spreads). blind_15 and
 # blind_19 are blind: measured, never read; blind_19 is the newest
 MEASURED = {
     "phrases_3": (1.000, None, 0.000),
     "blind_4": (0.990, 0.979, 0.000),
-    "blind_5": (0.993, 0.911, 0.008),
-    "blind_6": (0.980, 0.921, 0.030),
-    "blind_7": (0.972, 0.872, 0.055),
+    "blind_5": (0.993, 0.901, 0.008),
+    "blind_6": (0.980, 0.910, 0.030),
+    "blind_7": (0.972, 0.878, 0.055),
     "blind_8": (0.977, 0.940, 0.017),
     "blind_9": (0.981, 0.949, 0.003),
     "blind_10": (0.998, 0.920, 0.000),
-    "blind_11": (0.987, 0.962, 0.017),
+    "blind_11": (0.987, 0.951, 0.017),
     "blind_12": (0.975, 0.964, 0.010),
     "blind_13": (0.958, 0.886, 0.024),
-    "blind_14": (0.994, 0.924, 0.000),
-    "blind_15": (0.944, 0.855, 0.068),  # blind: measured in rounds 10 to 12, never read
-    "blind_16": (0.985, 0.894, 0.033),  # read and learned from in round 11
-    "blind_17": (0.973, 0.965, 0.046),  # read and learned from in round 11
-    "blind_18": (0.990, 0.950, 0.029),  # read and learned from in round 12
-    "blind_19": (0.903, 0.912, 0.064),  # the newest blind corpus: never read, never trained on
+    "blind_14": (0.994, 0.921, 0.000),
+    "blind_15": (0.950, 0.859, 0.070),  # blind: measured in rounds 10 to 12, never read
+    "blind_16": (0.988, 0.894, 0.031),  # read and learned from in round 11
+    "blind_17": (0.973, 0.965, 0.044),  # read and learned from in round 11
+    "blind_18": (0.990, 0.953, 0.029),  # read and learned from in round 12
+    "blind_19": (0.915, 0.908, 0.062),  # the newest blind corpus: never read, never trained on
 }
 
 
@@ -114,5 +114,5 @@ def test_the_safety_training_messages_are_in_no_corpus() -> None:
         corpus |= {fold(t["user"]) for conv in conversations for t in conv["turns"]}
     path = safety_corpus.ROOT / "data" / "safety_training" / "messages.yml"
     training = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert len(training) > 5000
+    assert len(training) > 10000
     assert not [m["text"] for m in training if fold(m["text"]) in corpus]
