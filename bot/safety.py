@@ -1338,6 +1338,24 @@ _EMOJI_WORDS = str.maketrans({"\U0001FAA6": " emojigrav ", "\u26B0": " emojigrav
                               "\U0001F48A": " tabletter ", "\U0001FA78": " blod "})
 
 
+def _prepared(text: str) -> str:
+    """The text as the rules read it: quotes from media dropped, means emoji named, folded."""
+    return fold(_unquoted(text or "").translate(_EMOJI_WORDS))
+
+
+def _concepts_text(folded: str) -> str:
+    """"hoppa av" is leaving, not jumping: what the concept rules read."""
+    return _LEAVE_GANG.sub(" lamna ", folded)
+
+
+def _everyday_or_accident(rule: str | None, folded: str) -> bool:
+    """A concept explained by everyday life (a move, a cooking knife) or a self-harm word
+    that names an accident ("skar mig på ett papper")."""
+    if rule in _EVERYDAY_CONCEPTS and (_EVERYDAY_REASON.search(folded) or _EVERYDAY_ACTIVITY.search(folded)):
+        return True
+    return bool(rule and rule.startswith("self_harm") and _ACCIDENT.search(folded))
+
+
 def detect(text: str) -> SafetyMatch | None:
     """Return what a message must get: a safety intent (sure or "ask"), a threat, or None.
 
@@ -1345,7 +1363,7 @@ def detect(text: str) -> SafetyMatch | None:
     is the one that has to be read in the first second. A sure crisis wins over a threat
     ("they'll kill me anyway so I'll jump first"), a threat over an unsure crisis signal.
     """
-    folded = fold(_unquoted(text or "").translate(_EMOJI_WORDS))
+    folded = _prepared(text)
     if not folded:
         return None
     rule = _emergency_rule(folded)
@@ -1367,14 +1385,12 @@ def detect(text: str) -> SafetyMatch | None:
     word = _word_only(folded, elsewhere)
     if word:
         return word
-    concepts_text = _LEAVE_GANG.sub(" lamna ", folded)  # "hoppa av" is leaving, not jumping
+    concepts_text = _concepts_text(folded)
     if elsewhere and _CONCEPT_RE["deleting"].search(folded) and _ALL_OF_IT.search(folded) \
             and not _STRONG_MEDIA.search(folded):
         elsewhere = False  # "raderat insta snap tiktok allt": the person's own accounts, no media
     rule = None if elsewhere else _first(_CONCEPT_RE, concepts_text)
-    if rule in _EVERYDAY_CONCEPTS and (_EVERYDAY_REASON.search(folded) or _EVERYDAY_ACTIVITY.search(folded)):
-        rule = None
-    if rule and rule.startswith("self_harm") and _ACCIDENT.search(folded):
+    if _everyday_or_accident(rule, folded):
         rule = None
     if rule and _OTHER_SUBJECT.search(folded) and ((f"concept_{rule}" in _OTHER_AT_MEANS and _AT_PLACE.search(folded))
                                                     or (rule == "means_act" and _NOT_SEEN_AGAIN.search(folded))):
@@ -1393,10 +1409,8 @@ def detect(text: str) -> SafetyMatch | None:
     if elsewhere:
         return None
     rule = _first(_CRISIS_ASK_RE, concepts_text)
-    if rule in _EVERYDAY_CONCEPTS and (_EVERYDAY_REASON.search(folded) or _EVERYDAY_ACTIVITY.search(folded)):
+    if _everyday_or_accident(rule, folded):
         rule = None
-    if rule and rule.startswith("self_harm") and _ACCIDENT.search(folded):
-        rule = None  # "skar mig på ett papper": an accident, not asked about
     if rule:
         return SafetyMatch(CRISIS, f"ask_{rule}", ASK)
     rule = None if past or joking else _first(_DANGER_ASK_RE, folded)
@@ -1409,9 +1423,9 @@ def also_suicidal(text: str) -> bool:
     """A danger-now message that also speaks of suicide ("min son vill dö, han har låst in sig",
     "brorsan ska ta livet av sig, han har pappas gevär"): the dialogue that follows its 112
     answer keeps the suicide line in its answers."""
-    folded = fold(_unquoted(text or "").translate(_EMOJI_WORDS))
+    folded = _prepared(text)
     return bool(_crisis_rule(folded) or _first(_OTHER_AT_RISK_RE, folded)
-                or _first(_CONCEPT_RE, _LEAVE_GANG.sub(" lamna ", folded)))
+                or _first(_CONCEPT_RE, _concepts_text(folded)))
 
 
 # words run together with no spaces: "jagvillintelevamer", "iwanttodie"

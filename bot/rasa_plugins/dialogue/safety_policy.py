@@ -241,8 +241,8 @@ def _reply(state: State) -> list[str] | None:
             return DANGER_NOT_SAFE  # "ja ring mig snälla": in danger, and a person asked for
         if signal.get("not_safe") or (answer == UNSURE and signal.get("kind") == sa.DANGER):
             return DANGER_NOT_SAFE  # "vi ligger på golvet", "idk, he's breathing really slow"
-        if answer == NO and (signal.get("not_safe") or signal.get("kind") == sa.DANGER):
-            return _danger(state)  # "nej de slår fortfarande": no "no"
+        if answer == NO and signal.get("kind") == sa.DANGER:
+            return _danger(state)  # "nej han har kniv": no "no" (a not-safe "no" is handled above)
     return None
 
 

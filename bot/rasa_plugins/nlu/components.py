@@ -204,8 +204,9 @@ class SafetyNet(_ConfiguredComponent):
         message.set(SAFETY_RULE, rule, add_to_output=True)
 
     @staticmethod
-    def _signal(message: Message, kind: str, band: str, rule: str) -> None:
-        signal = {**(message.get(SAFETY_SIGNAL) or {}), "kind": kind, "band": band, "rule": rule}
+    def _signal(message: Message, kind: str, band: str, rule: str, **extra: bool) -> None:
+        signal = {**(message.get(SAFETY_SIGNAL) or {}), "kind": kind, "band": band, "rule": rule,
+                  **extra}
         message.set(SAFETY_SIGNAL, signal, add_to_output=True)
         message.set(SAFETY_RULE, rule, add_to_output=True)
 
@@ -257,10 +258,9 @@ class SafetyNet(_ConfiguredComponent):
             keep_classifier = match.intent == safety.THREAT and guess and guess[1] > 0
             if not keep_classifier:
                 self._force(message, match.intent, match.rule)
-                self._signal(message, match.kind, safety.SURE, match.rule)
-                if match.kind == "danger" and safety.also_suicidal(text):
-                    message.set(SAFETY_SIGNAL, {**message.get(SAFETY_SIGNAL), "suicide": True},
-                                add_to_output=True)
+                suicide = match.kind == "danger" and safety.also_suicidal(text)
+                self._signal(message, match.kind, safety.SURE, match.rule,
+                             **({"suicide": True} if suicide else {}))
                 return
         second = message.get(SAFETY_P)
         if second is not None and not match:
