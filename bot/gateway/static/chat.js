@@ -49,7 +49,6 @@
   var typingIdle = null;
   var coachTypingTimer = null;
   var status = null;
-  var guarding = false;        // the beforeunload handler is on (a message is waiting)
   var linkRe = buildLinkRe();
 
   function safeStorage() {
@@ -293,12 +292,10 @@
     ev.returnValue = true;  // older browsers ask only for a truthy returnValue
   }
 
-  /* The handler is on only while a message waits: otherwise leaving is never held up. */
+  /* The handler is on only while a message waits: otherwise leaving is never held up
+     (adding a listener twice or removing one that is off changes nothing). */
   function guardLeaving() {
-    var on = !exiting && pending.length > 0;
-    if (on === guarding) { return; }
-    guarding = on;
-    if (on) { window.addEventListener("beforeunload", askBeforeLeaving); }
+    if (!exiting && pending.length > 0) { window.addEventListener("beforeunload", askBeforeLeaving); }
     else { window.removeEventListener("beforeunload", askBeforeLeaving); }
   }
 
